@@ -1,0 +1,9 @@
+//! Kernel benchmark cases, run the same way natively and in browsers: the host sends a case,
+//! the device runs it (warm-up, then timed samples) and returns timings plus the output, which
+//! the host checks against [`crate::reference`] before recording anything.
+
+mod case;
+mod runner;
+
+pub use case::{Kernel, KernelCase};
+pub use runner::{run_case, CaseOutcome};

@@ -1,0 +1,68 @@
+//! Run a case on a device: warm-up, timed samples, final output.
+
+use super::case::{Kernel, KernelCase, LAYERNORM_EPS};
+use crate::clock::now_ms;
+use crate::device::{AdapterSummary, Device};
+use crate::error::{Error, Result};
+use crate::ops;
+use crate::tensor::Tensor;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CaseOutcome {
+    /// Wall time of each timed run in ms (dispatch until the device finished).
+    pub samples_ms: Vec<f64>,
+    pub warmup: u32,
+    pub adapter: AdapterSummary,
+    /// Output of the last run, in logical order.
+    #[serde(skip)]
+    pub output: Vec<f32>,
+}
+
+const MAX_SAMPLES: u32 = 10_000;
+
+pub async fn run_case(device: &Device, case: &KernelCase) -> Result<CaseOutcome> {
+    if case.samples == 0 || case.samples > MAX_SAMPLES || case.warmup > MAX_SAMPLES {
+        return Err(Error::BadCase(format!("samples must be 1..={MAX_SAMPLES} and warmup ≤ {MAX_SAMPLES}")));
+    }
+    let mut inputs = Vec::new();
+    for t in case.kernel.inputs(case.seed)? {
+        inputs.push(t.to_device(device).await?);
+    }
+    let mut samples_ms = Vec::with_capacity(case.samples as usize);
+    let mut last = None;
+    for i in 0..case.warmup + case.samples {
+        let start = now_ms();
+        let out = run_once(&case.kernel, &inputs).await?;
+        finish(device).await?;
+        let elapsed = now_ms() - start;
+        if i >= case.warmup {
+            samples_ms.push(elapsed);
+        }
+        last = Some(out);
+    }
+    let output = match last {
+        Some(t) => t.to_vec().await?,
+        None => Vec::new(),
+    };
+    Ok(CaseOutcome { samples_ms, warmup: case.warmup, adapter: device.summary(), output })
+}
+
+async fn run_once(kernel: &Kernel, inputs: &[Tensor]) -> Result<Tensor> {
+    let arg = |i: usize| inputs.get(i).ok_or_else(|| Error::BadCase(format!("{} needs input {i}", kernel.name())));
+    match kernel {
+        Kernel::Matmul { .. } => ops::matmul(arg(0)?, arg(1)?).await,
+        Kernel::Softmax { .. } => ops::softmax(arg(0)?).await,
+        Kernel::Layernorm { .. } => ops::layernorm(arg(0)?, arg(1)?, arg(2)?, LAYERNORM_EPS).await,
+        Kernel::Gelu { .. } => ops::gelu(arg(0)?).await,
+        Kernel::Add { .. } => ops::add(arg(0)?, arg(1)?).await,
+    }
+}
+
+/// Wait for queued GPU work so a sample measures execution, not just submission.
+async fn finish(device: &Device) -> Result<()> {
+    match device {
+        Device::Cpu => Ok(()),
+        Device::Gpu(ctx) => ctx.sync().await,
+    }
+}

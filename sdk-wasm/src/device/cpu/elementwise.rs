@@ -1,0 +1,99 @@
+//! Binary ops with numpy-style broadcasting, and scaling.
+
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinaryOp {
+    Add,
+    Mul,
+}
+
+impl BinaryOp {
+    #[inline]
+    pub fn apply(self, x: f32, y: f32) -> f32 {
+        match self {
+            BinaryOp::Add => x + y,
+            BinaryOp::Mul => x * y,
+        }
+    }
+    /// The code the elementwise shader's `OP` override constant uses for this op.
+    pub fn shader_code(self) -> u32 {
+        match self {
+            BinaryOp::Add => 0,
+            BinaryOp::Mul => 1,
+        }
+    }
+}
+
+/// Result shape of broadcasting `a` against `b` (numpy rules, aligned on the right).
+pub fn broadcast_shape(a: &[usize], b: &[usize]) -> Result<Vec<usize>> {
+    let rank = a.len().max(b.len());
+    let dim = |s: &[usize], i: usize| if i + s.len() >= rank { s[i + s.len() - rank] } else { 1 };
+    (0..rank)
+        .map(|i| match (dim(a, i), dim(b, i)) {
+            (x, y) if x == y => Ok(x),
+            (1, y) => Ok(y),
+            (x, 1) => Ok(x),
+            (x, y) => Err(Error::shape("broadcast", format!("{a:?} and {b:?} differ at dim {i} ({x} vs {y})"))),
+        })
+        .collect()
+}
+
+/// Strides that read `shape` as if it had `out_shape` (0 along broadcast dimensions).
+pub(crate) fn broadcast_strides(shape: &[usize], out_shape: &[usize]) -> Vec<usize> {
+    let pad = out_shape.len() - shape.len();
+    let mut strides = vec![0; out_shape.len()];
+    let mut step = 1;
+    for i in (0..shape.len()).rev() {
+        strides[pad + i] = if shape[i] == 1 { 0 } else { step };
+        step *= shape[i];
+    }
+    strides
+}
+
+/// `op(a, b)` over contiguous inputs of shapes `a_shape`, `b_shape`.
+pub fn binary(op: BinaryOp, a: &[f32], a_shape: &[usize], b: &[f32], b_shape: &[usize]) -> Result<(Vec<f32>, Vec<usize>)> {
+    let out_shape = broadcast_shape(a_shape, b_shape)?;
+    if a_shape == b_shape {
+        return Ok((a.iter().zip(b).map(|(&x, &y)| op.apply(x, y)).collect(), out_shape));
+    }
+    let total: usize = out_shape.iter().product();
+    let (sa, sb) = (broadcast_strides(a_shape, &out_shape), broadcast_strides(b_shape, &out_shape));
+    let mut index = vec![0usize; out_shape.len()];
+    let mut out = Vec::with_capacity(total);
+    for _ in 0..total {
+        let ia: usize = index.iter().zip(&sa).map(|(i, s)| i * s).sum();
+        let ib: usize = index.iter().zip(&sb).map(|(i, s)| i * s).sum();
+        out.push(op.apply(a[ia], b[ib]));
+        for d in (0..out_shape.len()).rev() {
+            index[d] += 1;
+            if index[d] < out_shape[d] {
+                break;
+            }
+            index[d] = 0;
+        }
+    }
+    Ok((out, out_shape))
+}
+
+pub fn scale(a: &[f32], factor: f32) -> Vec<f32> {
+    a.iter().map(|x| x * factor).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn row_vector_broadcasts_over_matrix() {
+        let (out, shape) = binary(BinaryOp::Add, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3], &[10.0, 20.0, 30.0], &[3]).unwrap();
+        assert_eq!(shape, vec![2, 3]);
+        assert_eq!(out, vec![11.0, 22.0, 33.0, 14.0, 25.0, 36.0]);
+    }
+
+    #[test]
+    fn incompatible_shapes_are_named() {
+        let err = broadcast_shape(&[2, 3], &[4]).unwrap_err().to_string();
+        assert!(err.contains("[2, 3]") && err.contains("[4]"), "{err}");
+    }
+}

@@ -1,0 +1,69 @@
+//! The `#[wasm_bindgen]` surface. Every entry point returns a Promise that rejects with a
+//! readable message; nothing here panics across the wasm boundary.
+
+use crate::bench::{run_case, KernelCase};
+use crate::device::Device;
+use base64::Engine;
+use std::cell::RefCell;
+use wasm_bindgen::prelude::*;
+
+thread_local! {
+    /// One GPU context per page/worker, so the pipeline cache and buffer pool persist.
+    static GPU: RefCell<Option<Device>> = const { RefCell::new(None) };
+}
+
+#[wasm_bindgen(start)]
+fn start() {
+    std::panic::set_hook(Box::new(|info| web_sys::console::error_1(&format!("ipfs-accelerate panicked: {info}").into())));
+}
+
+fn js_error(e: impl std::fmt::Display) -> JsValue {
+    js_sys::Error::new(&e.to_string()).into()
+}
+
+async fn device_named(name: &str) -> Result<Device, JsValue> {
+    match name {
+        "cpu" => Ok(Device::Cpu),
+        "webgpu" | "gpu" => {
+            if let Some(d) = GPU.with(|g| g.borrow().clone()) {
+                return Ok(d);
+            }
+            let d = Device::gpu().await.map_err(js_error)?;
+            GPU.with(|g| *g.borrow_mut() = Some(d.clone()));
+            Ok(d)
+        }
+        other => Err(js_error(format!("unknown device {other:?}; expected \"cpu\" or \"webgpu\""))),
+    }
+}
+
+/// The SDK version.
+#[wasm_bindgen(js_name = version)]
+pub fn version() -> String {
+    env!("CARGO_PKG_VERSION").to_string()
+}
+
+/// Which CPU kernels this build runs ("wasm-simd128" when SIMD is compiled in).
+#[wasm_bindgen(js_name = cpuFlavour)]
+pub fn cpu_flavour() -> String {
+    crate::device::cpu::flavour().to_string()
+}
+
+/// JSON description of a device's adapter (opens the WebGPU device for "webgpu").
+#[wasm_bindgen(js_name = deviceInfo)]
+pub async fn device_info(device: String) -> Result<String, JsValue> {
+    let d = device_named(&device).await?;
+    serde_json::to_string(&d.summary()).map_err(js_error)
+}
+
+/// Run one benchmark case (JSON, see `bench::KernelCase`) on "cpu" or "webgpu".
+/// Resolves to JSON: timings, adapter, and the output as base64 little-endian f32.
+#[wasm_bindgen(js_name = runKernelCase)]
+pub async fn run_kernel_case(case_json: String, device: String) -> Result<String, JsValue> {
+    let case: KernelCase = serde_json::from_str(&case_json).map_err(|e| js_error(format!("invalid case JSON: {e}")))?;
+    let d = device_named(&device).await?;
+    let outcome = run_case(&d, &case).await.map_err(js_error)?;
+    let bytes: Vec<u8> = outcome.output.iter().flat_map(|v| v.to_le_bytes()).collect();
+    let mut value = serde_json::to_value(&outcome).map_err(js_error)?;
+    value["output_f32_b64"] = base64::engine::general_purpose::STANDARD.encode(bytes).into();
+    Ok(value.to_string())
+}

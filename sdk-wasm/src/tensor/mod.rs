@@ -1,0 +1,173 @@
+//! `Tensor`: a shape/stride view over storage that lives on the CPU or on a GPU.
+
+mod dtype;
+mod random;
+mod shape;
+
+pub use dtype::DType;
+pub use random::SeededRng;
+pub use shape::{Layout, Shape};
+
+use crate::device::gpu::GpuBuffer;
+use crate::device::Device;
+use crate::error::{Error, Result};
+use std::sync::Arc;
+
+/// Where the elements are.
+pub enum Storage {
+    Cpu(Vec<f32>),
+    Gpu(GpuBuffer),
+}
+
+/// A cheaply clonable view: clones share storage (reference counted).
+#[derive(Clone)]
+pub struct Tensor {
+    storage: Arc<Storage>,
+    layout: Layout,
+    dtype: DType,
+    device: Device,
+}
+
+impl Tensor {
+    /// A contiguous f32 CPU tensor. Fails if `data` does not match `shape`.
+    pub fn from_vec(data: Vec<f32>, shape: impl Into<Vec<usize>>) -> Result<Tensor> {
+        let shape = Shape::new(shape);
+        if data.len() != shape.elements() {
+            return Err(Error::DataLength { shape: shape.to_string(), expected: shape.elements(), got: data.len() });
+        }
+        Ok(Tensor {
+            storage: Arc::new(Storage::Cpu(data)),
+            layout: Layout::contiguous(shape),
+            dtype: DType::F32,
+            device: Device::Cpu,
+        })
+    }
+
+    /// Reproducible uniform [-1, 1) data (see [`SeededRng`]).
+    pub fn random(shape: impl Into<Vec<usize>>, seed: u64) -> Tensor {
+        let shape = Shape::new(shape);
+        let data = SeededRng::new(seed).fill(shape.elements());
+        Tensor {
+            storage: Arc::new(Storage::Cpu(data)),
+            layout: Layout::contiguous(shape),
+            dtype: DType::F32,
+            device: Device::Cpu,
+        }
+    }
+
+    pub(crate) fn from_gpu(buffer: GpuBuffer, shape: Shape, device: Device) -> Tensor {
+        Tensor { storage: Arc::new(Storage::Gpu(buffer)), layout: Layout::contiguous(shape), dtype: DType::F32, device }
+    }
+
+    pub fn shape(&self) -> &Shape {
+        &self.layout.shape
+    }
+    pub fn dims(&self) -> &[usize] {
+        self.layout.shape.dims()
+    }
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+    pub fn dtype(&self) -> DType {
+        self.dtype
+    }
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+    pub fn storage(&self) -> &Storage {
+        &self.storage
+    }
+    pub(crate) fn gpu_buffer(&self) -> Option<&GpuBuffer> {
+        match &*self.storage {
+            Storage::Gpu(buffer) => Some(buffer),
+            Storage::Cpu(_) => None,
+        }
+    }
+    pub fn elements(&self) -> usize {
+        self.layout.shape.elements()
+    }
+
+    /// Swap two dimensions as a view (no copy).
+    pub fn transpose(&self, d0: usize, d1: usize) -> Result<Tensor> {
+        Ok(Tensor { layout: self.layout.transpose(d0, d1)?, ..self.clone() })
+    }
+
+    /// Same elements, new shape; the tensor must be contiguous.
+    pub fn reshape(&self, shape: impl Into<Vec<usize>>) -> Result<Tensor> {
+        let shape = Shape::new(shape);
+        if shape.elements() != self.elements() {
+            return Err(Error::shape("reshape", format!("{} has {} elements, {} has {}", self.shape(), self.elements(), shape, shape.elements())));
+        }
+        if !self.layout.is_contiguous() {
+            return Err(Error::shape("reshape", "tensor is a non-contiguous view; call contiguous() first"));
+        }
+        let offset = self.layout.offset;
+        Ok(Tensor { layout: Layout { offset, ..Layout::contiguous(shape) }, ..self.clone() })
+    }
+
+    /// Host copy of the elements in logical (row-major) order. Reads back from the GPU if needed.
+    pub async fn to_vec(&self) -> Result<Vec<f32>> {
+        let data = match &*self.storage {
+            Storage::Cpu(data) => return Ok(self.layout.storage_indices().map(|i| data[i]).collect()),
+            Storage::Gpu(buffer) => buffer.read().await?,
+        };
+        Ok(self.layout.storage_indices().map(|i| data[i]).collect())
+    }
+
+    /// The same tensor on `device` (a contiguous copy; no-op if already there).
+    pub async fn to_device(&self, device: &Device) -> Result<Tensor> {
+        if self.device.same_as(device) {
+            return Ok(self.clone());
+        }
+        let data = self.to_vec().await?;
+        match device {
+            Device::Cpu => Tensor::from_vec(data, self.dims().to_vec()),
+            Device::Gpu(ctx) => {
+                let buffer = ctx.upload(&data)?;
+                Ok(Tensor::from_gpu(buffer, self.shape().clone(), device.clone()))
+            }
+        }
+    }
+
+    /// A contiguous CPU slice of this tensor's elements, borrowing when possible.
+    pub(crate) fn cpu_contiguous(&self) -> Result<std::borrow::Cow<'_, [f32]>> {
+        match &*self.storage {
+            Storage::Cpu(data) if self.layout.is_contiguous() => {
+                let start = self.layout.offset;
+                Ok(std::borrow::Cow::Borrowed(&data[start..start + self.elements()]))
+            }
+            Storage::Cpu(data) => Ok(std::borrow::Cow::Owned(self.layout.storage_indices().map(|i| data[i]).collect())),
+            Storage::Gpu(_) => Err(Error::DeviceMismatch("expected a CPU tensor, got a GPU tensor".into())),
+        }
+    }
+}
+
+impl std::fmt::Debug for Tensor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Tensor({}, {:?}, {})", self.shape(), self.dtype, self.device.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn from_vec_rejects_wrong_length_with_shape_in_message() {
+        let err = Tensor::from_vec(vec![1.0; 5], [2, 3]).unwrap_err();
+        assert!(err.to_string().contains("[2, 3]") && err.to_string().contains('5'), "{err}");
+    }
+
+    #[test]
+    fn transposed_view_reads_in_logical_order() {
+        let t = Tensor::from_vec((0..6).map(|x| x as f32).collect(), [2, 3]).unwrap();
+        let v = pollster::block_on(t.transpose(0, 1).unwrap().to_vec()).unwrap();
+        assert_eq!(v, vec![0.0, 3.0, 1.0, 4.0, 2.0, 5.0]);
+    }
+
+    #[test]
+    fn reshape_of_a_view_is_refused() {
+        let t = Tensor::random([2, 3], 1).transpose(0, 1).unwrap();
+        assert!(t.reshape([6]).unwrap_err().to_string().contains("contiguous"));
+    }
+}
