@@ -1,0 +1,14 @@
+//! The native host: drives real browsers over WebDriver, runs benchmarks natively and in
+//! browsers, stores every result in DuckDB and writes reports.
+
+pub mod bench;
+pub mod browser;
+pub mod doctor;
+pub mod env_info;
+pub mod error;
+pub mod paths;
+pub mod report;
+pub mod server;
+pub mod store;
+
+pub use error::{HostError, Result};

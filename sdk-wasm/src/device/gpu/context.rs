@@ -177,7 +177,8 @@ fn instance() -> wgpu::Instance {
     wgpu::Instance::new(desc)
 }
 
-fn summarize(adapter: &wgpu::Adapter) -> AdapterSummary {
+/// What we record about an adapter (also used by `accelerate doctor` to list every adapter).
+pub fn summarize(adapter: &wgpu::Adapter) -> AdapterSummary {
     let info = adapter.get_info();
     let limits = adapter.limits();
     let device_type = format!("{:?}", info.device_type);

@@ -7,7 +7,7 @@ mod launch;
 mod pipeline_cache;
 
 pub use buffer_pool::{GpuBuffer, PoolStats};
-pub use context::GpuContext;
+pub use context::{summarize, GpuContext};
 pub(crate) use launch::{Binding, Launch};
 pub use pipeline_cache::PipelineKey;
 

@@ -1,0 +1,88 @@
+// The page the host drives over WebDriver. It loads the real SDK build from /pkg/ and exposes
+// a small RPC surface on window.__accelerate; every call resolves to JSON-serialisable data.
+import init, * as sdk from "/pkg/ipfs_accelerate.js";
+
+// Feature probes: the smallest valid module using one feature, built here so the bytes explain
+// themselves. Type section: one func () -> v128; one function; a body of `ops`.
+function moduleReturningV128(ops) {
+  const body = [0 /* no locals */, ...ops, 0x0b /* end */];
+  return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 1, 5, 1, 0x60, 0, 1, 0x7b, 3, 2, 1, 0,
+    10, body.length + 2, 1, body.length, ...body]);
+}
+const V128_CONST = [0xfd, 0x0c, ...new Array(16).fill(0)];
+const WASM_SIMD = moduleReturningV128(V128_CONST);
+// f32x4.relaxed_madd (0xfd 0x105) on three constants.
+const WASM_RELAXED_SIMD = moduleReturningV128([...V128_CONST, ...V128_CONST, ...V128_CONST, 0xfd, 0x85, 0x02]);
+
+async function probeWebGpu() {
+  if (!("gpu" in navigator)) return { present: false, reason: "navigator.gpu is missing" };
+  try {
+    const adapter = await navigator.gpu.requestAdapter();
+    if (!adapter) return { present: true, available: false, reason: "requestAdapter() returned null" };
+    const info = adapter.info || {};
+    const limits = {};
+    for (const key of ["maxBufferSize", "maxStorageBufferBindingSize", "maxComputeWorkgroupStorageSize",
+      "maxComputeInvocationsPerWorkgroup", "maxComputeWorkgroupSizeX", "maxComputeWorkgroupsPerDimension"]) {
+      limits[key] = adapter.limits[key];
+    }
+    return {
+      present: true, available: true,
+      vendor: info.vendor || "", architecture: info.architecture || "", device: info.device || "",
+      description: info.description || "", isFallbackAdapter: !!(info.isFallbackAdapter || adapter.isFallbackAdapter),
+      features: [...adapter.features].sort(), limits,
+    };
+  } catch (e) {
+    return { present: true, available: false, reason: String(e && e.message || e) };
+  }
+}
+
+async function probeWebNn() {
+  if (!("ml" in navigator)) return { present: false, context: false, reason: "navigator.ml is missing" };
+  try {
+    await navigator.ml.createContext();
+    return { present: true, context: true };
+  } catch (e) {
+    return { present: true, context: false, reason: `${e && e.name || "Error"}: ${e && e.message || e}` };
+  }
+}
+
+async function probeStorage() {
+  try {
+    const { quota, usage } = await navigator.storage.estimate();
+    return { indexedDb: "indexedDB" in self, quotaBytes: quota ?? null, usageBytes: usage ?? null };
+  } catch (e) {
+    return { indexedDb: "indexedDB" in self, quotaBytes: null, reason: String(e) };
+  }
+}
+
+const ready = init({ module_or_path: "/pkg/ipfs_accelerate_bg.wasm" });
+
+window.__accelerate = {
+  ready,
+  async probe() {
+    await ready;
+    return {
+      userAgent: navigator.userAgent,
+      sdkVersion: sdk.version(),
+      cpuFlavour: sdk.cpuFlavour(),
+      hardwareConcurrency: navigator.hardwareConcurrency || null,
+      webgpu: await probeWebGpu(),
+      webnn: await probeWebNn(),
+      wasm: {
+        simd: WebAssembly.validate(WASM_SIMD),
+        relaxedSimd: WebAssembly.validate(WASM_RELAXED_SIMD),
+        threads: typeof SharedArrayBuffer === "function" && self.crossOriginIsolated === true,
+        crossOriginIsolated: self.crossOriginIsolated === true,
+      },
+      storage: await probeStorage(),
+    };
+  },
+  async deviceInfo(device) {
+    await ready;
+    return JSON.parse(await sdk.deviceInfo(device));
+  },
+  async runKernelCase(caseJson, device) {
+    await ready;
+    return JSON.parse(await sdk.runKernelCase(caseJson, device));
+  },
+};

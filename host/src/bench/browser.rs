@@ -1,0 +1,133 @@
+//! Browser backends: the SDK's wasm build in real browsers, on the wasm CPU path and WebGPU.
+
+use super::check::{failed, record, References};
+use super::native::unavailable;
+use super::record::{CaseStatus, EnvRecord};
+use super::{describe, progress, BackendSelection};
+use crate::browser::{detect_all, BrowserSession};
+use crate::doctor::BrowserProbe;
+use crate::error::{HostError, Result};
+use base64::Engine;
+use ipfs_accelerate::bench::KernelCase;
+use ipfs_accelerate::device::is_software_adapter;
+use ipfs_accelerate::AdapterSummary;
+use serde_json::Value;
+
+pub async fn run_browser_backends(runner_url: &str, selection: &BackendSelection, cases: &[KernelCase], refs: &References) -> Vec<EnvRecord> {
+    let mut envs = Vec::new();
+    let wanted = |cpu: bool| if cpu { selection.browser_cpu } else { selection.browser_webgpu };
+    for detection in detect_all().into_iter().filter(|d| selection.browsers.contains(&d.kind)) {
+        let name = detection.kind.name();
+        let mark = |mut env: EnvRecord| {
+            env.browser = Some(name.to_string());
+            env
+        };
+        let session = match detection.install {
+            Ok(install) => BrowserSession::launch(&install, runner_url).await.map_err(|e| e.to_string()),
+            Err(reason) => Err(reason),
+        };
+        let session = match session {
+            Ok(s) => s,
+            Err(reason) => {
+                for (backend, cpu) in [("browser-cpu", true), ("browser-webgpu", false)] {
+                    if wanted(cpu) {
+                        envs.push(mark(unavailable(backend, cases, reason.clone())));
+                    }
+                }
+                continue;
+            }
+        };
+        let probe = BrowserProbe::collect(&session).await;
+        for (backend, device) in [("browser-cpu", "cpu"), ("browser-webgpu", "webgpu")] {
+            if !wanted(device == "cpu") {
+                continue;
+            }
+            let mut env = match adapter_for(&session, device, &probe).await {
+                Ok(adapter) => run_cases(&session, backend, device, adapter, cases, refs).await,
+                Err(e) => unavailable(backend, cases, e.to_string()),
+            };
+            env.browser = Some(name.to_string());
+            env.browser_version = Some(session.version.clone());
+            env.browser_flags = session.flags.clone();
+            env.user_agent = probe.as_ref().ok().map(|p| p.user_agent.clone());
+            envs.push(env);
+        }
+        if let Err(e) = session.close().await {
+            progress(format!("{name}: closing failed: {e}"));
+        }
+    }
+    envs
+}
+
+/// What ran the work. For WebGPU the page's own `adapter.info` is authoritative: it is what
+/// names SwiftShader or lavapipe, so simulated figures are flagged.
+async fn adapter_for(session: &BrowserSession, device: &str, probe: &Result<BrowserProbe>) -> Result<AdapterSummary> {
+    let info = session.call("deviceInfo", vec![Value::String(device.into())]).await?;
+    let mut adapter: AdapterSummary =
+        serde_json::from_value(info).map_err(|e| HostError::Invalid(format!("deviceInfo({device}) returned bad JSON: {e}")))?;
+    if device == "webgpu" {
+        if let Ok(gpu) = probe.as_ref().map(|p| &p.webgpu) {
+            adapter.vendor = gpu.vendor.clone();
+            adapter.architecture = gpu.architecture.clone();
+            if adapter.name.is_empty() {
+                adapter.name = [gpu.vendor.as_str(), gpu.architecture.as_str(), gpu.description.as_str()]
+                    .iter()
+                    .filter(|s| !s.is_empty())
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(" ");
+            }
+            adapter.software = adapter.software
+                || is_software_adapter(gpu.is_fallback_adapter, &[&gpu.vendor, &gpu.architecture, &gpu.description, &gpu.device]);
+            adapter.features = gpu.features.clone();
+        }
+        adapter.backend = "WebGPU".into();
+    }
+    Ok(adapter)
+}
+
+async fn run_cases(
+    session: &BrowserSession,
+    backend: &str,
+    device: &str,
+    adapter: AdapterSummary,
+    cases: &[KernelCase],
+    refs: &References,
+) -> EnvRecord {
+    let label = format!("{backend} ({})", session.kind.name());
+    progress(format!("{label}: {}{}", adapter.name, if adapter.software { " [software adapter]" } else { "" }));
+    let mut records = Vec::new();
+    for (i, case) in cases.iter().enumerate() {
+        progress(format!("{label}: {}", describe(case)));
+        records.push(match run_in_browser(session, case, device).await {
+            Ok((samples, output)) => record(case, i, refs, samples, &output),
+            Err(e) => failed(case, CaseStatus::Error, e.to_string()),
+        });
+    }
+    EnvRecord {
+        backend: backend.into(),
+        browser: None,
+        browser_version: None,
+        browser_flags: Vec::new(),
+        user_agent: None,
+        adapter,
+        unavailable_reason: None,
+        cases: records,
+    }
+}
+
+/// Run one case in the page; returns the samples and the decoded output.
+pub async fn run_in_browser(session: &BrowserSession, case: &KernelCase, device: &str) -> Result<(Vec<f64>, Vec<f32>)> {
+    let case_json = serde_json::to_string(case).map_err(|e| HostError::Invalid(e.to_string()))?;
+    let reply = session.call("runKernelCase", vec![Value::String(case_json), Value::String(device.into())]).await?;
+    let bad = |what: &str| HostError::Invalid(format!("runKernelCase reply: {what}"));
+    let samples: Vec<f64> = serde_json::from_value(reply.get("samples_ms").cloned().ok_or_else(|| bad("no samples_ms"))?)
+        .map_err(|_| bad("samples_ms is not a list of numbers"))?;
+    let encoded = reply.get("output_f32_b64").and_then(Value::as_str).ok_or_else(|| bad("no output_f32_b64"))?;
+    let bytes = base64::engine::general_purpose::STANDARD.decode(encoded).map_err(|_| bad("output is not base64"))?;
+    if bytes.len() % 4 != 0 {
+        return Err(bad("output length is not a whole number of f32s"));
+    }
+    let output = bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+    Ok((samples, output))
+}

@@ -1,0 +1,48 @@
+//! Benchmark runs: every case on every backend, outputs checked against the reference,
+//! summaries and raw samples collected into a [`record::RunRecord`] for the store.
+
+mod browser;
+mod check;
+pub mod kernels;
+mod native;
+pub mod record;
+mod run;
+pub mod stats;
+
+pub use browser::run_browser_backends;
+pub use native::{run_native_cpu, run_native_wgpu};
+pub use run::run_suite;
+
+use crate::browser::BrowserKind;
+use ipfs_accelerate::bench::KernelCase;
+
+/// Which backends a run covers.
+#[derive(Debug, Clone)]
+pub struct BackendSelection {
+    pub native_cpu: bool,
+    pub native_wgpu: bool,
+    pub browsers: Vec<BrowserKind>,
+    pub browser_cpu: bool,
+    pub browser_webgpu: bool,
+}
+
+impl Default for BackendSelection {
+    fn default() -> Self {
+        BackendSelection {
+            native_cpu: true,
+            native_wgpu: true,
+            browsers: vec![BrowserKind::Chromium, BrowserKind::Firefox],
+            browser_cpu: true,
+            browser_webgpu: true,
+        }
+    }
+}
+
+/// Progress lines go to stderr so stdout stays the result table.
+pub(crate) fn progress(line: impl AsRef<str>) {
+    eprintln!("  {}", line.as_ref());
+}
+
+pub(crate) fn describe(case: &KernelCase) -> String {
+    format!("{} {}", case.kernel.name(), case.kernel.shape_label())
+}

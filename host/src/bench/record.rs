@@ -1,0 +1,79 @@
+//! What a benchmark run produces, before it is stored.
+
+use super::stats::Stats;
+use crate::env_info::{BuildInfo, HostInfo};
+use ipfs_accelerate::AdapterSummary;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaseStatus {
+    /// Ran, and the output matched the reference within tolerance.
+    Ok,
+    /// Ran, but the output was wrong: the timing is recorded and must not be trusted.
+    Mismatch,
+    Error,
+    /// The backend does not exist here (no WebGPU adapter, browser missing …).
+    Unavailable,
+}
+
+impl CaseStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CaseStatus::Ok => "ok",
+            CaseStatus::Mismatch => "mismatch",
+            CaseStatus::Error => "error",
+            CaseStatus::Unavailable => "unavailable",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct CaseRecord {
+    pub kernel: String,
+    pub shape: String,
+    pub params_json: String,
+    pub warmup: u32,
+    pub samples_ms: Vec<f64>,
+    pub stats: Option<Stats>,
+    pub gflops: Option<f64>,
+    pub max_abs_err: Option<f64>,
+    pub max_rel_err: Option<f64>,
+    pub tolerance: f64,
+    pub status: CaseStatus,
+    pub error: Option<String>,
+}
+
+/// One backend of a run: where the cases ran and what they gave.
+#[derive(Debug, Clone)]
+pub struct EnvRecord {
+    /// native-cpu, native-wgpu, browser-cpu or browser-webgpu.
+    pub backend: String,
+    pub browser: Option<String>,
+    pub browser_version: Option<String>,
+    pub browser_flags: Vec<String>,
+    pub user_agent: Option<String>,
+    pub adapter: AdapterSummary,
+    pub unavailable_reason: Option<String>,
+    pub cases: Vec<CaseRecord>,
+}
+
+impl EnvRecord {
+    /// A label for tables: backend plus browser, e.g. `browser-webgpu (chromium)`.
+    pub fn label(&self) -> String {
+        match &self.browser {
+            Some(b) => format!("{} ({b})", self.backend),
+            None => self.backend.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct RunRecord {
+    pub run_id: String,
+    pub suite: String,
+    pub command: String,
+    pub started_at: f64,
+    pub finished_at: f64,
+    pub host: HostInfo,
+    pub build: BuildInfo,
+    pub environments: Vec<EnvRecord>,
+}

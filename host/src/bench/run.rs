@@ -1,0 +1,63 @@
+//! One whole benchmark run over the selected backends.
+
+use super::check::References;
+use super::record::RunRecord;
+use super::{progress, run_browser_backends, run_native_cpu, run_native_wgpu, BackendSelection};
+use crate::env_info;
+use crate::error::Result;
+use crate::server::RunnerServer;
+use ipfs_accelerate::bench::KernelCase;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+fn epoch_seconds() -> f64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
+}
+
+/// A run id that sorts by start time (epoch ms) and differs between concurrent processes.
+fn new_run_id(started: f64) -> String {
+    format!("{:013}-{:05}", (started * 1e3) as u64, std::process::id() % 100_000)
+}
+
+/// Run `cases` on every selected backend. Browser backends need the wasm package; if it is
+/// missing they are recorded as unavailable, not silently skipped.
+pub async fn run_suite(suite: &str, command: &str, cases: &[KernelCase], selection: &BackendSelection) -> Result<RunRecord> {
+    let started_at = epoch_seconds();
+    for case in cases {
+        case.kernel.validate()?;
+    }
+    progress(format!("computing reference outputs for {} cases", cases.len()));
+    let refs = References::compute(cases);
+    let mut environments = Vec::new();
+    if selection.native_cpu {
+        environments.push(run_native_cpu(cases, &refs).await);
+    }
+    if selection.native_wgpu {
+        environments.push(run_native_wgpu(cases, &refs).await);
+    }
+    if !selection.browsers.is_empty() && (selection.browser_cpu || selection.browser_webgpu) {
+        match RunnerServer::start(crate::paths::wasm_pkg_dir()).await {
+            Ok(server) => environments.extend(run_browser_backends(&server.url(), selection, cases, &refs).await),
+            Err(e) => {
+                for kind in &selection.browsers {
+                    for (backend, wanted) in [("browser-cpu", selection.browser_cpu), ("browser-webgpu", selection.browser_webgpu)] {
+                        if wanted {
+                            let mut env = super::native::unavailable(backend, cases, e.to_string());
+                            env.browser = Some(kind.name().into());
+                            environments.push(env);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(RunRecord {
+        run_id: new_run_id(started_at),
+        suite: suite.into(),
+        command: command.into(),
+        started_at,
+        finished_at: epoch_seconds(),
+        host: env_info::host(),
+        build: env_info::build(),
+        environments,
+    })
+}

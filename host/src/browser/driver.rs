@@ -1,0 +1,63 @@
+//! One WebDriver server process per browser instance, on a free loopback port.
+
+use crate::error::{Context, HostError, Result};
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+use tokio::process::{Child, Command};
+
+const READY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The driver process; killed when dropped.
+pub struct DriverProcess {
+    child: Child,
+    pub port: u16,
+}
+
+impl DriverProcess {
+    pub async fn spawn(driver: &Path, browser: &str) -> Result<DriverProcess> {
+        let port = free_port()?;
+        let mut command = Command::new(driver);
+        if driver.file_name().is_some_and(|n| n == "geckodriver") {
+            command.args(["--port", &port.to_string(), "--host", "127.0.0.1"]);
+        } else {
+            command.arg(format!("--port={port}"));
+        }
+        let child = command
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .context(format!("starting {} for {browser}", driver.display()))?;
+        let mut process = DriverProcess { child, port };
+        process.wait_ready(browser).await?;
+        Ok(process)
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    async fn wait_ready(&mut self, browser: &str) -> Result<()> {
+        let start = Instant::now();
+        while start.elapsed() < READY_TIMEOUT {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Err(HostError::Browser { browser: browser.into(), message: format!("WebDriver server exited early ({status})") });
+            }
+            if tokio::net::TcpStream::connect(("127.0.0.1", self.port)).await.is_ok() {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Err(HostError::Browser { browser: browser.into(), message: format!("WebDriver server not listening after {READY_TIMEOUT:?}") })
+    }
+
+    pub async fn stop(mut self) {
+        let _ = self.child.kill().await;
+    }
+}
+
+fn free_port() -> Result<u16> {
+    let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).context("finding a free port for WebDriver")?;
+    Ok(listener.local_addr().context("reading a free port")?.port())
+}

@@ -1,0 +1,126 @@
+//! A live browser: its WebDriver server, a fresh profile, and the runner page loaded.
+
+use super::driver::DriverProcess;
+use super::{capabilities, BrowserInstall, BrowserKind};
+use crate::error::{Context, HostError, Result};
+use fantoccini::wd::TimeoutConfiguration;
+use fantoccini::{Client, ClientBuilder};
+use serde_json::Value;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+/// The longest one SDK call may take in the browser (software WebGPU is slow).
+const SCRIPT_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// Calls `window.__accelerate[method](...args)` and reports `{ok}` or `{err}` to WebDriver.
+const CALL_SCRIPT: &str = r#"
+const done = arguments[arguments.length - 1];
+const [method, args] = [arguments[0], arguments[1]];
+const run = async () => {
+  for (let i = 0; i < 600 && !window.__accelerate; i++) await new Promise(r => setTimeout(r, 50));
+  if (!window.__accelerate) throw new Error("runner page did not load the SDK (window.__accelerate missing)");
+  await window.__accelerate.ready;
+  return await window.__accelerate[method](...args);
+};
+run().then(ok => done({ ok }), e => done({ err: String((e && e.message) || e) }));
+"#;
+
+pub struct BrowserSession {
+    pub kind: BrowserKind,
+    pub version: String,
+    pub flags: Vec<String>,
+    client: Option<Client>,
+    driver: Option<DriverProcess>,
+    profile: PathBuf,
+}
+
+impl BrowserSession {
+    /// Start the browser headless with a fresh profile and open the runner page at `runner_url`.
+    pub async fn launch(install: &BrowserInstall, runner_url: &str) -> Result<BrowserSession> {
+        let name = install.kind.name();
+        let profile = fresh_profile_dir(name)?;
+        let (caps, flags) = capabilities::build(install.kind, &install.binary, &profile);
+        let driver = DriverProcess::spawn(&install.driver, name).await?;
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        let client = ClientBuilder::new(connector).capabilities(caps).connect(&driver.url()).await.map_err(|e| HostError::Browser {
+            browser: name.into(),
+            message: format!("could not start a WebDriver session: {e}"),
+        })?;
+        let version = client
+            .capabilities()
+            .and_then(|c| c.get("browserVersion"))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .unwrap_or_else(|| install.version.clone());
+        let mut session = BrowserSession { kind: install.kind, version, flags, client: Some(client), driver: Some(driver), profile };
+        session.open(runner_url).await?;
+        Ok(session)
+    }
+
+    async fn open(&mut self, url: &str) -> Result<()> {
+        let client = self.client()?;
+        client
+            .update_timeouts(TimeoutConfiguration::new(Some(SCRIPT_TIMEOUT), Some(Duration::from_secs(60)), None))
+            .await
+            .map_err(|e| self.webdriver_error("setting timeouts", e))?;
+        client.goto(url).await.map_err(|e| self.webdriver_error("opening the runner page", e))?;
+        Ok(())
+    }
+
+    fn client(&self) -> Result<&Client> {
+        self.client.as_ref().ok_or_else(|| HostError::Browser { browser: self.kind.name().into(), message: "session already closed".into() })
+    }
+
+    fn webdriver_error(&self, context: &str, e: impl std::fmt::Display) -> HostError {
+        HostError::WebDriver { context: format!("{} {context}", self.kind.name()), message: e.to_string() }
+    }
+
+    /// Call an RPC method of the runner page; a rejected promise becomes a `Browser` error.
+    pub async fn call(&self, method: &str, args: Vec<Value>) -> Result<Value> {
+        let reply = self
+            .client()?
+            .execute_async(CALL_SCRIPT, vec![Value::String(method.into()), Value::Array(args)])
+            .await
+            .map_err(|e| self.webdriver_error(&format!("calling {method}"), e))?;
+        match reply {
+            Value::Object(mut map) => {
+                if let Some(err) = map.remove("err") {
+                    let message = err.as_str().map(str::to_string).unwrap_or_else(|| err.to_string());
+                    return Err(HostError::Browser { browser: self.kind.name().into(), message: format!("{method}: {message}") });
+                }
+                Ok(map.remove("ok").unwrap_or(Value::Null))
+            }
+            other => Err(HostError::Browser { browser: self.kind.name().into(), message: format!("{method}: unexpected reply {other}") }),
+        }
+    }
+
+    /// End the WebDriver session (the browser exits), stop the driver, delete the profile.
+    pub async fn close(mut self) -> Result<()> {
+        let closed = match self.client.take() {
+            Some(client) => client.close().await.map_err(|e| self.webdriver_error("closing the session", e)),
+            None => Ok(()),
+        };
+        if let Some(driver) = self.driver.take() {
+            driver.stop().await;
+        }
+        let _ = std::fs::remove_dir_all(&self.profile);
+        closed
+    }
+}
+
+impl Drop for BrowserSession {
+    fn drop(&mut self) {
+        // The driver is killed by its own Drop; the profile is ours to remove.
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+fn fresh_profile_dir(browser: &str) -> Result<PathBuf> {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("ipfs-accelerate-{browser}-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).context(format!("creating browser profile {}", dir.display()))?;
+    Ok(dir)
+}

@@ -1,0 +1,74 @@
+//! Capabilities a browser reports about itself (from the runner page's `probe()`).
+
+use crate::browser::BrowserSession;
+use crate::error::{HostError, Result};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct WebGpuProbe {
+    pub present: bool,
+    pub available: bool,
+    pub reason: Option<String>,
+    pub vendor: String,
+    pub architecture: String,
+    pub device: String,
+    pub description: String,
+    pub is_fallback_adapter: bool,
+    pub features: Vec<String>,
+    pub limits: serde_json::Map<String, serde_json::Value>,
+}
+
+impl WebGpuProbe {
+    pub fn shader_f16(&self) -> bool {
+        self.features.iter().any(|f| f == "shader-f16")
+    }
+    pub fn software(&self) -> bool {
+        ipfs_accelerate::device::is_software_adapter(self.is_fallback_adapter, &[&self.vendor, &self.architecture, &self.description, &self.device])
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct WebNnProbe {
+    pub present: bool,
+    pub context: bool,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct WasmProbe {
+    pub simd: bool,
+    pub relaxed_simd: bool,
+    pub threads: bool,
+    pub cross_origin_isolated: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct StorageProbe {
+    pub indexed_db: bool,
+    pub quota_bytes: Option<f64>,
+    pub usage_bytes: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct BrowserProbe {
+    pub user_agent: String,
+    pub sdk_version: String,
+    pub cpu_flavour: String,
+    pub hardware_concurrency: Option<u32>,
+    pub webgpu: WebGpuProbe,
+    pub webnn: WebNnProbe,
+    pub wasm: WasmProbe,
+    pub storage: StorageProbe,
+}
+
+impl BrowserProbe {
+    pub async fn collect(session: &BrowserSession) -> Result<BrowserProbe> {
+        let value = session.call("probe", vec![]).await?;
+        serde_json::from_value(value).map_err(|e| HostError::Invalid(format!("probe() returned unexpected JSON: {e}")))
+    }
+}

@@ -1,0 +1,153 @@
+//! Gathering and printing the doctor report.
+
+use super::native::{native_adapters, onnxruntime_location};
+use super::probe::BrowserProbe;
+use crate::browser::{detect_all, BrowserKind, BrowserSession};
+use crate::env_info::{self, HostInfo};
+use ipfs_accelerate::AdapterSummary;
+use serde::Serialize;
+use std::fmt::Write;
+
+#[derive(Debug, Serialize)]
+pub struct BrowserEntry {
+    pub browser: BrowserKind,
+    pub binary: Option<String>,
+    pub driver: Option<String>,
+    pub version: Option<String>,
+    /// Why the browser could not be used, if it could not.
+    pub problem: Option<String>,
+    pub probe: Option<BrowserProbe>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DoctorReport {
+    pub host: HostInfo,
+    pub sdk_cpu_path: String,
+    pub native_adapters: Vec<AdapterSummary>,
+    pub onnxruntime: Result<String, String>,
+    pub browsers: Vec<BrowserEntry>,
+}
+
+/// Probe everything; browsers are launched one at a time against the runner at `runner_url`
+/// (None: report browsers as found without launching them).
+pub async fn collect(runner_url: Option<&str>) -> DoctorReport {
+    let mut browsers = Vec::new();
+    for detection in detect_all() {
+        let mut entry =
+            BrowserEntry { browser: detection.kind, binary: None, driver: None, version: None, problem: None, probe: None };
+        match detection.install {
+            Err(reason) => entry.problem = Some(reason),
+            Ok(install) => {
+                entry.binary = Some(install.binary.display().to_string());
+                entry.driver = Some(install.driver.display().to_string());
+                entry.version = Some(install.version.clone());
+                if let Some(url) = runner_url {
+                    match BrowserSession::launch(&install, url).await {
+                        Ok(session) => {
+                            match BrowserProbe::collect(&session).await {
+                                Ok(p) => entry.probe = Some(p),
+                                Err(e) => entry.problem = Some(e.to_string()),
+                            }
+                            let _ = session.close().await;
+                        }
+                        Err(e) => entry.problem = Some(e.to_string()),
+                    }
+                }
+            }
+        }
+        browsers.push(entry);
+    }
+    DoctorReport {
+        host: env_info::host(),
+        sdk_cpu_path: ipfs_accelerate::device::cpu::flavour().into(),
+        native_adapters: native_adapters().await,
+        onnxruntime: onnxruntime_location().map(|p| p.display().to_string()),
+        browsers,
+    }
+}
+
+fn yes(b: bool) -> &'static str {
+    if b {
+        "yes"
+    } else {
+        "no"
+    }
+}
+
+impl DoctorReport {
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let h = &self.host;
+        let _ = writeln!(out, "host       {} — {} ({})", h.host_name, h.os, h.kernel);
+        let _ = writeln!(out, "cpu        {} × {} cores, {:.1} GiB RAM", h.cpu_model, h.cpu_cores, h.memory_bytes as f64 / (1u64 << 30) as f64);
+        let _ = writeln!(out, "cpu feats  {}", h.cpu_features.join(" "));
+        let _ = writeln!(out, "\nnative wgpu adapters:");
+        if self.native_adapters.is_empty() {
+            let _ = writeln!(out, "  none (install mesa-vulkan-drivers for lavapipe)");
+        }
+        for a in &self.native_adapters {
+            let sw = if a.software { "  [SOFTWARE adapter: CPU emulation, not a GPU figure]" } else { "" };
+            let f16 = a.features.iter().any(|f| f == "shader_f16");
+            let _ = writeln!(out, "  {} ({}, {}, {}) shader-f16={}{sw}", a.name, a.backend, a.device_type, a.driver, yes(f16));
+        }
+        match &self.onnxruntime {
+            Ok(p) => _ = writeln!(out, "\nONNX Runtime  found: {p}"),
+            Err(e) => _ = writeln!(out, "\nONNX Runtime  {e}"),
+        }
+        let _ = writeln!(out, "\nbrowsers:");
+        for b in &self.browsers {
+            let name = b.browser.name();
+            match (&b.version, &b.problem, &b.probe) {
+                (None, Some(problem), _) => _ = writeln!(out, "  {name:<9} absent: {problem}"),
+                (version, problem, probe) => {
+                    let _ = writeln!(out, "  {name:<9} {}  (driver {})", version.as_deref().unwrap_or("?"), b.driver.as_deref().unwrap_or("?"));
+                    if let Some(problem) = problem {
+                        let _ = writeln!(out, "            problem: {problem}");
+                    }
+                    if let Some(p) = probe {
+                        render_probe(&mut out, p);
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+fn render_probe(out: &mut String, p: &BrowserProbe) {
+    let g = &p.webgpu;
+    if g.available {
+        let sw = if g.software() { "  [SOFTWARE adapter: CPU emulation, not a GPU figure]" } else { "" };
+        let _ = writeln!(out, "            WebGPU   {} / {} / {}{sw}", g.vendor, g.architecture, g.description);
+        let limit = |k: &str| g.limits.get(k).map(|v| v.to_string()).unwrap_or_else(|| "?".into());
+        let _ = writeln!(
+            out,
+            "                     shader-f16={}  maxBufferSize={}  maxStorageBinding={}  maxWorkgroupStorage={}",
+            yes(g.shader_f16()),
+            limit("maxBufferSize"),
+            limit("maxStorageBufferBindingSize"),
+            limit("maxComputeWorkgroupStorageSize")
+        );
+    } else {
+        let _ = writeln!(out, "            WebGPU   unavailable: {}", g.reason.as_deref().unwrap_or("unknown"));
+    }
+    let n = &p.webnn;
+    let webnn = match (n.present, n.context) {
+        (false, _) => "absent (navigator.ml missing)".to_string(),
+        (true, true) => "present, context created".to_string(),
+        (true, false) => format!("present, createContext() failed: {}", n.reason.as_deref().unwrap_or("?")),
+    };
+    let _ = writeln!(out, "            WebNN    {webnn}");
+    let w = &p.wasm;
+    let _ = writeln!(
+        out,
+        "            wasm     simd={} relaxed-simd={} threads={} (crossOriginIsolated={})  sdk cpu path={}",
+        yes(w.simd),
+        yes(w.relaxed_simd),
+        yes(w.threads),
+        yes(w.cross_origin_isolated),
+        p.cpu_flavour
+    );
+    let quota = p.storage.quota_bytes.map(|q| format!("{:.1} GiB", q / (1u64 << 30) as f64)).unwrap_or_else(|| "?".into());
+    let _ = writeln!(out, "            storage  IndexedDB={} quota={quota}", yes(p.storage.indexed_db));
+}

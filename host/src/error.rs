@@ -1,0 +1,36 @@
+//! The host's one error type.
+
+#[derive(Debug, thiserror::Error)]
+pub enum HostError {
+    #[error("{context}: {source}")]
+    Io { context: String, source: std::io::Error },
+    #[error("DuckDB ({context}): {source}")]
+    Db { context: String, source: duckdb::Error },
+    #[error("WebDriver ({context}): {message}")]
+    WebDriver { context: String, message: String },
+    #[error("browser {browser}: {message}")]
+    Browser { browser: String, message: String },
+    #[error("{0}")]
+    Sdk(#[from] ipfs_accelerate::Error),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+pub type Result<T> = std::result::Result<T, HostError>;
+
+/// Attach a description of what was being done to lower-level errors.
+pub trait Context<T> {
+    fn context(self, what: impl Into<String>) -> Result<T>;
+}
+
+impl<T> Context<T> for std::result::Result<T, std::io::Error> {
+    fn context(self, what: impl Into<String>) -> Result<T> {
+        self.map_err(|source| HostError::Io { context: what.into(), source })
+    }
+}
+
+impl<T> Context<T> for std::result::Result<T, duckdb::Error> {
+    fn context(self, what: impl Into<String>) -> Result<T> {
+        self.map_err(|source| HostError::Db { context: what.into(), source })
+    }
+}

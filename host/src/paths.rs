@@ -1,0 +1,25 @@
+//! Where the host finds the built wasm package and puts its results.
+
+use std::path::PathBuf;
+
+/// The wasm-bindgen output (`npm/pkg`), overridable with `IPFS_ACCELERATE_PKG`.
+pub fn wasm_pkg_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("IPFS_ACCELERATE_PKG") {
+        return PathBuf::from(dir);
+    }
+    workspace_root().join("npm").join("pkg")
+}
+
+/// Default DuckDB file for benchmark results.
+pub fn default_db() -> PathBuf {
+    PathBuf::from("results").join("bench.duckdb")
+}
+
+fn workspace_root() -> PathBuf {
+    // The binary is normally run from the workspace; fall back to the source location.
+    let here = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    if here.join("npm").is_dir() && here.join("host").is_dir() {
+        return here;
+    }
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}

@@ -1,0 +1,86 @@
+//! Loopback-only HTTP server for the runner page and the wasm package, with the COOP/COEP
+//! headers browsers require for SharedArrayBuffer (wasm threads).
+
+use crate::error::{Context, Result};
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderValue, Response, StatusCode};
+use axum::routing::get;
+use axum::Router;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::task::JoinHandle;
+
+const RUNNER_HTML: &str = include_str!("../runner/index.html");
+const RUNNER_JS: &str = include_str!("../runner/runner.js");
+
+/// A running server; stops when dropped.
+pub struct RunnerServer {
+    addr: SocketAddr,
+    task: JoinHandle<()>,
+}
+
+impl RunnerServer {
+    /// Serve `pkg_dir` (wasm-bindgen output) under `/pkg/` and the runner at `/`.
+    pub async fn start(pkg_dir: PathBuf) -> Result<RunnerServer> {
+        if !pkg_dir.join("ipfs_accelerate.js").is_file() {
+            return Err(crate::HostError::Invalid(format!(
+                "wasm package not found in {} (build it with `cargo xtask build-wasm`)",
+                pkg_dir.display()
+            )));
+        }
+        let app = Router::new()
+            .route("/", get(|| async { respond(StatusCode::OK, "text/html; charset=utf-8", RUNNER_HTML.into()) }))
+            .route("/runner.js", get(|| async { respond(StatusCode::OK, "text/javascript", RUNNER_JS.into()) }))
+            .route("/pkg/{file}", get(serve_pkg))
+            .with_state(Arc::new(pkg_dir));
+        // Loopback only: the runner must never be reachable from the network.
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await.context("binding the runner server on 127.0.0.1")?;
+        let addr = listener.local_addr().context("reading the runner server address")?;
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(RunnerServer { addr, task })
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}/", self.addr)
+    }
+}
+
+impl Drop for RunnerServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn serve_pkg(State(dir): State<Arc<PathBuf>>, Path(file): Path<String>) -> Response<Body> {
+    // Flat directory, plain names only: no path traversal.
+    if file.contains('/') || file.contains('\\') || file.starts_with('.') {
+        return respond(StatusCode::BAD_REQUEST, "text/plain", "bad file name".into());
+    }
+    let mime = match file.rsplit('.').next() {
+        Some("js") => "text/javascript",
+        Some("wasm") => "application/wasm",
+        Some("json") => "application/json",
+        Some("ts") => "text/plain",
+        _ => "application/octet-stream",
+    };
+    match tokio::fs::read(dir.join(&file)).await {
+        Ok(bytes) => respond(StatusCode::OK, mime, bytes.into()),
+        Err(_) => respond(StatusCode::NOT_FOUND, "text/plain", format!("{file} not found").into()),
+    }
+}
+
+fn respond(status: StatusCode, mime: &'static str, body: Body) -> Response<Body> {
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
+    headers.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
+    headers.insert("cross-origin-embedder-policy", HeaderValue::from_static("require-corp"));
+    headers.insert("cross-origin-resource-policy", HeaderValue::from_static("same-origin"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
