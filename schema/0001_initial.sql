@@ -66,6 +66,8 @@ CREATE TABLE cases (
     max_rel_err  DOUBLE,
     tolerance    DOUBLE,
     status       VARCHAR NOT NULL CHECK (status IN ('ok', 'mismatch', 'error', 'unavailable')),
+    -- A negative duration means a broken clock, never a result.
+    CHECK (min_ms IS NULL OR min_ms >= 0),
     error        VARCHAR,
     PRIMARY KEY (run_id, env_id, case_id),
     FOREIGN KEY (run_id, env_id) REFERENCES environments (run_id, env_id)
@@ -76,7 +78,7 @@ CREATE TABLE samples (
     env_id       INTEGER NOT NULL,
     case_id      INTEGER NOT NULL,
     sample_index INTEGER NOT NULL,
-    ms           DOUBLE NOT NULL,
+    ms           DOUBLE NOT NULL CHECK (ms >= 0),
     PRIMARY KEY (run_id, env_id, case_id, sample_index),
     FOREIGN KEY (run_id, env_id, case_id) REFERENCES cases (run_id, env_id, case_id)
 );

@@ -140,7 +140,10 @@ fn selection(backends: &[String], browsers: &[String]) -> Result<BackendSelectio
     let browsers = browsers
         .iter()
         .filter(|b| !b.is_empty() && *b != "none")
-        .map(|b| BrowserKind::parse(b).ok_or_else(|| HostError::Invalid(format!("unknown browser {b:?}; known: chromium, firefox, edge, safari"))))
+        .map(|b| {
+            BrowserKind::parse(b)
+                .ok_or_else(|| HostError::Invalid(format!("unknown browser {b:?}; known: chromium, firefox, edge, safari")))
+        })
         .collect::<Result<Vec<_>>>()?;
     Ok(BackendSelection {
         native_cpu: has("native-cpu"),

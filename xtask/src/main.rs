@@ -1,1 +1,68 @@
-fn main() {}
+//! `cargo xtask <command>`: the project's own setup and automation (std only, so it builds
+//! in seconds on a fresh machine).
+//!
+//! - `setup`       install what builds and tests need (idempotent)
+//! - `build-wasm`  build the SDK for wasm32 and run wasm-bindgen into npm/pkg
+//! - `test`        setup + build-wasm + fmt/clippy + the whole test suite
+//! - `demo`        setup + build-wasm + `accelerate doctor` + `accelerate bench --suite kernels`
+
+mod deps;
+mod run;
+
+use run::{cargo, workspace_root};
+use std::ffi::OsStr;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("setup") => deps::setup(),
+        Some("build-wasm") => build_wasm(),
+        Some("test") => test(),
+        Some("demo") => demo(&args[1..]),
+        _ => Err("usage: cargo xtask <setup|build-wasm|test|demo>".to_string()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Compile the SDK to wasm32 (+simd128, see .cargo/config.toml) and generate the JS glue.
+fn build_wasm() -> Result<(), String> {
+    let root = workspace_root();
+    cargo(&["build", "-p", "ipfs-accelerate", "--target", "wasm32-unknown-unknown", "--release"])?;
+    let wasm = run::target_dir().join("wasm32-unknown-unknown/release/ipfs_accelerate.wasm");
+    let out = root.join("npm/pkg");
+    run::command(
+        deps::wasm_bindgen_bin().as_os_str(),
+        &["--target".as_ref(), "web".as_ref(), "--out-dir".as_ref(), out.as_os_str(), wasm.as_os_str()],
+    )?;
+    println!("xtask: wasm package in {}", out.display());
+    Ok(())
+}
+
+fn test() -> Result<(), String> {
+    deps::setup()?;
+    build_wasm()?;
+    cargo(&["fmt", "--all", "--", "--check"])?;
+    cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
+    cargo(&["test", "--workspace", "--no-fail-fast"])
+}
+
+fn demo(extra: &[String]) -> Result<(), String> {
+    deps::setup()?;
+    build_wasm()?;
+    cargo(&["build", "--release", "-p", "ipfs-accelerate-host"])?;
+    let accelerate = run::target_dir().join("release/accelerate");
+    run::command(accelerate.as_os_str(), &["doctor".as_ref()])?;
+    let mut bench: Vec<&OsStr> = ["bench", "--suite", "kernels", "--db", "results/bench.duckdb", "--report", "results/report.html"]
+        .iter()
+        .map(|s| s.as_ref())
+        .collect();
+    bench.extend(extra.iter().map(OsStr::new));
+    run::command(accelerate.as_os_str(), &bench)
+}

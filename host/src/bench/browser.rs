@@ -13,7 +13,12 @@ use ipfs_accelerate::device::is_software_adapter;
 use ipfs_accelerate::AdapterSummary;
 use serde_json::Value;
 
-pub async fn run_browser_backends(runner_url: &str, selection: &BackendSelection, cases: &[KernelCase], refs: &References) -> Vec<EnvRecord> {
+pub async fn run_browser_backends(
+    runner_url: &str,
+    selection: &BackendSelection,
+    cases: &[KernelCase],
+    refs: &References,
+) -> Vec<EnvRecord> {
     let mut envs = Vec::new();
     let wanted = |cpu: bool| if cpu { selection.browser_cpu } else { selection.browser_webgpu };
     for detection in detect_all().into_iter().filter(|d| selection.browsers.contains(&d.kind)) {

@@ -18,6 +18,10 @@ pub fn suite(warmup: u32, samples: u32) -> Vec<KernelCase> {
 
 /// A quick subset for tests and smoke runs.
 pub fn smoke(warmup: u32, samples: u32) -> Vec<KernelCase> {
-    let kernels = [Kernel::Matmul { batch: 2, m: 33, k: 40, n: 70 }, Kernel::Softmax { rows: 16, cols: 300 }, Kernel::Layernorm { rows: 8, cols: 384 }];
+    let kernels = [
+        Kernel::Matmul { batch: 2, m: 33, k: 40, n: 70 },
+        Kernel::Softmax { rows: 16, cols: 300 },
+        Kernel::Layernorm { rows: 8, cols: 384 },
+    ];
     kernels.into_iter().enumerate().map(|(i, kernel)| KernelCase { kernel, warmup, samples, seed: 7 + i as u64 }).collect()
 }

@@ -2,14 +2,14 @@
 //! summaries and raw samples collected into a [`record::RunRecord`] for the store.
 
 mod browser;
-mod check;
+pub mod check;
 pub mod kernels;
 mod native;
 pub mod record;
 mod run;
 pub mod stats;
 
-pub use browser::run_browser_backends;
+pub use browser::{run_browser_backends, run_in_browser};
 pub use native::{run_native_cpu, run_native_wgpu};
 pub use run::run_suite;
 

@@ -54,10 +54,7 @@ pub fn build(kind: BrowserKind, binary: &Path, profile: &Path) -> (Map<String, V
         BrowserKind::Firefox => {
             let args = vec!["-headless".to_string(), "-profile".to_string(), profile.display().to_string()];
             let prefs = firefox_prefs();
-            caps.insert(
-                "moz:firefoxOptions".into(),
-                json!({ "binary": binary.display().to_string(), "args": args, "prefs": prefs }),
-            );
+            caps.insert("moz:firefoxOptions".into(), json!({ "binary": binary.display().to_string(), "args": args, "prefs": prefs }));
             let mut flags = args;
             if let Value::Object(p) = prefs {
                 flags.extend(p.iter().map(|(k, v)| format!("{k}={v}")));

@@ -34,7 +34,10 @@ pub fn detect_all() -> Vec<Detection> {
 
 pub fn detect(kind: BrowserKind) -> Result<BrowserInstall, String> {
     let (binaries, drivers) = candidates(kind);
-    let binary = binaries.iter().find_map(|b| find_executable(b)).ok_or_else(|| format!("no {} binary found (looked for {})", kind.name(), binaries.join(", ")))?;
+    let binary = binaries
+        .iter()
+        .find_map(|b| find_executable(b))
+        .ok_or_else(|| format!("no {} binary found (looked for {})", kind.name(), binaries.join(", ")))?;
     let driver = drivers
         .iter()
         .find_map(|d| find_executable(d))

@@ -43,10 +43,11 @@ impl BrowserSession {
         let (caps, flags) = capabilities::build(install.kind, &install.binary, &profile);
         let driver = DriverProcess::spawn(&install.driver, name).await?;
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-        let client = ClientBuilder::new(connector).capabilities(caps).connect(&driver.url()).await.map_err(|e| HostError::Browser {
-            browser: name.into(),
-            message: format!("could not start a WebDriver session: {e}"),
-        })?;
+        let client = ClientBuilder::new(connector)
+            .capabilities(caps)
+            .connect(&driver.url())
+            .await
+            .map_err(|e| HostError::Browser { browser: name.into(), message: format!("could not start a WebDriver session: {e}") })?;
         let version = client
             .capabilities()
             .and_then(|c| c.get("browserVersion"))
@@ -69,7 +70,9 @@ impl BrowserSession {
     }
 
     fn client(&self) -> Result<&Client> {
-        self.client.as_ref().ok_or_else(|| HostError::Browser { browser: self.kind.name().into(), message: "session already closed".into() })
+        self.client
+            .as_ref()
+            .ok_or_else(|| HostError::Browser { browser: self.kind.name().into(), message: "session already closed".into() })
     }
 
     fn webdriver_error(&self, context: &str, e: impl std::fmt::Display) -> HostError {

@@ -24,7 +24,10 @@ impl WebGpuProbe {
         self.features.iter().any(|f| f == "shader-f16")
     }
     pub fn software(&self) -> bool {
-        ipfs_accelerate::device::is_software_adapter(self.is_fallback_adapter, &[&self.vendor, &self.architecture, &self.description, &self.device])
+        ipfs_accelerate::device::is_software_adapter(
+            self.is_fallback_adapter,
+            &[&self.vendor, &self.architecture, &self.description, &self.device],
+        )
     }
 }
 

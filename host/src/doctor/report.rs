@@ -33,8 +33,7 @@ pub struct DoctorReport {
 pub async fn collect(runner_url: Option<&str>) -> DoctorReport {
     let mut browsers = Vec::new();
     for detection in detect_all() {
-        let mut entry =
-            BrowserEntry { browser: detection.kind, binary: None, driver: None, version: None, problem: None, probe: None };
+        let mut entry = BrowserEntry { browser: detection.kind, binary: None, driver: None, version: None, problem: None, probe: None };
         match detection.install {
             Err(reason) => entry.problem = Some(reason),
             Ok(install) => {
@@ -79,7 +78,8 @@ impl DoctorReport {
         let mut out = String::new();
         let h = &self.host;
         let _ = writeln!(out, "host       {} — {} ({})", h.host_name, h.os, h.kernel);
-        let _ = writeln!(out, "cpu        {} × {} cores, {:.1} GiB RAM", h.cpu_model, h.cpu_cores, h.memory_bytes as f64 / (1u64 << 30) as f64);
+        let _ =
+            writeln!(out, "cpu        {} × {} cores, {:.1} GiB RAM", h.cpu_model, h.cpu_cores, h.memory_bytes as f64 / (1u64 << 30) as f64);
         let _ = writeln!(out, "cpu feats  {}", h.cpu_features.join(" "));
         let _ = writeln!(out, "\nnative wgpu adapters:");
         if self.native_adapters.is_empty() {
@@ -100,7 +100,8 @@ impl DoctorReport {
             match (&b.version, &b.problem, &b.probe) {
                 (None, Some(problem), _) => _ = writeln!(out, "  {name:<9} absent: {problem}"),
                 (version, problem, probe) => {
-                    let _ = writeln!(out, "  {name:<9} {}  (driver {})", version.as_deref().unwrap_or("?"), b.driver.as_deref().unwrap_or("?"));
+                    let _ =
+                        writeln!(out, "  {name:<9} {}  (driver {})", version.as_deref().unwrap_or("?"), b.driver.as_deref().unwrap_or("?"));
                     if let Some(problem) = problem {
                         let _ = writeln!(out, "            problem: {problem}");
                     }

@@ -14,7 +14,11 @@ fn esc(s: &str) -> String {
 pub fn render_html(view: &RunView) -> String {
     let r = &view.run;
     let mut h = String::new();
-    let _ = write!(h, "<!doctype html><html lang=en><head><meta charset=utf-8><title>ipfs-accelerate run {}</title><style>{CSS}</style></head><body>", esc(&r.run_id));
+    let _ = write!(
+        h,
+        "<!doctype html><html lang=en><head><meta charset=utf-8><title>ipfs-accelerate run {}</title><style>{CSS}</style></head><body>",
+        esc(&r.run_id)
+    );
     let _ = write!(h, "<h1>ipfs-accelerate — suite <code>{}</code></h1>", esc(&r.suite));
     let _ = write!(
         h,
@@ -28,7 +32,9 @@ pub fn render_html(view: &RunView) -> String {
         esc(r.git_commit.as_deref().unwrap_or("unknown")),
         if r.git_dirty == Some(true) { " (dirty)" } else { "" }
     );
-    h.push_str("<h2>Backends</h2><table><tr><th class=l>backend</th><th class=l>browser</th><th class=l>adapter</th><th class=l>kind</th></tr>");
+    h.push_str(
+        "<h2>Backends</h2><table><tr><th class=l>backend</th><th class=l>browser</th><th class=l>adapter</th><th class=l>kind</th></tr>",
+    );
     for e in &view.envs {
         let kind = match (&e.unavailable_reason, e.software_adapter) {
             (Some(reason), _) => format!("<span class=bad>unavailable</span>: {}", esc(reason)),
@@ -55,9 +61,11 @@ pub fn render_html(view: &RunView) -> String {
         h.push_str(&bar_chart(view, &kernel, &shape));
         case_table(&mut h, view, &kernel, &shape);
     }
-    h.push_str("<p class=note>Medians over the timed samples after warm-up; ±MAD is the median absolute deviation. \
+    h.push_str(
+        "<p class=note>Medians over the timed samples after warm-up; ±MAD is the median absolute deviation. \
         Every output was checked against a plain f64 reference before it was recorded. \
-        Bars in orange ran on a software adapter and are not GPU figures.</p></body></html>");
+        Bars in orange ran on a software adapter and are not GPU figures.</p></body></html>",
+    );
     h
 }
 
@@ -106,7 +114,10 @@ fn bar_chart(view: &RunView, kernel: &str, shape: &str) -> String {
     let min = bars.iter().map(|b| b.1).fold(f64::MAX, f64::min).max(1e-6);
     let (lo, hi) = ((min / 2.0).log10(), max.log10().max((min / 2.0).log10() + 1e-9));
     let height = row_h * bars.len() as f64 + 24.0;
-    let mut s = format!("<svg xmlns='http://www.w3.org/2000/svg' width='{}' height='{height}' role='img' aria-label='median ms per backend'>", label_w + bar_w + 90.0);
+    let mut s = format!(
+        "<svg xmlns='http://www.w3.org/2000/svg' width='{}' height='{height}' role='img' aria-label='median ms per backend'>",
+        label_w + bar_w + 90.0
+    );
     for (i, (label, ms, software)) in bars.iter().enumerate() {
         let y = i as f64 * row_h + 4.0;
         let w = ((ms.log10() - lo) / (hi - lo) * bar_w).max(2.0);

@@ -49,7 +49,8 @@ pub fn render_table(view: &RunView) -> String {
         let _ = writeln!(out, "unavailable: {}: {}", e.label(), e.unavailable_reason.as_deref().unwrap_or(""));
     }
     for c in view.cases.iter().filter(|c| c.status == "error" || c.status == "mismatch") {
-        let _ = writeln!(out, "{}: {} {} on {}: {}", c.status, c.kernel, c.shape, view.env_label(c.env_id), c.error.as_deref().unwrap_or(""));
+        let _ =
+            writeln!(out, "{}: {} {} on {}: {}", c.status, c.kernel, c.shape, view.env_label(c.env_id), c.error.as_deref().unwrap_or(""));
     }
     out
 }

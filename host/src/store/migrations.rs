@@ -10,7 +10,8 @@ pub fn apply(conn: &mut duckdb::Connection) -> Result<()> {
         "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
     )
     .context("creating schema_migrations")?;
-    let applied: i64 = conn.query_row("SELECT coalesce(max(version), 0) FROM schema_migrations", [], |r| r.get(0)).context("reading schema version")?;
+    let applied: i64 =
+        conn.query_row("SELECT coalesce(max(version), 0) FROM schema_migrations", [], |r| r.get(0)).context("reading schema version")?;
     let newest = MIGRATIONS.last().map(|m| m.0).unwrap_or(0);
     if applied > newest {
         return Err(HostError::Invalid(format!(

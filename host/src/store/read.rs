@@ -55,7 +55,8 @@ pub struct CaseRow {
 impl Store {
     /// The given run, or the newest one.
     pub fn run(&self, run_id: Option<&str>) -> Result<RunRow> {
-        let sql = "SELECT run_id, suite, strftime(started_at, '%Y-%m-%d %H:%M:%S %Z'), git_commit, git_dirty, host_name, os, cpu_model, cpu_cores
+        let sql =
+            "SELECT run_id, suite, strftime(started_at, '%Y-%m-%d %H:%M:%S %Z'), git_commit, git_dirty, host_name, os, cpu_model, cpu_cores
                    FROM runs WHERE (? IS NULL OR run_id = ?) ORDER BY started_at DESC LIMIT 1";
         let mut stmt = self.conn.prepare(sql).context("preparing run query")?;
         let mut rows = stmt

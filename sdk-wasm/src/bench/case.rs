@@ -77,7 +77,11 @@ impl Kernel {
             return Err(Error::BadCase(format!("{} {}: every dimension must be ≥ 1", self.name(), self.shape_label())));
         }
         if total > MAX_CASE_ELEMENTS {
-            return Err(Error::BadCase(format!("{} {}: {total} input elements exceed {MAX_CASE_ELEMENTS}", self.name(), self.shape_label())));
+            return Err(Error::BadCase(format!(
+                "{} {}: {total} input elements exceed {MAX_CASE_ELEMENTS}",
+                self.name(),
+                self.shape_label()
+            )));
         }
         Ok(())
     }

@@ -35,24 +35,14 @@ impl Tensor {
         if data.len() != shape.elements() {
             return Err(Error::DataLength { shape: shape.to_string(), expected: shape.elements(), got: data.len() });
         }
-        Ok(Tensor {
-            storage: Arc::new(Storage::Cpu(data)),
-            layout: Layout::contiguous(shape),
-            dtype: DType::F32,
-            device: Device::Cpu,
-        })
+        Ok(Tensor { storage: Arc::new(Storage::Cpu(data)), layout: Layout::contiguous(shape), dtype: DType::F32, device: Device::Cpu })
     }
 
     /// Reproducible uniform [-1, 1) data (see [`SeededRng`]).
     pub fn random(shape: impl Into<Vec<usize>>, seed: u64) -> Tensor {
         let shape = Shape::new(shape);
         let data = SeededRng::new(seed).fill(shape.elements());
-        Tensor {
-            storage: Arc::new(Storage::Cpu(data)),
-            layout: Layout::contiguous(shape),
-            dtype: DType::F32,
-            device: Device::Cpu,
-        }
+        Tensor { storage: Arc::new(Storage::Cpu(data)), layout: Layout::contiguous(shape), dtype: DType::F32, device: Device::Cpu }
     }
 
     pub(crate) fn from_gpu(buffer: GpuBuffer, shape: Shape, device: Device) -> Tensor {
@@ -96,7 +86,10 @@ impl Tensor {
     pub fn reshape(&self, shape: impl Into<Vec<usize>>) -> Result<Tensor> {
         let shape = Shape::new(shape);
         if shape.elements() != self.elements() {
-            return Err(Error::shape("reshape", format!("{} has {} elements, {} has {}", self.shape(), self.elements(), shape, shape.elements())));
+            return Err(Error::shape(
+                "reshape",
+                format!("{} has {} elements, {} has {}", self.shape(), self.elements(), shape, shape.elements()),
+            ));
         }
         if !self.layout.is_contiguous() {
             return Err(Error::shape("reshape", "tensor is a non-contiguous view; call contiguous() first"));

@@ -1,0 +1,90 @@
+//! The DuckDB store (real embedded DuckDB, real file) and the reports built from it.
+
+use ipfs_accelerate::bench::Kernel;
+use ipfs_accelerate_host::bench::{kernels, run_suite, BackendSelection};
+use ipfs_accelerate_host::report::{render_html, render_table, RunView};
+use ipfs_accelerate_host::store::Store;
+
+fn native_only() -> BackendSelection {
+    BackendSelection { native_cpu: true, native_wgpu: true, browsers: vec![], browser_cpu: false, browser_webgpu: false }
+}
+
+fn temp_db(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("ipfs-accelerate-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir.join("nested").join("bench.duckdb")
+}
+
+#[tokio::test]
+async fn a_native_run_is_stored_whole_and_reads_back() {
+    let path = temp_db("roundtrip");
+    let mut store = Store::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), 1);
+    let cases = kernels::smoke(1, 4);
+    let run = run_suite("kernels-smoke", "test", &cases, &native_only()).await.unwrap();
+    store.insert_run(&run).unwrap();
+    drop(store);
+
+    // Reopening applies no migration twice and sees the run.
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), 1);
+    let view = RunView::load(&store, None).unwrap();
+    assert_eq!(view.run.run_id, run.run_id);
+    assert_eq!(view.envs.len(), 2);
+    assert_eq!(view.cases.len(), 2 * cases.len());
+    assert_eq!(store.sample_count(&run.run_id).unwrap(), (2 * cases.len() * 4) as i64);
+    for c in &view.cases {
+        assert_eq!(c.status, "ok", "{} {} on env {}: {:?}", c.kernel, c.shape, c.env_id, c.error);
+        assert!(c.median_ms.is_some() && c.max_abs_err.is_some());
+    }
+    // lavapipe/llvmpipe is a software adapter and must be stored as one.
+    let wgpu = view.envs.iter().find(|e| e.backend == "native-wgpu").unwrap();
+    if wgpu.adapter_name.contains("llvmpipe") {
+        assert!(wgpu.software_adapter);
+    }
+    let table = render_table(&view);
+    assert!(table.contains("native-cpu") && table.contains("matmul"), "{table}");
+    let html = render_html(&view);
+    assert!(html.contains("<svg"), "charts are inline SVG");
+    assert!(!html.contains("<script") && !html.contains("src=\"http") && !html.contains("href=\"http"), "report must be self-contained");
+    if wgpu.software_adapter {
+        assert!(html.contains("software adapter"));
+    }
+}
+
+#[tokio::test]
+async fn a_run_that_fails_midway_leaves_nothing_behind() {
+    let mut store = Store::open_in_memory().unwrap();
+    let cases = kernels::smoke(0, 2);
+    let mut run = run_suite("kernels-smoke", "test", &cases, &native_only()).await.unwrap();
+    // Corrupt the last case of the last environment: the schema rejects negative durations,
+    // so the insert fails after the run, its environments and most cases were written.
+    let last = run.environments.last_mut().unwrap().cases.last_mut().unwrap();
+    last.samples_ms.push(-1.0);
+    let err = store.insert_run(&run).unwrap_err().to_string();
+    assert!(err.contains("sample") || err.contains("CHECK"), "{err}");
+    assert!(store.run(None).unwrap_err().to_string().contains("no runs"));
+}
+
+#[test]
+fn unknown_run_ids_and_empty_databases_are_named_errors() {
+    let store = Store::open_in_memory().unwrap();
+    assert!(store.run(None).unwrap_err().to_string().contains("accelerate bench"));
+    assert!(store.run(Some("nope")).unwrap_err().to_string().contains("\"nope\""));
+}
+
+#[test]
+fn wrong_outputs_are_recorded_as_mismatch_not_ok() {
+    use ipfs_accelerate_host::bench::check::{record, References};
+    let cases = vec![ipfs_accelerate::bench::KernelCase { kernel: Kernel::Gelu { len: 16 }, warmup: 0, samples: 1, seed: 3 }];
+    let refs = References::compute(&cases);
+    let mut output = cases[0].kernel.reference_output(3).unwrap();
+    let good = record(&cases[0], 0, &refs, vec![1.0], &output);
+    assert_eq!(good.status.as_str(), "ok");
+    output[5] += 0.01;
+    let bad = record(&cases[0], 0, &refs, vec![1.0], &output);
+    assert_eq!(bad.status.as_str(), "mismatch");
+    assert!(bad.error.unwrap().contains("exceeds tolerance"));
+    let short = record(&cases[0], 0, &refs, vec![1.0], &output[..3]);
+    assert_eq!(short.status.as_str(), "mismatch");
+}

@@ -1,0 +1,132 @@
+//! Idempotent installation of everything the build, tests and demo need.
+
+use crate::run::{cargo, command, version_of, workspace_root};
+use std::ffi::OsStr;
+use std::path::PathBuf;
+
+/// Must equal the `wasm-bindgen` version pinned in the workspace Cargo.toml.
+const WASM_BINDGEN_VERSION: &str = "0.2.130";
+/// Prebuilt libduckdb 1.5.6 from the npm registry, matching crate duckdb =1.10506.0.
+const DUCKDB_NPM_PACKAGE: &str = "@duckdb/node-bindings-linux-x64@1.5.6-r.1";
+const DUCKDB_TARBALL: &str = "duckdb-node-bindings-linux-x64-1.5.6-r.1.tgz";
+const DUCKDB_TARBALL_SHA256: &str = "1b9f82478539bb9a1d1df44bd103121a12ae52142c07158dc52b97d2ec1d69ff";
+const APT_PACKAGES: [&str; 5] = ["chromium", "chromium-driver", "firefox-esr", "mesa-vulkan-drivers", "libvulkan1"];
+
+pub fn setup() -> Result<(), String> {
+    apt_packages()?;
+    wasm_target()?;
+    wasm_bindgen_cli()?;
+    geckodriver()?;
+    libduckdb()?;
+    println!("xtask: setup complete");
+    Ok(())
+}
+
+fn cargo_bin(name: &str) -> PathBuf {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cargo"));
+    home.join("bin").join(name)
+}
+
+pub fn wasm_bindgen_bin() -> PathBuf {
+    cargo_bin("wasm-bindgen")
+}
+
+fn apt_packages() -> Result<(), String> {
+    let missing: Vec<&str> = APT_PACKAGES
+        .iter()
+        .copied()
+        .filter(|p| {
+            let out = std::process::Command::new("dpkg-query").args(["-W", "-f=${Status}", p]).output();
+            !matches!(out, Ok(o) if String::from_utf8_lossy(&o.stdout).contains("install ok installed"))
+        })
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let sudo: &[&str] = if is_root() { &[] } else { &["sudo"] };
+    let mut update: Vec<&str> = sudo.to_vec();
+    update.extend(["apt-get", "update", "-qq"]);
+    run_list(&update)?;
+    let mut install: Vec<&str> = sudo.to_vec();
+    install.extend(["env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "install", "-y", "-qq", "--no-install-recommends"]);
+    install.extend(missing);
+    run_list(&install)
+}
+
+fn run_list(parts: &[&str]) -> Result<(), String> {
+    let args: Vec<&OsStr> = parts[1..].iter().map(OsStr::new).collect();
+    command(OsStr::new(parts[0]), &args)
+}
+
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("Uid:")).map(|l| l.split_whitespace().nth(1) == Some("0")))
+        .unwrap_or(false)
+}
+
+fn wasm_target() -> Result<(), String> {
+    let out = std::process::Command::new("rustup").args(["target", "list", "--installed"]).output().map_err(|e| format!("rustup: {e}"))?;
+    if String::from_utf8_lossy(&out.stdout).lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
+        return Ok(());
+    }
+    run_list(&["rustup", "target", "add", "wasm32-unknown-unknown"])
+}
+
+fn wasm_bindgen_cli() -> Result<(), String> {
+    let bin = wasm_bindgen_bin();
+    if version_of(bin.as_os_str()).is_some_and(|v| v.ends_with(WASM_BINDGEN_VERSION)) {
+        return Ok(());
+    }
+    // Not --locked: the CLI's own lockfile pins a yanked webpki-roots.
+    cargo(&["install", "wasm-bindgen-cli", "--version", WASM_BINDGEN_VERSION, "--force"])
+}
+
+fn geckodriver() -> Result<(), String> {
+    if version_of(cargo_bin("geckodriver").as_os_str()).is_some() || version_of(OsStr::new("geckodriver")).is_some() {
+        return Ok(());
+    }
+    cargo(&["install", "geckodriver", "--locked"])
+}
+
+/// libduckdb.so into .deps/duckdb, from the npm tarball after checking its sha256.
+fn libduckdb() -> Result<(), String> {
+    let dir = workspace_root().join(".deps/duckdb");
+    if dir.join("libduckdb.so").is_file() {
+        return Ok(());
+    }
+    let download = workspace_root().join(".deps/download");
+    std::fs::create_dir_all(&download).map_err(|e| format!("creating {}: {e}", download.display()))?;
+    let tarball = download.join(DUCKDB_TARBALL);
+    if !tarball.is_file() {
+        command(
+            OsStr::new("npm"),
+            &["pack".as_ref(), DUCKDB_NPM_PACKAGE.as_ref(), "--silent".as_ref(), "--pack-destination".as_ref(), download.as_os_str()],
+        )?;
+    }
+    let sum = std::process::Command::new("sha256sum").arg(&tarball).output().map_err(|e| format!("sha256sum: {e}"))?;
+    let sum = String::from_utf8_lossy(&sum.stdout);
+    if sum.split_whitespace().next() != Some(DUCKDB_TARBALL_SHA256) {
+        let _ = std::fs::remove_file(&tarball);
+        return Err(format!("{DUCKDB_TARBALL}: sha256 mismatch (got {sum}); the download was removed, run setup again"));
+    }
+    // Extract into a staging dir and rename, so an interrupted setup leaves no partial library.
+    let staging = workspace_root().join(".deps/duckdb.partial");
+    let _ = std::fs::remove_dir_all(&staging);
+    std::fs::create_dir_all(&staging).map_err(|e| format!("creating {}: {e}", staging.display()))?;
+    command(
+        OsStr::new("tar"),
+        &[
+            "xzf".as_ref(),
+            tarball.as_os_str(),
+            "-C".as_ref(),
+            staging.as_os_str(),
+            "--strip-components=1".as_ref(),
+            "package/libduckdb.so".as_ref(),
+        ],
+    )?;
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::rename(&staging, &dir).map_err(|e| format!("moving libduckdb into {}: {e}", dir.display()))
+}

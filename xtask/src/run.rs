@@ -1,0 +1,43 @@
+//! Running commands from the workspace root with the environment the project needs.
+
+use std::ffi::OsStr;
+use std::path::PathBuf;
+use std::process::Command;
+
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target"))
+}
+
+/// Run a program in the workspace root; fail with its command line if it fails.
+pub fn command(program: &OsStr, args: &[&OsStr]) -> Result<(), String> {
+    let shown = format!("{} {}", program.to_string_lossy(), args.iter().map(|a| a.to_string_lossy()).collect::<Vec<_>>().join(" "));
+    println!("xtask: $ {shown}");
+    let status = Command::new(program)
+        .args(args)
+        .current_dir(workspace_root())
+        // wgpu's GL backend wants a runtime dir; headless machines often have none.
+        .env("XDG_RUNTIME_DIR", std::env::var_os("XDG_RUNTIME_DIR").unwrap_or_else(|| std::env::temp_dir().into_os_string()))
+        .status()
+        .map_err(|e| format!("could not start `{shown}`: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{shown}` failed ({status})"))
+    }
+}
+
+pub fn cargo(args: &[&str]) -> Result<(), String> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let args: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
+    command(&cargo, &args)
+}
+
+/// Is `program` runnable (found on PATH and answering `--version`)?
+pub fn version_of(program: &OsStr) -> Option<String> {
+    let out = Command::new(program).arg("--version").output().ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
