@@ -4,6 +4,11 @@
 //! Model code is written against [`ops`]; [`device`]s implement the ops. Every public op is
 //! `async` because GPU readback in the browser cannot block.
 
+// Natively the GPU handles are Send + Sync and shared across threads through Arc. In wasm,
+// wgpu's WebGPU handles are neither (a JS object lives in one worker); the same Arc-based code
+// is still correct there because each worker has its own module instance.
+#![cfg_attr(target_arch = "wasm32", allow(clippy::arc_with_non_send_sync))]
+
 pub mod bench;
 pub mod clock;
 pub mod device;

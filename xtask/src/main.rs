@@ -50,6 +50,7 @@ fn test() -> Result<(), String> {
     build_wasm()?;
     cargo(&["fmt", "--all", "--", "--check"])?;
     cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
+    cargo(&["clippy", "-p", "ipfs-accelerate", "--target", "wasm32-unknown-unknown", "--", "-D", "warnings"])?;
     cargo(&["test", "--workspace", "--no-fail-fast"])
 }
 
