@@ -75,12 +75,7 @@ async fn adapter_for(session: &BrowserSession, device: &str, probe: &Result<Brow
             adapter.vendor = gpu.vendor.clone();
             adapter.architecture = gpu.architecture.clone();
             if adapter.name.is_empty() {
-                adapter.name = [gpu.vendor.as_str(), gpu.architecture.as_str(), gpu.description.as_str()]
-                    .iter()
-                    .filter(|s| !s.is_empty())
-                    .copied()
-                    .collect::<Vec<_>>()
-                    .join(" ");
+                adapter.name = gpu.identity();
             }
             adapter.software = adapter.software
                 || is_software_adapter(gpu.is_fallback_adapter, &[&gpu.vendor, &gpu.architecture, &gpu.description, &gpu.device]);

@@ -23,6 +23,17 @@ impl WebGpuProbe {
     pub fn shader_f16(&self) -> bool {
         self.features.iter().any(|f| f == "shader-f16")
     }
+    /// "vendor architecture description", or a note when the browser hides all of them
+    /// (Firefox reports empty adapter info).
+    pub fn identity(&self) -> String {
+        let parts: Vec<&str> =
+            [self.vendor.as_str(), self.architecture.as_str(), self.description.as_str()].into_iter().filter(|s| !s.is_empty()).collect();
+        if parts.is_empty() {
+            "adapter identity not exposed by the browser".into()
+        } else {
+            parts.join(" ")
+        }
+    }
     pub fn software(&self) -> bool {
         ipfs_accelerate::device::is_software_adapter(
             self.is_fallback_adapter,

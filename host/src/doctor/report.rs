@@ -119,7 +119,8 @@ fn render_probe(out: &mut String, p: &BrowserProbe) {
     let g = &p.webgpu;
     if g.available {
         let sw = if g.software() { "  [SOFTWARE adapter: CPU emulation, not a GPU figure]" } else { "" };
-        let _ = writeln!(out, "            WebGPU   {} / {} / {}{sw}", g.vendor, g.architecture, g.description);
+        let fallback = if g.is_fallback_adapter { " (isFallbackAdapter)" } else { "" };
+        let _ = writeln!(out, "            WebGPU   {}{fallback}{sw}", g.identity());
         let limit = |k: &str| g.limits.get(k).map(|v| v.to_string()).unwrap_or_else(|| "?".into());
         let _ = writeln!(
             out,
