@@ -104,16 +104,7 @@ async fn run_cases(
             Err(e) => failed(case, CaseStatus::Error, e.to_string()),
         });
     }
-    EnvRecord {
-        backend: backend.into(),
-        browser: None,
-        browser_version: None,
-        browser_flags: Vec::new(),
-        user_agent: None,
-        adapter,
-        unavailable_reason: None,
-        cases: records,
-    }
+    EnvRecord::new(backend, adapter, records)
 }
 
 /// Run one case in the page; returns the samples and the decoded output.

@@ -28,29 +28,12 @@ async fn run_on(device: &Device, backend: &str, cases: &[KernelCase], refs: &Ref
             Err(e) => failed(case, CaseStatus::Error, e.to_string()),
         });
     }
-    EnvRecord {
-        backend: backend.into(),
-        browser: None,
-        browser_version: None,
-        browser_flags: Vec::new(),
-        user_agent: None,
-        adapter: summary,
-        unavailable_reason: None,
-        cases: records,
-    }
+    EnvRecord::new(backend, summary, records)
 }
 
 /// Every case marked unavailable, with the reason, so the gap shows in the report.
 pub(crate) fn unavailable(backend: &str, cases: &[KernelCase], reason: String) -> EnvRecord {
     progress(format!("{backend}: unavailable: {reason}"));
-    EnvRecord {
-        backend: backend.into(),
-        browser: None,
-        browser_version: None,
-        browser_flags: Vec::new(),
-        user_agent: None,
-        adapter: AdapterSummary::default(),
-        unavailable_reason: Some(reason.clone()),
-        cases: cases.iter().map(|c| failed(c, CaseStatus::Unavailable, reason.clone())).collect(),
-    }
+    let cases = cases.iter().map(|c| failed(c, CaseStatus::Unavailable, reason.clone())).collect();
+    EnvRecord { unavailable_reason: Some(reason), ..EnvRecord::new(backend, AdapterSummary::default(), cases) }
 }

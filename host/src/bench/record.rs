@@ -57,6 +57,20 @@ pub struct EnvRecord {
 }
 
 impl EnvRecord {
+    /// A backend's results; browser details are filled in by the browser runner.
+    pub fn new(backend: &str, adapter: AdapterSummary, cases: Vec<CaseRecord>) -> EnvRecord {
+        EnvRecord {
+            backend: backend.into(),
+            browser: None,
+            browser_version: None,
+            browser_flags: Vec::new(),
+            user_agent: None,
+            adapter,
+            unavailable_reason: None,
+            cases,
+        }
+    }
+
     /// A label for tables: backend plus browser, e.g. `browser-webgpu (chromium)`.
     pub fn label(&self) -> String {
         match &self.browser {
