@@ -39,7 +39,8 @@ pub fn render_html(view: &RunView) -> String {
         let kind = match (&e.unavailable_reason, e.software_adapter) {
             (Some(reason), _) => format!("<span class=bad>unavailable</span>: {}", esc(reason)),
             (None, true) => "<span class=sw>software adapter (CPU emulation — not a GPU figure)</span>".into(),
-            (None, false) => "hardware".into(),
+            (None, false) if e.adapter_backend == "cpu" => "CPU kernels (no GPU involved)".into(),
+            (None, false) => "hardware GPU".into(),
         };
         let browser = match (&e.browser, &e.browser_version) {
             (Some(b), Some(v)) => format!("{b} {v}"),
