@@ -65,3 +65,26 @@ fn cli_names_what_was_wrong() {
     let (ok, err) = accelerate(&["report", "--db", "/nonexistent/x.duckdb"]);
     assert!(!ok && err.contains("/nonexistent/x.duckdb"), "{err}");
 }
+
+#[test]
+fn doctor_json_lists_every_browser_and_native_adapters() {
+    let out = Command::new(env!("CARGO_BIN_EXE_accelerate"))
+        .args(["doctor", "--json", "--no-launch"])
+        .env("XDG_RUNTIME_DIR", "/tmp")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let browsers: Vec<&str> = report["browsers"].as_array().unwrap().iter().map(|b| b["browser"].as_str().unwrap()).collect();
+    assert_eq!(browsers, ["chromium", "firefox", "edge", "safari"]);
+    // Absent browsers say why instead of disappearing.
+    for b in report["browsers"].as_array().unwrap() {
+        assert!(b["version"].is_string() || b["problem"].is_string(), "{b}");
+    }
+    assert!(report["host"]["cpu_cores"].as_u64().unwrap() >= 1);
+    for a in report["native_adapters"].as_array().unwrap() {
+        if a["name"].as_str().unwrap().contains("llvmpipe") {
+            assert_eq!(a["software"], true, "{a}");
+        }
+    }
+}

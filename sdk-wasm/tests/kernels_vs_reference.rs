@@ -133,3 +133,18 @@ fn bad_cases_are_rejected_with_reasons() {
     let no_samples = KernelCase { kernel: Kernel::Gelu { len: 4 }, warmup: 0, samples: 0, seed: 0 };
     assert!(pollster::block_on(run_case(&Device::Cpu, &no_samples)).unwrap_err().to_string().contains("samples"));
 }
+
+#[test]
+fn invalid_wgsl_on_a_real_device_is_an_error_naming_the_file_not_a_panic() {
+    let device = gpu();
+    let Device::Gpu(ctx) = &device else { unreachable!() };
+    let broken = ipfs_accelerate::shaders::ShaderFile {
+        name: "broken/missing_semicolon.wgsl",
+        source: include_str!("../../shaders/broken/missing_semicolon.wgsl"),
+    };
+    let err = pollster::block_on(ctx.prepare(broken, "main", &[])).unwrap_err().to_string();
+    assert!(err.contains("broken/missing_semicolon.wgsl"), "{err}");
+    // The device is still usable afterwards, and shipped kernels compile.
+    pollster::block_on(ctx.prepare(ipfs_accelerate::shaders::MATMUL, "matmul", &[])).unwrap();
+    check(&device);
+}

@@ -119,6 +119,13 @@ impl GpuContext {
         }
     }
 
+    /// Compile a kernel variant ahead of its first use (so the first inference does not pay
+    /// for it). Invalid WGSL comes back as `Error::Shader` naming the file.
+    pub async fn prepare(&self, shader: crate::shaders::ShaderFile, entry: &'static str, constants: &[(&'static str, f64)]) -> Result<()> {
+        let key = PipelineKey::new(shader, entry, constants);
+        self.pipelines.get(&self.device, shader, &key).await.map(|_| ())
+    }
+
     /// Encode and submit one dispatch.
     pub(crate) async fn launch(&self, launch: Launch<'_>) -> Result<()> {
         let key = PipelineKey::new(launch.shader, launch.entry, &launch.constants);
