@@ -17,6 +17,8 @@ pub enum Error {
     Gpu(String),
     #[error("shader {file} is invalid:\n{message}")]
     Shader { file: String, message: String },
+    #[error("bad {format} weights: {detail}")]
+    Weights { format: &'static str, detail: String },
     #[error("invalid benchmark case: {0}")]
     BadCase(String),
 }

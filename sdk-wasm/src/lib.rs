@@ -17,6 +17,7 @@ pub mod ops;
 pub mod reference;
 pub mod shaders;
 pub mod tensor;
+pub mod weights;
 
 #[cfg(target_arch = "wasm32")]
 mod js;

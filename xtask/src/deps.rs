@@ -10,7 +10,7 @@ const WASM_BINDGEN_VERSION: &str = "0.2.130";
 const DUCKDB_NPM_PACKAGE: &str = "@duckdb/node-bindings-linux-x64@1.5.6-r.1";
 const DUCKDB_TARBALL: &str = "duckdb-node-bindings-linux-x64-1.5.6-r.1.tgz";
 const DUCKDB_TARBALL_SHA256: &str = "1b9f82478539bb9a1d1df44bd103121a12ae52142c07158dc52b97d2ec1d69ff";
-const APT_PACKAGES: [&str; 5] = ["chromium", "chromium-driver", "firefox-esr", "mesa-vulkan-drivers", "libvulkan1"];
+const APT_PACKAGES: [&str; 6] = ["chromium", "chromium-driver", "firefox-esr", "mesa-vulkan-drivers", "libvulkan1", "unzip"];
 
 pub fn setup() -> Result<(), String> {
     apt_packages()?;
@@ -18,6 +18,7 @@ pub fn setup() -> Result<(), String> {
     wasm_bindgen_cli()?;
     geckodriver()?;
     libduckdb()?;
+    crate::fixtures::install()?;
     println!("xtask: setup complete");
     Ok(())
 }

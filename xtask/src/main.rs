@@ -1,12 +1,13 @@
 //! `cargo xtask <command>`: the project's own setup and automation (std only, so it builds
 //! in seconds on a fresh machine).
 //!
-//! - `setup`       install what builds and tests need (idempotent)
+//! - `setup`       install what builds and tests need, model fixtures included (idempotent)
 //! - `build-wasm`  build the SDK for wasm32 and run wasm-bindgen into npm/pkg
 //! - `test`        setup + build-wasm + fmt/clippy + the whole test suite
 //! - `demo`        setup + build-wasm + `accelerate doctor` + `accelerate bench --suite kernels`
 
 mod deps;
+mod fixtures;
 mod run;
 
 use run::{cargo, workspace_root};

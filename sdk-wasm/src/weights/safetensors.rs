@@ -1,0 +1,238 @@
+//! The safetensors format: an 8-byte little-endian header length, a JSON header mapping
+//! tensor names to {dtype, shape, data_offsets}, then the raw little-endian data.
+
+use crate::error::{Error, Result};
+use crate::tensor::Tensor;
+use std::collections::BTreeMap;
+
+/// Headers larger than this are refused (real ones are tens of KB) so a corrupt length
+/// cannot make us allocate gigabytes.
+const MAX_HEADER_BYTES: u64 = 100 << 20;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TensorInfo {
+    pub dtype: String,
+    pub shape: Vec<usize>,
+    /// Byte range inside the data section.
+    pub start: usize,
+    pub end: usize,
+}
+
+/// A parsed safetensors file over borrowed bytes (no copy until a tensor is read).
+pub struct SafeTensors<'a> {
+    tensors: BTreeMap<String, TensorInfo>,
+    metadata: BTreeMap<String, String>,
+    data: &'a [u8],
+}
+
+fn bad(detail: impl Into<String>) -> Error {
+    Error::Weights { format: "safetensors", detail: detail.into() }
+}
+
+fn element_bytes(dtype: &str) -> Option<usize> {
+    Some(match dtype {
+        "F64" | "I64" | "U64" => 8,
+        "F32" | "I32" | "U32" => 4,
+        "F16" | "BF16" | "I16" | "U16" => 2,
+        "I8" | "U8" | "BOOL" | "F8_E4M3" | "F8_E5M2" => 1,
+        _ => return None,
+    })
+}
+
+impl<'a> SafeTensors<'a> {
+    pub fn parse(bytes: &'a [u8]) -> Result<SafeTensors<'a>> {
+        let len_bytes: [u8; 8] = bytes
+            .get(..8)
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| bad(format!("file is {} bytes, too short for a header", bytes.len())))?;
+        let header_len = u64::from_le_bytes(len_bytes);
+        if header_len > MAX_HEADER_BYTES {
+            return Err(bad(format!("header length {header_len} exceeds {MAX_HEADER_BYTES} bytes (corrupt file?)")));
+        }
+        let header_end = 8 + header_len as usize;
+        let header =
+            bytes.get(8..header_end).ok_or_else(|| bad(format!("header needs {header_len} bytes, file has {}", bytes.len() - 8)))?;
+        let json: serde_json::Value = serde_json::from_slice(header).map_err(|e| bad(format!("header is not valid JSON: {e}")))?;
+        let entries = json.as_object().ok_or_else(|| bad("header is not a JSON object"))?;
+        let data = &bytes[header_end..];
+        let mut tensors = BTreeMap::new();
+        let mut metadata = BTreeMap::new();
+        for (name, entry) in entries {
+            if name == "__metadata__" {
+                for (k, v) in entry.as_object().into_iter().flatten() {
+                    metadata.insert(k.clone(), v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()));
+                }
+                continue;
+            }
+            tensors.insert(name.clone(), Self::tensor_info(name, entry, data.len())?);
+        }
+        Self::check_no_overlap(&tensors)?;
+        Ok(SafeTensors { tensors, metadata, data })
+    }
+
+    fn tensor_info(name: &str, entry: &serde_json::Value, data_len: usize) -> Result<TensorInfo> {
+        let field = |key: &str| entry.get(key).ok_or_else(|| bad(format!("tensor {name:?}: missing {key:?}")));
+        let dtype = field("dtype")?.as_str().ok_or_else(|| bad(format!("tensor {name:?}: dtype is not a string")))?.to_string();
+        let elem = element_bytes(&dtype).ok_or_else(|| bad(format!("tensor {name:?}: unknown dtype {dtype:?}")))?;
+        let as_usizes = |v: &serde_json::Value, what: &str| -> Result<Vec<usize>> {
+            v.as_array()
+                .ok_or_else(|| bad(format!("tensor {name:?}: {what} is not an array")))?
+                .iter()
+                .map(|x| {
+                    x.as_u64()
+                        .and_then(|x| usize::try_from(x).ok())
+                        .ok_or_else(|| bad(format!("tensor {name:?}: {what} has a non-integer entry")))
+                })
+                .collect()
+        };
+        let shape = as_usizes(field("shape")?, "shape")?;
+        let offsets = as_usizes(field("data_offsets")?, "data_offsets")?;
+        let [start, end] = offsets[..] else {
+            return Err(bad(format!("tensor {name:?}: data_offsets must have 2 entries, has {}", offsets.len())));
+        };
+        if start > end || end > data_len {
+            return Err(bad(format!(
+                "tensor {name:?}: data_offsets [{start}, {end}] outside the {data_len}-byte data section (truncated file?)"
+            )));
+        }
+        let expected = shape
+            .iter()
+            .try_fold(elem, |acc, &d| acc.checked_mul(d))
+            .ok_or_else(|| bad(format!("tensor {name:?}: shape {shape:?} overflows")))?;
+        if end - start != expected {
+            return Err(bad(format!("tensor {name:?}: shape {shape:?} × {dtype} needs {expected} bytes, offsets give {}", end - start)));
+        }
+        Ok(TensorInfo { dtype, shape, start, end })
+    }
+
+    fn check_no_overlap(tensors: &BTreeMap<String, TensorInfo>) -> Result<()> {
+        let mut ranges: Vec<(&str, usize, usize)> =
+            tensors.iter().map(|(n, t)| (n.as_str(), t.start, t.end)).filter(|r| r.1 < r.2).collect();
+        ranges.sort_by_key(|r| r.1);
+        for pair in ranges.windows(2) {
+            if pair[1].1 < pair[0].2 {
+                return Err(bad(format!("tensors {:?} and {:?} overlap", pair[0].0, pair[1].0)));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.tensors.keys().map(String::as_str)
+    }
+
+    pub fn info(&self, name: &str) -> Option<&TensorInfo> {
+        self.tensors.get(name)
+    }
+
+    pub fn metadata(&self) -> &BTreeMap<String, String> {
+        &self.metadata
+    }
+
+    /// The named tensor as f32 on the CPU (F32 copied, F16/BF16 widened).
+    pub fn tensor(&self, name: &str) -> Result<Tensor> {
+        let info = self.tensors.get(name).ok_or_else(|| bad(format!("no tensor named {name:?}")))?;
+        let raw = &self.data[info.start..info.end];
+        let values: Vec<f32> = match info.dtype.as_str() {
+            "F32" => raw.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect(),
+            "F16" => raw.chunks_exact(2).map(|b| f16_to_f32(u16::from_le_bytes([b[0], b[1]]))).collect(),
+            "BF16" => raw.chunks_exact(2).map(|b| f32::from_bits((u16::from_le_bytes([b[0], b[1]]) as u32) << 16)).collect(),
+            other => return Err(bad(format!("tensor {name:?}: dtype {other} cannot be read as f32"))),
+        };
+        Tensor::from_vec(values, info.shape.clone())
+    }
+}
+
+/// IEEE half → single, including subnormals, infinities and NaN.
+pub fn f16_to_f32(h: u16) -> f32 {
+    let sign = ((h >> 15) as u32) << 31;
+    let exp = ((h >> 10) & 0x1f) as u32;
+    let mant = (h & 0x3ff) as u32;
+    let bits = match (exp, mant) {
+        (0, 0) => sign,
+        (0, m) => {
+            // Subnormal: normalise the mantissa.
+            let shift = m.leading_zeros() - 21;
+            sign | ((113 - shift) << 23) | (((m << shift) & 0x3ff) << 13)
+        }
+        (0x1f, m) => sign | 0x7f80_0000 | (m << 13),
+        (e, m) => sign | ((e + 112) << 23) | (m << 13),
+    };
+    f32::from_bits(bits)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A well-formed file written by hand from the format description.
+    fn file(header: &str, data: &[u8]) -> Vec<u8> {
+        let mut out = (header.len() as u64).to_le_bytes().to_vec();
+        out.extend_from_slice(header.as_bytes());
+        out.extend_from_slice(data);
+        out
+    }
+
+    fn two_tensors() -> Vec<u8> {
+        let mut data = Vec::new();
+        for v in [1.0f32, -2.0, 3.5, 0.25] {
+            data.extend_from_slice(&v.to_le_bytes());
+        }
+        data.extend_from_slice(&0x3c00u16.to_le_bytes()); // f16 1.0
+        data.extend_from_slice(&0xc000u16.to_le_bytes()); // f16 -2.0
+        file(
+            r#"{"__metadata__":{"format":"pt"},"w":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]},"h":{"dtype":"F16","shape":[2],"data_offsets":[16,20]}}"#,
+            &data,
+        )
+    }
+
+    #[test]
+    fn reads_f32_and_f16_tensors_and_metadata() {
+        let bytes = two_tensors();
+        let st = SafeTensors::parse(&bytes).unwrap();
+        assert_eq!(st.names().collect::<Vec<_>>(), ["h", "w"]);
+        assert_eq!(st.metadata()["format"], "pt");
+        let w = pollster::block_on(st.tensor("w").unwrap().to_vec()).unwrap();
+        assert_eq!(w, [1.0, -2.0, 3.5, 0.25]);
+        let h = pollster::block_on(st.tensor("h").unwrap().to_vec()).unwrap();
+        assert_eq!(h, [1.0, -2.0]);
+    }
+
+    #[test]
+    fn every_truncation_is_an_error_never_a_panic() {
+        let bytes = two_tensors();
+        for cut in 0..bytes.len() {
+            assert!(SafeTensors::parse(&bytes[..cut]).is_err(), "truncated to {cut} bytes was accepted");
+        }
+    }
+
+    #[test]
+    fn corrupt_headers_name_the_problem() {
+        let cases = [
+            (r#"{"w":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}"#, "needs 12 bytes"),
+            (r#"{"w":{"dtype":"Q9","shape":[2],"data_offsets":[0,8]}}"#, "unknown dtype"),
+            (r#"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,80]}}"#, "outside"),
+            (r#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#, "overlap"),
+            (r#"{"w":{"dtype":"F32","shape":[2]}}"#, "data_offsets"),
+            (r#"[1,2]"#, "not a JSON object"),
+            (r#"{"w":"#, "not valid JSON"),
+        ];
+        for (header, want) in cases {
+            let err = SafeTensors::parse(&file(header, &[0u8; 8])).err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(err.contains(want), "{header}: {err}");
+        }
+        let mut huge = u64::MAX.to_le_bytes().to_vec();
+        huge.extend_from_slice(b"{}");
+        assert!(SafeTensors::parse(&huge).err().unwrap().to_string().contains("exceeds"));
+    }
+
+    #[test]
+    fn f16_conversion_covers_special_values() {
+        assert_eq!(f16_to_f32(0x0000), 0.0);
+        assert_eq!(f16_to_f32(0x3555), 0.333_251_95);
+        assert_eq!(f16_to_f32(0x0001), 5.960_464_5e-8); // smallest subnormal
+        assert_eq!(f16_to_f32(0x7bff), 65504.0);
+        assert!(f16_to_f32(0x7c00).is_infinite());
+        assert!(f16_to_f32(0x7e00).is_nan());
+    }
+}
