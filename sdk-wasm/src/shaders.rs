@@ -18,9 +18,11 @@ pub const ELEMENTWISE: ShaderFile = shader!("elementwise.wgsl");
 pub const ACTIVATION: ShaderFile = shader!("activation.wgsl");
 pub const SOFTMAX: ShaderFile = shader!("softmax.wgsl");
 pub const LAYERNORM: ShaderFile = shader!("layernorm.wgsl");
+pub const COPY: ShaderFile = shader!("copy.wgsl");
+pub const GATHER: ShaderFile = shader!("gather.wgsl");
 
 /// Every kernel the SDK ships.
-pub const ALL: [ShaderFile; 5] = [MATMUL, ELEMENTWISE, ACTIVATION, SOFTMAX, LAYERNORM];
+pub const ALL: [ShaderFile; 7] = [MATMUL, ELEMENTWISE, ACTIVATION, SOFTMAX, LAYERNORM, COPY, GATHER];
 
 /// Parse and validate WGSL with naga; the error names the file, line and column.
 #[cfg(not(target_arch = "wasm32"))]

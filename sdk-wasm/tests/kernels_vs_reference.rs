@@ -148,3 +148,37 @@ fn invalid_wgsl_on_a_real_device_is_an_error_naming_the_file_not_a_panic() {
     pollster::block_on(ctx.prepare(ipfs_accelerate::shaders::MATMUL, "matmul", &[])).unwrap();
     check(&device);
 }
+
+#[test]
+fn permuted_views_become_contiguous_identically_on_both_devices() {
+    let device = gpu();
+    let t = Tensor::random([2, 3, 4, 5], 11); // [batch, seq, heads, dim]
+    let view = t.permute(&[0, 2, 1, 3]).unwrap(); // [batch, heads, seq, dim]
+    let want = pollster::block_on(view.to_vec()).unwrap();
+    let cpu = pollster::block_on(async { ops::contiguous(&view).await?.to_vec().await }).unwrap();
+    let on_gpu = pollster::block_on(async {
+        let g = t.to_device(&device).await?.permute(&[0, 2, 1, 3])?;
+        let c = ops::contiguous(&g).await?;
+        assert!(c.layout().is_contiguous());
+        assert_eq!(c.dims(), &[2, 4, 3, 5]);
+        c.to_vec().await
+    })
+    .unwrap();
+    assert_eq!(cpu, want);
+    assert_eq!(on_gpu, want, "a copy must be exact");
+}
+
+#[test]
+fn gather_rows_is_an_exact_lookup_and_rejects_bad_ids() {
+    let device = gpu();
+    let table = Tensor::random([10, 7], 12);
+    let rows = pollster::block_on(table.to_vec()).unwrap();
+    let ids = [3u32, 0, 9, 3];
+    let want: Vec<f32> = ids.iter().flat_map(|&i| rows[i as usize * 7..(i as usize + 1) * 7].to_vec()).collect();
+    for d in [Device::Cpu, device] {
+        let got = pollster::block_on(async { ops::gather_rows(&table.to_device(&d).await?, &ids).await?.to_vec().await }).unwrap();
+        assert_eq!(got, want, "{}", d.name());
+        let err = pollster::block_on(async { ops::gather_rows(&table.to_device(&d).await?, &[1, 10]).await }).unwrap_err().to_string();
+        assert!(err.contains("id 10") && err.contains("10 rows"), "{err}");
+    }
+}

@@ -3,11 +3,13 @@
 
 mod activation;
 mod elementwise;
+mod layout;
 mod matmul;
 mod normalize;
 
 pub use activation::gelu;
 pub use elementwise::{add, mul, scale};
+pub use layout::{contiguous, gather_rows};
 pub use matmul::matmul;
 pub use normalize::{layernorm, softmax};
 

@@ -82,6 +82,11 @@ impl Tensor {
         Ok(Tensor { layout: self.layout.transpose(d0, d1)?, ..self.clone() })
     }
 
+    /// Reorder dimensions as a view (no copy); see [`Layout::permute`].
+    pub fn permute(&self, dims: &[usize]) -> Result<Tensor> {
+        Ok(Tensor { layout: self.layout.permute(dims)?, ..self.clone() })
+    }
+
     /// Same elements, new shape; the tensor must be contiguous.
     pub fn reshape(&self, shape: impl Into<Vec<usize>>) -> Result<Tensor> {
         let shape = Shape::new(shape);

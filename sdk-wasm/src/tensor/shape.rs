@@ -76,6 +76,20 @@ impl Layout {
         Ok(Layout { shape: Shape(dims), strides, offset: self.offset })
     }
 
+    /// Reorder dimensions as a view: `dims[i]` is the source dimension of output dimension i.
+    pub fn permute(&self, dims: &[usize]) -> Result<Layout> {
+        let rank = self.shape.rank();
+        let mut seen = vec![false; rank];
+        if dims.len() != rank || dims.iter().any(|&d| d >= rank || std::mem::replace(&mut seen[d], true)) {
+            return Err(Error::shape("permute", format!("{dims:?} is not a permutation of 0..{rank}")));
+        }
+        Ok(Layout {
+            shape: Shape(dims.iter().map(|&d| self.shape.dims()[d]).collect()),
+            strides: dims.iter().map(|&d| self.strides[d]).collect(),
+            offset: self.offset,
+        })
+    }
+
     /// Storage index of every element in row-major logical order.
     pub fn storage_indices(&self) -> impl Iterator<Item = usize> + '_ {
         let dims = self.shape.dims();
@@ -108,6 +122,14 @@ mod tests {
         assert_eq!(t.shape.dims(), &[3, 2]);
         assert!(!t.is_contiguous());
         assert_eq!(t.storage_indices().collect::<Vec<_>>(), vec![0, 3, 1, 4, 2, 5]);
+    }
+
+    #[test]
+    fn permute_rejects_repeats_and_reorders_strides() {
+        let l = Layout::contiguous(Shape::new([2, 3, 4]));
+        assert_eq!(l.permute(&[2, 0, 1]).unwrap().strides, vec![1, 12, 4]);
+        assert!(l.permute(&[0, 0, 1]).is_err());
+        assert!(l.permute(&[0, 1]).is_err());
     }
 
     #[test]

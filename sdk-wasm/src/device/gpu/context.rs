@@ -90,13 +90,23 @@ impl GpuContext {
     }
 
     pub fn upload(&self, data: &[f32]) -> Result<GpuBuffer> {
-        let bytes = std::mem::size_of_val(data) as u64;
+        self.upload_bytes(bytemuck::cast_slice(data))
+    }
+
+    /// Raw little-endian bytes (e.g. u32 token ids) into a pooled storage buffer.
+    pub fn upload_bytes(&self, data: &[u8]) -> Result<GpuBuffer> {
+        let bytes = data.len() as u64;
         if bytes > self.device.limits().max_buffer_size {
             return Err(Error::Gpu(format!("{bytes} bytes exceed this adapter's max buffer size")));
         }
         let buffer = self.alloc(bytes);
-        if bytes > 0 {
-            self.queue.write_buffer(buffer.raw(), 0, bytemuck::cast_slice(data));
+        if data.len() % 4 == 0 {
+            self.queue.write_buffer(buffer.raw(), 0, data);
+        } else {
+            // write_buffer takes whole 4-byte words; only odd-sized uploads pay for a copy.
+            let mut padded = data.to_vec();
+            padded.resize(data.len().div_ceil(4) * 4, 0);
+            self.queue.write_buffer(buffer.raw(), 0, &padded);
         }
         Ok(buffer)
     }
