@@ -19,6 +19,8 @@ pub enum Error {
     Shader { file: String, message: String },
     #[error("bad {format} weights: {detail}")]
     Weights { format: &'static str, detail: String },
+    #[error("model: {0}")]
+    Model(String),
     #[error("invalid benchmark case: {0}")]
     BadCase(String),
 }

@@ -13,6 +13,7 @@ pub mod bench;
 pub mod clock;
 pub mod device;
 pub mod error;
+pub mod models;
 pub mod ops;
 pub mod reference;
 pub mod shaders;

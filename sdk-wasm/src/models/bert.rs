@@ -1,0 +1,213 @@
+//! BERT encoder with mean pooling and L2 normalisation (sentence-transformers style, e.g.
+//! all-MiniLM-L6-v2), loaded from HF `config.json` + `model.safetensors`.
+
+use crate::device::Device;
+use crate::error::{Error, Result};
+use crate::ops;
+use crate::tensor::Tensor;
+use crate::weights::SafeTensors;
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct BertConfig {
+    pub model_type: String,
+    pub hidden_size: usize,
+    pub num_attention_heads: usize,
+    pub num_hidden_layers: usize,
+    pub intermediate_size: usize,
+    pub max_position_embeddings: usize,
+    pub vocab_size: usize,
+    #[serde(default = "default_eps")]
+    pub layer_norm_eps: f32,
+    #[serde(default)]
+    pub hidden_act: Option<String>,
+}
+
+fn default_eps() -> f32 {
+    1e-12
+}
+
+impl BertConfig {
+    pub fn from_json(text: &str) -> Result<BertConfig> {
+        let config: BertConfig = serde_json::from_str(text).map_err(|e| Error::Model(format!("config.json: {e}")))?;
+        if config.model_type != "bert" {
+            return Err(Error::Model(format!("unknown architecture {:?}: this loader handles \"bert\"", config.model_type)));
+        }
+        if let Some(act) = config.hidden_act.as_deref().filter(|a| *a != "gelu") {
+            return Err(Error::Model(format!("hidden_act {act:?} is not supported (only exact \"gelu\")")));
+        }
+        if config.num_attention_heads == 0 || config.hidden_size % config.num_attention_heads != 0 {
+            return Err(Error::Model(format!(
+                "hidden_size {} is not divisible by {} heads",
+                config.hidden_size, config.num_attention_heads
+            )));
+        }
+        Ok(config)
+    }
+}
+
+/// `x · W^T + b`, with W stored pre-transposed ([in, out], contiguous) at load time.
+struct Linear {
+    weight_t: Tensor,
+    bias: Tensor,
+}
+
+impl Linear {
+    async fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        ops::add(&ops::matmul(x, &self.weight_t).await?, &self.bias).await
+    }
+}
+
+struct LayerNorm {
+    gamma: Tensor,
+    beta: Tensor,
+}
+
+struct Layer {
+    query: Linear,
+    key: Linear,
+    value: Linear,
+    attention_out: Linear,
+    attention_norm: LayerNorm,
+    intermediate: Linear,
+    output: Linear,
+    output_norm: LayerNorm,
+}
+
+pub struct Bert {
+    config: BertConfig,
+    device: Device,
+    word: Tensor,
+    position: Tensor,
+    token_type: Tensor,
+    embedding_norm: LayerNorm,
+    layers: Vec<Layer>,
+}
+
+/// Reads named tensors from the weight file, checks their shapes, and moves them to the device.
+struct Loader<'a, 'b> {
+    st: &'a SafeTensors<'b>,
+    device: &'a Device,
+}
+
+impl Loader<'_, '_> {
+    async fn tensor(&self, name: &str, shape: &[usize]) -> Result<Tensor> {
+        let t = self.st.tensor(name).map_err(|e| Error::Model(format!("loading {name}: {e}")))?;
+        if t.dims() != shape {
+            return Err(Error::Model(format!("{name} has shape {}, config expects {shape:?}", t.shape())));
+        }
+        t.to_device(self.device).await
+    }
+
+    async fn linear(&self, prefix: &str, inputs: usize, outputs: usize) -> Result<Linear> {
+        let weight = self.tensor(&format!("{prefix}.weight"), &[outputs, inputs]).await?;
+        Ok(Linear {
+            weight_t: ops::contiguous(&weight.transpose(0, 1)?).await?,
+            bias: self.tensor(&format!("{prefix}.bias"), &[outputs]).await?,
+        })
+    }
+
+    async fn norm(&self, prefix: &str, width: usize) -> Result<LayerNorm> {
+        Ok(LayerNorm {
+            gamma: self.tensor(&format!("{prefix}.weight"), &[width]).await?,
+            beta: self.tensor(&format!("{prefix}.bias"), &[width]).await?,
+        })
+    }
+}
+
+impl Bert {
+    pub async fn load(config: BertConfig, st: &SafeTensors<'_>, device: &Device) -> Result<Bert> {
+        let l = Loader { st, device };
+        let (h, ff) = (config.hidden_size, config.intermediate_size);
+        let word = l.tensor("embeddings.word_embeddings.weight", &[config.vocab_size, h]).await?;
+        let position = l.tensor("embeddings.position_embeddings.weight", &[config.max_position_embeddings, h]).await?;
+        let token_type = st.tensor("embeddings.token_type_embeddings.weight").map_err(|e| Error::Model(e.to_string()))?;
+        // Single-segment input: only row 0 (token type 0) is ever used.
+        let token_type = ops::gather_rows(&token_type, &[0]).await?.reshape([h])?.to_device(device).await?;
+        let embedding_norm = l.norm("embeddings.LayerNorm", h).await?;
+        let mut layers = Vec::with_capacity(config.num_hidden_layers);
+        for i in 0..config.num_hidden_layers {
+            let p = format!("encoder.layer.{i}");
+            layers.push(Layer {
+                query: l.linear(&format!("{p}.attention.self.query"), h, h).await?,
+                key: l.linear(&format!("{p}.attention.self.key"), h, h).await?,
+                value: l.linear(&format!("{p}.attention.self.value"), h, h).await?,
+                attention_out: l.linear(&format!("{p}.attention.output.dense"), h, h).await?,
+                attention_norm: l.norm(&format!("{p}.attention.output.LayerNorm"), h).await?,
+                intermediate: l.linear(&format!("{p}.intermediate.dense"), h, ff).await?,
+                output: l.linear(&format!("{p}.output.dense"), ff, h).await?,
+                output_norm: l.norm(&format!("{p}.output.LayerNorm"), h).await?,
+            });
+        }
+        Ok(Bert { config, device: device.clone(), word, position, token_type, embedding_norm, layers })
+    }
+
+    pub fn config(&self) -> &BertConfig {
+        &self.config
+    }
+
+    /// Sentence embedding of one tokenised sequence: mean of the last hidden states over
+    /// positions where `mask` is 1, L2-normalised.
+    pub async fn embed(&self, ids: &[u32], mask: &[u32]) -> Result<Vec<f32>> {
+        let seq = ids.len();
+        if seq == 0 || seq > self.config.max_position_embeddings {
+            return Err(Error::Model(format!("sequence length {seq} must be 1..={}", self.config.max_position_embeddings)));
+        }
+        if mask.len() != seq {
+            return Err(Error::Model(format!("attention mask has {} entries for {seq} tokens", mask.len())));
+        }
+        let hidden = self.encode(ids, mask).await?.to_vec().await?;
+        Ok(mean_pool_normalize(&hidden, mask, self.config.hidden_size))
+    }
+
+    /// Last hidden states [seq, hidden].
+    pub async fn encode(&self, ids: &[u32], mask: &[u32]) -> Result<Tensor> {
+        let (seq, h) = (ids.len(), self.config.hidden_size);
+        let positions: Vec<u32> = (0..seq as u32).collect();
+        let x = ops::add(&ops::gather_rows(&self.word, ids).await?, &ops::gather_rows(&self.position, &positions).await?).await?;
+        let x = ops::add(&x, &self.token_type).await?;
+        let mut x = ops::layernorm(&x, &self.embedding_norm.gamma, &self.embedding_norm.beta, self.config.layer_norm_eps).await?;
+        // Additive mask: padded keys get -1e9 before softmax, i.e. zero weight.
+        let bias: Vec<f32> = mask.iter().map(|&m| if m > 0 { 0.0 } else { -1e9 }).collect();
+        let bias = Tensor::from_vec(bias, [1, 1, seq])?.to_device(&self.device).await?;
+        for layer in &self.layers {
+            x = self.layer(layer, &x, &bias, seq, h).await?;
+        }
+        Ok(x)
+    }
+
+    async fn layer(&self, layer: &Layer, x: &Tensor, mask_bias: &Tensor, seq: usize, h: usize) -> Result<Tensor> {
+        let heads = self.config.num_attention_heads;
+        let d = h / heads;
+        // [seq, hidden] → [heads, seq, d]
+        let split = |t: Tensor| async move { ops::contiguous(&t.reshape([seq, heads, d])?.permute(&[1, 0, 2])?).await };
+        let q = split(layer.query.forward(x).await?).await?;
+        let k = split(layer.key.forward(x).await?).await?;
+        let v = split(layer.value.forward(x).await?).await?;
+        let scores = ops::scale(&ops::matmul(&q, &k.transpose(1, 2)?).await?, 1.0 / (d as f32).sqrt()).await?;
+        let probs = ops::softmax(&ops::add(&scores, mask_bias).await?).await?;
+        let context = ops::matmul(&probs, &v).await?; // [heads, seq, d]
+        let context = ops::contiguous(&context.permute(&[1, 0, 2])?).await?.reshape([seq, h])?;
+        let attended = ops::add(&layer.attention_out.forward(&context).await?, x).await?;
+        let eps = self.config.layer_norm_eps;
+        let x = ops::layernorm(&attended, &layer.attention_norm.gamma, &layer.attention_norm.beta, eps).await?;
+        let ff = ops::gelu(&layer.intermediate.forward(&x).await?).await?;
+        let out = ops::add(&layer.output.forward(&ff).await?, &x).await?;
+        ops::layernorm(&out, &layer.output_norm.gamma, &layer.output_norm.beta, eps).await
+    }
+}
+
+/// Masked mean over positions, then L2 normalisation (accumulated in f64).
+fn mean_pool_normalize(hidden: &[f32], mask: &[u32], width: usize) -> Vec<f32> {
+    let mut sum = vec![0.0f64; width];
+    let mut count = 0.0;
+    for (row, &m) in hidden.chunks_exact(width).zip(mask) {
+        if m > 0 {
+            count += 1.0;
+            sum.iter_mut().zip(row).for_each(|(s, &v)| *s += v as f64);
+        }
+    }
+    let mean: Vec<f64> = sum.iter().map(|s| s / f64::max(count, 1.0)).collect();
+    let norm = mean.iter().map(|v| v * v).sum::<f64>().sqrt().max(1e-12);
+    mean.iter().map(|v| (v / norm) as f32).collect()
+}

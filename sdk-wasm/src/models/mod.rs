@@ -1,0 +1,3 @@
+//! Models, each one file written against `ops` only: no model knows which device it runs on.
+
+pub mod bert;

@@ -1,0 +1,68 @@
+//! all-MiniLM-L6-v2 sentence embeddings from our BERT (over `ops`) on the CPU and on native
+//! wgpu (lavapipe on CI), against scripts/reference/minilm_embeddings.py (numpy f64 forward
+//! pass + HF tokenizers; token ids are taken from that reference, tokenisation in Rust is a
+//! later step). Padding to 128 tokens and truncation at 256 exercise the attention mask.
+
+use ipfs_accelerate::models::bert::{Bert, BertConfig};
+use ipfs_accelerate::weights::SafeTensors;
+use ipfs_accelerate::Device;
+use std::path::PathBuf;
+
+fn model_dir() -> PathBuf {
+    std::env::var_os("IPFS_ACCELERATE_MODELS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/ipfs-accelerate/models"))
+        .join("all-minilm-l6-v2")
+}
+
+fn cosine(a: &[f32], b: &[f64]) -> f64 {
+    let dot: f64 = a.iter().zip(b).map(|(&x, &y)| x as f64 * y).sum();
+    let na = a.iter().map(|&x| (x as f64).powi(2)).sum::<f64>().sqrt();
+    let nb = b.iter().map(|y| y * y).sum::<f64>().sqrt();
+    dot / (na * nb)
+}
+
+fn check(device: Device) {
+    let dir = model_dir();
+    let bytes = std::fs::read(dir.join("model.safetensors")).unwrap_or_else(|e| panic!("{e}; run `cargo xtask setup`"));
+    let st = SafeTensors::parse(&bytes).unwrap();
+    let config = BertConfig::from_json(&std::fs::read_to_string(dir.join("config.json")).unwrap()).unwrap();
+    let model = pollster::block_on(Bert::load(config, &st, &device)).unwrap();
+    let reference: serde_json::Value = serde_json::from_str(include_str!("data/minilm_embeddings.json")).unwrap();
+    let mut worst = f64::INFINITY;
+    for s in reference["sentences"].as_array().unwrap() {
+        let ids: Vec<u32> = s["ids"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as u32).collect();
+        let mask: Vec<u32> = s["mask"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as u32).collect();
+        let want: Vec<f64> = s["embedding"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+        let got = pollster::block_on(model.embed(&ids, &mask)).unwrap();
+        let c = cosine(&got, &want);
+        assert!(c >= 0.9999, "{} on {}: cosine {c} for {:?}", ids.len(), device.name(), s["text"]);
+        worst = worst.min(c);
+        if s["text"] == "short" {
+            // Sensitivity check: ignoring the mask (attending to 125 pads) must be caught.
+            let unmasked = pollster::block_on(model.embed(&ids, &vec![1; ids.len()])).unwrap();
+            assert!(cosine(&unmasked, &want) < 0.99, "the comparison cannot tell masked from unmasked");
+        }
+    }
+    eprintln!("{}: worst 1 - cosine to reference = {:.1e}", device.name(), 1.0 - worst);
+}
+
+#[test]
+fn minilm_embeddings_match_reference_on_cpu() {
+    check(Device::Cpu);
+}
+
+#[test]
+fn minilm_embeddings_match_reference_on_native_wgpu() {
+    check(pollster::block_on(Device::gpu()).expect("a wgpu adapter (lavapipe on CI)"));
+}
+
+#[test]
+fn wrong_architecture_and_bad_inputs_are_named() {
+    let err = BertConfig::from_json(r#"{"model_type":"llama","hidden_size":8,"num_attention_heads":2,"num_hidden_layers":1,"intermediate_size":8,"max_position_embeddings":8,"vocab_size":8}"#)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("unknown architecture") && err.contains("llama"), "{err}");
+    let err = BertConfig::from_json("{not json").unwrap_err().to_string();
+    assert!(err.contains("config.json"), "{err}");
+}
