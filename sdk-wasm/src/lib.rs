@@ -18,6 +18,7 @@ pub mod ops;
 pub mod reference;
 pub mod shaders;
 pub mod tensor;
+pub mod text;
 pub mod weights;
 
 #[cfg(target_arch = "wasm32")]

@@ -1,9 +1,10 @@
 //! all-MiniLM-L6-v2 sentence embeddings from our BERT (over `ops`) on the CPU and on native
 //! wgpu (lavapipe on CI), against scripts/reference/minilm_embeddings.py (numpy f64 forward
-//! pass + HF tokenizers; token ids are taken from that reference, tokenisation in Rust is a
-//! later step). Padding to 128 tokens and truncation at 256 exercise the attention mask.
+//! pass + the Python HF tokenizers). Our Rust tokenisation must give the reference's ids.
+//! Padding to 128 tokens and truncation at 256 exercise the attention mask.
 
 use ipfs_accelerate::models::bert::{Bert, BertConfig};
+use ipfs_accelerate::text::TextTokenizer;
 use ipfs_accelerate::weights::SafeTensors;
 use ipfs_accelerate::Device;
 use std::path::PathBuf;
@@ -65,4 +66,20 @@ fn wrong_architecture_and_bad_inputs_are_named() {
     assert!(err.contains("unknown architecture") && err.contains("llama"), "{err}");
     let err = BertConfig::from_json("{not json").unwrap_err().to_string();
     assert!(err.contains("config.json"), "{err}");
+}
+
+#[test]
+fn rust_tokenizer_gives_the_reference_ids_and_masks() {
+    let json = std::fs::read(model_dir().join("tokenizer.json")).unwrap_or_else(|e| panic!("{e}; run `cargo xtask setup`"));
+    let reference: serde_json::Value = serde_json::from_str(include_str!("data/minilm_embeddings.json")).unwrap();
+    let max = reference["max_tokens"].as_u64().unwrap() as usize;
+    let tokenizer = TextTokenizer::from_json(&json, max).unwrap();
+    for s in reference["sentences"].as_array().unwrap() {
+        let enc = tokenizer.encode(s["text"].as_str().unwrap()).unwrap();
+        let ids: Vec<u32> = s["ids"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as u32).collect();
+        let mask: Vec<u32> = s["mask"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as u32).collect();
+        assert_eq!(enc.ids, ids, "{:?}", s["text"]);
+        assert_eq!(enc.mask, mask, "{:?}", s["text"]);
+    }
+    assert!(TextTokenizer::from_json(b"{broken", 8).err().unwrap().to_string().contains("tokenizer.json"));
 }

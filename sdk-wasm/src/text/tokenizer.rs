@@ -1,0 +1,32 @@
+//! A Hugging Face tokenizer (WordPiece for BERT, BPE, Unigram …) loaded from `tokenizer.json`.
+
+use crate::error::{Error, Result};
+use tokenizers::{Tokenizer, TruncationParams};
+
+/// Token ids and the attention mask (1 = real token, 0 = padding), same length.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Encoding {
+    pub ids: Vec<u32>,
+    pub mask: Vec<u32>,
+}
+
+pub struct TextTokenizer {
+    inner: Tokenizer,
+}
+
+impl TextTokenizer {
+    /// Parse `tokenizer.json`; sequences are truncated to `max_tokens` (the model's limit).
+    /// Padding follows the file's own configuration.
+    pub fn from_json(bytes: &[u8], max_tokens: usize) -> Result<TextTokenizer> {
+        let mut inner = Tokenizer::from_bytes(bytes).map_err(|e| Error::Model(format!("tokenizer.json: {e}")))?;
+        inner
+            .with_truncation(Some(TruncationParams { max_length: max_tokens, ..TruncationParams::default() }))
+            .map_err(|e| Error::Model(format!("tokenizer truncation: {e}")))?;
+        Ok(TextTokenizer { inner })
+    }
+
+    pub fn encode(&self, text: &str) -> Result<Encoding> {
+        let enc = self.inner.encode(text, true).map_err(|e| Error::Model(format!("tokenizing {text:?}: {e}")))?;
+        Ok(Encoding { ids: enc.get_ids().to_vec(), mask: enc.get_attention_mask().to_vec() })
+    }
+}
