@@ -81,6 +81,25 @@ window.__accelerate = {
     await ready;
     return JSON.parse(await sdk.deviceInfo(device));
   },
+  // Fetch a BERT-family model's files from `baseUrl`, build it on `device`, embed `texts`.
+  async embedFromUrl(baseUrl, texts, device, maxTokens) {
+    await ready;
+    const get = async (file) => {
+      const r = await fetch(baseUrl + file);
+      if (!r.ok) throw new Error(`${baseUrl}${file}: HTTP ${r.status}`);
+      return r;
+    };
+    const config = await (await get("config.json")).text();
+    const tokenizer = new Uint8Array(await (await get("tokenizer.json")).arrayBuffer());
+    const weights = new Uint8Array(await (await get("model.safetensors")).arrayBuffer());
+    const t0 = performance.now();
+    const model = await sdk.EmbeddingModel.fromFiles(config, tokenizer, weights, device, maxTokens);
+    const t1 = performance.now();
+    const embeddings = await model.embed(texts);
+    const t2 = performance.now();
+    model.free();
+    return { embeddings: embeddings.map((e) => Array.from(e)), loadMs: t1 - t0, embedMs: t2 - t1 };
+  },
   async runKernelCase(caseJson, device) {
     await ready;
     return JSON.parse(await sdk.runKernelCase(caseJson, device));

@@ -10,6 +10,14 @@ pub fn wasm_pkg_dir() -> PathBuf {
     workspace_root().join("npm").join("pkg")
 }
 
+/// Real model fixtures installed by `cargo xtask setup` (`$IPFS_ACCELERATE_MODELS` overrides).
+pub fn model_cache() -> PathBuf {
+    if let Some(dir) = std::env::var_os("IPFS_ACCELERATE_MODELS") {
+        return PathBuf::from(dir);
+    }
+    PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/ipfs-accelerate/models")
+}
+
 /// Default DuckDB file for benchmark results.
 pub fn default_db() -> PathBuf {
     PathBuf::from("results").join("bench.duckdb")

@@ -22,7 +22,8 @@ pub struct RunnerServer {
 }
 
 impl RunnerServer {
-    /// Serve `pkg_dir` (wasm-bindgen output) under `/pkg/` and the runner at `/`.
+    /// Serve `pkg_dir` (wasm-bindgen output) under `/pkg/`, the model cache under
+    /// `/models/<model>/<file>` and the runner at `/`.
     pub async fn start(pkg_dir: PathBuf) -> Result<RunnerServer> {
         if !pkg_dir.join("ipfs_accelerate.js").is_file() {
             return Err(crate::HostError::Invalid(format!(
@@ -34,7 +35,8 @@ impl RunnerServer {
             .route("/", get(|| async { respond(StatusCode::OK, "text/html; charset=utf-8", RUNNER_HTML.into()) }))
             .route("/runner.js", get(|| async { respond(StatusCode::OK, "text/javascript", RUNNER_JS.into()) }))
             .route("/pkg/{file}", get(serve_pkg))
-            .with_state(Arc::new(pkg_dir));
+            .route("/models/{model}/{file}", get(serve_model))
+            .with_state(Arc::new(Dirs { pkg: pkg_dir, models: crate::paths::model_cache() }));
         // Loopback only: the runner must never be reachable from the network.
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await.context("binding the runner server on 127.0.0.1")?;
         let addr = listener.local_addr().context("reading the runner server address")?;
@@ -55,9 +57,29 @@ impl Drop for RunnerServer {
     }
 }
 
-async fn serve_pkg(State(dir): State<Arc<PathBuf>>, Path(file): Path<String>) -> Response<Body> {
-    // Flat directory, plain names only: no path traversal.
-    if file.contains('/') || file.contains('\\') || file.starts_with('.') {
+struct Dirs {
+    pkg: PathBuf,
+    models: PathBuf,
+}
+
+/// Plain names only (no separators, no leading dot): no path traversal.
+fn plain_name(name: &str) -> bool {
+    !name.is_empty() && !name.contains('/') && !name.contains('\\') && !name.starts_with('.')
+}
+
+async fn serve_model(State(dirs): State<Arc<Dirs>>, Path((model, file)): Path<(String, String)>) -> Response<Body> {
+    if !plain_name(&model) {
+        return respond(StatusCode::BAD_REQUEST, "text/plain", "bad model name".into());
+    }
+    serve_file(&dirs.models.join(model), &file).await
+}
+
+async fn serve_pkg(State(dirs): State<Arc<Dirs>>, Path(file): Path<String>) -> Response<Body> {
+    serve_file(&dirs.pkg, &file).await
+}
+
+async fn serve_file(dir: &std::path::Path, file: &str) -> Response<Body> {
+    if !plain_name(file) {
         return respond(StatusCode::BAD_REQUEST, "text/plain", "bad file name".into());
     }
     let mime = match file.rsplit('.').next() {
@@ -67,7 +89,7 @@ async fn serve_pkg(State(dir): State<Arc<PathBuf>>, Path(file): Path<String>) ->
         Some("ts") => "text/plain",
         _ => "application/octet-stream",
     };
-    match tokio::fs::read(dir.join(&file)).await {
+    match tokio::fs::read(dir.join(file)).await {
         Ok(bytes) => respond(StatusCode::OK, mime, bytes.into()),
         Err(_) => respond(StatusCode::NOT_FOUND, "text/plain", format!("{file} not found").into()),
     }

@@ -67,3 +67,50 @@ pub async fn run_kernel_case(case_json: String, device: String) -> Result<String
     value["output_f32_b64"] = base64::engine::general_purpose::STANDARD.encode(bytes).into();
     Ok(value.to_string())
 }
+
+/// A sentence-embedding model (BERT family: tokenizer + encoder + mean pooling) in the page.
+#[wasm_bindgen]
+pub struct EmbeddingModel {
+    inner: std::rc::Rc<EmbeddingInner>,
+}
+
+struct EmbeddingInner {
+    model: crate::models::bert::Bert,
+    tokenizer: crate::text::TextTokenizer,
+}
+
+#[wasm_bindgen]
+impl EmbeddingModel {
+    /// Build from the contents of `config.json`, `tokenizer.json` and `model.safetensors`,
+    /// on "cpu" or "webgpu". Sequences are truncated to `max_tokens`.
+    #[wasm_bindgen(js_name = fromFiles)]
+    pub async fn from_files(
+        config_json: String,
+        tokenizer_json: Vec<u8>,
+        weights: Vec<u8>,
+        device: String,
+        max_tokens: usize,
+    ) -> Result<EmbeddingModel, JsValue> {
+        let d = device_named(&device).await?;
+        let config = crate::models::bert::BertConfig::from_json(&config_json).map_err(js_error)?;
+        let max_tokens = max_tokens.min(config.max_position_embeddings);
+        let tokenizer = crate::text::TextTokenizer::from_json(&tokenizer_json, max_tokens).map_err(js_error)?;
+        let st = crate::weights::SafeTensors::parse(&weights).map_err(js_error)?;
+        let model = crate::models::bert::Bert::load(config, &st, &d).await.map_err(js_error)?;
+        Ok(EmbeddingModel { inner: std::rc::Rc::new(EmbeddingInner { model, tokenizer }) })
+    }
+
+    /// One L2-normalised Float32Array per input text.
+    pub fn embed(&self, texts: Vec<String>) -> js_sys::Promise {
+        let inner = std::rc::Rc::clone(&self.inner);
+        wasm_bindgen_futures::future_to_promise(async move {
+            let out = js_sys::Array::new();
+            for text in &texts {
+                let enc = inner.tokenizer.encode(text).map_err(js_error)?;
+                let embedding = inner.model.embed(&enc.ids, &enc.mask).await.map_err(js_error)?;
+                out.push(&js_sys::Float32Array::from(embedding.as_slice()));
+            }
+            Ok(out.into())
+        })
+    }
+}
