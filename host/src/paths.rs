@@ -12,10 +12,7 @@ pub fn wasm_pkg_dir() -> PathBuf {
 
 /// Real model fixtures installed by `cargo xtask setup` (`$IPFS_ACCELERATE_MODELS` overrides).
 pub fn model_cache() -> PathBuf {
-    if let Some(dir) = std::env::var_os("IPFS_ACCELERATE_MODELS") {
-        return PathBuf::from(dir);
-    }
-    PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/ipfs-accelerate/models")
+    ipfs_accelerate::weights::model_cache_dir()
 }
 
 /// Default DuckDB file for benchmark results.

@@ -10,10 +10,7 @@ use ipfs_accelerate::Device;
 use std::path::PathBuf;
 
 fn model_dir() -> PathBuf {
-    std::env::var_os("IPFS_ACCELERATE_MODELS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/ipfs-accelerate/models"))
-        .join("all-minilm-l6-v2")
+    ipfs_accelerate::weights::model_cache_dir().join("all-minilm-l6-v2")
 }
 
 fn cosine(a: &[f32], b: &[f64]) -> f64 {

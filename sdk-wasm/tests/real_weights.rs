@@ -6,10 +6,7 @@ use ipfs_accelerate::weights::SafeTensors;
 use std::path::PathBuf;
 
 fn model_dir() -> PathBuf {
-    let cache = std::env::var_os("IPFS_ACCELERATE_MODELS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/ipfs-accelerate/models"));
-    cache.join("all-minilm-l6-v2")
+    ipfs_accelerate::weights::model_cache_dir().join("all-minilm-l6-v2")
 }
 
 #[test]

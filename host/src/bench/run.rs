@@ -38,14 +38,8 @@ pub async fn run_suite(suite: &str, command: &str, cases: &[KernelCase], selecti
         match RunnerServer::start(crate::paths::wasm_pkg_dir()).await {
             Ok(server) => environments.extend(run_browser_backends(&server.url(), selection, cases, &refs).await),
             Err(e) => {
-                for kind in &selection.browsers {
-                    for (backend, wanted) in [("browser-cpu", selection.browser_cpu), ("browser-webgpu", selection.browser_webgpu)] {
-                        if wanted {
-                            let mut env = super::native::unavailable(backend, cases, e.to_string());
-                            env.browser = Some(kind.name().into());
-                            environments.push(env);
-                        }
-                    }
+                for &kind in &selection.browsers {
+                    environments.extend(super::browser::unavailable_browser(kind, selection, cases, &e.to_string()));
                 }
             }
         }

@@ -4,3 +4,13 @@
 mod safetensors;
 
 pub use safetensors::{SafeTensors, TensorInfo};
+
+/// Where model fixtures and downloaded weights live natively: `$IPFS_ACCELERATE_MODELS`, else
+/// `~/.cache/ipfs-accelerate/models` (xtask, std-only, keeps its own copy of this rule).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn model_cache_dir() -> std::path::PathBuf {
+    if let Some(dir) = std::env::var_os("IPFS_ACCELERATE_MODELS") {
+        return dir.into();
+    }
+    std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/ipfs-accelerate/models")
+}
