@@ -1,6 +1,7 @@
-// The page the host drives over WebDriver. It loads the real SDK build from /pkg/ and exposes
-// a small RPC surface on window.__accelerate; every call resolves to JSON-serialisable data.
-import init, * as sdk from "/pkg/ipfs_accelerate.js";
+// The page the host drives over WebDriver. It loads the npm package's entry (/sdk/index.js,
+// which loads the real wasm build) and exposes a small RPC surface on window.__accelerate;
+// every call resolves to JSON-serialisable data.
+import * as sdk from "/sdk/index.js";
 
 // Feature probes: the smallest valid module using one feature, built here so the bytes explain
 // themselves. Type section: one func () -> v128; one function; a body of `ops`.
@@ -55,7 +56,34 @@ async function probeStorage() {
   }
 }
 
-const ready = init({ module_or_path: "/pkg/ipfs_accelerate_bg.wasm" });
+const ready = sdk.init();
+
+// Load a model through the public API, embed `texts`, free it. Times are performance.now() ms.
+async function embedWithApi(baseUrl, texts, { prefer = ["cpu"], maxTokens, weights, repeats = 0 } = {}) {
+  const t0 = performance.now();
+  const acc = await sdk.Accelerator.create({ prefer });
+  const progress = [];
+  const model = await acc.load(baseUrl, { maxTokens, weights, onProgress: (p) => progress.push(p) });
+  const t1 = performance.now();
+  try {
+    const embeddings = await model.embed(texts);
+    const t2 = performance.now();
+    // Warm calls, for benchmarks: the first call above is the cold one.
+    const warmMs = [];
+    for (let i = 0; i < repeats; i++) {
+      const s = performance.now();
+      await model.embed(texts);
+      warmMs.push(performance.now() - s);
+    }
+    return {
+      device: acc.device, adapter: acc.adapter, skipped: acc.skipped, dimensions: model.dimensions, maxTokens: model.maxTokens,
+      embeddings: embeddings.map((e) => Array.from(e)), loadMs: t1 - t0, embedMs: t2 - t1, warmMs,
+      progress: { events: progress.length, files: [...new Set(progress.map((p) => p.file))], last: progress.at(-1) ?? null },
+    };
+  } finally {
+    acc.dispose();
+  }
+}
 
 window.__accelerate = {
   ready,
@@ -63,8 +91,8 @@ window.__accelerate = {
     await ready;
     return {
       userAgent: navigator.userAgent,
-      sdkVersion: sdk.version(),
-      cpuFlavour: sdk.cpuFlavour(),
+      sdkVersion: await sdk.version(),
+      cpuFlavour: await sdk.cpuFlavour(),
       hardwareConcurrency: navigator.hardwareConcurrency || null,
       webgpu: await probeWebGpu(),
       webnn: await probeWebNn(),
@@ -77,31 +105,16 @@ window.__accelerate = {
       storage: await probeStorage(),
     };
   },
-  async deviceInfo(device) {
-    await ready;
-    return JSON.parse(await sdk.deviceInfo(device));
+  deviceInfo: (device) => sdk.deviceInfo(device),
+  embedWithApi,
+  // The message a failing load/embed rejects with (null if it succeeded), for error tests.
+  async errorOf(baseUrl, texts, options) {
+    try {
+      await embedWithApi(baseUrl, texts, options);
+      return null;
+    } catch (e) {
+      return { name: e && e.name, message: String(e && e.message || e) };
+    }
   },
-  // Fetch a BERT-family model's files from `baseUrl`, build it on `device`, embed `texts`.
-  async embedFromUrl(baseUrl, texts, device, maxTokens) {
-    await ready;
-    const get = async (file) => {
-      const r = await fetch(baseUrl + file);
-      if (!r.ok) throw new Error(`${baseUrl}${file}: HTTP ${r.status}`);
-      return r;
-    };
-    const config = await (await get("config.json")).text();
-    const tokenizer = new Uint8Array(await (await get("tokenizer.json")).arrayBuffer());
-    const weights = new Uint8Array(await (await get("model.safetensors")).arrayBuffer());
-    const t0 = performance.now();
-    const model = await sdk.EmbeddingModel.fromFiles(config, tokenizer, weights, device, maxTokens);
-    const t1 = performance.now();
-    const embeddings = await model.embed(texts);
-    const t2 = performance.now();
-    model.free();
-    return { embeddings: embeddings.map((e) => Array.from(e)), loadMs: t1 - t0, embedMs: t2 - t1 };
-  },
-  async runKernelCase(caseJson, device) {
-    await ready;
-    return JSON.parse(await sdk.runKernelCase(caseJson, device));
-  },
+  runKernelCase: (caseJson, device) => sdk.runKernelCase(JSON.parse(caseJson), device),
 };

@@ -14,6 +14,9 @@ use tokio::task::JoinHandle;
 
 const RUNNER_HTML: &str = include_str!("../runner/index.html");
 const RUNNER_JS: &str = include_str!("../runner/runner.js");
+/// The npm package's entry, served as `/sdk/index.js` beside `/sdk/pkg/` so the runner uses
+/// the same public API a web developer imports.
+const SDK_INDEX_JS: &str = include_str!("../../npm/index.js");
 
 /// A running server; stops when dropped.
 pub struct RunnerServer {
@@ -22,7 +25,7 @@ pub struct RunnerServer {
 }
 
 impl RunnerServer {
-    /// Serve `pkg_dir` (wasm-bindgen output) under `/pkg/`, the model cache under
+    /// Serve `pkg_dir` (wasm-bindgen output) under `/pkg/` and `/sdk/pkg/`, the model cache under
     /// `/models/<model>/<file>` and the runner at `/`.
     pub async fn start(pkg_dir: PathBuf) -> Result<RunnerServer> {
         if !pkg_dir.join("ipfs_accelerate.js").is_file() {
@@ -34,6 +37,8 @@ impl RunnerServer {
         let app = Router::new()
             .route("/", get(|| async { respond(StatusCode::OK, "text/html; charset=utf-8", RUNNER_HTML.into()) }))
             .route("/runner.js", get(|| async { respond(StatusCode::OK, "text/javascript", RUNNER_JS.into()) }))
+            .route("/sdk/index.js", get(|| async { respond(StatusCode::OK, "text/javascript", SDK_INDEX_JS.into()) }))
+            .route("/sdk/pkg/{file}", get(serve_pkg))
             .route("/pkg/{file}", get(serve_pkg))
             .route("/models/{model}/{file}", get(serve_model))
             .with_state(Arc::new(Dirs { pkg: pkg_dir, models: crate::paths::model_cache() }));

@@ -3,6 +3,7 @@
 
 use crate::bench::{run_case, KernelCase};
 use crate::device::Device;
+use crate::models::embedder::{SentenceEmbedder, WeightsFormat};
 use base64::Engine;
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
@@ -71,44 +72,50 @@ pub async fn run_kernel_case(case_json: String, device: String) -> Result<String
 /// A sentence-embedding model (BERT family: tokenizer + encoder + mean pooling) in the page.
 #[wasm_bindgen]
 pub struct EmbeddingModel {
-    inner: std::rc::Rc<EmbeddingInner>,
-}
-
-struct EmbeddingInner {
-    model: crate::models::bert::Bert,
-    tokenizer: crate::text::TextTokenizer,
+    inner: std::rc::Rc<SentenceEmbedder>,
 }
 
 #[wasm_bindgen]
 impl EmbeddingModel {
-    /// Build from the contents of `config.json`, `tokenizer.json` and `model.safetensors`,
-    /// on "cpu" or "webgpu". Sequences are truncated to `max_tokens`.
+    /// Build from the contents of `config.json`, `tokenizer.json` and the weight file
+    /// (`weights_name` ends in `.safetensors` or `.onnx`) on "cpu" or "webgpu".
+    /// Sequences are truncated to `max_tokens` (default: the tokenizer's own limit).
     #[wasm_bindgen(js_name = fromFiles)]
     pub async fn from_files(
         config_json: String,
         tokenizer_json: Vec<u8>,
         weights: Vec<u8>,
+        weights_name: String,
         device: String,
-        max_tokens: usize,
+        max_tokens: Option<usize>,
     ) -> Result<EmbeddingModel, JsValue> {
         let d = device_named(&device).await?;
-        let config = crate::models::bert::BertConfig::from_json(&config_json).map_err(js_error)?;
-        let max_tokens = max_tokens.min(config.max_position_embeddings);
-        let tokenizer = crate::text::TextTokenizer::from_json(&tokenizer_json, max_tokens).map_err(js_error)?;
-        let st = crate::weights::SafeTensors::parse(&weights).map_err(js_error)?;
-        let model = crate::models::bert::Bert::load(config, &st, &d).await.map_err(js_error)?;
-        Ok(EmbeddingModel { inner: std::rc::Rc::new(EmbeddingInner { model, tokenizer }) })
+        let format = WeightsFormat::from_file_name(&weights_name).map_err(js_error)?;
+        let embedder =
+            SentenceEmbedder::from_bytes(&config_json, &tokenizer_json, &weights, format, &d, max_tokens).await.map_err(js_error)?;
+        Ok(EmbeddingModel { inner: std::rc::Rc::new(embedder) })
     }
 
-    /// One L2-normalised Float32Array per input text.
+    /// Width of each embedding.
+    #[wasm_bindgen(getter, js_name = dimensions)]
+    pub fn dimensions(&self) -> usize {
+        self.inner.config().hidden_size
+    }
+
+    /// Token limit inputs are truncated to.
+    #[wasm_bindgen(getter, js_name = maxTokens)]
+    pub fn max_tokens(&self) -> usize {
+        self.inner.max_tokens()
+    }
+
+    /// One L2-normalised Float32Array per input text, in order; texts run as padded batches.
     pub fn embed(&self, texts: Vec<String>) -> js_sys::Promise {
         let inner = std::rc::Rc::clone(&self.inner);
         wasm_bindgen_futures::future_to_promise(async move {
+            let embeddings = inner.embed(&texts).await.map_err(js_error)?;
             let out = js_sys::Array::new();
-            for text in &texts {
-                let enc = inner.tokenizer.encode(text).map_err(js_error)?;
-                let embedding = inner.model.embed(&enc.ids, &enc.mask).await.map_err(js_error)?;
-                out.push(&js_sys::Float32Array::from(embedding.as_slice()));
+            for e in &embeddings {
+                out.push(&js_sys::Float32Array::from(e.as_slice()));
             }
             Ok(out.into())
         })

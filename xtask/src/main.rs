@@ -9,6 +9,7 @@
 mod deps;
 mod fixtures;
 mod run;
+mod vendor;
 
 use run::{cargo, workspace_root};
 use std::ffi::OsStr;

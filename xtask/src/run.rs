@@ -41,3 +41,15 @@ pub fn version_of(program: &OsStr) -> Option<String> {
     let out = Command::new(program).arg("--version").output().ok()?;
     out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
+
+/// Check a download against its pinned sha256; a mismatch deletes the file (so the next
+/// setup downloads it again) and is an error.
+pub fn verify_sha256(file: &std::path::Path, expected: &str) -> Result<(), String> {
+    let out = std::process::Command::new("sha256sum").arg(file).output().map_err(|e| format!("sha256sum: {e}"))?;
+    let got = String::from_utf8_lossy(&out.stdout).split_whitespace().next().unwrap_or("").to_string();
+    if got != expected {
+        let _ = std::fs::remove_file(file);
+        return Err(format!("{}: sha256 {got} is not the pinned {expected}; the download was removed, run setup again", file.display()));
+    }
+    Ok(())
+}

@@ -5,7 +5,8 @@ use crate::device::Device;
 use crate::error::{Error, Result};
 use crate::ops;
 use crate::tensor::Tensor;
-use crate::weights::SafeTensors;
+use crate::text::Encoding;
+use crate::weights::WeightSource;
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -85,12 +86,12 @@ pub struct Bert {
 }
 
 /// Reads named tensors from the weight file, checks their shapes, and moves them to the device.
-struct Loader<'a, 'b> {
-    st: &'a SafeTensors<'b>,
+struct Loader<'a> {
+    st: &'a dyn WeightSource,
     device: &'a Device,
 }
 
-impl Loader<'_, '_> {
+impl Loader<'_> {
     async fn tensor(&self, name: &str, shape: &[usize]) -> Result<Tensor> {
         let t = self.st.tensor(name).map_err(|e| Error::Model(format!("loading {name}: {e}")))?;
         if t.dims() != shape {
@@ -116,7 +117,7 @@ impl Loader<'_, '_> {
 }
 
 impl Bert {
-    pub async fn load(config: BertConfig, st: &SafeTensors<'_>, device: &Device) -> Result<Bert> {
+    pub async fn load(config: BertConfig, st: &dyn WeightSource, device: &Device) -> Result<Bert> {
         let l = Loader { st, device };
         let (h, ff) = (config.hidden_size, config.intermediate_size);
         let word = l.tensor("embeddings.word_embeddings.weight", &[config.vocab_size, h]).await?;
@@ -149,51 +150,107 @@ impl Bert {
     /// Sentence embedding of one tokenised sequence: mean of the last hidden states over
     /// positions where `mask` is 1, L2-normalised.
     pub async fn embed(&self, ids: &[u32], mask: &[u32]) -> Result<Vec<f32>> {
-        let seq = ids.len();
-        if seq == 0 || seq > self.config.max_position_embeddings {
-            return Err(Error::Model(format!("sequence length {seq} must be 1..={}", self.config.max_position_embeddings)));
-        }
-        if mask.len() != seq {
-            return Err(Error::Model(format!("attention mask has {} entries for {seq} tokens", mask.len())));
-        }
-        let hidden = self.encode(ids, mask).await?.to_vec().await?;
-        Ok(mean_pool_normalize(&hidden, mask, self.config.hidden_size))
+        let batch = [Encoding { ids: ids.to_vec(), mask: mask.to_vec() }];
+        Ok(self.embed_batch(&batch).await?.remove(0))
     }
 
-    /// Last hidden states [seq, hidden].
+    /// Sentence embeddings of many sequences, in input order. Sequences are sorted by length
+    /// and run `MAX_BATCH` at a time, each group padded to its longest member, so padding
+    /// costs little; padded positions are masked out of attention and pooling.
+    pub async fn embed_batch(&self, sequences: &[Encoding]) -> Result<Vec<Vec<f32>>> {
+        for (i, e) in sequences.iter().enumerate() {
+            let seq = e.ids.len();
+            if seq == 0 || seq > self.config.max_position_embeddings {
+                return Err(Error::Model(format!("sequence {i}: length {seq} must be 1..={}", self.config.max_position_embeddings)));
+            }
+            if e.mask.len() != seq {
+                return Err(Error::Model(format!("sequence {i}: attention mask has {} entries for {seq} tokens", e.mask.len())));
+            }
+        }
+        let mut order: Vec<usize> = (0..sequences.len()).collect();
+        order.sort_by_key(|&i| sequences[i].ids.len());
+        let mut out = vec![Vec::new(); sequences.len()];
+        for group in order.chunks(MAX_BATCH) {
+            let padded = Padded::new(group.iter().map(|&i| &sequences[i]));
+            let hidden = self.encode_padded(&padded).await?.to_vec().await?;
+            let width = self.config.hidden_size;
+            for (row, &i) in group.iter().enumerate() {
+                let rows = &hidden[row * padded.seq * width..(row + 1) * padded.seq * width];
+                out[i] = mean_pool_normalize(rows, &padded.mask[row * padded.seq..(row + 1) * padded.seq], width);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Last hidden states [seq, hidden] of one sequence.
     pub async fn encode(&self, ids: &[u32], mask: &[u32]) -> Result<Tensor> {
-        let (seq, h) = (ids.len(), self.config.hidden_size);
-        let positions: Vec<u32> = (0..seq as u32).collect();
-        let x = ops::add(&ops::gather_rows(&self.word, ids).await?, &ops::gather_rows(&self.position, &positions).await?).await?;
+        let padded = Padded::new([&Encoding { ids: ids.to_vec(), mask: mask.to_vec() }]);
+        self.encode_padded(&padded).await
+    }
+
+    /// Last hidden states [batch·seq, hidden] of a padded batch.
+    async fn encode_padded(&self, p: &Padded) -> Result<Tensor> {
+        let h = self.config.hidden_size;
+        let positions: Vec<u32> = (0..p.batch).flat_map(|_| 0..p.seq as u32).collect();
+        let x = ops::add(&ops::gather_rows(&self.word, &p.ids).await?, &ops::gather_rows(&self.position, &positions).await?).await?;
         let x = ops::add(&x, &self.token_type).await?;
         let mut x = ops::layernorm(&x, &self.embedding_norm.gamma, &self.embedding_norm.beta, self.config.layer_norm_eps).await?;
-        // Additive mask: padded keys get -1e9 before softmax, i.e. zero weight.
-        let bias: Vec<f32> = mask.iter().map(|&m| if m > 0 { 0.0 } else { -1e9 }).collect();
-        let bias = Tensor::from_vec(bias, [1, 1, seq])?.to_device(&self.device).await?;
+        // Additive mask per sequence: padded keys get -1e9 before softmax, i.e. zero weight.
+        let bias: Vec<f32> = p.mask.iter().map(|&m| if m > 0 { 0.0 } else { -1e9 }).collect();
+        let bias = Tensor::from_vec(bias, [p.batch, 1, 1, p.seq])?.to_device(&self.device).await?;
         for layer in &self.layers {
-            x = self.layer(layer, &x, &bias, seq, h).await?;
+            x = self.layer(layer, &x, &bias, p.batch, p.seq, h).await?;
         }
         Ok(x)
     }
 
-    async fn layer(&self, layer: &Layer, x: &Tensor, mask_bias: &Tensor, seq: usize, h: usize) -> Result<Tensor> {
+    async fn layer(&self, layer: &Layer, x: &Tensor, mask_bias: &Tensor, batch: usize, seq: usize, h: usize) -> Result<Tensor> {
         let heads = self.config.num_attention_heads;
         let d = h / heads;
-        // [seq, hidden] → [heads, seq, d]
-        let split = |t: Tensor| async move { ops::contiguous(&t.reshape([seq, heads, d])?.permute(&[1, 0, 2])?).await };
+        // [batch·seq, hidden] → [batch·heads, seq, d]
+        let split = |t: Tensor| async move {
+            ops::contiguous(&t.reshape([batch, seq, heads, d])?.permute(&[0, 2, 1, 3])?).await?.reshape([batch * heads, seq, d])
+        };
         let q = split(layer.query.forward(x).await?).await?;
         let k = split(layer.key.forward(x).await?).await?;
         let v = split(layer.value.forward(x).await?).await?;
         let scores = ops::scale(&ops::matmul(&q, &k.transpose(1, 2)?).await?, 1.0 / (d as f32).sqrt()).await?;
-        let probs = ops::softmax(&ops::add(&scores, mask_bias).await?).await?;
-        let context = ops::matmul(&probs, &v).await?; // [heads, seq, d]
-        let context = ops::contiguous(&context.permute(&[1, 0, 2])?).await?.reshape([seq, h])?;
+        let scores = ops::add(&scores.reshape([batch, heads, seq, seq])?, mask_bias).await?;
+        let probs = ops::softmax(&scores).await?.reshape([batch * heads, seq, seq])?;
+        let context = ops::matmul(&probs, &v).await?; // [batch·heads, seq, d]
+        let context =
+            ops::contiguous(&context.reshape([batch, heads, seq, d])?.permute(&[0, 2, 1, 3])?).await?.reshape([batch * seq, h])?;
         let attended = ops::add(&layer.attention_out.forward(&context).await?, x).await?;
         let eps = self.config.layer_norm_eps;
         let x = ops::layernorm(&attended, &layer.attention_norm.gamma, &layer.attention_norm.beta, eps).await?;
         let ff = ops::gelu(&layer.intermediate.forward(&x).await?).await?;
         let out = ops::add(&layer.output.forward(&ff).await?, &x).await?;
         ops::layernorm(&out, &layer.output_norm.gamma, &layer.output_norm.beta, eps).await
+    }
+}
+
+/// Sequences run together per forward pass: enough to fill the matmuls, small enough that
+/// one long outlier does not pad many short ones.
+const MAX_BATCH: usize = 16;
+
+/// A batch padded to its longest sequence (pad id 0, mask 0), flattened row-major.
+struct Padded {
+    batch: usize,
+    seq: usize,
+    ids: Vec<u32>,
+    mask: Vec<u32>,
+}
+
+impl Padded {
+    fn new<'a>(sequences: impl IntoIterator<Item = &'a Encoding>) -> Padded {
+        let sequences: Vec<&Encoding> = sequences.into_iter().collect();
+        let seq = sequences.iter().map(|e| e.ids.len()).max().unwrap_or(0);
+        let mut p = Padded { batch: sequences.len(), seq, ids: Vec::new(), mask: Vec::new() };
+        for e in sequences {
+            p.ids.extend(e.ids.iter().copied().chain(std::iter::repeat_n(0, seq - e.ids.len())));
+            p.mask.extend(e.mask.iter().copied().chain(std::iter::repeat_n(0, seq - e.ids.len())));
+        }
+        p
     }
 }
 

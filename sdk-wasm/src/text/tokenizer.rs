@@ -16,13 +16,21 @@ pub struct TextTokenizer {
 
 impl TextTokenizer {
     /// Parse `tokenizer.json`; sequences are truncated to `max_tokens` (the model's limit).
-    /// Padding follows the file's own configuration.
+    /// The file's padding is switched off: batches are padded to their own longest member
+    /// by the model, so a short text costs a short forward pass.
     pub fn from_json(bytes: &[u8], max_tokens: usize) -> Result<TextTokenizer> {
         let mut inner = Tokenizer::from_bytes(bytes).map_err(|e| Error::Model(format!("tokenizer.json: {e}")))?;
         inner
             .with_truncation(Some(TruncationParams { max_length: max_tokens, ..TruncationParams::default() }))
             .map_err(|e| Error::Model(format!("tokenizer truncation: {e}")))?;
+        inner.with_padding(None);
         Ok(TextTokenizer { inner })
+    }
+
+    /// The truncation length written in `tokenizer.json`, if the file sets one.
+    pub fn configured_max_length(bytes: &[u8]) -> Option<usize> {
+        let json: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+        json.get("truncation")?.get("max_length")?.as_u64().map(|n| n as usize)
     }
 
     pub fn encode(&self, text: &str) -> Result<Encoding> {

@@ -1,9 +1,14 @@
 //! Weight file formats. Parsers never trust the file: every offset, size and shape is checked
 //! and a bad file is an error naming the tensor and what was wrong.
 
+mod onnx;
+mod protobuf;
 mod safetensors;
+mod source;
 
-pub use safetensors::{SafeTensors, TensorInfo};
+pub use onnx::{Initializer, Node, OnnxModel};
+pub use safetensors::{f16_to_f32, SafeTensors, TensorInfo};
+pub use source::{NamedTensors, WeightSource};
 
 /// Where model fixtures and downloaded weights live natively: `$IPFS_ACCELERATE_MODELS`, else
 /// `~/.cache/ipfs-accelerate/models` (xtask, std-only, keeps its own copy of this rule).
