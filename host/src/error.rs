@@ -10,6 +10,8 @@ pub enum HostError {
     WebDriver { context: String, message: String },
     #[error("browser {browser}: {message}")]
     Browser { browser: String, message: String },
+    #[error("{backend}: {message}")]
+    Backend { backend: &'static str, message: String },
     #[error("{0}")]
     Sdk(#[from] ipfs_accelerate::Error),
     #[error("{0}")]

@@ -1,6 +1,7 @@
 //! The native host: drives real browsers over WebDriver, runs benchmarks natively and in
 //! browsers, stores every result in DuckDB and writes reports.
 
+pub mod backends;
 pub mod bench;
 pub mod browser;
 pub mod doctor;
@@ -8,6 +9,7 @@ pub mod env_info;
 pub mod error;
 pub mod paths;
 pub mod report;
+pub mod run_command;
 pub mod server;
 pub mod store;
 

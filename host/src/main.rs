@@ -62,6 +62,21 @@ enum Command {
         #[arg(long)]
         table: bool,
     },
+    /// Embed texts with one model on one native backend; print each embedding's head and the timing.
+    Run {
+        /// minilm (all-MiniLM-L6-v2 f32), minilm-int8 (its int8 ONNX), minilm-l3 (paraphrase-MiniLM-L3-v2 ONNX).
+        #[arg(long, default_value = "minilm")]
+        model: String,
+        /// ours-cpu, ours-wgpu, ort-cpu (ONNX Runtime) or candle-cpu.
+        #[arg(long, default_value = "ours-cpu")]
+        backend: String,
+        /// How many leading values of each embedding to print.
+        #[arg(long, default_value_t = 8)]
+        head: usize,
+        /// The texts to embed.
+        #[arg(required = true)]
+        texts: Vec<String>,
+    },
     /// Serve the runner page and wasm package on loopback until interrupted (for debugging).
     Serve,
 }
@@ -116,6 +131,10 @@ async fn run(cli: Cli) -> Result<()> {
                 print!("{}", render_table(&view));
             }
             write_report(&view, &out)
+        }
+        Command::Run { model, backend, head, texts } => {
+            print!("{}", ipfs_accelerate_host::run_command::run(&model, &backend, &texts, head).await?);
+            Ok(())
         }
         Command::Serve => {
             let server = RunnerServer::start(paths::wasm_pkg_dir()).await?;

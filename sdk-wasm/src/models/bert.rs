@@ -254,8 +254,9 @@ impl Padded {
     }
 }
 
-/// Masked mean over positions, then L2 normalisation (accumulated in f64).
-fn mean_pool_normalize(hidden: &[f32], mask: &[u32], width: usize) -> Vec<f32> {
+/// Masked mean over positions, then L2 normalisation (accumulated in f64). Shared with the
+/// host's comparison backends so every backend pools the same way.
+pub fn mean_pool_normalize(hidden: &[f32], mask: &[u32], width: usize) -> Vec<f32> {
     let mut sum = vec![0.0f64; width];
     let mut count = 0.0;
     for (row, &m) in hidden.chunks_exact(width).zip(mask) {

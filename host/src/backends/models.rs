@@ -1,0 +1,82 @@
+//! The models `accelerate run`/`bench` know, and which of their files each backend runs.
+
+/// A model fixture (installed by `cargo xtask setup` into the model cache).
+pub struct ModelSpec {
+    pub name: &'static str,
+    pub description: &'static str,
+    /// Directory under the model cache.
+    pub dir: &'static str,
+    /// The weight file our SDK loads (safetensors, or an f32 ONNX it extracts weights from).
+    pub ours_weights: Option<&'static str>,
+    /// The ONNX file ONNX Runtime (native and web) and transformers.js run.
+    pub onnx_weights: Option<&'static str>,
+    pub safetensors_weights: Option<&'static str>,
+    pub max_tokens: usize,
+    /// Where the reference embeddings of the test sentences are: (JSON, model key or "").
+    pub reference: Reference,
+}
+
+pub enum Reference {
+    /// scripts/reference/minilm_embeddings.py (numpy f64 forward on the f32 safetensors).
+    NumpyL6,
+    /// scripts/reference/onnx_minilm_embeddings.py (onnxruntime on the ONNX file), by key.
+    OnnxRuntime(&'static str),
+}
+
+pub const MODELS: [ModelSpec; 3] = [
+    ModelSpec {
+        name: "minilm",
+        description: "all-MiniLM-L6-v2, f32 safetensors",
+        dir: "all-minilm-l6-v2",
+        ours_weights: Some("model.safetensors"),
+        onnx_weights: None,
+        safetensors_weights: Some("model.safetensors"),
+        max_tokens: 256,
+        reference: Reference::NumpyL6,
+    },
+    ModelSpec {
+        name: "minilm-int8",
+        description: "all-MiniLM-L6-v2, int8 ONNX (quantized weights: ONNX Runtime and transformers.js only)",
+        dir: "all-minilm-l6-v2-int8",
+        ours_weights: None,
+        onnx_weights: Some("model.onnx"),
+        safetensors_weights: None,
+        max_tokens: 256,
+        // Compared with the f32 model's reference: the gap is the cost of int8.
+        reference: Reference::NumpyL6,
+    },
+    ModelSpec {
+        name: "minilm-l3",
+        description: "paraphrase-MiniLM-L3-v2, f32 ONNX (ours runs its extracted weights)",
+        dir: "paraphrase-minilm-l3-v2",
+        ours_weights: Some("paraphrase-MiniLM-L3-v2.onnx"),
+        onnx_weights: Some("paraphrase-MiniLM-L3-v2.onnx"),
+        safetensors_weights: None,
+        max_tokens: 128,
+        reference: Reference::OnnxRuntime("paraphrase-minilm-l3-v2"),
+    },
+];
+
+impl ModelSpec {
+    pub fn find(name: &str) -> crate::Result<&'static ModelSpec> {
+        MODELS.iter().find(|m| m.name == name).ok_or_else(|| {
+            let known: Vec<&str> = MODELS.iter().map(|m| m.name).collect();
+            crate::HostError::Invalid(format!("unknown model {name:?}; known: {}", known.join(", ")))
+        })
+    }
+
+    pub fn dir(&self) -> std::path::PathBuf {
+        crate::paths::model_cache().join(self.dir)
+    }
+}
+
+impl ModelSpec {
+    /// Our tokenizer for this model, truncating at its `max_tokens`: every native backend is
+    /// fed the same ids.
+    pub fn tokenizer(&self) -> crate::Result<ipfs_accelerate::text::TextTokenizer> {
+        let path = self.dir().join("tokenizer.json");
+        let bytes = std::fs::read(&path)
+            .map_err(|e| crate::HostError::Invalid(format!("{}: {e} (run `cargo xtask setup` to install the model fixtures)", path.display())))?;
+        Ok(ipfs_accelerate::text::TextTokenizer::from_json(&bytes, self.max_tokens)?)
+    }
+}
