@@ -2,6 +2,7 @@
 // which loads the real wasm build) and exposes a small RPC surface on window.__accelerate;
 // every call resolves to JSON-serialisable data.
 import * as sdk from "/sdk/index.js";
+import { benchEmbeddings } from "/engines.js";
 
 // Feature probes: the smallest valid module using one feature, built here so the bytes explain
 // themselves. Type section: one func () -> v128; one function; a body of `ops`.
@@ -107,6 +108,7 @@ window.__accelerate = {
   },
   deviceInfo: (device) => sdk.deviceInfo(device),
   embedWithApi,
+  benchEmbeddings,
   // The message a failing load/embed rejects with (null if it succeeded), for error tests.
   async errorOf(baseUrl, texts, options) {
     try {

@@ -29,7 +29,7 @@ enum Command {
     },
     /// Run a benchmark suite on every available backend and store the results in DuckDB.
     Bench {
-        /// Suite to run: `kernels` (full) or `kernels-smoke` (tiny shapes).
+        /// Suite to run: `kernels` (full), `kernels-smoke` (tiny shapes) or `minilm` (sentence embeddings).
         #[arg(long, default_value = "kernels")]
         suite: String,
         /// DuckDB file to append the run to.
@@ -39,11 +39,14 @@ enum Command {
         warmup: u32,
         #[arg(long, default_value_t = 10)]
         samples: u32,
-        /// Comma-separated backends: native-cpu, native-wgpu, browser-cpu, browser-webgpu.
-        #[arg(long, value_delimiter = ',', default_value = "native-cpu,native-wgpu,browser-cpu,browser-webgpu")]
+        /// Comma-separated backends (default: all of the suite's). kernels: native-cpu, native-wgpu,
+        /// browser-cpu, browser-webgpu. minilm adds native-ort-cpu, native-candle-cpu,
+        /// browser-ort-web, browser-transformers-js.
+        #[arg(long, value_delimiter = ',')]
         backends: Vec<String>,
-        /// Comma-separated browsers for the browser backends: chromium, firefox, edge, safari.
-        #[arg(long, value_delimiter = ',', default_value = "chromium,firefox")]
+        /// Comma-separated browsers for the browser backends: chromium, firefox, edge, safari
+        /// (default: chromium,firefox for kernels; chromium for minilm).
+        #[arg(long, value_delimiter = ',')]
         browsers: Vec<String>,
         /// Also write the HTML report here.
         #[arg(long)]
@@ -102,16 +105,25 @@ async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Bench { suite, db, warmup, samples, backends, browsers, report } => {
-            let selection = selection(&backends, &browsers)?;
-            let cases = match suite.as_str() {
-                "kernels" => kernels::suite(warmup, samples),
-                "kernels-smoke" => kernels::smoke(warmup, samples),
-                other => return Err(HostError::Invalid(format!("unknown suite {other:?}; available: kernels, kernels-smoke"))),
-            };
             let command = std::env::args().collect::<Vec<_>>().join(" ");
-            // Open the store first: a bad --db path fails before minutes of benchmarking.
+            let record = match suite.as_str() {
+                "kernels" | "kernels-smoke" => {
+                    let browsers = if browsers.is_empty() { vec!["chromium".into(), "firefox".into()] } else { browsers };
+                    let selection = selection(&backends, &browsers)?;
+                    let cases = if suite == "kernels" { kernels::suite(warmup, samples) } else { kernels::smoke(warmup, samples) };
+                    // Open the store first: a bad --db path fails before minutes of benchmarking.
+                    Store::open(&db)?;
+                    bench::run_suite(&suite, &command, &cases, &selection).await?
+                }
+                "minilm" => {
+                    let browsers = if browsers.is_empty() { vec!["chromium".into()] } else { browsers };
+                    let opts = minilm_options(&backends, &browsers, warmup, samples)?;
+                    Store::open(&db)?;
+                    bench::minilm::run_suite(&command, &opts).await?
+                }
+                other => return Err(HostError::Invalid(format!("unknown suite {other:?}; available: kernels, kernels-smoke, minilm"))),
+            };
             let mut store = Store::open(&db)?;
-            let record = bench::run_suite(&suite, &command, &cases, &selection).await?;
             store.insert_run(&record)?;
             let view = RunView::load(&store, Some(&record.run_id))?;
             print!("{}", render_table(&view));
@@ -150,20 +162,34 @@ fn warn(e: HostError) -> HostError {
     e
 }
 
-fn selection(backends: &[String], browsers: &[String]) -> Result<BackendSelection> {
-    let known = ["native-cpu", "native-wgpu", "browser-cpu", "browser-webgpu"];
-    if let Some(bad) = backends.iter().find(|b| !known.contains(&b.as_str())) {
-        return Err(HostError::Invalid(format!("unknown backend {bad:?}; known: {}", known.join(", "))));
-    }
-    let has = |b: &str| backends.iter().any(|x| x == b);
-    let browsers = browsers
+fn parse_browsers(browsers: &[String]) -> Result<Vec<BrowserKind>> {
+    browsers
         .iter()
         .filter(|b| !b.is_empty() && *b != "none")
         .map(|b| {
             BrowserKind::parse(b)
                 .ok_or_else(|| HostError::Invalid(format!("unknown browser {b:?}; known: chromium, firefox, edge, safari")))
         })
-        .collect::<Result<Vec<_>>>()?;
+        .collect()
+}
+
+/// `backends` checked against `known`; empty means all of them.
+fn checked_backends(backends: &[String], known: &[&str]) -> Result<Vec<String>> {
+    if let Some(bad) = backends.iter().find(|b| !known.contains(&b.as_str())) {
+        return Err(HostError::Invalid(format!("unknown backend {bad:?}; known: {}", known.join(", "))));
+    }
+    Ok(if backends.is_empty() { known.iter().map(|s| s.to_string()).collect() } else { backends.to_vec() })
+}
+
+fn minilm_options(backends: &[String], browsers: &[String], warmup: u32, samples: u32) -> Result<bench::minilm::Options> {
+    let backends = checked_backends(backends, &bench::minilm::backend_labels())?;
+    Ok(bench::minilm::Options { warmup, samples, backends, browsers: parse_browsers(browsers)? })
+}
+
+fn selection(backends: &[String], browsers: &[String]) -> Result<BackendSelection> {
+    let backends = checked_backends(backends, &["native-cpu", "native-wgpu", "browser-cpu", "browser-webgpu"])?;
+    let has = |b: &str| backends.iter().any(|x| x == b);
+    let browsers = parse_browsers(browsers)?;
     Ok(BackendSelection {
         native_cpu: has("native-cpu"),
         native_wgpu: has("native-wgpu"),

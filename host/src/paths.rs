@@ -15,6 +15,15 @@ pub fn model_cache() -> PathBuf {
     ipfs_accelerate::weights::model_cache_dir()
 }
 
+/// npm packages for in-browser comparisons (onnxruntime-web, transformers.js), unpacked by
+/// `cargo xtask setup`; `IPFS_ACCELERATE_VENDOR` overrides.
+pub fn vendor_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("IPFS_ACCELERATE_VENDOR") {
+        return PathBuf::from(dir);
+    }
+    workspace_root().join(".deps").join("js")
+}
+
 /// Default DuckDB file for benchmark results.
 pub fn default_db() -> PathBuf {
     PathBuf::from("results").join("bench.duckdb")

@@ -21,7 +21,14 @@ pub async fn run(model: &str, backend: &str, texts: &[String], head: usize) -> R
     let mut out = format!("model {} ({}) on {backend}: {}{}\n", spec.name, spec.description, adapter.name, software_flag(&adapter));
     for ((text, enc), e) in texts.iter().zip(&encodings).zip(&embeddings) {
         let shown: Vec<String> = e.iter().take(head).map(|v| format!("{v:+.5}")).collect();
-        out += &format!("{:?} ({} tokens) → [{}{}] ({} dims)\n", text, enc.ids.len(), shown.join(", "), if e.len() > head { ", …" } else { "" }, e.len());
+        out += &format!(
+            "{:?} ({} tokens) → [{}{}] ({} dims)\n",
+            text,
+            enc.ids.len(),
+            shown.join(", "),
+            if e.len() > head { ", …" } else { "" },
+            e.len()
+        );
     }
     out += &format!("tokenize {tokenize_ms:.1} ms, load {load_ms:.1} ms, embed {embed_ms:.1} ms (first call, {} texts)\n", texts.len());
     Ok(out)

@@ -17,6 +17,9 @@ const RUNNER_JS: &str = include_str!("../runner/runner.js");
 /// The npm package's entry, served as `/sdk/index.js` beside `/sdk/pkg/` so the runner uses
 /// the same public API a web developer imports.
 const SDK_INDEX_JS: &str = include_str!("../../npm/index.js");
+const ENGINES_JS: &str = include_str!("../runner/engines.js");
+/// npm packages `cargo xtask setup` unpacks into .deps/js/ for in-browser comparisons.
+const VENDOR_PACKAGES: [&str; 2] = ["onnxruntime-web", "transformers"];
 
 /// A running server; stops when dropped.
 pub struct RunnerServer {
@@ -37,11 +40,14 @@ impl RunnerServer {
         let app = Router::new()
             .route("/", get(|| async { respond(StatusCode::OK, "text/html; charset=utf-8", RUNNER_HTML.into()) }))
             .route("/runner.js", get(|| async { respond(StatusCode::OK, "text/javascript", RUNNER_JS.into()) }))
+            .route("/engines.js", get(|| async { respond(StatusCode::OK, "text/javascript", ENGINES_JS.into()) }))
+            .route("/vendor/{package}/{*path}", get(serve_vendor))
+            .route("/hf/{model}/{*path}", get(serve_hf_layout))
             .route("/sdk/index.js", get(|| async { respond(StatusCode::OK, "text/javascript", SDK_INDEX_JS.into()) }))
             .route("/sdk/pkg/{file}", get(serve_pkg))
             .route("/pkg/{file}", get(serve_pkg))
             .route("/models/{model}/{file}", get(serve_model))
-            .with_state(Arc::new(Dirs { pkg: pkg_dir, models: crate::paths::model_cache() }));
+            .with_state(Arc::new(Dirs { pkg: pkg_dir, models: crate::paths::model_cache(), vendor: crate::paths::vendor_dir() }));
         // Loopback only: the runner must never be reachable from the network.
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await.context("binding the runner server on 127.0.0.1")?;
         let addr = listener.local_addr().context("reading the runner server address")?;
@@ -65,6 +71,7 @@ impl Drop for RunnerServer {
 struct Dirs {
     pkg: PathBuf,
     models: PathBuf,
+    vendor: PathBuf,
 }
 
 /// Plain names only (no separators, no leading dot): no path traversal.
@@ -79,6 +86,60 @@ async fn serve_model(State(dirs): State<Arc<Dirs>>, Path((model, file)): Path<(S
     serve_file(&dirs.models.join(model), &file).await
 }
 
+/// `/vendor/<package>/<dir>/…/<file>`: only the pinned packages, only plain path segments.
+async fn serve_vendor(State(dirs): State<Arc<Dirs>>, Path((package, path)): Path<(String, String)>) -> Response<Body> {
+    let segments: Vec<&str> = path.split('/').collect();
+    let (Some((file, parents)), true) = (segments.split_last(), VENDOR_PACKAGES.contains(&package.as_str())) else {
+        return respond(StatusCode::NOT_FOUND, "text/plain", "unknown package".into());
+    };
+    if !parents.iter().all(|s| plain_name(s)) {
+        return respond(StatusCode::BAD_REQUEST, "text/plain", "bad path".into());
+    }
+    serve_file(&parents.iter().fold(dirs.vendor.join(&package), |dir, s| dir.join(s)), file).await
+}
+
+/// A model directory in the layout transformers.js expects (`<model>/onnx/model_quantized.onnx`
+/// etc.): any `onnx/*.onnx` is the directory's ONNX file, and tokenizer_config.json gets the
+/// model's sentence-transformers `max_seq_length` as `model_max_length`, so transformers.js
+/// truncates where every other backend does.
+async fn serve_hf_layout(State(dirs): State<Arc<Dirs>>, Path((model, path)): Path<(String, String)>) -> Response<Body> {
+    if !plain_name(&model) {
+        return respond(StatusCode::BAD_REQUEST, "text/plain", "bad model name".into());
+    }
+    let dir = dirs.models.join(&model);
+    if path.strip_prefix("onnx/").is_some_and(|f| f.ends_with(".onnx")) {
+        let onnx = std::fs::read_dir(&dir)
+            .ok()
+            .and_then(|entries| entries.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).find(|n| n.ends_with(".onnx")));
+        return match onnx {
+            Some(file) => serve_file(&dir, &file).await,
+            None => respond(StatusCode::NOT_FOUND, "text/plain", "no ONNX file".into()),
+        };
+    }
+    if path == "tokenizer_config.json" {
+        return tokenizer_config_with_max_length(&dir).await;
+    }
+    serve_file(&dir, &path).await
+}
+
+async fn tokenizer_config_with_max_length(dir: &std::path::Path) -> Response<Body> {
+    let Ok(text) = tokio::fs::read_to_string(dir.join("tokenizer_config.json")).await else {
+        return respond(StatusCode::NOT_FOUND, "text/plain", "tokenizer_config.json not found".into());
+    };
+    let Ok(mut config) = serde_json::from_str::<serde_json::Value>(&text) else {
+        return respond(StatusCode::INTERNAL_SERVER_ERROR, "text/plain", "tokenizer_config.json is not JSON".into());
+    };
+    let max_seq = tokio::fs::read_to_string(dir.join("sentence_bert_config.json"))
+        .await
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|v| v.get("max_seq_length").cloned());
+    if let (Some(max), Some(obj)) = (max_seq, config.as_object_mut()) {
+        obj.insert("model_max_length".into(), max);
+    }
+    respond(StatusCode::OK, "application/json", config.to_string().into())
+}
+
 async fn serve_pkg(State(dirs): State<Arc<Dirs>>, Path(file): Path<String>) -> Response<Body> {
     serve_file(&dirs.pkg, &file).await
 }
@@ -88,7 +149,7 @@ async fn serve_file(dir: &std::path::Path, file: &str) -> Response<Body> {
         return respond(StatusCode::BAD_REQUEST, "text/plain", "bad file name".into());
     }
     let mime = match file.rsplit('.').next() {
-        Some("js") => "text/javascript",
+        Some("js" | "mjs") => "text/javascript",
         Some("wasm") => "application/wasm",
         Some("json") => "application/json",
         Some("ts") => "text/plain",

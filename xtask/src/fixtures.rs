@@ -47,6 +47,7 @@ const FIXTURES: [Fixture; 3] = [
             ("all-minilm-l6-v2", "tokenizer.json"),
             ("all-minilm-l6-v2", "tokenizer_config.json"),
             ("all-minilm-l6-v2", "special_tokens_map.json"),
+            ("all-minilm-l6-v2", "sentence_bert_config.json"),
         ],
         from_repo: &[],
     },

@@ -12,6 +12,8 @@ pub struct ModelSpec {
     pub onnx_weights: Option<&'static str>,
     pub safetensors_weights: Option<&'static str>,
     pub max_tokens: usize,
+    /// transformers.js runs the ONNX file with this `dtype` ("q8" selects model_quantized.onnx).
+    pub transformers_js_dtype: Option<&'static str>,
     /// Where the reference embeddings of the test sentences are: (JSON, model key or "").
     pub reference: Reference,
 }
@@ -32,6 +34,7 @@ pub const MODELS: [ModelSpec; 3] = [
         onnx_weights: None,
         safetensors_weights: Some("model.safetensors"),
         max_tokens: 256,
+        transformers_js_dtype: None,
         reference: Reference::NumpyL6,
     },
     ModelSpec {
@@ -42,6 +45,7 @@ pub const MODELS: [ModelSpec; 3] = [
         onnx_weights: Some("model.onnx"),
         safetensors_weights: None,
         max_tokens: 256,
+        transformers_js_dtype: Some("q8"),
         // Compared with the f32 model's reference: the gap is the cost of int8.
         reference: Reference::NumpyL6,
     },
@@ -53,6 +57,8 @@ pub const MODELS: [ModelSpec; 3] = [
         onnx_weights: Some("paraphrase-MiniLM-L3-v2.onnx"),
         safetensors_weights: None,
         max_tokens: 128,
+        // Its ONNX outputs are not named last_hidden_state, which transformers.js requires.
+        transformers_js_dtype: None,
         reference: Reference::OnnxRuntime("paraphrase-minilm-l3-v2"),
     },
 ];
@@ -74,9 +80,14 @@ impl ModelSpec {
     /// Our tokenizer for this model, truncating at its `max_tokens`: every native backend is
     /// fed the same ids.
     pub fn tokenizer(&self) -> crate::Result<ipfs_accelerate::text::TextTokenizer> {
+        self.tokenizer_truncating_at(self.max_tokens)
+    }
+
+    pub fn tokenizer_truncating_at(&self, max_tokens: usize) -> crate::Result<ipfs_accelerate::text::TextTokenizer> {
         let path = self.dir().join("tokenizer.json");
-        let bytes = std::fs::read(&path)
-            .map_err(|e| crate::HostError::Invalid(format!("{}: {e} (run `cargo xtask setup` to install the model fixtures)", path.display())))?;
-        Ok(ipfs_accelerate::text::TextTokenizer::from_json(&bytes, self.max_tokens)?)
+        let bytes = std::fs::read(&path).map_err(|e| {
+            crate::HostError::Invalid(format!("{}: {e} (run `cargo xtask setup` to install the model fixtures)", path.display()))
+        })?;
+        Ok(ipfs_accelerate::text::TextTokenizer::from_json(&bytes, max_tokens)?)
     }
 }

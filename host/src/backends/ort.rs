@@ -57,7 +57,10 @@ impl OrtEmbedder {
         let hidden_output = session
             .outputs()
             .iter()
-            .find(|o| o.dtype().tensor_shape().is_some_and(|s| s.len() == 3) && o.dtype().tensor_type() == Some(ort::value::TensorElementType::Float32))
+            .find(|o| {
+                o.dtype().tensor_shape().is_some_and(|s| s.len() == 3)
+                    && o.dtype().tensor_type() == Some(ort::value::TensorElementType::Float32)
+            })
             .map(|o| o.name().to_string())
             .ok_or_else(|| err(format!("{}: no float output of rank 3 (token embeddings)", model.display())))?;
         Ok(OrtEmbedder { session, inputs, hidden_output, threads })
@@ -89,7 +92,13 @@ impl OrtEmbedder {
         let (dims, hidden) = outputs[self.hidden_output.as_str()].try_extract_tensor::<f32>().map_err(err)?;
         let width = *dims.last().ok_or_else(|| err("empty output shape"))? as usize;
         if hidden.len() != p.batch * p.seq * width {
-            return Err(err(format!("output {:?} has {} values for batch {} × {} tokens", self.hidden_output, hidden.len(), p.batch, p.seq)));
+            return Err(err(format!(
+                "output {:?} has {} values for batch {} × {} tokens",
+                self.hidden_output,
+                hidden.len(),
+                p.batch,
+                p.seq
+            )));
         }
         Ok(p.pool(hidden, width))
     }

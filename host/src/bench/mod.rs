@@ -4,6 +4,7 @@
 mod browser;
 pub mod check;
 pub mod kernels;
+pub mod minilm;
 mod native;
 pub mod record;
 mod run;

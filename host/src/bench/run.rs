@@ -9,12 +9,12 @@ use crate::server::RunnerServer;
 use ipfs_accelerate::bench::KernelCase;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-fn epoch_seconds() -> f64 {
+pub(crate) fn epoch_seconds() -> f64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
 }
 
 /// A run id that sorts by start time (epoch ms) and differs between concurrent processes.
-fn new_run_id(started: f64) -> String {
+pub(crate) fn new_run_id(started: f64) -> String {
     format!("{:013}-{:05}", (started * 1e3) as u64, std::process::id() % 100_000)
 }
 

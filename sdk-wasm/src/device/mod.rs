@@ -55,6 +55,7 @@ impl Device {
 
 /// Adapter facts recorded with every result, so a simulated GPU is never mistaken for a real one.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
 pub struct AdapterSummary {
     pub name: String,
     pub vendor: String,

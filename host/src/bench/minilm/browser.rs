@@ -1,0 +1,104 @@
+//! The MiniLM suite in a real browser: ours (wasm CPU, WebGPU), onnxruntime-web and
+//! transformers.js, each in a fresh browser session on the same locally served files
+//! (host/runner/engines.js does the in-page work).
+
+use super::cases::{apply_accuracy, not_run, timed};
+use super::inputs::{reference, workloads};
+use super::Options;
+use crate::backends::{ModelSpec, MODELS};
+use crate::bench::progress;
+use crate::bench::record::{CaseRecord, CaseStatus, EnvRecord};
+use crate::browser::{BrowserInstall, BrowserSession};
+use ipfs_accelerate::AdapterSummary;
+use serde_json::{json, Value};
+
+/// In-page engines and the record label of each.
+pub const ENGINES: [(&str, &str); 4] = [
+    ("ours-cpu", "browser-cpu"),
+    ("ours-webgpu", "browser-webgpu"),
+    ("ort-web", "browser-ort-web"),
+    ("transformers-js", "browser-transformers-js"),
+];
+
+fn runs(engine: &str, model: &ModelSpec) -> bool {
+    match engine {
+        "ours-cpu" | "ours-webgpu" => model.ours_weights.is_some(),
+        "ort-web" => model.onnx_weights.is_some(),
+        _ => model.transformers_js_dtype.is_some(),
+    }
+}
+
+fn model_json(model: &ModelSpec) -> Value {
+    json!({
+        "name": model.name,
+        "baseUrl": format!("/models/{}/", model.dir),
+        "weights": model.ours_weights,
+        "onnx": model.onnx_weights,
+        "maxTokens": model.max_tokens,
+        "hfId": model.dir,
+        "hfDtype": model.transformers_js_dtype,
+    })
+}
+
+fn floats(v: &Value) -> Vec<f32> {
+    v.as_array().map(|a| a.iter().filter_map(Value::as_f64).map(|x| x as f32).collect()).unwrap_or_default()
+}
+
+pub async fn run(install: &BrowserInstall, runner_url: &str, engine: &str, label: &str, opts: &Options) -> EnvRecord {
+    let browser = install.kind.name();
+    let session = match BrowserSession::launch(install, runner_url).await {
+        Ok(s) => s,
+        Err(e) => {
+            let mut env = EnvRecord::new(label, AdapterSummary::default(), Vec::new());
+            env.unavailable_reason = Some(e.to_string());
+            env.browser = Some(browser.into());
+            return env;
+        }
+    };
+    let mut records: Vec<CaseRecord> = Vec::new();
+    let mut adapter = AdapterSummary::default();
+    let mut user_agent = None;
+    for model in MODELS.iter().filter(|m| runs(engine, m)) {
+        let (work, refs) = match (workloads(model), reference(model)) {
+            (Ok(w), Ok(r)) => (w, r),
+            (Err(e), _) | (_, Err(e)) => {
+                records.push(not_run(model, "inputs", CaseStatus::Error, &e.to_string()));
+                continue;
+            }
+        };
+        progress(format!("{label} ({browser}): {}", model.name));
+        let spec = json!({
+            "engine": engine, "model": model_json(model), "workloads": work, "reference": refs.workload,
+            "warmup": opts.warmup, "samples": opts.samples,
+        });
+        let reply = match session.call("benchEmbeddings", vec![spec]).await {
+            Ok(r) => r,
+            Err(e) => {
+                records.push(not_run(model, "load", CaseStatus::Error, &e.to_string()));
+                continue;
+            }
+        };
+        adapter = serde_json::from_value(reply["adapter"].clone()).unwrap_or_default();
+        user_agent = reply["userAgent"].as_str().map(String::from);
+        let start = records.len();
+        records.push(timed(model, "load", "", 0, 0, vec![reply["loadMs"].as_f64().unwrap_or(f64::NAN)]));
+        records.push(timed(model, "first call b1×short", &work[0].tokens, 1, 0, vec![reply["coldMs"].as_f64().unwrap_or(f64::NAN)]));
+        for (w, r) in work.iter().zip(reply["workloads"].as_array().into_iter().flatten()) {
+            records.push(match r["skipped"].as_str() {
+                Some(why) => not_run(model, &w.label, CaseStatus::Unavailable, why),
+                None => super::cases::for_workload(model, w, opts.warmup, floats(&r["samplesMs"]).iter().map(|&v| v as f64).collect()),
+            });
+        }
+        let got: Vec<Vec<f32>> = reply["referenceEmbeddings"].as_array().into_iter().flatten().map(floats).collect();
+        apply_accuracy(&mut records[start..], model, refs.worst_error(&got).map_err(|e| e.to_string()));
+    }
+    let mut env = EnvRecord::new(label, adapter, records);
+    env.browser = Some(browser.into());
+    env.browser_version = Some(session.version.clone());
+    env.browser_flags = session.flags.clone();
+    env.user_agent = user_agent;
+    if let Err(e) = session.close().await {
+        progress(format!("{browser}: closing failed: {e}"));
+    }
+    env
+}

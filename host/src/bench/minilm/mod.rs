@@ -1,0 +1,70 @@
+//! `accelerate bench --suite minilm`: sentence embeddings with MiniLM models on every backend
+//! (ours native and in the browser, ONNX Runtime, candle, onnxruntime-web, transformers.js),
+//! batch 1 and 8, short and 128-token inputs, cold and warm, with accuracy next to speed.
+
+mod browser;
+mod cases;
+mod inputs;
+mod native;
+
+pub use inputs::{workloads, Workload};
+
+use super::record::RunRecord;
+use super::run::{epoch_seconds, new_run_id};
+use crate::browser::{detect_all, BrowserKind};
+use crate::env_info;
+use crate::error::Result;
+use crate::server::RunnerServer;
+
+/// Native backends of the suite: (backend for NativeEmbedder, record label).
+pub const NATIVE: [(&str, &str); 4] =
+    [("ours-cpu", "native-cpu"), ("ours-wgpu", "native-wgpu"), ("ort-cpu", "native-ort-cpu"), ("candle-cpu", "native-candle-cpu")];
+
+/// Every backend label the suite knows, for `--backends`.
+pub fn backend_labels() -> Vec<&'static str> {
+    NATIVE.iter().map(|(_, l)| *l).chain(browser::ENGINES.iter().map(|(_, l)| *l)).collect()
+}
+
+pub struct Options {
+    pub warmup: u32,
+    pub samples: u32,
+    /// Record labels to run (see `backend_labels`).
+    pub backends: Vec<String>,
+    pub browsers: Vec<BrowserKind>,
+}
+
+pub async fn run_suite(command: &str, opts: &Options) -> Result<RunRecord> {
+    let started_at = epoch_seconds();
+    let wanted = |label: &str| opts.backends.iter().any(|b| b == label);
+    let mut environments = Vec::new();
+    for (backend, label) in NATIVE.iter().filter(|(_, l)| wanted(l)) {
+        environments.push(native::run(backend, label, opts).await);
+    }
+    let engines: Vec<_> = browser::ENGINES.iter().filter(|(_, l)| wanted(l)).collect();
+    if !engines.is_empty() {
+        let server = RunnerServer::start(crate::paths::wasm_pkg_dir()).await?;
+        for detection in detect_all().into_iter().filter(|d| opts.browsers.contains(&d.kind)) {
+            for (engine, label) in &engines {
+                environments.push(match &detection.install {
+                    Ok(install) => browser::run(install, &server.url(), engine, label, opts).await,
+                    Err(reason) => {
+                        let mut env = super::record::EnvRecord::new(label, Default::default(), Vec::new());
+                        env.browser = Some(detection.kind.name().into());
+                        env.unavailable_reason = Some(reason.clone());
+                        env
+                    }
+                });
+            }
+        }
+    }
+    Ok(RunRecord {
+        run_id: new_run_id(started_at),
+        suite: "minilm".into(),
+        command: command.into(),
+        started_at,
+        finished_at: epoch_seconds(),
+        host: env_info::host(),
+        build: env_info::build(),
+        environments,
+    })
+}
