@@ -1,11 +1,13 @@
-//! all-MiniLM-L6-v2 sentence embeddings computed by the SDK inside headless Chromium (wasm
-//! SIMD CPU path and WebGPU), with weights, config and tokenizer fetched over HTTP from the
-//! host, against the independent numpy reference (scripts/reference/minilm_embeddings.py).
+//! all-MiniLM-L6-v2 sentence embeddings through the npm package's public API
+//! (`Accelerator.create` → `acc.load(url, {onProgress})` → `model.embed` → `dispose`) inside
+//! headless Chromium, on the wasm SIMD CPU path and WebGPU, with config, tokenizer and weights
+//! fetched over HTTP, against the independent numpy reference
+//! (scripts/reference/minilm_embeddings.py); and the API's errors for broken models.
 
 use ipfs_accelerate_host::browser::{detect_all, BrowserKind, BrowserSession};
-use ipfs_accelerate_host::paths::wasm_pkg_dir;
+use ipfs_accelerate_host::paths::{model_cache, wasm_pkg_dir};
 use ipfs_accelerate_host::server::RunnerServer;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 const REFERENCE: &str = include_str!("../sdk-wasm/tests/data/minilm_embeddings.json");
 
@@ -18,37 +20,33 @@ fn floats(v: &Value) -> Vec<f64> {
     v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
 }
 
-async fn embed_in_chromium(device: &str, count: usize) -> (Vec<Vec<f64>>, Vec<Vec<f64>>) {
+async fn chromium(server: &RunnerServer) -> BrowserSession {
+    let install = detect_all().into_iter().find(|d| d.kind == BrowserKind::Chromium).and_then(|d| d.install.ok()).expect("chromium");
+    BrowserSession::launch(&install, &server.url()).await.unwrap()
+}
+
+/// All reference sentences in one `embed` call: a batch mixing lengths (1 to 256 tokens).
+async fn embed_in_chromium(prefer: &str, count: usize) -> (Value, Vec<Vec<f64>>) {
     let reference: Value = serde_json::from_str(REFERENCE).unwrap();
     let sentences: Vec<&Value> = reference["sentences"].as_array().unwrap().iter().take(count).collect();
     let texts: Vec<Value> = sentences.iter().map(|s| s["text"].clone()).collect();
     let server = RunnerServer::start(wasm_pkg_dir()).await.unwrap();
-    let install = detect_all().into_iter().find(|d| d.kind == BrowserKind::Chromium).and_then(|d| d.install.ok()).expect("chromium");
-    let session = BrowserSession::launch(&install, &server.url()).await.unwrap();
+    let session = chromium(&server).await;
+    let options = json!({ "prefer": [prefer], "maxTokens": reference["max_tokens"] });
     let reply = session
-        .call(
-            "embedFromUrl",
-            vec![Value::from("/models/all-minilm-l6-v2/"), Value::Array(texts), Value::from(device), reference["max_tokens"].clone()],
-        )
+        .call("embedWithApi", vec![Value::from("/models/all-minilm-l6-v2/"), Value::Array(texts), options])
         .await
-        .unwrap_or_else(|e| panic!("{device}: {e}"));
+        .unwrap_or_else(|e| panic!("{prefer}: {e}"));
     session.close().await.unwrap();
-    eprintln!(
-        "chromium {device}: load {:.0} ms, embed {} texts {:.0} ms",
-        reply["loadMs"].as_f64().unwrap_or(-1.0),
-        count.min(8),
-        reply["embedMs"].as_f64().unwrap_or(-1.0)
-    );
-    let got = reply["embeddings"].as_array().unwrap().iter().map(floats).collect();
+    eprintln!("chromium {prefer}: load {:.0} ms, embed {} texts {:.0} ms", reply["loadMs"].as_f64().unwrap_or(-1.0), sentences.len(), reply["embedMs"].as_f64().unwrap_or(-1.0));
     let want = sentences.iter().map(|s| floats(&s["embedding"])).collect();
-    (got, want)
+    (reply, want)
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn chromium_wasm_cpu_embeddings_match_reference() {
-    let (got, want) = embed_in_chromium("cpu", usize::MAX).await;
+fn assert_matches(reply: &Value, want: &[Vec<f64>]) {
+    let got: Vec<Vec<f64>> = reply["embeddings"].as_array().unwrap().iter().map(floats).collect();
     assert_eq!(got.len(), want.len());
-    for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
         assert_eq!(g.len(), 384);
         let c = cosine(g, w);
         assert!(c >= 0.9999, "sentence {i}: cosine {c}");
@@ -56,11 +54,92 @@ async fn chromium_wasm_cpu_embeddings_match_reference() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn chromium_webgpu_embeddings_match_reference() {
-    // Two sentences: SwiftShader emulates the GPU on the CPU and is slow.
-    let (got, want) = embed_in_chromium("webgpu", 2).await;
-    for (i, (g, w)) in got.iter().zip(&want).enumerate() {
-        let c = cosine(g, w);
-        assert!(c >= 0.9999, "sentence {i}: cosine {c}");
+async fn chromium_wasm_cpu_embeddings_match_reference_through_the_js_api() {
+    let (reply, want) = embed_in_chromium("cpu", usize::MAX).await;
+    assert_eq!(reply["device"], "cpu");
+    assert_eq!(reply["dimensions"], 384);
+    assert_matches(&reply, &want);
+    // Progress came for all three files, and the last report of the weights is complete.
+    let files: Vec<&str> = reply["progress"]["files"].as_array().unwrap().iter().map(|f| f.as_str().unwrap()).collect();
+    assert_eq!(files, ["config.json", "tokenizer.json", "model.safetensors"]);
+    let last = &reply["progress"]["last"];
+    assert_eq!(last["loaded"], last["total"], "{last}");
+    assert!(last["loaded"].as_u64().unwrap() > 80_000_000, "{last}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn chromium_webgpu_embeddings_match_reference_through_the_js_api() {
+    // Three sentences: SwiftShader emulates the GPU on the CPU and is slow.
+    let (reply, want) = embed_in_chromium("webgpu", 3).await;
+    assert_eq!(reply["device"], "webgpu");
+    assert_matches(&reply, &want);
+}
+
+/// A model directory for error cases: real files linked in, one thing broken.
+fn broken_models() -> tempdir::Dir {
+    let root = tempdir::Dir::new("ipfs-accelerate-broken-models");
+    let real = model_cache().join("all-minilm-l6-v2");
+    let config: Value = serde_json::from_str(&std::fs::read_to_string(real.join("config.json")).unwrap()).unwrap();
+    let make = |name: &str, config_text: String, with_weights: bool| {
+        let dir = root.path.join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("config.json"), config_text).unwrap();
+        std::os::unix::fs::symlink(real.join("tokenizer.json"), dir.join("tokenizer.json")).unwrap();
+        if with_weights {
+            std::os::unix::fs::symlink(real.join("model.safetensors"), dir.join("model.safetensors")).unwrap();
+        }
+    };
+    make("bad-json", "{ not json".into(), true);
+    let mut gpt2 = config.clone();
+    gpt2["model_type"] = "gpt2".into();
+    make("unknown-arch", gpt2.to_string(), true);
+    let mut wide = config.clone();
+    wide["hidden_size"] = 768.into();
+    make("wrong-shape", wide.to_string(), true);
+    make("no-weights", config.to_string(), false);
+    root
+}
+
+mod tempdir {
+    pub struct Dir {
+        pub path: std::path::PathBuf,
     }
+    impl Dir {
+        pub fn new(prefix: &str) -> Dir {
+            let path = std::env::temp_dir().join(format!("{prefix}-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&path);
+            std::fs::create_dir_all(&path).unwrap();
+            Dir { path }
+        }
+    }
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn broken_models_reject_with_messages_that_name_the_problem() {
+    let models = broken_models();
+    let server = RunnerServer::start_with_models(wasm_pkg_dir(), models.path.clone()).await.unwrap();
+    let session = chromium(&server).await;
+    let cases = [
+        ("/models/no-weights/", vec!["404", "model.safetensors"]),
+        ("/models/does-not-exist/", vec!["404", "config.json"]),
+        ("/models/bad-json/", vec!["config.json", "not valid JSON"]),
+        ("/models/unknown-arch/", vec!["unknown architecture", "gpt2"]),
+        ("/models/wrong-shape/", vec!["shape", "768"]),
+    ];
+    for (url, needles) in cases {
+        let err = session.call("errorOf", vec![url.into(), json!(["hello"]), json!({ "prefer": ["cpu"] })]).await.unwrap();
+        let message = err["message"].as_str().unwrap_or_else(|| panic!("{url} loaded without error: {err}"));
+        for needle in needles {
+            assert!(message.contains(needle), "{url}: {message:?} should mention {needle:?}");
+        }
+    }
+    // Bad arguments are TypeErrors, before any network traffic.
+    let err = session.call("errorOf", vec!["/models/bad-json/".into(), json!(["x"]), json!({ "prefer": ["tpu"] })]).await.unwrap();
+    assert!(err["message"].as_str().unwrap().contains("unknown device \"tpu\""), "{err}");
+    session.close().await.unwrap();
 }

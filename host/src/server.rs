@@ -31,6 +31,11 @@ impl RunnerServer {
     /// Serve `pkg_dir` (wasm-bindgen output) under `/pkg/` and `/sdk/pkg/`, the model cache under
     /// `/models/<model>/<file>` and the runner at `/`.
     pub async fn start(pkg_dir: PathBuf) -> Result<RunnerServer> {
+        RunnerServer::start_with_models(pkg_dir, crate::paths::model_cache()).await
+    }
+
+    /// As `start`, serving models from `models` instead of the model cache.
+    pub async fn start_with_models(pkg_dir: PathBuf, models: PathBuf) -> Result<RunnerServer> {
         if !pkg_dir.join("ipfs_accelerate.js").is_file() {
             return Err(crate::HostError::Invalid(format!(
                 "wasm package not found in {} (build it with `cargo xtask build-wasm`)",
@@ -47,7 +52,7 @@ impl RunnerServer {
             .route("/sdk/pkg/{file}", get(serve_pkg))
             .route("/pkg/{file}", get(serve_pkg))
             .route("/models/{model}/{file}", get(serve_model))
-            .with_state(Arc::new(Dirs { pkg: pkg_dir, models: crate::paths::model_cache(), vendor: crate::paths::vendor_dir() }));
+            .with_state(Arc::new(Dirs { pkg: pkg_dir, models, vendor: crate::paths::vendor_dir() }));
         // Loopback only: the runner must never be reachable from the network.
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await.context("binding the runner server on 127.0.0.1")?;
         let addr = listener.local_addr().context("reading the runner server address")?;
