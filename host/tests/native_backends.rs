@@ -1,0 +1,97 @@
+//! The native comparison backends (ONNX Runtime through `ort` with the PyPI library, candle)
+//! and ours, on the MiniLM fixtures, against the committed references; `accelerate run` and
+//! `accelerate bench --suite minilm` end to end into a real DuckDB file.
+
+use ipfs_accelerate::text::Encoding;
+use ipfs_accelerate_host::backends::{ModelSpec, NativeEmbedder};
+use serde_json::Value;
+use std::process::Command;
+
+const NUMPY_L6: &str = include_str!("../../sdk-wasm/tests/data/minilm_embeddings.json");
+const ORT_REF: &str = include_str!("../../sdk-wasm/tests/data/onnx_minilm_embeddings.json");
+
+fn cosine(a: &[f32], b: &[f64]) -> f64 {
+    let dot: f64 = a.iter().zip(b).map(|(&x, y)| x as f64 * y).sum();
+    dot / (a.iter().map(|&x| (x as f64).powi(2)).sum::<f64>().sqrt() * b.iter().map(|y| y * y).sum::<f64>().sqrt())
+}
+
+/// Worst cosine of `backend` running `model` on the reference sentences in `reference`.
+async fn worst_cosine(backend: &str, model: &str, reference: &Value) -> f64 {
+    let spec = ModelSpec::find(model).unwrap();
+    let tokenizer = spec.tokenizer().unwrap_or_else(|e| panic!("{e}"));
+    let sentences = reference["sentences"].as_array().unwrap();
+    let batch: Vec<Encoding> = sentences.iter().map(|s| tokenizer.encode(s["text"].as_str().unwrap()).unwrap()).collect();
+    let mut embedder = NativeEmbedder::load(backend, spec).await.unwrap_or_else(|e| panic!("{backend}: {e}"));
+    let got = embedder.embed(&batch).await.unwrap();
+    got.iter()
+        .zip(sentences)
+        .map(|(g, s)| cosine(g, &s["embedding"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect::<Vec<_>>()))
+        .fold(1.0, f64::min)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn onnx_runtime_l3_matches_the_python_onnx_runtime_reference() {
+    let reference: Value = serde_json::from_str::<Value>(ORT_REF).unwrap()["models"]["paraphrase-minilm-l3-v2"].clone();
+    let c = worst_cosine("ort-cpu", "minilm-l3", &reference).await;
+    assert!(c >= 0.9999, "cosine {c}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn onnx_runtime_int8_is_close_to_the_f32_reference_but_not_equal() {
+    let reference: Value = serde_json::from_str(NUMPY_L6).unwrap();
+    let c = worst_cosine("ort-cpu", "minilm-int8", &reference).await;
+    // 8-bit weights cost accuracy: measurably below f32 agreement, still the same model.
+    assert!((0.99..0.9999).contains(&c), "cosine {c}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn candle_bert_matches_the_numpy_reference() {
+    let reference: Value = serde_json::from_str(NUMPY_L6).unwrap();
+    let c = worst_cosine("candle-cpu", "minilm", &reference).await;
+    assert!(c >= 0.9999, "cosine {c}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_backend_that_cannot_run_a_model_says_which() {
+    let err = NativeEmbedder::load("ours-cpu", ModelSpec::find("minilm-int8").unwrap()).await.err().unwrap().to_string();
+    assert!(err.contains("ours-cpu") && err.contains("minilm-int8"), "{err}");
+    let err = ModelSpec::find("gpt-5").err().unwrap().to_string();
+    assert!(err.contains("gpt-5") && err.contains("minilm"), "{err}");
+}
+
+fn accelerate(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_accelerate")).args(args).output().unwrap();
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+}
+
+#[test]
+fn accelerate_run_prints_the_same_embedding_head_on_ours_and_onnx_runtime() {
+    let head = |backend: &str| {
+        let (ok, out, err) = accelerate(&["run", "--model", "minilm-l3", "--backend", backend, "--head", "3", "IPFS addresses content by its hash."]);
+        assert!(ok, "{backend}: {err}");
+        assert!(out.contains("(384 dims)") && out.contains("embed"), "{out}");
+        out.lines().find(|l| l.contains("→")).unwrap().to_string()
+    };
+    assert_eq!(head("ours-cpu"), head("ort-cpu"));
+    let (ok, _, err) = accelerate(&["run", "--model", "minilm", "--backend", "quantum", "x"]);
+    assert!(!ok && err.contains("quantum"), "{err}");
+}
+
+#[test]
+fn minilm_bench_stores_every_backend_case_in_duckdb() {
+    let db = std::env::temp_dir().join(format!("ipfs-accelerate-minilm-{}.duckdb", std::process::id()));
+    let _ = std::fs::remove_file(&db);
+    let (ok, out, err) = accelerate(&[
+        "bench", "--suite", "minilm", "--backends", "native-cpu,native-ort-cpu", "--warmup", "0", "--samples", "1", "--db", db.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    for needle in ["minilm-l3", "native-ort-cpu", "b8×128", "first call b1×short"] {
+        assert!(out.contains(needle), "table lacks {needle:?}:\n{out}");
+    }
+    let conn = duckdb::Connection::open(&db).unwrap();
+    let count = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
+    // ours: minilm + minilm-l3; ORT: minilm-int8 + minilm-l3; each: load, first call, 4 workloads.
+    assert_eq!(count("SELECT count(*) FROM cases WHERE status = 'ok'"), 4 * 6, "{out}");
+    assert_eq!(count("SELECT count(*) FROM cases WHERE kernel = 'minilm-int8' AND max_abs_err > 1e-4"), 6, "int8 accuracy is recorded");
+    let _ = std::fs::remove_file(&db);
+}
