@@ -38,7 +38,12 @@ async fn embed_in_chromium(prefer: &str, count: usize) -> (Value, Vec<Vec<f64>>)
         .await
         .unwrap_or_else(|e| panic!("{prefer}: {e}"));
     session.close().await.unwrap();
-    eprintln!("chromium {prefer}: load {:.0} ms, embed {} texts {:.0} ms", reply["loadMs"].as_f64().unwrap_or(-1.0), sentences.len(), reply["embedMs"].as_f64().unwrap_or(-1.0));
+    eprintln!(
+        "chromium {prefer}: load {:.0} ms, embed {} texts {:.0} ms",
+        reply["loadMs"].as_f64().unwrap_or(-1.0),
+        sentences.len(),
+        reply["embedMs"].as_f64().unwrap_or(-1.0)
+    );
     let want = sentences.iter().map(|s| floats(&s["embedding"])).collect();
     (reply, want)
 }

@@ -67,7 +67,8 @@ fn accelerate(args: &[&str]) -> (bool, String, String) {
 #[test]
 fn accelerate_run_prints_the_same_embedding_head_on_ours_and_onnx_runtime() {
     let head = |backend: &str| {
-        let (ok, out, err) = accelerate(&["run", "--model", "minilm-l3", "--backend", backend, "--head", "3", "IPFS addresses content by its hash."]);
+        let (ok, out, err) =
+            accelerate(&["run", "--model", "minilm-l3", "--backend", backend, "--head", "3", "IPFS addresses content by its hash."]);
         assert!(ok, "{backend}: {err}");
         assert!(out.contains("(384 dims)") && out.contains("embed"), "{out}");
         out.lines().find(|l| l.contains("→")).unwrap().to_string()
@@ -82,7 +83,17 @@ fn minilm_bench_stores_every_backend_case_in_duckdb() {
     let db = std::env::temp_dir().join(format!("ipfs-accelerate-minilm-{}.duckdb", std::process::id()));
     let _ = std::fs::remove_file(&db);
     let (ok, out, err) = accelerate(&[
-        "bench", "--suite", "minilm", "--backends", "native-cpu,native-ort-cpu", "--warmup", "0", "--samples", "1", "--db", db.to_str().unwrap(),
+        "bench",
+        "--suite",
+        "minilm",
+        "--backends",
+        "native-cpu,native-ort-cpu",
+        "--warmup",
+        "0",
+        "--samples",
+        "1",
+        "--db",
+        db.to_str().unwrap(),
     ]);
     assert!(ok, "{err}");
     for needle in ["minilm-l3", "native-ort-cpu", "b8×128", "first call b1×short"] {

@@ -1,17 +1,28 @@
-//! Register-blocked matmul: B is packed into column panels, then a 4×8 micro-kernel walks K.
+//! Register-blocked matmul: B is packed into column panels, then an MR×NR micro-kernel walks K
+//! with its MR×NR accumulators in registers.
 
 use super::threads;
 
-/// Rows per micro-kernel call.
-const MR: usize = 4;
-/// Columns per packed panel (two 4-lane vectors).
+/// Rows per micro-kernel call. In wasm, 6 rows × two 4-lane vectors keep 12 accumulators
+/// live: enough independent multiply-add chains to hide their latency, and with the B vectors
+/// and the broadcast A value still within 16 registers. Natively, AVX-512 (32 registers) runs
+/// 12 rows × one 16-lane vector; AVX2 runs the same block as two 6-row halves.
+#[cfg(target_arch = "wasm32")]
+const MR: usize = 6;
+#[cfg(not(target_arch = "wasm32"))]
+const MR: usize = 12;
+/// Columns per packed panel: two 4-lane vectors in wasm; natively two 8-lane AVX2 vectors (or
+/// one AVX-512 vector).
+#[cfg(target_arch = "wasm32")]
 const NR: usize = 8;
+#[cfg(not(target_arch = "wasm32"))]
+const NR: usize = 16;
 /// Below this many multiply-adds spawning threads costs more than it saves (measured: a
 /// 128³ product is faster on one thread here).
 const PARALLEL_MIN_FLOPS: usize = 1 << 22;
 
 /// The 4-row micro-kernel picked once per matmul for this CPU.
-type MicroKernel4 = fn([&[f32]; MR], &[f32], &mut [[f32; NR]; MR]);
+type MicroKernel = fn([&[f32]; MR], &[f32], &mut [[f32; NR]; MR]);
 
 /// `out[m×n] = a[m×k] · b[k×n]`, all row-major and contiguous.
 pub fn matmul(a: &[f32], b: &[f32], m: usize, k: usize, n: usize, out: &mut [f32]) {
@@ -20,7 +31,7 @@ pub fn matmul(a: &[f32], b: &[f32], m: usize, k: usize, n: usize, out: &mut [f32
         return;
     }
     let panels = pack_b(b, k, n);
-    let kernel = select_micro_kernel_4();
+    let kernel = select_micro_kernel();
     let workers = threads().min(m.div_ceil(MR));
     if workers <= 1 || m * n * k < PARALLEL_MIN_FLOPS {
         compute_rows(kernel, a, &panels, 0, m, k, n, &mut out[..m * n]);
@@ -55,7 +66,7 @@ fn pack_b(b: &[f32], k: usize, n: usize) -> Vec<f32> {
 
 /// Rows `row0..row0+rows` of the product, written to `out` (which starts at row0).
 #[allow(clippy::too_many_arguments)]
-fn compute_rows(kernel: MicroKernel4, a: &[f32], panels: &[f32], row0: usize, rows: usize, k: usize, n: usize, out: &mut [f32]) {
+fn compute_rows(kernel: MicroKernel, a: &[f32], panels: &[f32], row0: usize, rows: usize, k: usize, n: usize, out: &mut [f32]) {
     let mut r = 0;
     while r < rows {
         let block = MR.min(rows - r);
@@ -63,15 +74,13 @@ fn compute_rows(kernel: MicroKernel4, a: &[f32], panels: &[f32], row0: usize, ro
             let col0 = p * NR;
             let width = NR.min(n - col0);
             let mut acc = [[0.0f32; NR]; MR];
-            if block == MR {
-                let rows4: [&[f32]; MR] = std::array::from_fn(|i| &a[(row0 + r + i) * k..(row0 + r + i + 1) * k]);
-                kernel(rows4, panel, &mut acc);
-            } else {
-                for (i, acc_row) in acc.iter_mut().take(block).enumerate() {
-                    let row = &a[(row0 + r + i) * k..(row0 + r + i + 1) * k];
-                    micro_kernel_1(row, panel, acc_row);
-                }
-            }
+            // A short last block repeats its last row: the vector kernel still runs, and the
+            // extra rows' results are dropped below.
+            let block_rows: [&[f32]; MR] = std::array::from_fn(|i| {
+                let row = row0 + r + i.min(block - 1);
+                &a[row * k..(row + 1) * k]
+            });
+            kernel(block_rows, panel, &mut acc);
             for (i, acc_row) in acc.iter().take(block).enumerate() {
                 let dst = &mut out[(r + i) * n + col0..(r + i) * n + col0 + width];
                 dst.copy_from_slice(&acc_row[..width]);
@@ -81,65 +90,100 @@ fn compute_rows(kernel: MicroKernel4, a: &[f32], panels: &[f32], row0: usize, ro
     }
 }
 
-fn micro_kernel_1(row: &[f32], panel: &[f32], acc: &mut [f32; NR]) {
-    for (&av, b) in row.iter().zip(panel.chunks_exact(NR)) {
-        for (c, &bv) in acc.iter_mut().zip(b) {
-            *c += av * bv;
+/// Portable block, as two halves of MR/2 rows (so each half's accumulators fit 16 registers);
+/// `FUSED` uses fused multiply-add, which is only fast where the target has FMA instructions
+/// (otherwise `mul_add` becomes a library call).
+#[cfg(not(target_arch = "wasm32"))]
+#[inline(always)]
+fn micro_kernel_body<const FUSED: bool>(rows: [&[f32]; MR], panel: &[f32], acc: &mut [[f32; NR]; MR]) {
+    const HALF: usize = MR / 2;
+    let k = rows[0].len();
+    for half in 0..2 {
+        let mut c = [[0.0f32; NR]; HALF];
+        let rows = &rows[half * HALF..(half + 1) * HALF];
+        for (kk, b) in panel.chunks_exact(NR).take(k).enumerate() {
+            for (c_row, row) in c.iter_mut().zip(rows) {
+                let av = row[kk];
+                for (cv, &bv) in c_row.iter_mut().zip(b) {
+                    *cv = if FUSED { av.mul_add(bv, *cv) } else { *cv + av * bv };
+                }
+            }
         }
+        acc[half * HALF..(half + 1) * HALF].copy_from_slice(&c);
     }
 }
 
-/// Portable 4×8 block; `FUSED` uses fused multiply-add, which is only fast where the target
-/// has FMA instructions (otherwise `mul_add` becomes a library call).
-#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-#[inline(always)]
-fn micro_kernel_4_body<const FUSED: bool>(rows: [&[f32]; MR], panel: &[f32], acc: &mut [[f32; NR]; MR]) {
+#[cfg(not(target_arch = "wasm32"))]
+fn micro_kernel(rows: [&[f32]; MR], panel: &[f32], acc: &mut [[f32; NR]; MR]) {
+    micro_kernel_body::<false>(rows, panel, acc);
+}
+
+/// The same block compiled for AVX2 + FMA (two 8-lane registers per row), chosen at run time.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn micro_kernel_avx2_fma(rows: [&[f32]; MR], panel: &[f32], acc: &mut [[f32; NR]; MR]) {
+    micro_kernel_body::<true>(rows, panel, acc);
+}
+
+/// AVX-512: 12 rows × one 16-lane accumulator each, broadcast A, one B load per step.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn micro_kernel_avx512(rows: [&[f32]; MR], panel: &[f32], acc: &mut [[f32; NR]; MR]) {
+    use std::arch::x86_64::*;
     let k = rows[0].len();
-    for (kk, b) in panel.chunks_exact(NR).take(k).enumerate() {
-        for (acc_row, row) in acc.iter_mut().zip(rows) {
-            let av = row[kk];
-            for (c, &bv) in acc_row.iter_mut().zip(b) {
-                *c = if FUSED { av.mul_add(bv, *c) } else { *c + av * bv };
+    assert!(rows.iter().all(|r| r.len() == k) && panel.len() >= k * NR);
+    let a: [*const f32; MR] = rows.map(|r| r.as_ptr());
+    let mut c = [_mm512_setzero_ps(); MR];
+    for kk in 0..k {
+        // SAFETY: kk < k, every row holds k values and the panel k×16 (asserted above);
+        // loadu needs no alignment.
+        unsafe {
+            let bv = _mm512_loadu_ps(panel.as_ptr().add(kk * NR));
+            for (cv, row) in c.iter_mut().zip(a) {
+                *cv = _mm512_fmadd_ps(_mm512_set1_ps(*row.add(kk)), bv, *cv);
             }
         }
     }
+    for (acc_row, cv) in acc.iter_mut().zip(c) {
+        // SAFETY: acc_row holds exactly 16 f32s.
+        unsafe { _mm512_storeu_ps(acc_row.as_mut_ptr(), cv) };
+    }
 }
 
-#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-fn micro_kernel_4(rows: [&[f32]; MR], panel: &[f32], acc: &mut [[f32; NR]; MR]) {
-    micro_kernel_4_body::<false>(rows, panel, acc);
-}
-
-/// The same block compiled for AVX2 + FMA (one 8-lane register per row), chosen at run time.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-fn micro_kernel_4_avx2_fma(rows: [&[f32]; MR], panel: &[f32], acc: &mut [[f32; NR]; MR]) {
-    micro_kernel_4_body::<true>(rows, panel, acc);
-}
-
-fn select_micro_kernel_4() -> MicroKernel4 {
+fn select_micro_kernel() -> MicroKernel {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512f") {
+        // SAFETY: the CPU was just checked for the feature the function is compiled for.
+        return |rows, panel, acc| unsafe { micro_kernel_avx512(rows, panel, acc) };
+    }
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
         // SAFETY: the CPU was just checked for both features the function is compiled for.
-        return |rows, panel, acc| unsafe { micro_kernel_4_avx2_fma(rows, panel, acc) };
+        return |rows, panel, acc| unsafe { micro_kernel_avx2_fma(rows, panel, acc) };
     }
-    micro_kernel_4
+    micro_kernel
 }
 
-/// wasm SIMD: 8 accumulator vectors stay in registers across the whole K loop.
+/// wasm SIMD: 12 accumulator vectors stay in registers across the whole K loop.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-fn micro_kernel_4(rows: [&[f32]; MR], panel: &[f32], acc: &mut [[f32; NR]; MR]) {
+fn micro_kernel(rows: [&[f32]; MR], panel: &[f32], acc: &mut [[f32; NR]; MR]) {
     use core::arch::wasm32::*;
     let k = rows[0].len();
+    assert!(rows.iter().all(|r| r.len() == k) && panel.len() >= k * NR);
+    let a: [*const f32; MR] = rows.map(|r| r.as_ptr());
     let zero = f32x4_splat(0.0);
     let mut c = [[zero; 2]; MR];
-    for (kk, b) in panel.chunks_exact(NR).take(k).enumerate() {
-        // SAFETY: chunks_exact(NR) yields exactly 8 f32s; wasm loads need no alignment.
-        let (b0, b1) = unsafe { (v128_load(b.as_ptr() as *const v128), v128_load(b.as_ptr().add(4) as *const v128)) };
-        for (c_row, row) in c.iter_mut().zip(rows) {
-            let av = f32x4_splat(row[kk]);
-            c_row[0] = f32x4_add(c_row[0], f32x4_mul(av, b0));
-            c_row[1] = f32x4_add(c_row[1], f32x4_mul(av, b1));
+    for kk in 0..k {
+        // SAFETY: kk < k, every row holds k values and the panel k×8 (asserted above); wasm
+        // loads need no alignment.
+        unsafe {
+            let b = panel.as_ptr().add(kk * NR);
+            let (b0, b1) = (v128_load(b as *const v128), v128_load(b.add(4) as *const v128));
+            for (c_row, row) in c.iter_mut().zip(a) {
+                let av = f32x4_splat(*row.add(kk));
+                c_row[0] = f32x4_add(c_row[0], f32x4_mul(av, b0));
+                c_row[1] = f32x4_add(c_row[1], f32x4_mul(av, b1));
+            }
         }
     }
     for (acc_row, c_row) in acc.iter_mut().zip(c) {
