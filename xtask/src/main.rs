@@ -4,7 +4,7 @@
 //! - `setup`       install what builds and tests need, model fixtures included (idempotent)
 //! - `build-wasm`  build the SDK for wasm32 and run wasm-bindgen into npm/pkg
 //! - `test`        setup + build-wasm + fmt/clippy + the whole test suite
-//! - `demo`        setup + build-wasm + `accelerate doctor` + `accelerate bench --suite kernels`
+//! - `demo`        setup + build-wasm + `accelerate doctor` + `accelerate bench` (kernels, minilm)
 
 mod deps;
 mod fixtures;
@@ -62,10 +62,11 @@ fn demo(extra: &[String]) -> Result<(), String> {
     cargo(&["build", "--release", "-p", "ipfs-accelerate-host"])?;
     let accelerate = run::target_dir().join("release/accelerate");
     run::command(accelerate.as_os_str(), &["doctor".as_ref()])?;
-    let mut bench: Vec<&OsStr> = ["bench", "--suite", "kernels", "--db", "results/bench.duckdb", "--report", "results/report.html"]
-        .iter()
-        .map(|s| s.as_ref())
-        .collect();
-    bench.extend(extra.iter().map(OsStr::new));
-    run::command(accelerate.as_os_str(), &bench)
+    for (suite, report) in [("kernels", "results/report.html"), ("minilm", "results/minilm.html")] {
+        let args = ["bench", "--suite", suite, "--db", "results/bench.duckdb", "--report", report];
+        let mut bench: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
+        bench.extend(extra.iter().map(OsStr::new));
+        run::command(accelerate.as_os_str(), &bench)?;
+    }
+    Ok(())
 }

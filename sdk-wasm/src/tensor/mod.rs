@@ -134,7 +134,7 @@ impl Tensor {
                 let start = self.layout.offset;
                 Ok(std::borrow::Cow::Borrowed(&data[start..start + self.elements()]))
             }
-            Storage::Cpu(data) => Ok(std::borrow::Cow::Owned(self.layout.storage_indices().map(|i| data[i]).collect())),
+            Storage::Cpu(data) => Ok(std::borrow::Cow::Owned(self.layout.gather_from(data))),
             Storage::Gpu(_) => Err(Error::DeviceMismatch("expected a CPU tensor, got a GPU tensor".into())),
         }
     }

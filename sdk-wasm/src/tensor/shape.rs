@@ -90,6 +90,39 @@ impl Layout {
         })
     }
 
+    /// The elements of `data` seen through this layout, in row-major logical order. Copies
+    /// whole runs along the innermost dimension (the common case after a permute keeps it
+    /// with stride 1) instead of computing an index per element.
+    pub fn gather_from(&self, data: &[f32]) -> Vec<f32> {
+        let dims = self.shape.dims();
+        let total = self.shape.elements();
+        let Some((&inner, outer_dims)) = dims.split_last() else {
+            return vec![data[self.offset]];
+        };
+        let inner_stride = self.strides[dims.len() - 1];
+        let mut out = Vec::with_capacity(total);
+        if total == 0 {
+            return out;
+        }
+        let mut index = vec![0usize; outer_dims.len()];
+        for _ in 0..total / inner {
+            let base = self.offset + index.iter().zip(&self.strides).map(|(i, s)| i * s).sum::<usize>();
+            if inner_stride == 1 {
+                out.extend_from_slice(&data[base..base + inner]);
+            } else {
+                out.extend((0..inner).map(|j| data[base + j * inner_stride]));
+            }
+            for d in (0..outer_dims.len()).rev() {
+                index[d] += 1;
+                if index[d] < outer_dims[d] {
+                    break;
+                }
+                index[d] = 0;
+            }
+        }
+        out
+    }
+
     /// Storage index of every element in row-major logical order.
     pub fn storage_indices(&self) -> impl Iterator<Item = usize> + '_ {
         let dims = self.shape.dims();
@@ -122,6 +155,8 @@ mod tests {
         assert_eq!(t.shape.dims(), &[3, 2]);
         assert!(!t.is_contiguous());
         assert_eq!(t.storage_indices().collect::<Vec<_>>(), vec![0, 3, 1, 4, 2, 5]);
+        let data = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0];
+        assert_eq!(t.gather_from(&data), vec![0.0, 3.0, 1.0, 4.0, 2.0, 5.0]);
     }
 
     #[test]

@@ -59,15 +59,29 @@ pub fn binary(op: BinaryOp, a: &[f32], a_shape: &[usize], b: &[f32], b_shape: &[
     }
     let total: usize = out_shape.iter().product();
     let (sa, sb) = (broadcast_strides(a_shape, &out_shape), broadcast_strides(b_shape, &out_shape));
-    let mut index = vec![0usize; out_shape.len()];
     let mut out = Vec::with_capacity(total);
-    for _ in 0..total {
+    let Some((&inner, outer_dims)) = out_shape.split_last() else {
+        return Ok((vec![op.apply(a[0], b[0])], out_shape));
+    };
+    if total == 0 {
+        return Ok((out, out_shape));
+    }
+    // Walk the outer dimensions; along the innermost one each input either advances by one
+    // (stride 1) or repeats a single value (broadcast, stride 0), so each row is one loop.
+    let (step_a, step_b) = (sa[outer_dims.len()], sb[outer_dims.len()]);
+    let mut index = vec![0usize; outer_dims.len()];
+    for _ in 0..total / inner {
         let ia: usize = index.iter().zip(&sa).map(|(i, s)| i * s).sum();
         let ib: usize = index.iter().zip(&sb).map(|(i, s)| i * s).sum();
-        out.push(op.apply(a[ia], b[ib]));
-        for d in (0..out_shape.len()).rev() {
+        match (step_a, step_b) {
+            (1, 1) => out.extend(a[ia..ia + inner].iter().zip(&b[ib..ib + inner]).map(|(&x, &y)| op.apply(x, y))),
+            (1, _) => out.extend(a[ia..ia + inner].iter().map(|&x| op.apply(x, b[ib]))),
+            (_, 1) => out.extend(b[ib..ib + inner].iter().map(|&y| op.apply(a[ia], y))),
+            _ => out.extend(std::iter::repeat_n(op.apply(a[ia], b[ib]), inner)),
+        }
+        for d in (0..outer_dims.len()).rev() {
             index[d] += 1;
-            if index[d] < out_shape[d] {
+            if index[d] < outer_dims[d] {
                 break;
             }
             index[d] = 0;
