@@ -182,3 +182,30 @@ fn gather_rows_is_an_exact_lookup_and_rejects_bad_ids() {
         assert!(err.contains("id 10") && err.contains("10 rows"), "{err}");
     }
 }
+
+/// A weight's packed form is cached on the tensor: reusing it must give the same result, and a
+/// reshaped view of the same data (another k×n) must never be served the stale packing.
+#[test]
+fn cached_weight_packing_is_reused_and_never_stale() {
+    use ipfs_accelerate::{ops, Tensor};
+    let naive = |a: &[f32], b: &[f32], m: usize, k: usize, n: usize| -> Vec<f32> {
+        (0..m * n).map(|i| (0..k).map(|p| a[(i / n) * k + p] * b[p * n + i % n]).sum()).collect()
+    };
+    let weight = Tensor::random([4, 6], 7);
+    let w = pollster::block_on(weight.to_vec()).unwrap();
+    let a = Tensor::random([3, 4], 8);
+    let av = pollster::block_on(a.to_vec()).unwrap();
+    for _ in 0..2 {
+        let got = pollster::block_on(pollster::block_on(ops::matmul(&a, &weight)).unwrap().to_vec()).unwrap();
+        for (x, y) in got.iter().zip(naive(&av, &w, 3, 4, 6)) {
+            assert!((x - y).abs() < 1e-5);
+        }
+    }
+    let reshaped = weight.reshape([6, 4]).unwrap();
+    let a2 = Tensor::random([2, 6], 9);
+    let a2v = pollster::block_on(a2.to_vec()).unwrap();
+    let got = pollster::block_on(pollster::block_on(ops::matmul(&a2, &reshaped)).unwrap().to_vec()).unwrap();
+    for (x, y) in got.iter().zip(naive(&a2v, &w, 2, 6, 4)) {
+        assert!((x - y).abs() < 1e-5, "stale packing: {x} vs {y}");
+    }
+}

@@ -68,7 +68,11 @@ impl OrtEmbedder {
 
     pub fn adapter(&self) -> AdapterSummary {
         AdapterSummary {
-            name: format!("ONNX Runtime CPU EP, {} threads ({})", self.threads, library_path().map(|p| p.display().to_string()).unwrap_or_default()),
+            name: format!(
+                "ONNX Runtime CPU EP, {} threads ({})",
+                self.threads,
+                library_path().map(|p| p.display().to_string()).unwrap_or_default()
+            ),
             backend: "onnxruntime-cpu".into(),
             device_type: "Cpu".into(),
             ..AdapterSummary::default()

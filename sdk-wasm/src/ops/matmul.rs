@@ -42,12 +42,20 @@ pub async fn matmul(a: &Tensor, b: &Tensor) -> Result<Tensor> {
     let device = common_device("matmul", &[a, b])?;
     let plan = plan(a, b)?;
     let Some(ctx) = gpu_of(&device) else {
-        let (av, bv) = (a.cpu_contiguous()?, b.cpu_contiguous()?);
+        let av = a.cpu_contiguous()?;
         let (mk, kn, mn) = (plan.m * plan.k, plan.k * plan.n, plan.m * plan.n);
         let mut out = vec![0.0; plan.batch * mn];
-        for i in 0..plan.batch {
-            let b_slice = if plan.b_shared { &bv[..kn] } else { &bv[i * kn..(i + 1) * kn] };
-            cpu::matmul(&av[i * mk..(i + 1) * mk], b_slice, plan.m, plan.k, plan.n, &mut out[i * mn..(i + 1) * mn]);
+        if plan.b_shared {
+            // One B for every batch: a weight, whose packing is cached on the tensor.
+            let packed = b.packed_rhs(plan.k, plan.n)?;
+            for i in 0..plan.batch {
+                cpu::matmul_packed(&av[i * mk..(i + 1) * mk], &packed, plan.m, &mut out[i * mn..(i + 1) * mn]);
+            }
+        } else {
+            let bv = b.cpu_contiguous()?;
+            for i in 0..plan.batch {
+                cpu::matmul(&av[i * mk..(i + 1) * mk], &bv[i * kn..(i + 1) * kn], plan.m, plan.k, plan.n, &mut out[i * mn..(i + 1) * mn]);
+            }
         }
         return Tensor::from_vec(out, plan.out_dims);
     };

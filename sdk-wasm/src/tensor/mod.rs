@@ -8,10 +8,11 @@ pub use dtype::DType;
 pub use random::SeededRng;
 pub use shape::{Layout, Shape};
 
+use crate::device::cpu::PackedB;
 use crate::device::gpu::GpuBuffer;
 use crate::device::Device;
 use crate::error::{Error, Result};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// Where the elements are.
 pub enum Storage {
@@ -26,6 +27,9 @@ pub struct Tensor {
     layout: Layout,
     dtype: DType,
     device: Device,
+    /// This tensor's data packed as a matmul right-hand side, built on first use and shared
+    /// by clones (a weight is packed once per model, not once per call).
+    packed: Arc<OnceLock<PackedB>>,
 }
 
 impl Tensor {
@@ -35,18 +39,41 @@ impl Tensor {
         if data.len() != shape.elements() {
             return Err(Error::DataLength { shape: shape.to_string(), expected: shape.elements(), got: data.len() });
         }
-        Ok(Tensor { storage: Arc::new(Storage::Cpu(data)), layout: Layout::contiguous(shape), dtype: DType::F32, device: Device::Cpu })
+        Ok(Tensor::with_storage(Storage::Cpu(data), Layout::contiguous(shape), Device::Cpu))
     }
 
     /// Reproducible uniform [-1, 1) data (see [`SeededRng`]).
     pub fn random(shape: impl Into<Vec<usize>>, seed: u64) -> Tensor {
         let shape = Shape::new(shape);
         let data = SeededRng::new(seed).fill(shape.elements());
-        Tensor { storage: Arc::new(Storage::Cpu(data)), layout: Layout::contiguous(shape), dtype: DType::F32, device: Device::Cpu }
+        Tensor::with_storage(Storage::Cpu(data), Layout::contiguous(shape), Device::Cpu)
+    }
+
+    fn with_storage(storage: Storage, layout: Layout, device: Device) -> Tensor {
+        Tensor { storage: Arc::new(storage), layout, dtype: DType::F32, device, packed: Arc::new(OnceLock::new()) }
+    }
+
+    /// The packed right-hand side for a product with this contiguous 2-D CPU tensor, cached
+    /// when this view is the whole k×n matrix at offset 0 (so a cached packing can only ever
+    /// describe the same data and shape); packed afresh otherwise.
+    pub(crate) fn packed_rhs(&self, k: usize, n: usize) -> Result<std::borrow::Cow<'_, PackedB>> {
+        let whole = self.dims() == [k, n] && self.layout.is_contiguous() && self.layout.offset == 0;
+        if whole {
+            if let Some(p) = self.packed.get().filter(|p| p.dims() == (k, n)) {
+                return Ok(std::borrow::Cow::Borrowed(p));
+            }
+            let packed = PackedB::pack(&self.cpu_contiguous()?[..k * n], k, n);
+            if self.packed.set(packed).is_ok() {
+                if let Some(p) = self.packed.get() {
+                    return Ok(std::borrow::Cow::Borrowed(p));
+                }
+            }
+        }
+        Ok(std::borrow::Cow::Owned(PackedB::pack(&self.cpu_contiguous()?[..k * n], k, n)))
     }
 
     pub(crate) fn from_gpu(buffer: GpuBuffer, shape: Shape, device: Device) -> Tensor {
-        Tensor { storage: Arc::new(Storage::Gpu(buffer)), layout: Layout::contiguous(shape), dtype: DType::F32, device }
+        Tensor::with_storage(Storage::Gpu(buffer), Layout::contiguous(shape), device)
     }
 
     pub fn shape(&self) -> &Shape {

@@ -30,11 +30,40 @@ pub fn matmul(a: &[f32], b: &[f32], m: usize, k: usize, n: usize, out: &mut [f32
     if m == 0 || n == 0 {
         return;
     }
-    let panels = pack_b(b, k, n);
+    matmul_packed(a, &PackedB::pack(b, k, n), m, out);
+}
+
+/// B (k×n) rearranged into the kernel's column panels. Weights are packed once and reused
+/// (see `Tensor::packed_weights`); packing per call cost as much as the product for short inputs.
+#[derive(Clone)]
+pub struct PackedB {
+    panels: Vec<f32>,
+    k: usize,
+    n: usize,
+}
+
+impl PackedB {
+    pub fn pack(b: &[f32], k: usize, n: usize) -> PackedB {
+        PackedB { panels: pack_b(b, k, n), k, n }
+    }
+
+    pub fn dims(&self) -> (usize, usize) {
+        (self.k, self.n)
+    }
+}
+
+/// `out[m×n] = a[m×k] · B` with B already packed.
+pub fn matmul_packed(a: &[f32], b: &PackedB, m: usize, out: &mut [f32]) {
+    let (k, n) = (b.k, b.n);
+    debug_assert!(a.len() >= m * k && out.len() >= m * n);
+    if m == 0 || n == 0 {
+        return;
+    }
+    let panels = &b.panels;
     let kernel = select_micro_kernel();
     let workers = threads().min(m.div_ceil(MR));
     if workers <= 1 || m * n * k < PARALLEL_MIN_FLOPS {
-        compute_rows(kernel, a, &panels, 0, m, k, n, &mut out[..m * n]);
+        compute_rows(kernel, a, panels, 0, m, k, n, &mut out[..m * n]);
         return;
     }
     // Split whole micro-kernel row blocks across scoped threads (never reached in wasm,
@@ -42,7 +71,6 @@ pub fn matmul(a: &[f32], b: &[f32], m: usize, k: usize, n: usize, out: &mut [f32
     let rows_per = m.div_ceil(MR).div_ceil(workers) * MR;
     std::thread::scope(|scope| {
         for (chunk_index, chunk) in out[..m * n].chunks_mut(rows_per * n).enumerate() {
-            let panels = &panels;
             let row0 = chunk_index * rows_per;
             let rows = chunk.len() / n;
             scope.spawn(move || compute_rows(kernel, a, panels, row0, rows, k, n, chunk));

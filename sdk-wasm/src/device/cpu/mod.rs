@@ -9,7 +9,7 @@ mod normalize;
 pub use activation::{erf, gelu};
 pub(crate) use elementwise::broadcast_strides;
 pub use elementwise::{binary, broadcast_shape, scale, BinaryOp};
-pub use matmul::matmul;
+pub use matmul::{matmul, matmul_packed, PackedB};
 pub use normalize::{layernorm, softmax};
 
 /// Which CPU code path this build runs (recorded with results).
