@@ -18,7 +18,7 @@ use ipfs_accelerate::{AdapterSummary, Device};
 pub const NATIVE_BACKENDS: [&str; 4] = ["ours-cpu", "ours-wgpu", "ort-cpu", "candle-cpu"];
 
 pub enum NativeEmbedder {
-    Ours(SentenceEmbedder, AdapterSummary),
+    Ours(Box<SentenceEmbedder>, AdapterSummary),
     Ort(ort::OrtEmbedder),
     Candle(candle::CandleEmbedder),
 }
@@ -38,7 +38,7 @@ impl NativeEmbedder {
             "ours-cpu" | "ours-wgpu" => {
                 let device = if backend == "ours-cpu" { Device::Cpu } else { Device::gpu().await? };
                 let embedder = SentenceEmbedder::from_dir(&dir, weights, &device, Some(model.max_tokens)).await?;
-                Ok(NativeEmbedder::Ours(embedder, device.summary()))
+                Ok(NativeEmbedder::Ours(Box::new(embedder), device.summary()))
             }
             "ort-cpu" => Ok(NativeEmbedder::Ort(ort::OrtEmbedder::load(&dir.join(weights))?)),
             _ => Ok(NativeEmbedder::Candle(candle::CandleEmbedder::load(&dir, weights)?)),

@@ -37,7 +37,7 @@ impl BertConfig {
         if let Some(act) = config.hidden_act.as_deref().filter(|a| *a != "gelu") {
             return Err(Error::Model(format!("hidden_act {act:?} is not supported (only exact \"gelu\")")));
         }
-        if config.num_attention_heads == 0 || config.hidden_size % config.num_attention_heads != 0 {
+        if config.num_attention_heads == 0 || !config.hidden_size.is_multiple_of(config.num_attention_heads) {
             return Err(Error::Model(format!(
                 "hidden_size {} is not divisible by {} heads",
                 config.hidden_size, config.num_attention_heads

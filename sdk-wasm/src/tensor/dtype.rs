@@ -42,7 +42,7 @@ impl DType {
     /// Bytes needed for `elements` values; `None` when they do not fill whole blocks.
     pub fn storage_bytes(self, elements: usize) -> Option<usize> {
         let block = self.block_len();
-        (elements % block == 0).then(|| elements / block * self.block_bytes())
+        elements.is_multiple_of(block).then(|| elements / block * self.block_bytes())
     }
 }
 

@@ -100,7 +100,7 @@ impl GpuContext {
             return Err(Error::Gpu(format!("{bytes} bytes exceed this adapter's max buffer size")));
         }
         let buffer = self.alloc(bytes);
-        if data.len() % 4 == 0 {
+        if data.len().is_multiple_of(4) {
             self.queue.write_buffer(buffer.raw(), 0, data);
         } else {
             // write_buffer takes whole 4-byte words; only odd-sized uploads pay for a copy.
