@@ -118,5 +118,13 @@ window.__accelerate = {
       return { name: e && e.name, message: String(e && e.message || e) };
     }
   },
-  runKernelCase: (caseJson, device) => sdk.runKernelCase(JSON.parse(caseJson), device),
+  async runKernelCase(caseJson, device) {
+    let kernelCase;
+    try {
+      kernelCase = JSON.parse(caseJson);
+    } catch (e) {
+      throw new Error(`invalid case JSON: ${e.message}`);
+    }
+    return sdk.runKernelCase(kernelCase, device);
+  },
 };
