@@ -14,7 +14,7 @@ pub(crate) fn epoch_seconds() -> f64 {
 }
 
 /// A run id that sorts by start time (epoch ms) and differs between concurrent processes.
-pub(crate) fn new_run_id(started: f64) -> String {
+fn new_run_id(started: f64) -> String {
     format!("{:013}-{:05}", (started * 1e3) as u64, std::process::id() % 100_000)
 }
 
@@ -44,7 +44,12 @@ pub async fn run_suite(suite: &str, command: &str, cases: &[KernelCase], selecti
             }
         }
     }
-    Ok(RunRecord {
+    Ok(finished_run(suite, command, started_at, environments))
+}
+
+/// The record of a run that started at `started_at` and ends now.
+pub(crate) fn finished_run(suite: &str, command: &str, started_at: f64, environments: Vec<super::record::EnvRecord>) -> RunRecord {
+    RunRecord {
         run_id: new_run_id(started_at),
         suite: suite.into(),
         command: command.into(),
@@ -53,5 +58,5 @@ pub async fn run_suite(suite: &str, command: &str, cases: &[KernelCase], selecti
         host: env_info::host(),
         build: env_info::build(),
         environments,
-    })
+    }
 }

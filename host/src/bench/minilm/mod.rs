@@ -10,9 +10,8 @@ mod native;
 pub use inputs::{workloads, Workload};
 
 use super::record::RunRecord;
-use super::run::{epoch_seconds, new_run_id};
+use super::run::{epoch_seconds, finished_run};
 use crate::browser::{detect_all, BrowserKind};
-use crate::env_info;
 use crate::error::Result;
 use crate::server::RunnerServer;
 
@@ -57,14 +56,5 @@ pub async fn run_suite(command: &str, opts: &Options) -> Result<RunRecord> {
             }
         }
     }
-    Ok(RunRecord {
-        run_id: new_run_id(started_at),
-        suite: "minilm".into(),
-        command: command.into(),
-        started_at,
-        finished_at: epoch_seconds(),
-        host: env_info::host(),
-        build: env_info::build(),
-        environments,
-    })
+    Ok(finished_run("minilm", command, started_at, environments))
 }
