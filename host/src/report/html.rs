@@ -39,7 +39,10 @@ pub fn render_html(view: &RunView) -> String {
         let kind = match (&e.unavailable_reason, e.software_adapter) {
             (Some(reason), _) => format!("<span class=bad>unavailable</span>: {}", esc(reason)),
             (None, true) => "<span class=sw>software adapter (CPU emulation — not a GPU figure)</span>".into(),
-            (None, false) if e.adapter_backend == "cpu" => "CPU kernels (no GPU involved)".into(),
+            // Ours reports "cpu"; comparison runtimes "<runtime>-cpu" or "<runtime>-wasm".
+            (None, false) if e.adapter_backend == "cpu" || e.adapter_backend.ends_with("-cpu") || e.adapter_backend.ends_with("-wasm") => {
+                "CPU kernels (no GPU involved)".into()
+            }
             (None, false) => "hardware GPU".into(),
         };
         let browser = match (&e.browser, &e.browser_version) {
