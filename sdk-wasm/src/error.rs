@@ -19,6 +19,14 @@ pub enum Error {
     Shader { file: String, message: String },
     #[error("bad {format} weights: {detail}")]
     Weights { format: &'static str, detail: String },
+    #[error("content id: {0}")]
+    Cid(String),
+    #[error("weight store: {0}")]
+    Store(String),
+    #[error("fetching {url}: {detail}")]
+    Fetch { url: String, detail: String },
+    #[error("{file}: content does not match its id (expected {expected}, got {actual}); nothing was cached")]
+    HashMismatch { file: String, expected: String, actual: String },
     #[error("model: {0}")]
     Model(String),
     #[error("invalid benchmark case: {0}")]

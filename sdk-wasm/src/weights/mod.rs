@@ -1,11 +1,13 @@
 //! Weight file formats. Parsers never trust the file: every offset, size and shape is checked
 //! and a bad file is an error naming the tensor and what was wrong.
 
+mod cid;
 mod onnx;
 mod protobuf;
 mod safetensors;
 mod source;
 
+pub use cid::{Cid, CidHasher};
 pub use onnx::{Initializer, Node, OnnxModel};
 pub use safetensors::{f16_to_f32, SafeTensors, TensorInfo};
 pub use source::{NamedTensors, WeightSource};

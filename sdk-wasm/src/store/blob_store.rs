@@ -1,0 +1,75 @@
+//! The one storage trait, implemented by IndexedDB (browser) and a directory (native).
+
+use crate::error::Result;
+use crate::weights::Cid;
+use serde::{Deserialize, Serialize};
+
+/// Files are stored in pieces of this size: no single huge buffer in IndexedDB, and an
+/// interrupted download resumes at the last whole chunk.
+pub const CHUNK_BYTES: u64 = 4 << 20;
+
+/// One file's state in the store.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileRecord {
+    pub cid: Cid,
+    pub size: u64,
+    /// Chunks 0..chunks_stored are written.
+    pub chunks_stored: u32,
+    /// All chunks written and the whole file verified against `cid`.
+    pub complete: bool,
+}
+
+impl FileRecord {
+    pub fn chunk_count(&self) -> u32 {
+        self.size.div_ceil(CHUNK_BYTES) as u32
+    }
+
+    pub fn stored_bytes(&self) -> u64 {
+        (self.chunks_stored as u64 * CHUNK_BYTES).min(self.size)
+    }
+}
+
+/// A cached model: which files (by CID) it uses, and when it was last loaded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelRecord {
+    pub name: String,
+    pub version: String,
+    /// (path in the model, CID, size)
+    pub files: Vec<(String, Cid, u64)>,
+    pub last_used_ms: f64,
+    pub stored_at_ms: f64,
+}
+
+impl ModelRecord {
+    pub fn bytes(&self) -> u64 {
+        self.files.iter().map(|f| f.2).sum()
+    }
+}
+
+/// What the platform says about storage for this origin (`navigator.storage.estimate()`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Quota {
+    pub usage: u64,
+    pub quota: u64,
+}
+
+/// Put/get by CID, in chunks, plus model metadata. Writes that belong together (a chunk and
+/// its file's progress; a file record and all its chunks on delete) are atomic.
+#[allow(async_fn_in_trait)] // used single-threaded in the browser; natively from one task
+pub trait BlobStore {
+    async fn file(&self, cid: &Cid) -> Result<Option<FileRecord>>;
+    async fn files(&self) -> Result<Vec<FileRecord>>;
+    /// Write chunk `index` and the file's updated record together.
+    async fn put_chunk(&self, record: &FileRecord, index: u32, bytes: &[u8]) -> Result<()>;
+    async fn put_file(&self, record: &FileRecord) -> Result<()>;
+    async fn chunk(&self, cid: &Cid, index: u32) -> Result<Option<Vec<u8>>>;
+    /// Remove a file's record and every chunk it has.
+    async fn delete_file(&self, record: &FileRecord) -> Result<()>;
+    async fn models(&self) -> Result<Vec<ModelRecord>>;
+    async fn put_model(&self, model: &ModelRecord) -> Result<()>;
+    async fn delete_model(&self, name: &str) -> Result<()>;
+    /// The platform's quota, where it has one.
+    async fn quota(&self) -> Result<Option<Quota>>;
+    /// Ask the platform not to evict this store under pressure; whether it agreed.
+    async fn persist(&self) -> Result<bool>;
+}

@@ -1,0 +1,356 @@
+//! Fetch-through cache of model files by CID: read from the store when a verified copy is
+//! there, otherwise download (resuming a partial copy), verify, then mark complete. Makes room
+//! by evicting the least recently used models that are not in use.
+
+use super::blob_store::{BlobStore, FileRecord, ModelRecord, Quota, CHUNK_BYTES};
+use super::fetch::{ByteStream, Fetcher};
+use super::manifest::{ManifestFile, ModelManifest};
+use super::wall_clock_ms;
+use crate::error::{Error, Result};
+use crate::weights::Cid;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Share of the platform quota we allow ourselves (the rest is left for the page).
+const QUOTA_SHARE: f64 = 0.9;
+
+/// Where a file's bytes came from on this load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FileOrigin {
+    /// A verified copy in the store: no network.
+    Cache,
+    Network,
+    /// A partial copy was continued with a range request.
+    Resumed,
+    /// The stored copy failed verification; it was deleted and downloaded again.
+    Refetched,
+    /// Downloaded but not stored (the store had no room even after eviction).
+    Uncached,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LoadProgress {
+    pub file: String,
+    pub loaded: u64,
+    pub total: u64,
+    pub origin: FileOrigin,
+}
+
+/// The files a load asked for, verified, with where each came from.
+pub struct LoadedModel {
+    pub files: BTreeMap<String, Vec<u8>>,
+    pub origins: BTreeMap<String, FileOrigin>,
+    /// Bytes that came over the network on this load.
+    pub network_bytes: u64,
+}
+
+impl LoadedModel {
+    pub fn take(&mut self, path: &str) -> Result<Vec<u8>> {
+        self.files.remove(path).ok_or_else(|| Error::Model(format!("{path} was not loaded")))
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CacheUsage {
+    /// Bytes of stored files (complete and partial).
+    pub bytes: u64,
+    pub partial_bytes: u64,
+    pub models: usize,
+    pub files: usize,
+    /// What the cache may use: the configured limit and/or the platform's quota.
+    pub budget: Option<u64>,
+    pub quota: Option<Quota>,
+}
+
+pub struct WeightCache<S> {
+    store: S,
+    max_bytes: Option<u64>,
+}
+
+impl<S: BlobStore> WeightCache<S> {
+    /// `max_bytes` bounds the cache below what the platform's quota allows.
+    pub fn new(store: S, max_bytes: Option<u64>) -> WeightCache<S> {
+        WeightCache { store, max_bytes }
+    }
+
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The files at `paths` of `manifest`, verified against their CIDs. Files are read from
+    /// the store when possible and stored after download when there is room; the model's
+    /// record (and last-used time) is updated. `in_use` names models that must not be evicted.
+    pub async fn load<F: Fetcher>(
+        &self,
+        manifest: &ModelManifest,
+        paths: &[&str],
+        fetcher: &F,
+        in_use: &[String],
+        progress: &mut dyn FnMut(LoadProgress),
+    ) -> Result<LoadedModel> {
+        let wanted: Vec<&ManifestFile> = paths.iter().map(|p| manifest.file(p)).collect::<Result<_>>()?;
+        let mut missing = 0;
+        for f in &wanted {
+            let have = match self.store.file(&f.cid).await? {
+                Some(r) if r.size == f.size && r.complete => f.size,
+                Some(r) if r.size == f.size => r.stored_bytes(),
+                _ => 0,
+            };
+            missing += f.size - have;
+        }
+        let keep: BTreeSet<Cid> = wanted.iter().map(|f| f.cid).collect();
+        let can_store = self.make_room(missing, &manifest.name, &keep, in_use).await?;
+        let mut loaded = LoadedModel { files: BTreeMap::new(), origins: BTreeMap::new(), network_bytes: 0 };
+        for f in &wanted {
+            let (bytes, origin, network) = self.file_bytes(fetcher, f, can_store, progress).await?;
+            loaded.network_bytes += network;
+            loaded.files.insert(f.path.clone(), bytes);
+            loaded.origins.insert(f.path.clone(), origin);
+        }
+        if can_store {
+            self.record_use(manifest, &wanted).await?;
+        }
+        Ok(loaded)
+    }
+
+    /// Cached models, most recently used first.
+    pub async fn list(&self) -> Result<Vec<ModelRecord>> {
+        let mut models = self.store.models().await?;
+        models.sort_by(|a, b| b.last_used_ms.total_cmp(&a.last_used_ms));
+        Ok(models)
+    }
+
+    /// Forget a model and delete the files no other cached model uses. Whether it was cached.
+    pub async fn delete(&self, name: &str) -> Result<bool> {
+        let models = self.store.models().await?;
+        if !models.iter().any(|m| m.name == name) {
+            return Ok(false);
+        }
+        self.store.delete_model(name).await?;
+        self.collect_garbage(&BTreeSet::new()).await?;
+        Ok(true)
+    }
+
+    /// Delete every model and file.
+    pub async fn clear(&self) -> Result<()> {
+        for m in self.store.models().await? {
+            self.store.delete_model(&m.name).await?;
+        }
+        for f in self.store.files().await? {
+            self.store.delete_file(&f).await?;
+        }
+        Ok(())
+    }
+
+    pub async fn usage(&self) -> Result<CacheUsage> {
+        let files = self.store.files().await?;
+        let quota = self.store.quota().await?;
+        let bytes = files.iter().map(FileRecord::stored_bytes).sum();
+        Ok(CacheUsage {
+            bytes,
+            partial_bytes: files.iter().filter(|f| !f.complete).map(FileRecord::stored_bytes).sum(),
+            models: self.store.models().await?.len(),
+            files: files.len(),
+            budget: self.budget(quota, bytes),
+            quota,
+        })
+    }
+
+    /// Ask the platform to keep this store under storage pressure.
+    pub async fn persist(&self) -> Result<bool> {
+        self.store.persist().await
+    }
+
+    fn budget(&self, quota: Option<Quota>, stored: u64) -> Option<u64> {
+        // What others on this origin use is not ours to evict.
+        let from_quota = quota.map(|q| ((q.quota as f64 * QUOTA_SHARE) as u64).saturating_sub(q.usage.saturating_sub(stored)));
+        match (self.max_bytes, from_quota) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Evict until `needed` more bytes fit: first files no model uses, then whole models,
+    /// least recently used first, never `loading` or one `in_use`. Whether it now fits.
+    async fn make_room(&self, needed: u64, loading: &str, keep: &BTreeSet<Cid>, in_use: &[String]) -> Result<bool> {
+        let stored = |files: &[FileRecord]| files.iter().map(FileRecord::stored_bytes).sum::<u64>();
+        let files = self.store.files().await?;
+        let Some(budget) = self.budget(self.store.quota().await?, stored(&files)) else { return Ok(true) };
+        if needed > budget {
+            return Ok(false);
+        }
+        if stored(&files) + needed <= budget {
+            return Ok(true);
+        }
+        self.collect_garbage(keep).await?;
+        let mut models = self.store.models().await?;
+        models.retain(|m| m.name != loading && !in_use.contains(&m.name));
+        models.sort_by(|a, b| a.last_used_ms.total_cmp(&b.last_used_ms));
+        for m in models {
+            if stored(&self.store.files().await?) + needed <= budget {
+                break;
+            }
+            self.store.delete_model(&m.name).await?;
+            self.collect_garbage(keep).await?;
+        }
+        Ok(stored(&self.store.files().await?) + needed <= budget)
+    }
+
+    /// Delete stored files that no model record lists, except those in `keep`.
+    async fn collect_garbage(&self, keep: &BTreeSet<Cid>) -> Result<()> {
+        let referenced: BTreeSet<Cid> = self.store.models().await?.iter().flat_map(|m| m.files.iter().map(|f| f.1)).collect();
+        for f in self.store.files().await? {
+            if !referenced.contains(&f.cid) && !keep.contains(&f.cid) {
+                self.store.delete_file(&f).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn record_use(&self, manifest: &ModelManifest, wanted: &[&ManifestFile]) -> Result<()> {
+        let now = wall_clock_ms();
+        let previous = self.store.models().await?.into_iter().find(|m| m.name == manifest.name);
+        let mut record = match previous {
+            Some(m) if m.version == manifest.version => ModelRecord { last_used_ms: now, ..m },
+            _ => ModelRecord {
+                name: manifest.name.clone(),
+                version: manifest.version.clone(),
+                files: Vec::new(),
+                last_used_ms: now,
+                stored_at_ms: now,
+            },
+        };
+        for f in wanted {
+            if !record.files.iter().any(|(p, _, _)| *p == f.path) {
+                record.files.push((f.path.clone(), f.cid, f.size));
+            }
+        }
+        self.store.put_model(&record).await?;
+        // A new version leaves the old version's files unreferenced.
+        self.collect_garbage(&wanted.iter().map(|f| f.cid).collect()).await
+    }
+
+    /// One file's verified bytes, where they came from, and how many came over the network.
+    async fn file_bytes<F: Fetcher>(
+        &self,
+        fetcher: &F,
+        f: &ManifestFile,
+        store: bool,
+        progress: &mut dyn FnMut(LoadProgress),
+    ) -> Result<(Vec<u8>, FileOrigin, u64)> {
+        let mut origin = if store { FileOrigin::Network } else { FileOrigin::Uncached };
+        let existing = if store { self.store.file(&f.cid).await? } else { None };
+        let mut prefix = Vec::new();
+        if let Some(rec) = existing {
+            match self.read_chunks(&rec).await? {
+                Some(bytes) if rec.complete && rec.size == f.size && Cid::of(&bytes) == f.cid => {
+                    progress(LoadProgress { file: f.path.clone(), loaded: f.size, total: f.size, origin: FileOrigin::Cache });
+                    return Ok((bytes, FileOrigin::Cache, 0));
+                }
+                Some(bytes) if !rec.complete && rec.size == f.size => {
+                    origin = FileOrigin::Resumed;
+                    prefix = bytes;
+                }
+                _ => {
+                    self.store.delete_file(&rec).await?;
+                    origin = FileOrigin::Refetched;
+                }
+            }
+        }
+        let network = f.size - prefix.len() as u64;
+        let bytes = self.download(fetcher, f, prefix, store, origin, progress).await?;
+        match self.finish(f, bytes, store, origin, network, fetcher).await {
+            // The stored part may have been the bad one: start over once.
+            Err(Error::HashMismatch { .. }) if origin == FileOrigin::Resumed => {
+                let bytes = self.download(fetcher, f, Vec::new(), store, FileOrigin::Refetched, progress).await?;
+                self.finish(f, bytes, store, FileOrigin::Refetched, network + f.size, fetcher).await
+            }
+            other => other,
+        }
+    }
+
+    /// Verify the whole file; mark it complete in the store, or delete it on a mismatch.
+    async fn finish<F: Fetcher>(
+        &self,
+        f: &ManifestFile,
+        bytes: Vec<u8>,
+        store: bool,
+        origin: FileOrigin,
+        network: u64,
+        fetcher: &F,
+    ) -> Result<(Vec<u8>, FileOrigin, u64)> {
+        let actual = Cid::of(&bytes);
+        if actual != f.cid {
+            if let Some(rec) = self.store.file(&f.cid).await? {
+                self.store.delete_file(&rec).await?;
+            }
+            return Err(Error::HashMismatch { file: fetcher.describe(f), expected: f.cid.to_string(), actual: actual.to_string() });
+        }
+        if store {
+            let record = FileRecord { cid: f.cid, size: f.size, chunks_stored: f.size.div_ceil(CHUNK_BYTES) as u32, complete: true };
+            self.store.put_file(&record).await?;
+        }
+        Ok((bytes, origin, network))
+    }
+
+    /// Chunks 0..chunks_stored concatenated, or None when one is missing or the wrong size.
+    async fn read_chunks(&self, rec: &FileRecord) -> Result<Option<Vec<u8>>> {
+        let mut bytes = Vec::with_capacity(rec.stored_bytes() as usize);
+        for i in 0..rec.chunks_stored {
+            let want = (rec.size - i as u64 * CHUNK_BYTES).min(CHUNK_BYTES) as usize;
+            match self.store.chunk(&rec.cid, i).await? {
+                Some(c) if c.len() == want => bytes.extend_from_slice(&c),
+                _ => return Ok(None),
+            }
+        }
+        Ok(Some(bytes))
+    }
+
+    /// Continue `prefix` to the whole file from the network, storing each whole chunk as it
+    /// arrives (with the file's progress) so an interruption resumes there.
+    async fn download<F: Fetcher>(
+        &self,
+        fetcher: &F,
+        f: &ManifestFile,
+        mut bytes: Vec<u8>,
+        store: bool,
+        origin: FileOrigin,
+        progress: &mut dyn FnMut(LoadProgress),
+    ) -> Result<Vec<u8>> {
+        let name = fetcher.describe(f);
+        let fetch_err = |detail: String| Error::Fetch { url: name.clone(), detail };
+        bytes.reserve(f.size as usize - bytes.len().min(f.size as usize));
+        let mut stream = fetcher.open(f, bytes.len() as u64).await?;
+        // A server that ignores the range starts at 0: skip what we already have.
+        let mut skip = (bytes.len() as u64).checked_sub(stream.starts_at()).ok_or_else(|| fetch_err("range starts past the request".into()))?;
+        let mut record = FileRecord { cid: f.cid, size: f.size, chunks_stored: (bytes.len() as u64 / CHUNK_BYTES) as u32, complete: false };
+        while let Some(piece) = stream.next().await? {
+            let used = skip.min(piece.len() as u64);
+            skip -= used;
+            bytes.extend_from_slice(&piece[used as usize..]);
+            if bytes.len() as u64 > f.size {
+                return Err(fetch_err(format!("more than the manifest's {} bytes", f.size)));
+            }
+            while store && (record.chunks_stored as u64 + 1) * CHUNK_BYTES <= bytes.len() as u64 {
+                self.put_chunk(&mut record, &bytes).await?;
+            }
+            progress(LoadProgress { file: f.path.clone(), loaded: bytes.len() as u64, total: f.size, origin });
+        }
+        if bytes.len() as u64 != f.size {
+            return Err(fetch_err(format!("ended after {} of {} bytes", bytes.len(), f.size)));
+        }
+        while store && record.chunks_stored < record.chunk_count() {
+            self.put_chunk(&mut record, &bytes).await?;
+        }
+        Ok(bytes)
+    }
+
+    async fn put_chunk(&self, record: &mut FileRecord, bytes: &[u8]) -> Result<()> {
+        let i = record.chunks_stored;
+        let start = i as usize * CHUNK_BYTES as usize;
+        let end = (start + CHUNK_BYTES as usize).min(bytes.len());
+        record.chunks_stored += 1;
+        self.store.put_chunk(record, i, &bytes[start..end]).await
+    }
+}
