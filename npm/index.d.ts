@@ -43,14 +43,32 @@ export interface AcceleratorOptions {
   prefer?: DeviceName[];
   /** Where to load the wasm module from (default: next to the package). */
   wasm?: string | URL | Response | BufferSource | WebAssembly.Module;
+  /** Weight cache in IndexedDB: true (default), false, or a database name and a size bound. */
+  cache?: boolean | { name?: string; maxBytes?: number };
 }
 
+/** Where a file's bytes came from on a load. */
+export type FileOrigin = "cache" | "network" | "resumed" | "refetched" | "uncached" | "unverified";
+
 export interface LoadProgress {
-  /** The file being downloaded ("config.json", "tokenizer.json", the weights). */
+  /** The file ("config.json", "tokenizer.json", the weights). */
   file: string;
   loaded: number;
-  /** From Content-Length; null when the server does not say. */
-  total: number | null;
+  total: number;
+  origin: FileOrigin;
+}
+
+export interface ManifestFile {
+  path: string;
+  /** CIDv1, raw codec, sha2-256, base32 ("bafkrei..."). */
+  cid: string;
+  size: number;
+}
+
+export interface ModelManifest {
+  name: string;
+  version: string;
+  files: ManifestFile[];
 }
 
 export interface LoadOptions {
@@ -60,16 +78,82 @@ export interface LoadOptions {
   /** Weight file name under the base URL (default "model.safetensors"; ".onnx" also works). */
   weights?: string;
   signal?: AbortSignal;
+  /** "mean" (default) or "cls". */
+  pooling?: "mean" | "cls";
+  /** Embeddings remembered by input text (default 1024; 0 turns it off). */
+  embeddingCache?: number;
+  /** IPFS gateway prefix, e.g. "https://gateway.example/ipfs/": files are fetched by CID. */
+  gateway?: string;
+  /** The manifest itself, instead of fetching `<url>/manifest.json`. */
+  manifest?: ModelManifest;
+}
+
+export interface LoadReport {
+  files: Record<string, FileOrigin>;
+  networkBytes: number;
+  /** False only for a URL without a manifest (nothing to verify against; nothing cached). */
+  verified: boolean;
+  version?: string;
+}
+
+export interface EmbeddingCacheStats {
+  hits: number;
+  misses: number;
+  entries: number;
+  capacity: number;
 }
 
 export class EmbeddingModel {
   private constructor();
   readonly dimensions: number;
   readonly maxTokens: number;
+  readonly name: string;
+  readonly loadReport: LoadReport;
+  cacheStats(): EmbeddingCacheStats;
   /** One L2-normalised Float32Array per text, in order. */
   embed(texts: string[]): Promise<Float32Array[]>;
-  /** Free the model's CPU/GPU memory; later calls throw. */
+  /** Free the model's weights (those no other model shares) on the CPU or GPU; later calls throw. */
   dispose(): void;
+}
+
+export interface CachedModel {
+  name: string;
+  version: string;
+  bytes: number;
+  /** Milliseconds since the epoch. */
+  lastUsed: number;
+  storedAt: number;
+  files: ManifestFile[];
+}
+
+export interface CacheUsage {
+  bytes: number;
+  partialBytes: number;
+  models: number;
+  files: number;
+  /** What the cache may use: the configured maxBytes and/or 90% of the browser's quota. */
+  budget: number | null;
+  quota: { usage: number; quota: number } | null;
+}
+
+export interface WeightCache {
+  /** Why weights are not cached, or null when they are. */
+  readonly disabledReason: string | null;
+  list(): Promise<CachedModel[]>;
+  delete(name: string): Promise<boolean>;
+  clear(): Promise<void>;
+  usage(): Promise<CacheUsage>;
+  persist(): Promise<boolean>;
+}
+
+export interface MemoryReport {
+  /** Bytes of weights per device kind ("cpu", "gpu"); a shared tensor counts once. */
+  devices: Record<string, number>;
+  totalBytes: number;
+  sharedBytes: number;
+  tensors: number;
+  models: { name: string; bytes: number; sharedBytes: number }[];
+  gpuPool: { allocatedBytes: number; inUseBytes: number; allocations: number; reuses: number } | null;
 }
 
 export class Accelerator {
@@ -78,10 +162,12 @@ export class Accelerator {
   static create(options?: AcceleratorOptions): Promise<Accelerator>;
   readonly device: DeviceName;
   readonly adapter: AdapterSummary;
-  /** Preferred devices that were not available, with the reason. */
+  /** Devices that were preferred but unavailable, with the reason. */
   readonly skipped: Partial<Record<DeviceName, string>>;
-  /** Load a BERT-family sentence-embedding model from a base URL. */
+  readonly cache: WeightCache;
+  /** Load a sentence-embedding model from a base URL (manifest.json, config.json, tokenizer.json, weights). */
   load(url: string | URL, options?: LoadOptions): Promise<EmbeddingModel>;
-  /** Free every model this Accelerator loaded. */
+  memory(): MemoryReport;
+  /** Dispose every model loaded through this Accelerator. */
   dispose(): void;
 }

@@ -34,33 +34,44 @@ export async function runKernelCase(kernelCase, device) {
 }
 
 const DEVICES = ["webgpu", "cpu"];
+/** IndexedDB database that holds cached weights, unless `cache: {name}` says otherwise. */
+const DEFAULT_CACHE_DB = "ipfs-accelerate-weights";
 
-/** Entry point: picks a device, loads models onto it. */
+/** Entry point: picks a device, loads models onto it, caches their weights by content id. */
 export class Accelerator {
+  #runtime;
   #device;
   #adapter;
   #skipped;
   #models = new Set();
   #disposed = false;
+  #cache;
 
-  constructor(device, adapter, skipped) {
+  constructor(runtime, device, adapter, skipped) {
+    this.#runtime = runtime;
     this.#device = device;
     this.#adapter = adapter;
     this.#skipped = skipped;
+    this.#cache = new WeightCache(runtime);
   }
 
   /**
    * The first usable device of `prefer` (default ["webgpu", "cpu"]). A device that is not
-   * available is skipped, and why is kept in `skipped`.
+   * available is skipped, and why is kept in `skipped`. `cache`: true (default), false, or
+   * `{ name, maxBytes }` — the IndexedDB database and a bound below the browser's quota.
    */
-  static async create({ prefer = DEVICES, wasm } = {}) {
+  static async create({ prefer = DEVICES, wasm, cache = true } = {}) {
     if (!Array.isArray(prefer) || prefer.length === 0) throw new TypeError('prefer must be a non-empty array, e.g. ["webgpu", "cpu"]');
+    for (const device of prefer) {
+      if (!DEVICES.includes(device)) throw new TypeError(`unknown device ${JSON.stringify(device)}; expected one of ${DEVICES.join(", ")}`);
+    }
+    const { name: cacheDb, maxBytes } = cacheOptions(cache);
     await init(wasm);
     const skipped = {};
     for (const device of prefer) {
-      if (!DEVICES.includes(device)) throw new TypeError(`unknown device ${JSON.stringify(device)}; expected one of ${DEVICES.join(", ")}`);
       try {
-        return new Accelerator(device, JSON.parse(await sdk.deviceInfo(device)), skipped);
+        const runtime = await sdk.Runtime.create(device, cacheDb, maxBytes);
+        return new Accelerator(runtime, device, JSON.parse(await sdk.deviceInfo(device)), skipped);
       } catch (e) {
         skipped[device] = messageOf(e);
       }
@@ -83,38 +94,92 @@ export class Accelerator {
     return { ...this.#skipped };
   }
 
+  /** The weight cache: list(), delete(name), clear(), usage(), persist(). */
+  get cache() {
+    return this.#cache;
+  }
+
   /**
-   * Load a sentence-embedding model from a base URL holding config.json, tokenizer.json and
-   * the weights (`weights`, default "model.safetensors"; ".onnx" files work too).
+   * Load a sentence-embedding model from a base URL holding manifest.json (file CIDs),
+   * config.json, tokenizer.json and the weights (`weights`, default "model.safetensors";
+   * ".onnx" works too). Every file is checked against its CID; weights come from the cache
+   * when a verified copy is there. Options: onProgress({file, loaded, total, origin}),
+   * maxTokens, signal, pooling ("mean" | "cls"), embeddingCache (entries, 0 = off),
+   * gateway (an IPFS gateway prefix: files are fetched as `<gateway><cid>`), manifest
+   * (an object, instead of fetching manifest.json).
    */
-  async load(url, { onProgress, maxTokens, weights = "model.safetensors", signal } = {}) {
+  async load(url, { onProgress, signal, ...options } = {}) {
     if (this.#disposed) throw new Error("this Accelerator was disposed");
     if (typeof url !== "string" && !(url instanceof URL)) throw new TypeError("load(url): url must be a string or URL");
-    const base = String(url).endsWith("/") ? String(url) : `${url}/`;
-    const report = typeof onProgress === "function" ? onProgress : () => {};
-    const configText = new TextDecoder().decode(await fetchBytes(base, "config.json", report, signal));
-    try {
-      JSON.parse(configText);
-    } catch (e) {
-      throw new Error(`${base}config.json is not valid JSON: ${messageOf(e)}`);
-    }
-    const tokenizer = await fetchBytes(base, "tokenizer.json", report, signal);
-    const weightBytes = await fetchBytes(base, weights, report, signal);
+    if (onProgress !== undefined && typeof onProgress !== "function") throw new TypeError("onProgress must be a function");
     let inner;
     try {
-      inner = await sdk.EmbeddingModel.fromFiles(configText, tokenizer, weightBytes, weights, this.#device, maxTokens);
+      inner = await this.#runtime.loadEmbedding(String(url), options, onProgress, signal);
     } catch (e) {
-      throw new Error(`loading the model at ${base}: ${messageOf(e)}`);
+      throw new Error(messageOf(e));
     }
-    const model = new EmbeddingModel(inner, () => this.#models.delete(model));
+    const model = new EmbeddingModel(inner, () => {
+      this.#models.delete(model);
+      this.#runtime.trim();
+    });
     this.#models.add(model);
     return model;
   }
 
+  /**
+   * Weight memory: `{ devices: {cpu, gpu}, totalBytes, sharedBytes, tensors, models: [{name,
+   * bytes, sharedBytes}], gpuPool }` — a tensor shared by several models is counted once.
+   */
+  memory() {
+    if (this.#disposed) throw new Error("this Accelerator was disposed");
+    return this.#runtime.memory();
+  }
+
   /** Free every model this Accelerator loaded. */
   dispose() {
+    if (this.#disposed) return;
     for (const model of [...this.#models]) model.dispose();
     this.#disposed = true;
+    this.#runtime.trim();
+  }
+}
+
+/** Cached model weights (IndexedDB), by content id. */
+class WeightCache {
+  #runtime;
+
+  constructor(runtime) {
+    this.#runtime = runtime;
+  }
+
+  /** Why weights are not cached (e.g. IndexedDB unavailable), or null when they are. */
+  get disabledReason() {
+    return this.#runtime.cacheDisabledReason ?? null;
+  }
+
+  /** Cached models, most recently used first: [{name, version, bytes, lastUsed, storedAt, files}]. */
+  list() {
+    return this.#runtime.cacheList();
+  }
+
+  /** Delete a cached model (and files no other model uses). Resolves to whether it was cached. */
+  delete(name) {
+    if (typeof name !== "string") throw new TypeError("delete(name): name must be a string");
+    return this.#runtime.cacheDelete(name);
+  }
+
+  clear() {
+    return this.#runtime.cacheClear();
+  }
+
+  /** {bytes, partialBytes, models, files, budget, quota: {usage, quota}}. */
+  usage() {
+    return this.#runtime.cacheUsage();
+  }
+
+  /** Ask the browser not to evict the cache under storage pressure; whether it agreed. */
+  persist() {
+    return this.#runtime.cachePersist();
   }
 }
 
@@ -136,13 +201,28 @@ export class EmbeddingModel {
     return this.#live().maxTokens;
   }
 
+  /** The model's name (from its manifest). */
+  get name() {
+    return this.#live().name;
+  }
+
+  /** How the load went: {files: {path: "cache" | "network" | "resumed" | "refetched" | "uncached"}, networkBytes, verified}. */
+  get loadReport() {
+    return this.#live().loadReport;
+  }
+
+  /** {hits, misses, entries, capacity} of the embedding cache. */
+  cacheStats() {
+    return this.#live().cacheStats();
+  }
+
   /** One L2-normalised Float32Array per text, in order. */
   async embed(texts) {
     if (!Array.isArray(texts) || texts.some((t) => typeof t !== "string")) throw new TypeError("embed(texts): texts must be an array of strings");
     return this.#live().embed(texts);
   }
 
-  /** Free the model's memory (weights on the CPU or GPU). Further calls reject. */
+  /** Free the model's memory (weights no other model shares, on the CPU or GPU). Further calls reject. */
   dispose() {
     if (!this.#inner) return;
     this.#inner.free();
@@ -156,41 +236,16 @@ export class EmbeddingModel {
   }
 }
 
-function messageOf(e) {
-  return e && e.message ? e.message : String(e);
+function cacheOptions(cache) {
+  if (cache === false) return { name: undefined, maxBytes: undefined };
+  if (cache === true || cache === undefined) return { name: DEFAULT_CACHE_DB, maxBytes: undefined };
+  if (typeof cache !== "object" || cache === null) throw new TypeError("cache must be true, false or { name, maxBytes }");
+  const { name = DEFAULT_CACHE_DB, maxBytes } = cache;
+  if (typeof name !== "string" || name === "") throw new TypeError("cache.name must be a non-empty string");
+  if (maxBytes !== undefined && !(Number.isFinite(maxBytes) && maxBytes >= 0)) throw new TypeError("cache.maxBytes must be a non-negative number");
+  return { name, maxBytes };
 }
 
-/** GET `base + file` into one Uint8Array, reporting {file, loaded, total} as bytes arrive. */
-async function fetchBytes(base, file, onProgress, signal) {
-  const url = base + file;
-  let response;
-  try {
-    response = await fetch(url, { signal });
-  } catch (e) {
-    throw new Error(`fetching ${url} failed: ${messageOf(e)}`);
-  }
-  if (!response.ok) throw new Error(`fetching ${url} failed: HTTP ${response.status} ${response.statusText}`.trim());
-  const total = Number(response.headers.get("content-length")) || null;
-  if (!response.body) {
-    const bytes = new Uint8Array(await response.arrayBuffer());
-    onProgress({ file, loaded: bytes.length, total: bytes.length });
-    return bytes;
-  }
-  const reader = response.body.getReader();
-  const chunks = [];
-  let loaded = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    loaded += value.length;
-    onProgress({ file, loaded, total });
-  }
-  const bytes = new Uint8Array(loaded);
-  let at = 0;
-  for (const c of chunks) {
-    bytes.set(c, at);
-    at += c.length;
-  }
-  return bytes;
+function messageOf(e) {
+  return e && e.message ? e.message : String(e);
 }

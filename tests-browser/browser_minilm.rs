@@ -130,7 +130,7 @@ async fn broken_models_reject_with_messages_that_name_the_problem() {
     let server = RunnerServer::start_with_models(wasm_pkg_dir(), models.path.clone()).await.unwrap();
     let session = chromium(&server).await;
     let cases = [
-        ("/models/no-weights/", vec!["404", "model.safetensors"]),
+        ("/models/no-weights/", vec!["no file", "model.safetensors"]),
         ("/models/does-not-exist/", vec!["404", "config.json"]),
         ("/models/bad-json/", vec!["config.json", "not valid JSON"]),
         ("/models/unknown-arch/", vec!["unknown architecture", "gpt2"]),

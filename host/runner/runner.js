@@ -3,6 +3,7 @@
 // every call resolves to JSON-serialisable data.
 import * as sdk from "/sdk/index.js";
 import { benchEmbeddings } from "/engines.js";
+import { cacheRpc } from "/cache_rpc.js";
 
 // Feature probes: the smallest valid module using one feature, built here so the bytes explain
 // themselves. Type section: one func () -> v128; one function; a body of `ops`.
@@ -109,6 +110,7 @@ window.__accelerate = {
   deviceInfo: (device) => sdk.deviceInfo(device),
   embedWithApi,
   benchEmbeddings,
+  ...cacheRpc,
   // The message a failing load/embed rejects with (null if it succeeded), for error tests.
   async errorOf(baseUrl, texts, options) {
     try {

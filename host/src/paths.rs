@@ -30,10 +30,17 @@ pub fn default_db() -> PathBuf {
 }
 
 fn workspace_root() -> PathBuf {
-    // The binary is normally run from the workspace; fall back to the source location.
+    // Under `cargo run`/`cargo test`, cargo says where the package is at run time (the path
+    // baked in at compile time may be another clone's when a target dir is shared). Otherwise
+    // the binary is normally run from the workspace; the source location is the last resort.
+    if let Some(dir) = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from).and_then(|d| d.parent().map(PathBuf::from)) {
+        if dir.join("npm").is_dir() && dir.join("host").is_dir() {
+            return dir;
+        }
+    }
     let here = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    if here.join("npm").is_dir() && here.join("host").is_dir() {
-        return here;
+    if let Some(dir) = here.ancestors().find(|d| d.join("npm").is_dir() && d.join("host").is_dir()) {
+        return dir.to_path_buf();
     }
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }

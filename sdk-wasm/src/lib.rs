@@ -17,6 +17,7 @@ pub mod models;
 pub mod ops;
 pub mod reference;
 pub mod shaders;
+pub mod share;
 pub mod store;
 pub mod tensor;
 pub mod text;

@@ -48,7 +48,9 @@ mod tests {
 
     #[test]
     fn every_wgsl_file_in_shaders_dir_is_shipped() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shaders");
+        // Run-time path: a test binary reused from another clone must still read this one.
+        let package = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string());
+        let dir = std::path::Path::new(&package).join("../shaders");
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
             if path.extension().is_some_and(|e| e == "wgsl") {

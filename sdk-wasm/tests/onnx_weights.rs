@@ -2,7 +2,7 @@
 //! against ONNX Runtime's own output on that file (scripts/reference/onnx_minilm_embeddings.py).
 //! Same weights in both: the comparison isolates our forward pass from the exporter's graph.
 
-use ipfs_accelerate::models::embedder::{SentenceEmbedder, WeightsFormat};
+use ipfs_accelerate::models::embedder::{EmbedderOptions, SentenceEmbedder, WeightsFormat};
 use ipfs_accelerate::weights::OnnxModel;
 use ipfs_accelerate::Device;
 use serde_json::Value;
@@ -62,7 +62,7 @@ fn int8_export_is_refused_by_name_not_misread() {
         &read("model.onnx"),
         WeightsFormat::Onnx,
         &Device::Cpu,
-        None,
+        &EmbedderOptions::default(),
     ));
     let err = result.err().expect("int8 weights must be refused").to_string();
     assert!(err.contains("encoder.layer.0") || err.contains("data type"), "{err}");

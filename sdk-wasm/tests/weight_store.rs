@@ -2,7 +2,7 @@
 //! verification, chunking, resume, corruption, eviction, versions.
 
 use ipfs_accelerate::store::{
-    BlobStore, ByteStream, DirFetcher, DirStore, DirStream, FileOrigin, Fetcher, ManifestFile, ModelManifest, WeightCache, CHUNK_BYTES,
+    BlobStore, ByteStream, DirFetcher, DirStore, DirStream, Fetcher, FileOrigin, ManifestFile, ModelManifest, WeightCache, CHUNK_BYTES,
 };
 use ipfs_accelerate::weights::Cid;
 use ipfs_accelerate::{Error, Result};
@@ -46,7 +46,12 @@ impl Drop for Scratch {
 
 const FILES: [&str; 2] = ["config.json", "model.bin"];
 
-fn load(cache: &WeightCache<DirStore>, m: &ModelManifest, f: &impl Fetcher, in_use: &[String]) -> Result<ipfs_accelerate::store::LoadedModel> {
+fn load(
+    cache: &WeightCache<DirStore>,
+    m: &ModelManifest,
+    f: &impl Fetcher,
+    in_use: &[String],
+) -> Result<ipfs_accelerate::store::LoadedModel> {
     block_on(cache.load(m, &FILES, f, in_use, &mut |_| {}))
 }
 
@@ -217,7 +222,10 @@ fn bad_manifests_are_named_errors() {
     for (text, want) in [
         ("{", "manifest.json"),
         (r#"{"name":"","version":"1","files":[]}"#, "\"name\" is empty"),
-        (r#"{"name":"m","version":"1","files":[{"path":"../x","cid":"bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku","size":0}]}"#, "relative and plain"),
+        (
+            r#"{"name":"m","version":"1","files":[{"path":"../x","cid":"bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku","size":0}]}"#,
+            "relative and plain",
+        ),
         (r#"{"name":"m","version":"1","files":[{"path":"x","cid":"Qm123","size":0}]}"#, "not a CIDv1"),
     ] {
         let err = ModelManifest::from_json(text).err().map(|e| e.to_string()).unwrap_or_default();

@@ -4,8 +4,16 @@ use std::ffi::OsStr;
 use std::path::PathBuf;
 use std::process::Command;
 
+/// The workspace `cargo xtask` was invoked in: the nearest directory up from the current one
+/// holding `xtask/Cargo.toml`. Not the compile-time source path: with a target dir shared
+/// between clones (CI keeps one under ~/.cache), cargo may reuse an xtask binary built in
+/// another clone, whose baked-in path points there.
 pub fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+    let here = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    here.ancestors()
+        .find(|dir| dir.join("xtask/Cargo.toml").is_file() && dir.join("Cargo.toml").is_file())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".."))
 }
 
 pub fn target_dir() -> PathBuf {

@@ -4,10 +4,12 @@
 use crate::device::Device;
 use crate::error::{Error, Result};
 use crate::ops;
+use crate::share::{ModelTensors, TensorKey, TensorRegistry, Transform};
 use crate::tensor::Tensor;
 use crate::text::Encoding;
 use crate::weights::WeightSource;
 use serde::Deserialize;
+use std::sync::Arc;
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct BertConfig {
@@ -83,27 +85,67 @@ pub struct Bert {
     token_type: Tensor,
     embedding_norm: LayerNorm,
     layers: Vec<Layer>,
+    /// This model's claims on the shared weights; dropping the model releases them.
+    tensors: ModelTensors,
 }
 
-/// Reads named tensors from the weight file, checks their shapes, and moves them to the device.
+/// How hidden states become one sentence vector.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Pooling {
+    /// Masked mean over tokens (sentence-transformers).
+    #[default]
+    Mean,
+    /// The first ([CLS]) token's hidden state.
+    Cls,
+}
+
+impl Pooling {
+    pub fn from_name(name: &str) -> Result<Pooling> {
+        match name {
+            "mean" => Ok(Pooling::Mean),
+            "cls" => Ok(Pooling::Cls),
+            other => Err(Error::Model(format!("unknown pooling {other:?}; expected \"mean\" or \"cls\""))),
+        }
+    }
+}
+
+/// Reads named tensors from the weight file, checks their shapes, and claims them, prepared
+/// for the device, from the shared registry (built only if no model holds them yet).
 struct Loader<'a> {
     st: &'a dyn WeightSource,
     device: &'a Device,
+    tensors: &'a ModelTensors,
 }
 
 impl Loader<'_> {
-    async fn tensor(&self, name: &str, shape: &[usize]) -> Result<Tensor> {
+    async fn prepared(&self, name: &str, shape: Option<&[usize]>, transform: Transform) -> Result<Tensor> {
         let t = self.st.tensor(name).map_err(|e| Error::Model(format!("loading {name}: {e}")))?;
-        if t.dims() != shape {
+        if let Some(shape) = shape.filter(|s| t.dims() != *s) {
             return Err(Error::Model(format!("{name} has shape {}, config expects {shape:?}", t.shape())));
         }
-        t.to_device(self.device).await
+        let key = TensorKey::new(&t.cpu_contiguous()?, t.dims(), transform, self.device);
+        let device = self.device;
+        self.tensors
+            .get_or_build(key, || async move {
+                match transform {
+                    Transform::AsIs => t.to_device(device).await,
+                    Transform::Transposed => ops::contiguous(&t.to_device(device).await?.transpose(0, 1)?).await,
+                    Transform::FirstRow => {
+                        let width = t.dims().get(1).copied().unwrap_or(0);
+                        ops::gather_rows(&t, &[0]).await?.reshape([width])?.to_device(device).await
+                    }
+                }
+            })
+            .await
+    }
+
+    async fn tensor(&self, name: &str, shape: &[usize]) -> Result<Tensor> {
+        self.prepared(name, Some(shape), Transform::AsIs).await
     }
 
     async fn linear(&self, prefix: &str, inputs: usize, outputs: usize) -> Result<Linear> {
-        let weight = self.tensor(&format!("{prefix}.weight"), &[outputs, inputs]).await?;
         Ok(Linear {
-            weight_t: ops::contiguous(&weight.transpose(0, 1)?).await?,
+            weight_t: self.prepared(&format!("{prefix}.weight"), Some(&[outputs, inputs]), Transform::Transposed).await?,
             bias: self.tensor(&format!("{prefix}.bias"), &[outputs]).await?,
         })
     }
@@ -117,14 +159,23 @@ impl Loader<'_> {
 }
 
 impl Bert {
+    /// Load with weights of its own (no sharing with other models).
     pub async fn load(config: BertConfig, st: &dyn WeightSource, device: &Device) -> Result<Bert> {
-        let l = Loader { st, device };
+        Bert::load_shared(config, st, device, &TensorRegistry::new()).await
+    }
+
+    /// Load, taking each weight from `registry` when another model already holds it.
+    pub async fn load_shared(config: BertConfig, st: &dyn WeightSource, device: &Device, registry: &Arc<TensorRegistry>) -> Result<Bert> {
+        let tensors = ModelTensors::new(Arc::clone(registry));
+        let l = Loader { st, device, tensors: &tensors };
         let (h, ff) = (config.hidden_size, config.intermediate_size);
         let word = l.tensor("embeddings.word_embeddings.weight", &[config.vocab_size, h]).await?;
         let position = l.tensor("embeddings.position_embeddings.weight", &[config.max_position_embeddings, h]).await?;
-        let token_type = st.tensor("embeddings.token_type_embeddings.weight").map_err(|e| Error::Model(e.to_string()))?;
         // Single-segment input: only row 0 (token type 0) is ever used.
-        let token_type = ops::gather_rows(&token_type, &[0]).await?.reshape([h])?.to_device(device).await?;
+        let token_type = l.prepared("embeddings.token_type_embeddings.weight", None, Transform::FirstRow).await?;
+        if token_type.dims() != [h] {
+            return Err(Error::Model(format!("token type embeddings have width {}, config expects {h}", token_type.shape())));
+        }
         let embedding_norm = l.norm("embeddings.LayerNorm", h).await?;
         let mut layers = Vec::with_capacity(config.num_hidden_layers);
         for i in 0..config.num_hidden_layers {
@@ -140,11 +191,16 @@ impl Bert {
                 output_norm: l.norm(&format!("{p}.output.LayerNorm"), h).await?,
             });
         }
-        Ok(Bert { config, device: device.clone(), word, position, token_type, embedding_norm, layers })
+        Ok(Bert { config, device: device.clone(), word, position, token_type, embedding_norm, layers, tensors })
     }
 
     pub fn config(&self) -> &BertConfig {
         &self.config
+    }
+
+    /// (bytes, of which shared with other models) of the weights this model holds.
+    pub fn weight_bytes(&self) -> (u64, u64) {
+        self.tensors.bytes()
     }
 
     /// Sentence embedding of one tokenised sequence: mean of the last hidden states over
@@ -158,6 +214,11 @@ impl Bert {
     /// and run `MAX_BATCH` at a time, each group padded to its longest member, so padding
     /// costs little; padded positions are masked out of attention and pooling.
     pub async fn embed_batch(&self, sequences: &[Encoding]) -> Result<Vec<Vec<f32>>> {
+        self.embed_batch_pooled(sequences, Pooling::Mean).await
+    }
+
+    /// As [`Bert::embed_batch`], pooling as asked.
+    pub async fn embed_batch_pooled(&self, sequences: &[Encoding], pooling: Pooling) -> Result<Vec<Vec<f32>>> {
         for (i, e) in sequences.iter().enumerate() {
             let seq = e.ids.len();
             if seq == 0 || seq > self.config.max_position_embeddings {
@@ -176,7 +237,10 @@ impl Bert {
             let width = self.config.hidden_size;
             for (row, &i) in group.iter().enumerate() {
                 let rows = &hidden[row * padded.seq * width..(row + 1) * padded.seq * width];
-                out[i] = mean_pool_normalize(rows, &padded.mask[row * padded.seq..(row + 1) * padded.seq], width);
+                out[i] = match pooling {
+                    Pooling::Mean => mean_pool_normalize(rows, &padded.mask[row * padded.seq..(row + 1) * padded.seq], width),
+                    Pooling::Cls => mean_pool_normalize(&rows[..width], &[1], width),
+                };
             }
         }
         Ok(out)

@@ -3,10 +3,24 @@
 
 use crate::device::Device;
 use crate::error::{Error, Result};
-use crate::models::bert::{Bert, BertConfig};
+use crate::models::bert::{Bert, BertConfig, Pooling};
 use crate::models::bert_onnx::bert_weights_from_onnx;
+use crate::share::{EmbeddingCache, EmbeddingCacheStats, TensorRegistry};
 use crate::text::{Encoding, TextTokenizer};
 use crate::weights::{OnnxModel, SafeTensors};
+use std::sync::{Arc, Mutex};
+
+/// How to build an embedder beyond its files.
+#[derive(Clone, Default)]
+pub struct EmbedderOptions {
+    /// Truncate inputs here (default: the tokenizer file's own limit, else the model's).
+    pub max_tokens: Option<usize>,
+    pub pooling: Pooling,
+    /// Embeddings remembered by input text (0: none).
+    pub cache_entries: usize,
+    /// Share weights with the other models loaded through this registry.
+    pub registry: Option<Arc<TensorRegistry>>,
+}
 
 /// How the weight file is encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,32 +44,37 @@ pub struct SentenceEmbedder {
     model: Bert,
     tokenizer: TextTokenizer,
     max_tokens: usize,
+    pooling: Pooling,
+    cache: Mutex<EmbeddingCache>,
 }
 
 impl SentenceEmbedder {
-    /// Build from the bytes of `config.json`, `tokenizer.json` and the weight file. Inputs are
-    /// truncated to `max_tokens` (default: the tokenizer file's own limit, else the model's).
+    /// Build from the bytes of `config.json`, `tokenizer.json` and the weight file.
     pub async fn from_bytes(
         config_json: &str,
         tokenizer_json: &[u8],
         weights: &[u8],
         format: WeightsFormat,
         device: &Device,
-        max_tokens: Option<usize>,
+        options: &EmbedderOptions,
     ) -> Result<SentenceEmbedder> {
         let config = BertConfig::from_json(config_json)?;
         let limit = config.max_position_embeddings;
-        let wanted = max_tokens.or_else(|| TextTokenizer::configured_max_length(tokenizer_json)).unwrap_or(limit);
+        let wanted = options.max_tokens.or_else(|| TextTokenizer::configured_max_length(tokenizer_json)).unwrap_or(limit);
         if wanted == 0 {
             return Err(Error::Model("maxTokens must be at least 1".into()));
         }
         let max_tokens = wanted.min(limit);
         let tokenizer = TextTokenizer::from_json(tokenizer_json, max_tokens)?;
+        let registry = options.registry.clone().unwrap_or_default();
         let model = match format {
-            WeightsFormat::SafeTensors => Bert::load(config, &SafeTensors::parse(weights)?, device).await?,
-            WeightsFormat::Onnx => Bert::load(config, &bert_weights_from_onnx(&OnnxModel::parse(weights)?)?, device).await?,
+            WeightsFormat::SafeTensors => Bert::load_shared(config, &SafeTensors::parse(weights)?, device, &registry).await?,
+            WeightsFormat::Onnx => {
+                Bert::load_shared(config, &bert_weights_from_onnx(&OnnxModel::parse(weights)?)?, device, &registry).await?
+            }
         };
-        Ok(SentenceEmbedder { model, tokenizer, max_tokens })
+        let cache = Mutex::new(EmbeddingCache::new(options.cache_entries));
+        Ok(SentenceEmbedder { model, tokenizer, max_tokens, pooling: options.pooling, cache })
     }
 
     /// Read `config.json`, `tokenizer.json` and `weights` (a file name) from a directory.
@@ -66,7 +85,8 @@ impl SentenceEmbedder {
         let config = String::from_utf8(read("config.json")?).map_err(|_| Error::Model("config.json is not UTF-8".into()))?;
         let tokenizer = read("tokenizer.json")?;
         let bytes = read(weights)?;
-        SentenceEmbedder::from_bytes(&config, &tokenizer, &bytes, WeightsFormat::from_file_name(weights)?, device, max_tokens).await
+        let options = EmbedderOptions { max_tokens, ..EmbedderOptions::default() };
+        SentenceEmbedder::from_bytes(&config, &tokenizer, &bytes, WeightsFormat::from_file_name(weights)?, device, &options).await
     }
 
     pub fn config(&self) -> &BertConfig {
@@ -81,12 +101,44 @@ impl SentenceEmbedder {
         texts.iter().map(|t| self.tokenizer.encode(t.as_ref())).collect()
     }
 
-    /// One L2-normalised embedding per text, in order.
+    /// One L2-normalised embedding per text, in order. Texts seen before (and still in the
+    /// embedding cache) are not run again.
     pub async fn embed<S: AsRef<str>>(&self, texts: &[S]) -> Result<Vec<Vec<f32>>> {
-        self.model.embed_batch(&self.tokenize(texts)?).await
+        let cached: Vec<Option<Vec<f32>>> = {
+            let mut cache = self.cache();
+            texts.iter().map(|t| cache.get(t.as_ref())).collect()
+        };
+        let missing: Vec<&str> = texts.iter().zip(&cached).filter(|(_, c)| c.is_none()).map(|(t, _)| t.as_ref()).collect();
+        let mut computed = self.model.embed_batch_pooled(&self.tokenize(&missing)?, self.pooling).await?.into_iter();
+        let mut cache = self.cache();
+        let mut out = Vec::with_capacity(texts.len());
+        for (text, hit) in texts.iter().zip(cached) {
+            match hit {
+                Some(e) => out.push(e),
+                None => {
+                    let e = computed.next().ok_or_else(|| Error::Model("fewer embeddings than texts".into()))?;
+                    cache.put(text.as_ref(), &e);
+                    out.push(e);
+                }
+            }
+        }
+        Ok(out)
     }
 
     pub async fn embed_encodings(&self, encodings: &[Encoding]) -> Result<Vec<Vec<f32>>> {
-        self.model.embed_batch(encodings).await
+        self.model.embed_batch_pooled(encodings, self.pooling).await
+    }
+
+    fn cache(&self) -> std::sync::MutexGuard<'_, EmbeddingCache> {
+        self.cache.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn cache_stats(&self) -> EmbeddingCacheStats {
+        self.cache().stats()
+    }
+
+    /// (bytes, of which shared with other models) of this model's weights.
+    pub fn weight_bytes(&self) -> (u64, u64) {
+        self.model.weight_bytes()
     }
 }

@@ -52,6 +52,7 @@ impl LoadedModel {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CacheUsage {
     /// Bytes of stored files (complete and partial).
     pub bytes: u64,
@@ -323,7 +324,8 @@ impl<S: BlobStore> WeightCache<S> {
         bytes.reserve(f.size as usize - bytes.len().min(f.size as usize));
         let mut stream = fetcher.open(f, bytes.len() as u64).await?;
         // A server that ignores the range starts at 0: skip what we already have.
-        let mut skip = (bytes.len() as u64).checked_sub(stream.starts_at()).ok_or_else(|| fetch_err("range starts past the request".into()))?;
+        let mut skip =
+            (bytes.len() as u64).checked_sub(stream.starts_at()).ok_or_else(|| fetch_err("range starts past the request".into()))?;
         let mut record = FileRecord { cid: f.cid, size: f.size, chunks_stored: (bytes.len() as u64 / CHUNK_BYTES) as u32, complete: false };
         while let Some(piece) = stream.next().await? {
             let used = skip.min(piece.len() as u64);

@@ -12,6 +12,7 @@ mod http_fetch;
 #[cfg(target_arch = "wasm32")]
 mod idb_store;
 mod manifest;
+mod no_store;
 
 pub use blob_store::{BlobStore, FileRecord, ModelRecord, Quota, CHUNK_BYTES};
 pub use cache::{CacheUsage, FileOrigin, LoadProgress, LoadedModel, WeightCache};
@@ -21,10 +22,11 @@ pub use fetch::{ByteStream, Fetcher};
 #[cfg(not(target_arch = "wasm32"))]
 pub use fetch::{DirFetcher, DirStream};
 #[cfg(target_arch = "wasm32")]
-pub use http_fetch::HttpFetcher;
+pub use http_fetch::{fetch_all, HttpFetcher};
 #[cfg(target_arch = "wasm32")]
 pub use idb_store::IdbStore;
 pub use manifest::{ManifestFile, ModelManifest};
+pub use no_store::NoStore;
 
 /// Wall-clock milliseconds since the Unix epoch (for last-used times that survive reloads).
 pub fn wall_clock_ms() -> f64 {

@@ -72,6 +72,11 @@ impl Tensor {
         Ok(std::borrow::Cow::Owned(PackedB::pack(&self.cpu_contiguous()?[..k * n], k, n)))
     }
 
+    /// Bytes of this tensor's cached matmul packing (0 until a matmul has used it).
+    pub fn packed_bytes(&self) -> u64 {
+        self.packed.get().map_or(0, PackedB::bytes)
+    }
+
     pub(crate) fn from_gpu(buffer: GpuBuffer, shape: Shape, device: Device) -> Tensor {
         Tensor::with_storage(Storage::Gpu(buffer), Layout::contiguous(shape), device)
     }

@@ -50,6 +50,10 @@ impl PackedB {
     pub fn dims(&self) -> (usize, usize) {
         (self.k, self.n)
     }
+
+    pub fn bytes(&self) -> u64 {
+        self.panels.len() as u64 * 4
+    }
 }
 
 /// `out[m×n] = a[m×k] · B` with B already packed.

@@ -1,23 +1,34 @@
 //! Loopback-only HTTP server for the runner page and the wasm package, with the COOP/COEP
 //! headers browsers require for SharedArrayBuffer (wasm threads).
 
+mod files;
+mod manifests;
+mod request_log;
+
+pub use request_log::ServedRequest;
+
 use crate::error::{Context, Result};
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderValue, Response, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Response, StatusCode};
 use axum::routing::get;
 use axum::Router;
+use files::{plain_name, serve_file, serve_path};
+use ipfs_accelerate::weights::Cid;
+use manifests::Manifests;
+use request_log::RequestLog;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::task::JoinHandle;
 
-const RUNNER_HTML: &str = include_str!("../runner/index.html");
-const RUNNER_JS: &str = include_str!("../runner/runner.js");
+const RUNNER_HTML: &str = include_str!("../../runner/index.html");
+const RUNNER_JS: &str = include_str!("../../runner/runner.js");
 /// The npm package's entry, served as `/sdk/index.js` beside `/sdk/pkg/` so the runner uses
 /// the same public API a web developer imports.
-const SDK_INDEX_JS: &str = include_str!("../../npm/index.js");
-const ENGINES_JS: &str = include_str!("../runner/engines.js");
+const SDK_INDEX_JS: &str = include_str!("../../../npm/index.js");
+const ENGINES_JS: &str = include_str!("../../runner/engines.js");
+const CACHE_RPC_JS: &str = include_str!("../../runner/cache_rpc.js");
 /// npm packages `cargo xtask setup` unpacks into .deps/js/ for in-browser comparisons.
 const VENDOR_PACKAGES: [&str; 2] = ["onnxruntime-web", "transformers"];
 
@@ -25,11 +36,13 @@ const VENDOR_PACKAGES: [&str; 2] = ["onnxruntime-web", "transformers"];
 pub struct RunnerServer {
     addr: SocketAddr,
     task: JoinHandle<()>,
+    log: RequestLog,
 }
 
 impl RunnerServer {
     /// Serve `pkg_dir` (wasm-bindgen output) under `/pkg/` and `/sdk/pkg/`, the model cache under
-    /// `/models/<model>/<file>` and the runner at `/`.
+    /// `/models/<model>/<file>` (with a `manifest.json` of file CIDs for each model, and byte
+    /// ranges), the same files by CID under `/ipfs/<cid>`, and the runner at `/`.
     pub async fn start(pkg_dir: PathBuf) -> Result<RunnerServer> {
         RunnerServer::start_with_models(pkg_dir, crate::paths::model_cache()).await
     }
@@ -46,20 +59,29 @@ impl RunnerServer {
             .route("/", get(|| async { respond(StatusCode::OK, "text/html; charset=utf-8", RUNNER_HTML.into()) }))
             .route("/runner.js", get(|| async { respond(StatusCode::OK, "text/javascript", RUNNER_JS.into()) }))
             .route("/engines.js", get(|| async { respond(StatusCode::OK, "text/javascript", ENGINES_JS.into()) }))
+            .route("/cache_rpc.js", get(|| async { respond(StatusCode::OK, "text/javascript", CACHE_RPC_JS.into()) }))
             .route("/vendor/{package}/{*path}", get(serve_vendor))
             .route("/hf/{model}/{*path}", get(serve_hf_layout))
             .route("/sdk/index.js", get(|| async { respond(StatusCode::OK, "text/javascript", SDK_INDEX_JS.into()) }))
             .route("/sdk/pkg/{file}", get(serve_pkg))
             .route("/pkg/{file}", get(serve_pkg))
             .route("/models/{model}/{file}", get(serve_model))
-            .with_state(Arc::new(Dirs { pkg: pkg_dir, models, vendor: crate::paths::vendor_dir() }));
+            .route("/ipfs/{cid}", get(serve_by_cid))
+            .with_state(Arc::new(Dirs { pkg: pkg_dir, models, vendor: crate::paths::vendor_dir(), manifests: Manifests::default() }));
+        let log = RequestLog::default();
+        let app = app.layer(axum::middleware::from_fn_with_state(log.clone(), request_log::record));
         // Loopback only: the runner must never be reachable from the network.
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await.context("binding the runner server on 127.0.0.1")?;
         let addr = listener.local_addr().context("reading the runner server address")?;
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        Ok(RunnerServer { addr, task })
+        Ok(RunnerServer { addr, task, log })
+    }
+
+    /// Every request served so far, in order.
+    pub fn requests(&self) -> Vec<ServedRequest> {
+        self.log.snapshot()
     }
 
     pub fn url(&self) -> String {
@@ -77,22 +99,36 @@ struct Dirs {
     pkg: PathBuf,
     models: PathBuf,
     vendor: PathBuf,
+    manifests: Manifests,
 }
 
-/// Plain names only (no separators, no leading dot): no path traversal.
-fn plain_name(name: &str) -> bool {
-    !name.is_empty() && !name.contains('/') && !name.contains('\\') && !name.starts_with('.')
-}
-
-async fn serve_model(State(dirs): State<Arc<Dirs>>, Path((model, file)): Path<(String, String)>) -> Response<Body> {
+async fn serve_model(State(dirs): State<Arc<Dirs>>, Path((model, file)): Path<(String, String)>, headers: HeaderMap) -> Response<Body> {
     if !plain_name(&model) {
         return respond(StatusCode::BAD_REQUEST, "text/plain", "bad model name".into());
     }
-    serve_file(&dirs.models.join(model), &file).await
+    let dir = dirs.models.join(&model);
+    if file == "manifest.json" {
+        return match dirs.manifests.of(&model, &dir).await {
+            Ok(m) => respond(StatusCode::OK, "application/json", serde_json::to_string(&*m).unwrap_or_default().into()),
+            Err(e) => respond(StatusCode::NOT_FOUND, "text/plain", e.into()),
+        };
+    }
+    serve_file(&dir, &file, &headers).await
+}
+
+/// A local IPFS gateway over the model directories: `/ipfs/<cid>` is the file with that id.
+async fn serve_by_cid(State(dirs): State<Arc<Dirs>>, Path(cid): Path<String>, headers: HeaderMap) -> Response<Body> {
+    let Ok(cid) = Cid::parse(&cid) else {
+        return respond(StatusCode::BAD_REQUEST, "text/plain", "not a CIDv1 raw sha2-256 id".into());
+    };
+    match dirs.manifests.find(&dirs.models, &cid).await {
+        Some(path) => serve_path(&path, "application/octet-stream", &headers).await,
+        None => respond(StatusCode::NOT_FOUND, "text/plain", format!("{cid} not found").into()),
+    }
 }
 
 /// `/vendor/<package>/<dir>/…/<file>`: only the pinned packages, only plain path segments.
-async fn serve_vendor(State(dirs): State<Arc<Dirs>>, Path((package, path)): Path<(String, String)>) -> Response<Body> {
+async fn serve_vendor(State(dirs): State<Arc<Dirs>>, Path((package, path)): Path<(String, String)>, headers: HeaderMap) -> Response<Body> {
     let segments: Vec<&str> = path.split('/').collect();
     let (Some((file, parents)), true) = (segments.split_last(), VENDOR_PACKAGES.contains(&package.as_str())) else {
         return respond(StatusCode::NOT_FOUND, "text/plain", "unknown package".into());
@@ -100,14 +136,14 @@ async fn serve_vendor(State(dirs): State<Arc<Dirs>>, Path((package, path)): Path
     if !parents.iter().all(|s| plain_name(s)) {
         return respond(StatusCode::BAD_REQUEST, "text/plain", "bad path".into());
     }
-    serve_file(&parents.iter().fold(dirs.vendor.join(&package), |dir, s| dir.join(s)), file).await
+    serve_file(&parents.iter().fold(dirs.vendor.join(&package), |dir, s| dir.join(s)), file, &headers).await
 }
 
 /// A model directory in the layout transformers.js expects (`<model>/onnx/model_quantized.onnx`
 /// etc.): any `onnx/*.onnx` is the directory's ONNX file, and tokenizer_config.json gets the
 /// model's sentence-transformers `max_seq_length` as `model_max_length`, so transformers.js
 /// truncates where every other backend does.
-async fn serve_hf_layout(State(dirs): State<Arc<Dirs>>, Path((model, path)): Path<(String, String)>) -> Response<Body> {
+async fn serve_hf_layout(State(dirs): State<Arc<Dirs>>, Path((model, path)): Path<(String, String)>, headers: HeaderMap) -> Response<Body> {
     if !plain_name(&model) {
         return respond(StatusCode::BAD_REQUEST, "text/plain", "bad model name".into());
     }
@@ -117,14 +153,14 @@ async fn serve_hf_layout(State(dirs): State<Arc<Dirs>>, Path((model, path)): Pat
             .ok()
             .and_then(|entries| entries.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).find(|n| n.ends_with(".onnx")));
         return match onnx {
-            Some(file) => serve_file(&dir, &file).await,
+            Some(file) => serve_file(&dir, &file, &headers).await,
             None => respond(StatusCode::NOT_FOUND, "text/plain", "no ONNX file".into()),
         };
     }
     if path == "tokenizer_config.json" {
         return tokenizer_config_with_max_length(&dir).await;
     }
-    serve_file(&dir, &path).await
+    serve_file(&dir, &path, &headers).await
 }
 
 async fn tokenizer_config_with_max_length(dir: &std::path::Path) -> Response<Body> {
@@ -145,28 +181,11 @@ async fn tokenizer_config_with_max_length(dir: &std::path::Path) -> Response<Bod
     respond(StatusCode::OK, "application/json", config.to_string().into())
 }
 
-async fn serve_pkg(State(dirs): State<Arc<Dirs>>, Path(file): Path<String>) -> Response<Body> {
-    serve_file(&dirs.pkg, &file).await
+async fn serve_pkg(State(dirs): State<Arc<Dirs>>, Path(file): Path<String>, headers: HeaderMap) -> Response<Body> {
+    serve_file(&dirs.pkg, &file, &headers).await
 }
 
-async fn serve_file(dir: &std::path::Path, file: &str) -> Response<Body> {
-    if !plain_name(file) {
-        return respond(StatusCode::BAD_REQUEST, "text/plain", "bad file name".into());
-    }
-    let mime = match file.rsplit('.').next() {
-        Some("js" | "mjs") => "text/javascript",
-        Some("wasm") => "application/wasm",
-        Some("json") => "application/json",
-        Some("ts") => "text/plain",
-        _ => "application/octet-stream",
-    };
-    match tokio::fs::read(dir.join(file)).await {
-        Ok(bytes) => respond(StatusCode::OK, mime, bytes.into()),
-        Err(_) => respond(StatusCode::NOT_FOUND, "text/plain", format!("{file} not found").into()),
-    }
-}
-
-fn respond(status: StatusCode, mime: &'static str, body: Body) -> Response<Body> {
+pub(super) fn respond(status: StatusCode, mime: &'static str, body: Body) -> Response<Body> {
     let mut response = Response::new(body);
     *response.status_mut() = status;
     let headers = response.headers_mut();

@@ -1,9 +1,12 @@
 //! The `#[wasm_bindgen]` surface. Every entry point returns a Promise that rejects with a
 //! readable message; nothing here panics across the wasm boundary.
 
+mod embedding_model;
+mod loading;
+mod runtime;
+
 use crate::bench::{run_case, KernelCase};
 use crate::device::Device;
-use crate::models::embedder::{SentenceEmbedder, WeightsFormat};
 use base64::Engine;
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
@@ -18,11 +21,11 @@ fn start() {
     std::panic::set_hook(Box::new(|info| web_sys::console::error_1(&format!("ipfs-accelerate panicked: {info}").into())));
 }
 
-fn js_error(e: impl std::fmt::Display) -> JsValue {
+pub(crate) fn js_error(e: impl std::fmt::Display) -> JsValue {
     js_sys::Error::new(&e.to_string()).into()
 }
 
-async fn device_named(name: &str) -> Result<Device, JsValue> {
+pub(crate) async fn device_named(name: &str) -> Result<Device, JsValue> {
     match name {
         "cpu" => Ok(Device::Cpu),
         "webgpu" | "gpu" => {
@@ -67,57 +70,4 @@ pub async fn run_kernel_case(case_json: String, device: String) -> Result<String
     let mut value = serde_json::to_value(&outcome).map_err(js_error)?;
     value["output_f32_b64"] = base64::engine::general_purpose::STANDARD.encode(bytes).into();
     Ok(value.to_string())
-}
-
-/// A sentence-embedding model (BERT family: tokenizer + encoder + mean pooling) in the page.
-#[wasm_bindgen]
-pub struct EmbeddingModel {
-    inner: std::rc::Rc<SentenceEmbedder>,
-}
-
-#[wasm_bindgen]
-impl EmbeddingModel {
-    /// Build from the contents of `config.json`, `tokenizer.json` and the weight file
-    /// (`weights_name` ends in `.safetensors` or `.onnx`) on "cpu" or "webgpu".
-    /// Sequences are truncated to `max_tokens` (default: the tokenizer's own limit).
-    #[wasm_bindgen(js_name = fromFiles)]
-    pub async fn from_files(
-        config_json: String,
-        tokenizer_json: Vec<u8>,
-        weights: Vec<u8>,
-        weights_name: String,
-        device: String,
-        max_tokens: Option<usize>,
-    ) -> Result<EmbeddingModel, JsValue> {
-        let d = device_named(&device).await?;
-        let format = WeightsFormat::from_file_name(&weights_name).map_err(js_error)?;
-        let embedder =
-            SentenceEmbedder::from_bytes(&config_json, &tokenizer_json, &weights, format, &d, max_tokens).await.map_err(js_error)?;
-        Ok(EmbeddingModel { inner: std::rc::Rc::new(embedder) })
-    }
-
-    /// Width of each embedding.
-    #[wasm_bindgen(getter, js_name = dimensions)]
-    pub fn dimensions(&self) -> usize {
-        self.inner.config().hidden_size
-    }
-
-    /// Token limit inputs are truncated to.
-    #[wasm_bindgen(getter, js_name = maxTokens)]
-    pub fn max_tokens(&self) -> usize {
-        self.inner.max_tokens()
-    }
-
-    /// One L2-normalised Float32Array per input text, in order; texts run as padded batches.
-    pub fn embed(&self, texts: Vec<String>) -> js_sys::Promise {
-        let inner = std::rc::Rc::clone(&self.inner);
-        wasm_bindgen_futures::future_to_promise(async move {
-            let embeddings = inner.embed(&texts).await.map_err(js_error)?;
-            let out = js_sys::Array::new();
-            for e in &embeddings {
-                out.push(&js_sys::Float32Array::from(e.as_slice()));
-            }
-            Ok(out.into())
-        })
-    }
 }

@@ -1,0 +1,193 @@
+//! `Runtime`: what an `Accelerator` owns on the Rust side — its device, the shared-tensor
+//! registry, the weight cache (IndexedDB), and the models it has loaded (for memory reports
+//! and so that eviction never removes a model in use).
+
+use super::embedding_model::EmbeddingModel;
+use super::loading::{load_embedder, LoadOptions};
+use super::{device_named, js_error};
+use crate::device::Device;
+use crate::models::embedder::SentenceEmbedder;
+use crate::share::TensorRegistry;
+use crate::store::{IdbStore, NoStore, WeightCache};
+use serde_json::json;
+use std::cell::RefCell;
+use std::rc::{Rc, Weak};
+use std::sync::Arc;
+use wasm_bindgen::prelude::*;
+
+pub(super) enum Cache {
+    IndexedDb(WeightCache<IdbStore>),
+    Off(WeightCache<NoStore>, String),
+}
+
+struct LiveModel {
+    name: String,
+    model: Weak<SentenceEmbedder>,
+}
+
+thread_local! {
+    /// Every model alive in this page or worker, whichever Accelerator loaded it: eviction
+    /// must not remove the files of a model in use.
+    static PAGE_MODELS: RefCell<Vec<LiveModel>> = const { RefCell::new(Vec::new()) };
+}
+
+#[wasm_bindgen]
+pub struct Runtime {
+    device: Device,
+    registry: Arc<TensorRegistry>,
+    cache: Rc<Cache>,
+    models: Rc<RefCell<Vec<LiveModel>>>,
+}
+
+fn to_js<T: serde::Serialize>(value: &T) -> Result<JsValue, JsValue> {
+    let text = serde_json::to_string(value).map_err(js_error)?;
+    js_sys::JSON::parse(&text)
+}
+
+#[wasm_bindgen]
+impl Runtime {
+    /// Open `device` ("cpu" | "webgpu") and the IndexedDB weight cache `cache_db` (None: no
+    /// cache), bounded by `cache_max_bytes` below the browser's quota.
+    pub async fn create(device: String, cache_db: Option<String>, cache_max_bytes: Option<f64>) -> Result<Runtime, JsValue> {
+        let device = device_named(&device).await?;
+        let max = cache_max_bytes.filter(|b| b.is_finite() && *b >= 0.0).map(|b| b as u64);
+        let cache = match cache_db {
+            None => Cache::Off(WeightCache::new(NoStore, None), "caching was turned off".into()),
+            Some(name) => match IdbStore::open(&name).await {
+                Ok(store) => Cache::IndexedDb(WeightCache::new(store, max)),
+                Err(e) => Cache::Off(WeightCache::new(NoStore, None), e.to_string()),
+            },
+        };
+        Ok(Runtime { device, registry: TensorRegistry::new(), cache: Rc::new(cache), models: Rc::default() })
+    }
+
+    /// Why models are not cached, or undefined when they are.
+    #[wasm_bindgen(getter, js_name = cacheDisabledReason)]
+    pub fn cache_disabled_reason(&self) -> Option<String> {
+        match &*self.cache {
+            Cache::Off(_, why) => Some(why.clone()),
+            Cache::IndexedDb(_) => None,
+        }
+    }
+
+    /// Load a sentence-embedding model from `url` (see `LoadOptions` for `options`), calling
+    /// `on_progress({file, loaded, total, origin})` as bytes arrive or are read from the cache.
+    #[wasm_bindgen(js_name = loadEmbedding)]
+    pub fn load_embedding(
+        &self,
+        url: String,
+        options: JsValue,
+        on_progress: Option<js_sys::Function>,
+        signal: Option<web_sys::AbortSignal>,
+    ) -> js_sys::Promise {
+        let (device, registry, cache, models) = (self.device.clone(), self.registry.clone(), self.cache.clone(), self.models.clone());
+        wasm_bindgen_futures::future_to_promise(async move {
+            let options = LoadOptions::from_js(&options).map_err(js_error)?;
+            let in_use: Vec<String> = PAGE_MODELS.with(|m| live(m)).into_iter().map(|(name, _)| name).collect();
+            let loaded =
+                load_embedder(&url, &options, &device, registry, &cache, &in_use, on_progress.as_ref(), signal).await.map_err(js_error)?;
+            let model = Rc::new(loaded.embedder);
+            models.borrow_mut().push(LiveModel { name: loaded.name.clone(), model: Rc::downgrade(&model) });
+            PAGE_MODELS.with(|m| m.borrow_mut().push(LiveModel { name: loaded.name.clone(), model: Rc::downgrade(&model) }));
+            Ok(EmbeddingModel::new(model, loaded.name, loaded.report).into())
+        })
+    }
+
+    /// Weight memory: bytes per device (each shared tensor once), per model, and the GPU
+    /// allocator's own figures.
+    pub fn memory(&self) -> Result<JsValue, JsValue> {
+        let usage = self.registry.usage();
+        let models: Vec<_> = live(&self.models)
+            .into_iter()
+            .map(|(name, m)| {
+                let (bytes, shared) = m.weight_bytes();
+                json!({ "name": name, "bytes": bytes, "sharedBytes": shared })
+            })
+            .collect();
+        let gpu = match &self.device {
+            Device::Gpu(ctx) => {
+                let s = ctx.pool_stats();
+                json!({ "allocatedBytes": s.allocated_bytes, "inUseBytes": s.in_use_bytes, "allocations": s.allocations, "reuses": s.reuses })
+            }
+            Device::Cpu => serde_json::Value::Null,
+        };
+        to_js(&json!({
+            "devices": usage.by_device,
+            "totalBytes": usage.by_device.values().sum::<u64>(),
+            "sharedBytes": usage.shared_bytes,
+            "tensors": usage.tensors,
+            "models": models,
+            "gpuPool": gpu,
+        }))
+    }
+
+    /// Give idle GPU buffers back to the browser.
+    pub fn trim(&self) {
+        if let Device::Gpu(ctx) = &self.device {
+            ctx.trim();
+        }
+    }
+
+    #[wasm_bindgen(js_name = cacheList)]
+    pub async fn cache_list(&self) -> Result<JsValue, JsValue> {
+        let models = match &*self.cache {
+            Cache::IndexedDb(c) => c.list().await,
+            Cache::Off(c, _) => c.list().await,
+        }
+        .map_err(js_error)?;
+        let rows: Vec<_> = models
+            .iter()
+            .map(|m| {
+                json!({
+                    "name": m.name, "version": m.version, "bytes": m.bytes(), "lastUsed": m.last_used_ms, "storedAt": m.stored_at_ms,
+                    "files": m.files.iter().map(|(path, cid, size)| json!({ "path": path, "cid": cid.to_string(), "size": size })).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        to_js(&rows)
+    }
+
+    #[wasm_bindgen(js_name = cacheDelete)]
+    pub async fn cache_delete(&self, name: String) -> Result<bool, JsValue> {
+        match &*self.cache {
+            Cache::IndexedDb(c) => c.delete(&name).await,
+            Cache::Off(c, _) => c.delete(&name).await,
+        }
+        .map_err(js_error)
+    }
+
+    #[wasm_bindgen(js_name = cacheClear)]
+    pub async fn cache_clear(&self) -> Result<(), JsValue> {
+        match &*self.cache {
+            Cache::IndexedDb(c) => c.clear().await,
+            Cache::Off(c, _) => c.clear().await,
+        }
+        .map_err(js_error)
+    }
+
+    #[wasm_bindgen(js_name = cacheUsage)]
+    pub async fn cache_usage(&self) -> Result<JsValue, JsValue> {
+        let usage = match &*self.cache {
+            Cache::IndexedDb(c) => c.usage().await,
+            Cache::Off(c, _) => c.usage().await,
+        }
+        .map_err(js_error)?;
+        to_js(&usage)
+    }
+
+    #[wasm_bindgen(js_name = cachePersist)]
+    pub async fn cache_persist(&self) -> Result<bool, JsValue> {
+        match &*self.cache {
+            Cache::IndexedDb(c) => c.persist().await,
+            Cache::Off(c, _) => c.persist().await,
+        }
+        .map_err(js_error)
+    }
+}
+
+/// The models still alive (JS may have freed some), pruning the dead.
+fn live(models: &RefCell<Vec<LiveModel>>) -> Vec<(String, Rc<SentenceEmbedder>)> {
+    let mut models = models.borrow_mut();
+    models.retain(|m| m.model.strong_count() > 0);
+    models.iter().filter_map(|m| m.model.upgrade().map(|e| (m.name.clone(), e))).collect()
+}

@@ -1,0 +1,9 @@
+//! Tensors shared across models: a registry keyed by content id + device holds each weight
+//! once; models hold counted claims on it; the last release frees the memory. Plus a bounded
+//! cache of embeddings by input text.
+
+mod embedding_cache;
+mod registry;
+
+pub use embedding_cache::{EmbeddingCache, EmbeddingCacheStats};
+pub use registry::{DeviceBytes, ModelTensors, TensorKey, TensorRegistry, Transform};

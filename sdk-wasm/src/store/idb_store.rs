@@ -1,0 +1,164 @@
+//! The browser store: IndexedDB through rexie. Object stores `files` (CID → JSON record),
+//! `chunks` ("<cid>/<index>" → Uint8Array, at most CHUNK_BYTES each) and `models`
+//! (name → JSON record). A chunk and its file record are written in one transaction.
+
+use super::blob_store::{BlobStore, FileRecord, ModelRecord, Quota};
+use crate::error::{Error, Result};
+use crate::weights::Cid;
+use rexie::{KeyRange, ObjectStore, Rexie, TransactionMode};
+use wasm_bindgen::{JsCast, JsValue};
+
+const DB_VERSION: u32 = 1;
+const FILES: &str = "files";
+const CHUNKS: &str = "chunks";
+const MODELS: &str = "models";
+
+pub struct IdbStore {
+    db: Rexie,
+}
+
+fn store_error(what: &str) -> impl Fn(rexie::Error) -> Error + '_ {
+    move |e| Error::Store(format!("IndexedDB {what}: {e}"))
+}
+
+fn chunk_key(cid: &Cid, index: u32) -> JsValue {
+    // Zero-padded so a file's chunks sort together and in order.
+    JsValue::from_str(&format!("{cid}/{index:08}"))
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Result<JsValue> {
+    serde_json::to_string(value).map(|s| JsValue::from_str(&s)).map_err(|e| Error::Store(e.to_string()))
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(value: &JsValue, what: &str) -> Result<T> {
+    let text = value.as_string().ok_or_else(|| Error::Store(format!("{what}: stored value is not a string")))?;
+    serde_json::from_str(&text).map_err(|e| Error::Store(format!("{what}: {e}")))
+}
+
+impl IdbStore {
+    /// Open (creating on first use) the database `name`.
+    pub async fn open(name: &str) -> Result<IdbStore> {
+        let db = Rexie::builder(name)
+            .version(DB_VERSION)
+            .add_object_store(ObjectStore::new(FILES))
+            .add_object_store(ObjectStore::new(CHUNKS))
+            .add_object_store(ObjectStore::new(MODELS))
+            .build()
+            .await
+            .map_err(store_error("open"))?;
+        Ok(IdbStore { db })
+    }
+
+    async fn get_all<T: serde::de::DeserializeOwned>(&self, name: &str) -> Result<Vec<T>> {
+        let tx = self.db.transaction(&[name], TransactionMode::ReadOnly).map_err(store_error(name))?;
+        let values = tx.store(name).map_err(store_error(name))?.get_all(None, None).await.map_err(store_error(name))?;
+        values.iter().map(|v| from_json(v, name)).collect()
+    }
+
+    async fn put_one(&self, name: &str, key: JsValue, value: JsValue) -> Result<()> {
+        let tx = self.db.transaction(&[name], TransactionMode::ReadWrite).map_err(store_error(name))?;
+        tx.store(name).map_err(store_error(name))?.put(&value, Some(&key)).await.map_err(store_error(name))?;
+        tx.done().await.map_err(store_error(name))?;
+        Ok(())
+    }
+}
+
+impl BlobStore for IdbStore {
+    async fn file(&self, cid: &Cid) -> Result<Option<FileRecord>> {
+        let tx = self.db.transaction(&[FILES], TransactionMode::ReadOnly).map_err(store_error(FILES))?;
+        let value =
+            tx.store(FILES).map_err(store_error(FILES))?.get(JsValue::from_str(&cid.to_string())).await.map_err(store_error(FILES))?;
+        value.filter(|v| !v.is_undefined()).map(|v| from_json(&v, FILES)).transpose()
+    }
+
+    async fn files(&self) -> Result<Vec<FileRecord>> {
+        self.get_all(FILES).await
+    }
+
+    async fn put_chunk(&self, record: &FileRecord, index: u32, bytes: &[u8]) -> Result<()> {
+        let tx = self.db.transaction(&[FILES, CHUNKS], TransactionMode::ReadWrite).map_err(store_error("chunk write"))?;
+        let chunk = js_sys::Uint8Array::from(bytes);
+        tx.store(CHUNKS)
+            .map_err(store_error(CHUNKS))?
+            .put(&chunk.into(), Some(&chunk_key(&record.cid, index)))
+            .await
+            .map_err(store_error(CHUNKS))?;
+        tx.store(FILES)
+            .map_err(store_error(FILES))?
+            .put(&to_json(record)?, Some(&JsValue::from_str(&record.cid.to_string())))
+            .await
+            .map_err(store_error(FILES))?;
+        tx.done().await.map_err(store_error("chunk write"))?;
+        Ok(())
+    }
+
+    async fn put_file(&self, record: &FileRecord) -> Result<()> {
+        self.put_one(FILES, JsValue::from_str(&record.cid.to_string()), to_json(record)?).await
+    }
+
+    async fn chunk(&self, cid: &Cid, index: u32) -> Result<Option<Vec<u8>>> {
+        let tx = self.db.transaction(&[CHUNKS], TransactionMode::ReadOnly).map_err(store_error(CHUNKS))?;
+        let value = tx.store(CHUNKS).map_err(store_error(CHUNKS))?.get(chunk_key(cid, index)).await.map_err(store_error(CHUNKS))?;
+        // Anything but bytes (e.g. tampered with) reads as missing: the file is fetched again.
+        Ok(value.and_then(|v| v.dyn_into::<js_sys::Uint8Array>().ok()).map(|a| a.to_vec()))
+    }
+
+    async fn delete_file(&self, record: &FileRecord) -> Result<()> {
+        let prefix = format!("{}/", record.cid);
+        // Every key "<cid>/…": '0' (0x30) is above '/' (0x2f), so "<cid>0" bounds them.
+        let range = KeyRange::bound(&JsValue::from_str(&prefix), &JsValue::from_str(&format!("{}0", record.cid)), None, Some(true))
+            .map_err(|e| Error::Store(format!("IndexedDB key range: {e}")))?;
+        let tx = self.db.transaction(&[FILES, CHUNKS], TransactionMode::ReadWrite).map_err(store_error("delete"))?;
+        tx.store(CHUNKS).map_err(store_error(CHUNKS))?.delete(range.into()).await.map_err(store_error(CHUNKS))?;
+        tx.store(FILES)
+            .map_err(store_error(FILES))?
+            .delete(JsValue::from_str(&record.cid.to_string()))
+            .await
+            .map_err(store_error(FILES))?;
+        tx.done().await.map_err(store_error("delete"))?;
+        Ok(())
+    }
+
+    async fn models(&self) -> Result<Vec<ModelRecord>> {
+        self.get_all(MODELS).await
+    }
+
+    async fn put_model(&self, model: &ModelRecord) -> Result<()> {
+        self.put_one(MODELS, JsValue::from_str(&model.name), to_json(model)?).await
+    }
+
+    async fn delete_model(&self, name: &str) -> Result<()> {
+        let tx = self.db.transaction(&[MODELS], TransactionMode::ReadWrite).map_err(store_error(MODELS))?;
+        tx.store(MODELS).map_err(store_error(MODELS))?.delete(JsValue::from_str(name)).await.map_err(store_error(MODELS))?;
+        tx.done().await.map_err(store_error(MODELS))?;
+        Ok(())
+    }
+
+    async fn quota(&self) -> Result<Option<Quota>> {
+        let Some(storage) = storage_manager() else { return Ok(None) };
+        let promise = storage.estimate().map_err(|e| Error::Store(format!("storage.estimate(): {e:?}")))?;
+        let estimate =
+            wasm_bindgen_futures::JsFuture::from(promise).await.map_err(|e| Error::Store(format!("storage.estimate(): {e:?}")))?;
+        let number = |key: &str| js_sys::Reflect::get(&estimate, &key.into()).ok().and_then(|v| v.as_f64()).map(|v| v as u64);
+        Ok(match (number("usage"), number("quota")) {
+            (Some(usage), Some(quota)) => Some(Quota { usage, quota }),
+            _ => None,
+        })
+    }
+
+    async fn persist(&self) -> Result<bool> {
+        let Some(storage) = storage_manager() else { return Ok(false) };
+        let promise = storage.persist().map_err(|e| Error::Store(format!("storage.persist(): {e:?}")))?;
+        let granted = wasm_bindgen_futures::JsFuture::from(promise).await.map_err(|e| Error::Store(format!("storage.persist(): {e:?}")))?;
+        Ok(granted.as_bool().unwrap_or(false))
+    }
+}
+
+/// `navigator.storage` in a window or a worker, where the platform has one.
+fn storage_manager() -> Option<web_sys::StorageManager> {
+    let global = js_sys::global();
+    if let Some(w) = global.dyn_ref::<web_sys::Window>() {
+        return Some(w.navigator().storage());
+    }
+    global.dyn_ref::<web_sys::WorkerGlobalScope>().map(|w| w.navigator().storage())
+}
