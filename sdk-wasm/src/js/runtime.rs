@@ -83,7 +83,7 @@ impl Runtime {
         let (device, registry, cache, models) = (self.device.clone(), self.registry.clone(), self.cache.clone(), self.models.clone());
         wasm_bindgen_futures::future_to_promise(async move {
             let options = LoadOptions::from_js(&options).map_err(js_error)?;
-            let in_use: Vec<String> = PAGE_MODELS.with(|m| live(m)).into_iter().map(|(name, _)| name).collect();
+            let in_use: Vec<String> = PAGE_MODELS.with(live).into_iter().map(|(name, _)| name).collect();
             let loaded =
                 load_embedder(&url, &options, &device, registry, &cache, &in_use, on_progress.as_ref(), signal).await.map_err(js_error)?;
             let model = Rc::new(loaded.embedder);
