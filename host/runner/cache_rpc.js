@@ -36,7 +36,10 @@ async function cacheLoad(url, { prefer = ["cpu"], cache = { name: DB }, weights,
   }
   const loadMs = performance.now() - t0;
   const embeddings = (await model.embed(texts)).map((e) => Array.from(e));
-  const result = { name: model.name, report: model.loadReport, loadMs, origins, embeddings, memory: acc.memory(), cache: await cacheState(acc) };
+  const result = {
+    name: model.name, report: model.loadReport, loadMs, origins, embeddings, memory: acc.memory(), cache: await cacheState(acc),
+    adapter: acc.adapter, userAgent: navigator.userAgent,
+  };
   if (keep) window.__kept = [...(window.__kept || []), acc];
   else acc.dispose();
   return result;
@@ -95,17 +98,28 @@ async function sharedMemory(url, { prefer = ["cpu"], text = "shared weights" } =
   cls.dispose();
   const afterBoth = acc.memory();
   acc.dispose();
-  return { device: acc.device, adapter: acc.adapter, one, two, afterFirst, afterBoth, mean: Array.from(meanVector), cls: Array.from(clsVector) };
+  // The same two models without sharing: one Accelerator (registry) each.
+  const separate = [await sdk.Accelerator.create({ prefer, cache: false }), await sdk.Accelerator.create({ prefer, cache: false })];
+  const models = [await separate[0].load(url, { pooling: "mean" }), await separate[1].load(url, { pooling: "cls" })];
+  await models[0].embed([text]);
+  await models[1].embed([text]);
+  const unsharedBytes = separate.reduce((sum, a) => sum + a.memory().totalBytes, 0);
+  for (const a of separate) a.dispose();
+  return { device: acc.device, adapter: acc.adapter, one, two, afterFirst, afterBoth, unsharedBytes, mean: Array.from(meanVector), cls: Array.from(clsVector) };
 }
 
-/** Embed `texts` `rounds` times with the embedding cache on (`entries`) or off (0): ms per round. */
-async function embeddingCacheRounds(url, texts, { prefer = ["cpu"], entries = 1024, rounds = 5 } = {}) {
+/**
+ * Embed `texts` `rounds` times with the embedding cache on (`entries`) or off (0): ms per
+ * round. The first `fresh` texts of each round are made new (never seen), the rest repeat.
+ */
+async function embeddingCacheRounds(url, texts, { prefer = ["cpu"], entries = 1024, rounds = 5, fresh = 0 } = {}) {
   const acc = await sdk.Accelerator.create({ prefer, cache: { name: DB } });
   const model = await acc.load(url, { embeddingCache: entries });
   const ms = [];
   for (let i = 0; i < rounds; i++) {
+    const batch = texts.map((t, j) => (j < fresh ? `${t} (round ${i})` : t));
     const t = performance.now();
-    await model.embed(texts);
+    await model.embed(batch);
     ms.push(performance.now() - t);
   }
   const stats = model.cacheStats();

@@ -29,7 +29,8 @@ enum Command {
     },
     /// Run a benchmark suite on every available backend and store the results in DuckDB.
     Bench {
-        /// Suite to run: `kernels` (full), `kernels-smoke` (tiny shapes) or `minilm` (sentence embeddings).
+        /// Suite to run: `kernels` (full), `kernels-smoke` (tiny shapes), `minilm` (sentence
+        /// embeddings) or `cache` (IndexedDB vs network loads, shared-encoder memory, embedding cache).
         #[arg(long, default_value = "kernels")]
         suite: String,
         /// DuckDB file to append the run to.
@@ -41,11 +42,11 @@ enum Command {
         samples: u32,
         /// Comma-separated backends (default: all of the suite's). kernels: native-cpu, native-wgpu,
         /// browser-cpu, browser-webgpu. minilm adds native-ort-cpu, native-candle-cpu,
-        /// browser-ort-web, browser-transformers-js.
+        /// browser-ort-web, browser-transformers-js. cache: browser-cpu, browser-webgpu.
         #[arg(long, value_delimiter = ',')]
         backends: Vec<String>,
         /// Comma-separated browsers for the browser backends: chromium, firefox, edge, safari
-        /// (default: chromium,firefox for kernels; chromium for minilm).
+        /// (default: chromium,firefox for kernels; chromium for minilm and cache).
         #[arg(long, value_delimiter = ',')]
         browsers: Vec<String>,
         /// Also write the HTML report here.
@@ -79,6 +80,19 @@ enum Command {
         /// The texts to embed.
         #[arg(required = true)]
         texts: Vec<String>,
+    },
+    /// Print (or write) the manifest of a model directory: each file's CID and size, for
+    /// hosting the model where `acc.load(url)` can verify and cache it.
+    Manifest {
+        /// The model directory (its top-level files are listed).
+        #[arg(long)]
+        dir: PathBuf,
+        /// Model name (default: the directory's name).
+        #[arg(long)]
+        name: Option<String>,
+        /// Write `<dir>/manifest.json` instead of printing.
+        #[arg(long)]
+        write: bool,
     },
     /// Serve the runner page and wasm package on loopback until interrupted (for debugging).
     Serve,
@@ -121,7 +135,17 @@ async fn run(cli: Cli) -> Result<()> {
                     Store::open(&db)?;
                     bench::minilm::run_suite(&command, &opts).await?
                 }
-                other => return Err(HostError::Invalid(format!("unknown suite {other:?}; available: kernels, kernels-smoke, minilm"))),
+                "cache" => {
+                    let browsers = if browsers.is_empty() { vec!["chromium".into()] } else { browsers };
+                    let labels: Vec<&str> = bench::cache::BACKENDS.iter().map(|(l, _)| *l).collect();
+                    let backends = checked_backends(&backends, &labels)?;
+                    let opts = bench::cache::Options { warmup, samples, backends, browsers: parse_browsers(&browsers)? };
+                    Store::open(&db)?;
+                    bench::cache::run_suite(&command, &opts).await?
+                }
+                other => {
+                    return Err(HostError::Invalid(format!("unknown suite {other:?}; available: kernels, kernels-smoke, minilm, cache")))
+                }
             };
             let mut store = Store::open(&db)?;
             store.insert_run(&record)?;
@@ -133,6 +157,7 @@ async fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
+        Command::Manifest { dir, name, write } => write_manifest(&dir, name, write),
         Command::Report { db, run, out, table } => {
             if !db.is_file() {
                 return Err(HostError::Invalid(format!("{} does not exist; run `accelerate bench` first", db.display())));
@@ -197,6 +222,22 @@ fn selection(backends: &[String], browsers: &[String]) -> Result<BackendSelectio
         browser_cpu: has("browser-cpu"),
         browser_webgpu: has("browser-webgpu"),
     })
+}
+
+fn write_manifest(dir: &Path, name: Option<String>, write: bool) -> Result<()> {
+    use ipfs_accelerate_host::error::Context;
+    let name = name.or_else(|| dir.file_name().map(|n| n.to_string_lossy().into_owned())).unwrap_or_default();
+    let manifest = ipfs_accelerate::store::ModelManifest::for_dir(&name, dir).map_err(|e| HostError::Invalid(e.to_string()))?;
+    let text = serde_json::to_string_pretty(&manifest).map_err(|e| HostError::Invalid(e.to_string()))?;
+    if !write {
+        println!("{text}");
+        return Ok(());
+    }
+    let (tmp, path) = (dir.join("manifest.json.partial"), dir.join("manifest.json"));
+    std::fs::write(&tmp, text).context(format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, &path).context(format!("moving the manifest into {}", path.display()))?;
+    println!("wrote {} ({} files)", path.display(), manifest.files.len());
+    Ok(())
 }
 
 /// Write the report next to nothing half-done: a temp file renamed into place.

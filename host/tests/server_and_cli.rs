@@ -88,3 +88,73 @@ fn doctor_json_lists_every_browser_and_native_adapters() {
         }
     }
 }
+
+async fn get_bytes(url: &str, path: &str, extra_header: &str) -> (String, Vec<u8>) {
+    let addr = url.trim_start_matches("http://").trim_end_matches('/');
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n{extra_header}Connection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.unwrap();
+    let split = response.windows(4).position(|w| w == b"\r\n\r\n").map_or(response.len(), |i| i + 4);
+    (String::from_utf8_lossy(&response[..split]).to_lowercase(), response[split..].to_vec())
+}
+
+/// A models folder with one model, "m": a config and 100 bytes of weights.
+fn models_dir(name: &str) -> (std::path::PathBuf, Vec<u8>) {
+    let root = std::env::temp_dir().join(format!("ipfs-accelerate-models-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(root.join("m")).unwrap();
+    std::fs::write(root.join("m/config.json"), "{}").unwrap();
+    let weights: Vec<u8> = (0..100u8).collect();
+    std::fs::write(root.join("m/weights.bin"), &weights).unwrap();
+    (root, weights)
+}
+
+#[tokio::test]
+async fn model_files_are_served_with_a_manifest_by_range_and_by_cid() {
+    let (root, weights) = models_dir("serve");
+    let server = RunnerServer::start_with_models(pkg_dir_with_glue("models"), root.clone()).await.unwrap();
+    let (head, body) = get_bytes(&server.url(), "/models/m/manifest.json", "").await;
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    let manifest = ipfs_accelerate::store::ModelManifest::from_json(&String::from_utf8_lossy(&body)).unwrap();
+    let file = manifest.file("weights.bin").unwrap();
+    let cid = ipfs_accelerate::weights::Cid::of(&weights);
+    assert_eq!((manifest.name.as_str(), file.cid, file.size), ("m", cid, 100));
+
+    let (head, body) = get_bytes(&server.url(), "/models/m/weights.bin", "Range: bytes=40-\r\n").await;
+    assert!(head.starts_with("http/1.1 206") && head.contains("content-range: bytes 40-99/100"), "{head}");
+    assert_eq!(body, weights[40..]);
+    let (head, _) = get_bytes(&server.url(), "/models/m/weights.bin", "Range: bytes=100-\r\n").await;
+    assert!(head.starts_with("http/1.1 416"), "{head}");
+
+    let (head, body) = get_bytes(&server.url(), &format!("/ipfs/{cid}"), "").await;
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert_eq!(body, weights);
+    let (head, _) = get_bytes(&server.url(), "/ipfs/QmNotOurs", "").await;
+    assert!(head.starts_with("http/1.1 400"), "{head}");
+    let (head, _) = get_bytes(&server.url(), &format!("/ipfs/{}", ipfs_accelerate::weights::Cid::of(b"absent")), "").await;
+    assert!(head.starts_with("http/1.1 404"), "{head}");
+
+    let log = server.requests();
+    assert_eq!(log.len(), 6);
+    assert_eq!((log[1].range.as_deref(), log[1].status), (Some("bytes=40-"), 206));
+    let _ = std::fs::remove_dir_all(root);
+}
+
+#[test]
+fn manifest_command_prints_and_writes_file_cids() {
+    let (root, weights) = models_dir("cli");
+    let dir = root.join("m");
+    let out = Command::new(env!("CARGO_BIN_EXE_accelerate")).args(["manifest", "--dir"]).arg(&dir).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let printed = ipfs_accelerate::store::ModelManifest::from_json(&String::from_utf8_lossy(&out.stdout)).unwrap();
+    assert_eq!(printed.file("weights.bin").unwrap().cid, ipfs_accelerate::weights::Cid::of(&weights));
+    let (ok, err) = accelerate(&["manifest", "--dir", "/nonexistent/model", "--write"]);
+    assert!(!ok && err.contains("/nonexistent/model"), "{err}");
+    let out = Command::new(env!("CARGO_BIN_EXE_accelerate")).args(["manifest", "--write", "--dir"]).arg(&dir).output().unwrap();
+    assert!(out.status.success());
+    let written = ipfs_accelerate::store::ModelManifest::from_json(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(written.files, printed.files, "a manifest never lists itself");
+    let _ = std::fs::remove_dir_all(root);
+}

@@ -2,6 +2,7 @@
 //! summaries and raw samples collected into a [`record::RunRecord`] for the store.
 
 mod browser;
+pub mod cache;
 pub mod check;
 pub mod kernels;
 pub mod minilm;

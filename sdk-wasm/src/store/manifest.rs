@@ -41,8 +41,9 @@ impl ModelManifest {
         self.files.iter().find(|f| f.path == path).ok_or_else(|| Error::Model(format!("manifest of {} lists no {path:?}", self.name)))
     }
 
-    /// The manifest of every regular top-level file in `dir` (hashing each one). The version
-    /// is derived from the files' ids, so it changes whenever any file does.
+    /// The manifest of every regular top-level file in `dir` (hashing each one; hidden files
+    /// and a manifest.json itself excluded). The version is derived from the files' ids, so it
+    /// changes whenever any file does.
     #[cfg(not(target_arch = "wasm32"))]
     pub fn for_dir(name: &str, dir: &std::path::Path) -> Result<ModelManifest> {
         let io = |e: std::io::Error| Error::Model(format!("reading {}: {e}", dir.display()));
@@ -51,7 +52,9 @@ impl ModelManifest {
         paths.sort();
         let mut files = Vec::new();
         for p in paths {
-            let Some(name) = p.file_name().and_then(|n| n.to_str()).filter(|n| !n.starts_with('.')) else { continue };
+            let Some(name) = p.file_name().and_then(|n| n.to_str()).filter(|n| !n.starts_with('.') && *n != "manifest.json") else {
+                continue;
+            };
             let bytes = std::fs::read(&p).map_err(io)?;
             files.push(ManifestFile { path: name.to_string(), cid: Cid::of(&bytes), size: bytes.len() as u64 });
         }
