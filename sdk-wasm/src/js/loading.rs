@@ -90,7 +90,7 @@ pub(super) async fn load_embedder(
         Some(m) => Some(m.clone()),
         None => fetch_manifest(&base, signal.as_ref()).await?,
     };
-    let (mut files, name, report) = match manifest {
+    let (mut files, name, mut report) = match manifest {
         Some(m) => {
             for p in paths {
                 if m.file(p).is_err() {
@@ -103,7 +103,10 @@ pub(super) async fn load_embedder(
                 Cache::IndexedDb(c) => c.load(&m, &paths, &fetcher, in_use, &mut report_progress).await?,
                 Cache::Off(c, _) => c.load(&m, &paths, &fetcher, in_use, &mut report_progress).await?,
             };
-            let report = json!({ "files": loaded.origins, "networkBytes": loaded.network_bytes, "verified": true, "version": m.version });
+            let report = json!({
+                "files": loaded.origins, "networkBytes": loaded.network_bytes, "verified": true, "version": m.version,
+                "timings": loaded.timings,
+            });
             (loaded.files, m.name, report)
         }
         None => {
@@ -133,9 +136,11 @@ pub(super) async fn load_embedder(
         cache_entries: options.embedding_cache,
         registry: Some(registry),
     };
+    let start = crate::clock::now_ms();
     let embedder = SentenceEmbedder::from_bytes(&config, &tokenizer, &weights, format, device, &embedder_options)
         .await
         .map_err(|e| Error::Model(format!("loading the model at {base}: {e}")))?;
+    report["buildMs"] = (crate::clock::now_ms() - start).into();
     Ok(Loaded { embedder, name, report: report.to_string() })
 }
 

@@ -43,6 +43,27 @@ pub struct LoadedModel {
     pub origins: BTreeMap<String, FileOrigin>,
     /// Bytes that came over the network on this load.
     pub network_bytes: u64,
+    pub timings: LoadTimings,
+}
+
+/// Where a load's time went (milliseconds).
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoadTimings {
+    /// Reading stored chunks back.
+    pub store_read_ms: f64,
+    /// Downloading, including writing each chunk to the store.
+    pub transfer_ms: f64,
+    /// Hashing files against their CIDs.
+    pub verify_ms: f64,
+}
+
+/// `f()`'s value, adding its duration to `total`.
+fn timed<T>(total: &mut f64, f: impl FnOnce() -> T) -> T {
+    let start = crate::clock::now_ms();
+    let value = f();
+    *total += crate::clock::now_ms() - start;
+    value
 }
 
 impl LoadedModel {
@@ -102,9 +123,10 @@ impl<S: BlobStore> WeightCache<S> {
         }
         let keep: BTreeSet<Cid> = wanted.iter().map(|f| f.cid).collect();
         let can_store = self.make_room(missing, &manifest.name, &keep, in_use).await?;
-        let mut loaded = LoadedModel { files: BTreeMap::new(), origins: BTreeMap::new(), network_bytes: 0 };
+        let mut loaded =
+            LoadedModel { files: BTreeMap::new(), origins: BTreeMap::new(), network_bytes: 0, timings: LoadTimings::default() };
         for f in &wanted {
-            let (bytes, origin, network) = self.file_bytes(fetcher, f, can_store, progress).await?;
+            let (bytes, origin, network) = self.file_bytes(fetcher, f, can_store, progress, &mut loaded.timings).await?;
             loaded.network_bytes += network;
             loaded.files.insert(f.path.clone(), bytes);
             loaded.origins.insert(f.path.clone(), origin);
@@ -239,13 +261,17 @@ impl<S: BlobStore> WeightCache<S> {
         f: &ManifestFile,
         store: bool,
         progress: &mut dyn FnMut(LoadProgress),
+        t: &mut LoadTimings,
     ) -> Result<(Vec<u8>, FileOrigin, u64)> {
         let mut origin = if store { FileOrigin::Network } else { FileOrigin::Uncached };
         let existing = if store { self.store.file(&f.cid).await? } else { None };
         let mut prefix = Vec::new();
         if let Some(rec) = existing {
-            match self.read_chunks(&rec).await? {
-                Some(bytes) if rec.complete && rec.size == f.size && Cid::of(&bytes) == f.cid => {
+            let start = crate::clock::now_ms();
+            let stored = self.read_chunks(&rec).await?;
+            t.store_read_ms += crate::clock::now_ms() - start;
+            match stored {
+                Some(bytes) if rec.complete && rec.size == f.size && timed(&mut t.verify_ms, || Cid::of(&bytes)) == f.cid => {
                     progress(LoadProgress { file: f.path.clone(), loaded: f.size, total: f.size, origin: FileOrigin::Cache });
                     return Ok((bytes, FileOrigin::Cache, 0));
                 }
@@ -260,18 +286,23 @@ impl<S: BlobStore> WeightCache<S> {
             }
         }
         let network = f.size - prefix.len() as u64;
+        let start = crate::clock::now_ms();
         let bytes = self.download(fetcher, f, prefix, store, origin, progress).await?;
-        match self.finish(f, bytes, store, origin, network, fetcher).await {
+        t.transfer_ms += crate::clock::now_ms() - start;
+        match self.finish(f, bytes, store, origin, network, fetcher, t).await {
             // The stored part may have been the bad one: start over once.
             Err(Error::HashMismatch { .. }) if origin == FileOrigin::Resumed => {
+                let start = crate::clock::now_ms();
                 let bytes = self.download(fetcher, f, Vec::new(), store, FileOrigin::Refetched, progress).await?;
-                self.finish(f, bytes, store, FileOrigin::Refetched, network + f.size, fetcher).await
+                t.transfer_ms += crate::clock::now_ms() - start;
+                self.finish(f, bytes, store, FileOrigin::Refetched, network + f.size, fetcher, t).await
             }
             other => other,
         }
     }
 
     /// Verify the whole file; mark it complete in the store, or delete it on a mismatch.
+    #[allow(clippy::too_many_arguments)]
     async fn finish<F: Fetcher>(
         &self,
         f: &ManifestFile,
@@ -280,8 +311,9 @@ impl<S: BlobStore> WeightCache<S> {
         origin: FileOrigin,
         network: u64,
         fetcher: &F,
+        t: &mut LoadTimings,
     ) -> Result<(Vec<u8>, FileOrigin, u64)> {
-        let actual = Cid::of(&bytes);
+        let actual = timed(&mut t.verify_ms, || Cid::of(&bytes));
         if actual != f.cid {
             if let Some(rec) = self.store.file(&f.cid).await? {
                 self.store.delete_file(&rec).await?;

@@ -15,7 +15,7 @@ mod manifest;
 mod no_store;
 
 pub use blob_store::{BlobStore, FileRecord, ModelRecord, Quota, CHUNK_BYTES};
-pub use cache::{CacheUsage, FileOrigin, LoadProgress, LoadedModel, WeightCache};
+pub use cache::{CacheUsage, FileOrigin, LoadProgress, LoadTimings, LoadedModel, WeightCache};
 #[cfg(not(target_arch = "wasm32"))]
 pub use dir_store::DirStore;
 pub use fetch::{ByteStream, Fetcher};
