@@ -69,12 +69,15 @@ async fn second_load_and_repair(kind: BrowserKind) {
     let second = call(&session, "cacheLoad", vec![L6.into(), json!({ "texts": [text] })]).await;
     assert!(["config.json", "tokenizer.json", "model.safetensors"].iter().all(|f| origin(&second, f) == "cache"), "{second}");
     assert_eq!(second["report"]["networkBytes"], 0);
+    assert_eq!(second["report"]["tensorIdsRemembered"], true, "the first load's tensor ids spare hashing: {}", second["report"]);
     assert_eq!(served(&server, mark, L6_WEIGHTS), [], "the second load must not fetch the weights");
     assert_matches_reference(&second, &want);
     eprintln!(
-        "{kind:?}: network load {:.0} ms, IndexedDB load {:.0} ms",
+        "{kind:?}: network load {:.0} ms {}, IndexedDB load {:.0} ms {}",
         first["loadMs"].as_f64().unwrap_or(-1.0),
-        second["loadMs"].as_f64().unwrap_or(-1.0)
+        first["report"]["timings"],
+        second["loadMs"].as_f64().unwrap_or(-1.0),
+        second["report"]["timings"]
     );
 
     let weights_cid =
@@ -157,6 +160,25 @@ async fn chromium_resumes_an_interrupted_download_with_a_range_request() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn chromium_a_page_reload_mid_download_continues_where_it_stopped() {
+    let (server, session) = launch(BrowserKind::Chromium).await;
+    let started = call(&session, "reloadDuringLoad", vec![L6.into(), (30u64 << 20).into()]).await;
+    assert!(started["reloadingAt"].as_u64().unwrap_or(0) >= 30 << 20, "{started}");
+    // The next call waits for the reloaded page; its load finds the chunks the first one stored.
+    let (text, want) = first_reference();
+    let mark = server.requests().len();
+    let resumed = call(&session, "cacheLoad", vec![L6.into(), json!({ "texts": [text] })]).await;
+    assert_eq!(origin(&resumed, "model.safetensors"), "resumed", "{resumed}");
+    assert_matches_reference(&resumed, &want);
+    let requests = served(&server, mark, L6_WEIGHTS);
+    let from: u64 =
+        requests.first().and_then(|(range, _)| range.as_deref()?.strip_prefix("bytes=")?.strip_suffix('-')?.parse().ok()).unwrap_or(0);
+    assert!(from >= 24 << 20 && from.is_multiple_of(CHUNK), "resumed from byte {from}: {requests:?}");
+    assert_eq!(resumed["report"]["networkBytes"].as_u64(), Some(90_868_376 - from));
+    let _ = session.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn chromium_evicts_the_least_recently_used_model_under_a_cache_budget() {
     let (_server, session) = launch(BrowserKind::Chromium).await;
     // Room for either model, not both (L6 ≈ 91.6 MB, L3 ≈ 69.8 MB).
@@ -178,6 +200,8 @@ async fn chromium_evicts_the_least_recently_used_model_under_a_cache_budget() {
         l6_again["cache"]["list"].as_array().map(|l| l.iter().filter_map(|m| m["name"].as_str()).collect()).unwrap_or_default();
     assert_eq!(names, ["paraphrase-minilm-l3-v2"]);
     call(&session, "releaseKept", vec![]).await;
+    let persisted = call(&session, "persistCache", vec![]).await;
+    assert!(persisted.is_boolean(), "persist() resolves to whether the browser agreed: {persisted}");
     let _ = session.close().await;
 }
 

@@ -75,6 +75,25 @@ async function corruptChunk(cid, index, dbName = DB) {
   return chunk.length;
 }
 
+/**
+ * Start loading `url` and reload the page once `afterBytes` of the weights have arrived (as a
+ * user closing or refreshing the tab would). Resolves before the reload, with how far it got.
+ */
+async function reloadDuringLoad(url, afterBytes) {
+  const acc = await sdk.Accelerator.create({ prefer: ["cpu"], cache: { name: DB } });
+  return new Promise((resolve, reject) => {
+    let reloading = false;
+    const onProgress = (p) => {
+      if (reloading || p.file !== "model.safetensors" || p.loaded < afterBytes) return;
+      reloading = true;
+      resolve({ reloadingAt: p.loaded });
+      // Let the reply reach WebDriver first.
+      setTimeout(() => location.reload(), 20);
+    };
+    acc.load(url, { onProgress }).then(() => reject(new Error("the load finished before the reload")), reject);
+  });
+}
+
 /** Dispose every Accelerator a `keep: true` load left alive. */
 function releaseKept() {
   for (const acc of window.__kept || []) acc.dispose();
@@ -110,14 +129,16 @@ async function sharedMemory(url, { prefer = ["cpu"], text = "shared weights" } =
 
 /**
  * Embed `texts` `rounds` times with the embedding cache on (`entries`) or off (0): ms per
- * round. The first `fresh` texts of each round are made new (never seen), the rest repeat.
+ * round. `fresh` texts of each round (every other one) are made new (never seen), the rest
+ * repeat.
  */
 async function embeddingCacheRounds(url, texts, { prefer = ["cpu"], entries = 1024, rounds = 5, fresh = 0 } = {}) {
   const acc = await sdk.Accelerator.create({ prefer, cache: { name: DB } });
   const model = await acc.load(url, { embeddingCache: entries });
   const ms = [];
   for (let i = 0; i < rounds; i++) {
-    const batch = texts.map((t, j) => (j < fresh ? `${t} (round ${i})` : t));
+    // Every other text is new, up to `fresh`, so new texts span the same lengths as repeats.
+    const batch = texts.map((t, j) => (j % 2 === 0 && j / 2 < fresh ? `${t} (round ${i})` : t));
     const t = performance.now();
     await model.embed(batch);
     ms.push(performance.now() - t);
@@ -125,6 +146,13 @@ async function embeddingCacheRounds(url, texts, { prefer = ["cpu"], entries = 10
   const stats = model.cacheStats();
   acc.dispose();
   return { ms, stats };
+}
+
+async function persistCache(dbName = DB) {
+  const acc = await sdk.Accelerator.create({ prefer: ["cpu"], cache: { name: dbName } });
+  const granted = await acc.cache.persist();
+  acc.dispose();
+  return granted;
 }
 
 async function clearCache(dbName = DB) {
@@ -135,4 +163,4 @@ async function clearCache(dbName = DB) {
   return usage;
 }
 
-export const cacheRpc = { cacheLoad, corruptChunk, releaseKept, sharedMemory, embeddingCacheRounds, clearCache };
+export const cacheRpc = { cacheLoad, corruptChunk, reloadDuringLoad, releaseKept, sharedMemory, embeddingCacheRounds, clearCache, persistCache };

@@ -90,6 +90,29 @@ fn one_model_loaded_twice_holds_its_weights_once_on_native_wgpu() {
 }
 
 #[test]
+fn remembered_tensor_ids_give_the_same_sharing_as_hashing() {
+    let f = files();
+    let registry = TensorRegistry::new();
+    let computed = ipfs_accelerate::share::TensorIds::default();
+    let options = EmbedderOptions { registry: Some(registry.clone()), tensor_ids: computed.clone(), ..EmbedderOptions::default() };
+    let first =
+        block_on(SentenceEmbedder::from_bytes(&f.config, &f.tokenizer, &f.weights, WeightsFormat::SafeTensors, &Device::Cpu, &options))
+            .unwrap_or_else(|e| panic!("{e}"));
+    let table = computed.lock().map(|t| t.clone()).unwrap_or_default();
+    assert!(table.len() >= 100, "every tensor got an id: {}", table.len());
+    // A second load given the remembered table hashes nothing and still shares every weight.
+    let remembered = std::sync::Arc::new(std::sync::Mutex::new(table.clone()));
+    let options = EmbedderOptions { registry: Some(registry.clone()), tensor_ids: remembered.clone(), ..EmbedderOptions::default() };
+    let second =
+        block_on(SentenceEmbedder::from_bytes(&f.config, &f.tokenizer, &f.weights, WeightsFormat::SafeTensors, &Device::Cpu, &options))
+            .unwrap_or_else(|e| panic!("{e}"));
+    let (bytes, shared) = second.weight_bytes();
+    assert_eq!(bytes, shared);
+    assert_eq!(remembered.lock().map(|t| t.len()).unwrap_or(0), table.len());
+    drop(first);
+}
+
+#[test]
 fn repeated_texts_come_from_the_embedding_cache() {
     let f = files();
     let options = EmbedderOptions { cache_entries: 2, ..EmbedderOptions::default() };

@@ -232,3 +232,23 @@ fn bad_manifests_are_named_errors() {
         assert!(err.contains(want), "{text}: {err}");
     }
 }
+
+#[test]
+fn tensor_ids_are_remembered_only_for_verified_files_and_a_damaged_table_is_ignored() {
+    let s = Scratch::new("tensor-ids");
+    let m = s.model("a", 1 << 20, 10);
+    let cache = s.cache(None);
+    let weights = m.file("model.bin").unwrap_or_else(|e| panic!("{e}")).cid;
+    let ids: std::collections::BTreeMap<String, Cid> = [("w".to_string(), Cid::of(b"w"))].into();
+    // Not stored yet: nothing to attach the table to.
+    block_on(cache.remember_tensor_ids(&weights, ids.clone())).unwrap_or_else(|e| panic!("{e}"));
+    assert!(block_on(cache.tensor_ids(&weights)).unwrap_or_default().is_empty());
+    load(&cache, &m, &s.fetcher("a"), &[]).unwrap_or_else(|e| panic!("{e}"));
+    block_on(cache.remember_tensor_ids(&weights, ids.clone())).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(block_on(cache.tensor_ids(&weights)).unwrap_or_default(), ids);
+    // A table edited on disk no longer matches its checksum: ignored (recomputed by the loader).
+    let record = s.0.join("store/files").join(format!("{weights}.json"));
+    let text = std::fs::read_to_string(&record).unwrap_or_default();
+    std::fs::write(&record, text.replace(&Cid::of(b"w").to_string(), &Cid::of(b"x").to_string())).ok();
+    assert!(block_on(cache.tensor_ids(&weights)).unwrap_or_default().is_empty());
+}

@@ -165,7 +165,7 @@ async fn run_backend(install: &BrowserInstall, runner_url: &str, label: &str, de
     for (shape, entries, fresh) in [
         ("embed 8 texts, embedding cache off", 0, 0),
         ("embed 8 repeated texts, cache on", 1024, 0),
-        ("embed 4 repeated + 4 new, cache on", 1024, 4),
+        ("embed 8 texts, every other new, cache on", 1024, 4),
     ] {
         if software {
             // Minutes per round on a CPU-emulated GPU, and nothing learned about caching.

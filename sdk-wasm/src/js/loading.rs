@@ -7,12 +7,13 @@ use crate::device::Device;
 use crate::error::{Error, Result};
 use crate::models::bert::Pooling;
 use crate::models::embedder::{EmbedderOptions, SentenceEmbedder, WeightsFormat};
-use crate::share::TensorRegistry;
+use crate::share::{TensorIds, TensorRegistry};
 use crate::store::{fetch_all, FileOrigin, HttpFetcher, LoadProgress, ModelManifest};
+use crate::weights::Cid;
 use serde::Deserialize;
 use serde_json::json;
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use wasm_bindgen::JsValue;
 
 #[derive(Deserialize)]
@@ -90,7 +91,7 @@ pub(super) async fn load_embedder(
         Some(m) => Some(m.clone()),
         None => fetch_manifest(&base, signal.as_ref()).await?,
     };
-    let (mut files, name, mut report) = match manifest {
+    let (mut files, name, mut report, weights_cid) = match manifest {
         Some(m) => {
             for p in paths {
                 if m.file(p).is_err() {
@@ -107,7 +108,8 @@ pub(super) async fn load_embedder(
                 "files": loaded.origins, "networkBytes": loaded.network_bytes, "verified": true, "version": m.version,
                 "timings": loaded.timings,
             });
-            (loaded.files, m.name, report)
+            let weights_cid = m.file(&options.weights)?.cid;
+            (loaded.files, m.name, report, Some(weights_cid))
         }
         None => {
             let mut files = BTreeMap::new();
@@ -120,7 +122,7 @@ pub(super) async fn load_embedder(
                 files.insert(p.to_string(), bytes);
             }
             let origins: BTreeMap<&str, &str> = paths.iter().map(|p| (*p, "unverified")).collect();
-            (files, base.clone(), json!({ "files": origins, "networkBytes": network, "verified": false }))
+            (files, base.clone(), json!({ "files": origins, "networkBytes": network, "verified": false }), None)
         }
     };
     let mut take = |p: &str| files.remove(p).ok_or_else(|| Error::Model(format!("{p} was not loaded")));
@@ -130,18 +132,47 @@ pub(super) async fn load_embedder(
     }
     let (tokenizer, weights) = (take("tokenizer.json")?, take(&options.weights)?);
     let format = WeightsFormat::from_file_name(&options.weights)?;
+    // Tensor ids remembered for this verified weight file spare hashing every tensor again.
+    let known = match weights_cid {
+        Some(cid) => known_tensor_ids(cache, &cid).await,
+        None => BTreeMap::new(),
+    };
+    let known_count = known.len();
+    let tensor_ids: TensorIds = Arc::new(Mutex::new(known));
     let embedder_options = EmbedderOptions {
         max_tokens: options.max_tokens,
         pooling: options.pooling,
         cache_entries: options.embedding_cache,
         registry: Some(registry),
+        tensor_ids: tensor_ids.clone(),
     };
     let start = crate::clock::now_ms();
     let embedder = SentenceEmbedder::from_bytes(&config, &tokenizer, &weights, format, device, &embedder_options)
         .await
         .map_err(|e| Error::Model(format!("loading the model at {base}: {e}")))?;
     report["buildMs"] = (crate::clock::now_ms() - start).into();
+    let ids = tensor_ids.lock().map(|ids| ids.clone()).unwrap_or_default();
+    report["tensorIdsRemembered"] = (known_count > 0).into();
+    if let (Some(cid), true) = (weights_cid, ids.len() > known_count) {
+        remember_tensor_ids(cache, &cid, ids).await;
+    }
     Ok(Loaded { embedder, name, report: report.to_string() })
+}
+
+async fn known_tensor_ids(cache: &Cache, cid: &Cid) -> BTreeMap<String, Cid> {
+    let ids = match cache {
+        Cache::IndexedDb(c) => c.tensor_ids(cid).await,
+        Cache::Off(c, _) => c.tensor_ids(cid).await,
+    };
+    ids.unwrap_or_default()
+}
+
+/// Best effort: failing to remember only costs the next load some hashing.
+async fn remember_tensor_ids(cache: &Cache, cid: &Cid, ids: BTreeMap<String, Cid>) {
+    let _ = match cache {
+        Cache::IndexedDb(c) => c.remember_tensor_ids(cid, ids).await,
+        Cache::Off(c, _) => c.remember_tensor_ids(cid, ids).await,
+    };
 }
 
 /// `<base>manifest.json`, or None when the server has none (HTTP 404).

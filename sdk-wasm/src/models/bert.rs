@@ -4,7 +4,7 @@
 use crate::device::Device;
 use crate::error::{Error, Result};
 use crate::ops;
-use crate::share::{ModelTensors, TensorKey, TensorRegistry, Transform};
+use crate::share::{ModelTensors, TensorIds, TensorKey, TensorRegistry, Transform};
 use crate::tensor::Tensor;
 use crate::text::Encoding;
 use crate::weights::WeightSource;
@@ -123,7 +123,7 @@ impl Loader<'_> {
         if let Some(shape) = shape.filter(|s| t.dims() != *s) {
             return Err(Error::Model(format!("{name} has shape {}, config expects {shape:?}", t.shape())));
         }
-        let key = TensorKey::new(&t.cpu_contiguous()?, t.dims(), transform, self.device);
+        let key = TensorKey::with_content(self.tensors.content_id(name, &t.cpu_contiguous()?), t.dims(), transform, self.device);
         let device = self.device;
         self.tensors
             .get_or_build(key, || async move {
@@ -161,12 +161,19 @@ impl Loader<'_> {
 impl Bert {
     /// Load with weights of its own (no sharing with other models).
     pub async fn load(config: BertConfig, st: &dyn WeightSource, device: &Device) -> Result<Bert> {
-        Bert::load_shared(config, st, device, &TensorRegistry::new()).await
+        Bert::load_shared(config, st, device, &TensorRegistry::new(), TensorIds::default()).await
     }
 
-    /// Load, taking each weight from `registry` when another model already holds it.
-    pub async fn load_shared(config: BertConfig, st: &dyn WeightSource, device: &Device, registry: &Arc<TensorRegistry>) -> Result<Bert> {
-        let tensors = ModelTensors::new(Arc::clone(registry));
+    /// Load, taking each weight from `registry` when another model already holds it. `ids`
+    /// holds the weight file's known tensor content ids (those missing are computed and added).
+    pub async fn load_shared(
+        config: BertConfig,
+        st: &dyn WeightSource,
+        device: &Device,
+        registry: &Arc<TensorRegistry>,
+        ids: TensorIds,
+    ) -> Result<Bert> {
+        let tensors = ModelTensors::new(Arc::clone(registry), ids);
         let l = Loader { st, device, tensors: &tensors };
         let (h, ff) = (config.hidden_size, config.intermediate_size);
         let word = l.tensor("embeddings.word_embeddings.weight", &[config.vocab_size, h]).await?;

@@ -5,7 +5,7 @@ use crate::device::Device;
 use crate::error::{Error, Result};
 use crate::models::bert::{Bert, BertConfig, Pooling};
 use crate::models::bert_onnx::bert_weights_from_onnx;
-use crate::share::{EmbeddingCache, EmbeddingCacheStats, TensorRegistry};
+use crate::share::{EmbeddingCache, EmbeddingCacheStats, TensorIds, TensorRegistry};
 use crate::text::{Encoding, TextTokenizer};
 use crate::weights::{OnnxModel, SafeTensors};
 use std::sync::{Arc, Mutex};
@@ -20,6 +20,9 @@ pub struct EmbedderOptions {
     pub cache_entries: usize,
     /// Share weights with the other models loaded through this registry.
     pub registry: Option<Arc<TensorRegistry>>,
+    /// Known content ids of the weight file's tensors (e.g. remembered by the weight cache);
+    /// the load adds those it computes.
+    pub tensor_ids: TensorIds,
 }
 
 /// How the weight file is encoded.
@@ -68,9 +71,12 @@ impl SentenceEmbedder {
         let tokenizer = TextTokenizer::from_json(tokenizer_json, max_tokens)?;
         let registry = options.registry.clone().unwrap_or_default();
         let model = match format {
-            WeightsFormat::SafeTensors => Bert::load_shared(config, &SafeTensors::parse(weights)?, device, &registry).await?,
+            WeightsFormat::SafeTensors => {
+                Bert::load_shared(config, &SafeTensors::parse(weights)?, device, &registry, options.tensor_ids.clone()).await?
+            }
             WeightsFormat::Onnx => {
-                Bert::load_shared(config, &bert_weights_from_onnx(&OnnxModel::parse(weights)?)?, device, &registry).await?
+                let named = bert_weights_from_onnx(&OnnxModel::parse(weights)?)?;
+                Bert::load_shared(config, &named, device, &registry, options.tensor_ids.clone()).await?
             }
         };
         let cache = Mutex::new(EmbeddingCache::new(options.cache_entries));

@@ -6,4 +6,4 @@ mod embedding_cache;
 mod registry;
 
 pub use embedding_cache::{EmbeddingCache, EmbeddingCacheStats};
-pub use registry::{DeviceBytes, ModelTensors, TensorKey, TensorRegistry, Transform};
+pub use registry::{DeviceBytes, ModelTensors, TensorIds, TensorKey, TensorRegistry, Transform};

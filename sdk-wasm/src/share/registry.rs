@@ -30,7 +30,11 @@ pub struct TensorKey {
 
 impl TensorKey {
     pub fn new(data: &[f32], shape: &[usize], transform: Transform, device: &Device) -> TensorKey {
-        TensorKey { content: Cid::of(bytemuck::cast_slice(data)), shape: shape.to_vec(), transform, device: device_id(device) }
+        TensorKey::with_content(Cid::of(bytemuck::cast_slice(data)), shape, transform, device)
+    }
+
+    pub fn with_content(content: Cid, shape: &[usize], transform: Transform, device: &Device) -> TensorKey {
+        TensorKey { content, shape: shape.to_vec(), transform, device: device_id(device) }
     }
 }
 
@@ -139,15 +143,26 @@ impl TensorRegistry {
     }
 }
 
+/// Content ids of a weight file's tensors by name: filled in as a model loads, and reusable
+/// for later loads of the same (verified) file, which then skip hashing each tensor.
+pub type TensorIds = Arc<Mutex<BTreeMap<String, Cid>>>;
+
 /// One model's claims on the registry, released when the model is dropped.
 pub struct ModelTensors {
     registry: Arc<TensorRegistry>,
     keys: Mutex<Vec<TensorKey>>,
+    ids: TensorIds,
 }
 
 impl ModelTensors {
-    pub fn new(registry: Arc<TensorRegistry>) -> ModelTensors {
-        ModelTensors { registry, keys: Mutex::new(Vec::new()) }
+    pub fn new(registry: Arc<TensorRegistry>, ids: TensorIds) -> ModelTensors {
+        ModelTensors { registry, keys: Mutex::new(Vec::new()), ids }
+    }
+
+    /// The content id of the file's tensor `name` with f32 data `data`: remembered, or hashed.
+    pub fn content_id(&self, name: &str, data: &[f32]) -> Cid {
+        let mut ids = self.ids.lock().unwrap_or_else(|p| p.into_inner());
+        *ids.entry(name.to_string()).or_insert_with(|| Cid::of(bytemuck::cast_slice(data)))
     }
 
     fn keys(&self) -> std::sync::MutexGuard<'_, Vec<TensorKey>> {
@@ -191,7 +206,7 @@ mod tests {
         let data: Vec<f32> = (0..1000).map(|i| i as f32).collect();
         let key = TensorKey::new(&data, &[10, 100], Transform::AsIs, &Device::Cpu);
         let build = || async { Tensor::from_vec(data.clone(), [10, 100]) };
-        let (a, b) = (ModelTensors::new(registry.clone()), ModelTensors::new(registry.clone()));
+        let (a, b) = (ModelTensors::new(registry.clone(), TensorIds::default()), ModelTensors::new(registry.clone(), TensorIds::default()));
         let ta = pollster::block_on(a.get_or_build(key.clone(), build)).unwrap_or_else(|e| panic!("{e}"));
         let tb = pollster::block_on(b.get_or_build(key.clone(), || async { panic!("must reuse, not rebuild") }))
             .unwrap_or_else(|e| panic!("{e}"));

@@ -3,6 +3,7 @@
 use crate::error::Result;
 use crate::weights::Cid;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// Files are stored in pieces of this size: no single huge buffer in IndexedDB, and an
 /// interrupted download resumes at the last whole chunk.
@@ -17,6 +18,12 @@ pub struct FileRecord {
     pub chunks_stored: u32,
     /// All chunks written and the whole file verified against `cid`.
     pub complete: bool,
+    /// Content ids of the tensors inside (by name), derived from the verified file so later
+    /// loads need not hash every tensor again; with a checksum binding them to `cid`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tensor_ids: BTreeMap<String, Cid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tensor_ids_check: Option<Cid>,
 }
 
 impl FileRecord {

@@ -58,6 +58,12 @@ pub struct LoadTimings {
     pub verify_ms: f64,
 }
 
+/// Binds a tensor-id table to its file, so a damaged table is recomputed, never trusted.
+fn ids_check(cid: &Cid, ids: &BTreeMap<String, Cid>) -> Cid {
+    let text: String = ids.iter().map(|(name, id)| format!("{name}={id};")).collect();
+    Cid::of(format!("{cid}:{text}").as_bytes())
+}
+
 /// `f()`'s value, adding its duration to `total`.
 fn timed<T>(total: &mut f64, f: impl FnOnce() -> T) -> T {
     let start = crate::clock::now_ms();
@@ -178,6 +184,25 @@ impl<S: BlobStore> WeightCache<S> {
             budget: self.budget(quota, bytes),
             quota,
         })
+    }
+
+    /// Tensor content ids remembered for the verified file `cid` (empty if none, or if their
+    /// checksum does not match: then they are simply computed again).
+    pub async fn tensor_ids(&self, cid: &Cid) -> Result<BTreeMap<String, Cid>> {
+        Ok(match self.store.file(cid).await? {
+            Some(r) if r.complete && r.tensor_ids_check == Some(ids_check(cid, &r.tensor_ids)) => r.tensor_ids,
+            _ => BTreeMap::new(),
+        })
+    }
+
+    /// Remember the tensor content ids of the stored, verified file `cid`.
+    pub async fn remember_tensor_ids(&self, cid: &Cid, ids: BTreeMap<String, Cid>) -> Result<()> {
+        if let Some(mut record) = self.store.file(cid).await?.filter(|r| r.complete) {
+            record.tensor_ids_check = Some(ids_check(cid, &ids));
+            record.tensor_ids = ids;
+            self.store.put_file(&record).await?;
+        }
+        Ok(())
     }
 
     /// Ask the platform to keep this store under storage pressure.
@@ -321,7 +346,9 @@ impl<S: BlobStore> WeightCache<S> {
             return Err(Error::HashMismatch { file: fetcher.describe(f), expected: f.cid.to_string(), actual: actual.to_string() });
         }
         if store {
-            let record = FileRecord { cid: f.cid, size: f.size, chunks_stored: f.size.div_ceil(CHUNK_BYTES) as u32, complete: true };
+            let chunks_stored = f.size.div_ceil(CHUNK_BYTES) as u32;
+            let record =
+                FileRecord { cid: f.cid, size: f.size, chunks_stored, complete: true, tensor_ids: BTreeMap::new(), tensor_ids_check: None };
             self.store.put_file(&record).await?;
         }
         Ok((bytes, origin, network))
@@ -358,7 +385,9 @@ impl<S: BlobStore> WeightCache<S> {
         // A server that ignores the range starts at 0: skip what we already have.
         let mut skip =
             (bytes.len() as u64).checked_sub(stream.starts_at()).ok_or_else(|| fetch_err("range starts past the request".into()))?;
-        let mut record = FileRecord { cid: f.cid, size: f.size, chunks_stored: (bytes.len() as u64 / CHUNK_BYTES) as u32, complete: false };
+        let chunks_stored = (bytes.len() as u64 / CHUNK_BYTES) as u32;
+        let mut record =
+            FileRecord { cid: f.cid, size: f.size, chunks_stored, complete: false, tensor_ids: BTreeMap::new(), tensor_ids_check: None };
         while let Some(piece) = stream.next().await? {
             let used = skip.min(piece.len() as u64);
             skip -= used;
