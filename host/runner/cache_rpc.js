@@ -129,16 +129,15 @@ async function sharedMemory(url, { prefer = ["cpu"], text = "shared weights" } =
 
 /**
  * Embed `texts` `rounds` times with the embedding cache on (`entries`) or off (0): ms per
- * round. `fresh` texts of each round (every other one) are made new (never seen), the rest
- * repeat.
+ * round. The first `fresh` texts of each round are made new (a round number in front, never
+ * seen before), the rest repeat.
  */
 async function embeddingCacheRounds(url, texts, { prefer = ["cpu"], entries = 1024, rounds = 5, fresh = 0 } = {}) {
   const acc = await sdk.Accelerator.create({ prefer, cache: { name: DB } });
   const model = await acc.load(url, { embeddingCache: entries });
   const ms = [];
   for (let i = 0; i < rounds; i++) {
-    // Every other text is new, up to `fresh`, so new texts span the same lengths as repeats.
-    const batch = texts.map((t, j) => (j % 2 === 0 && j / 2 < fresh ? `${t} (round ${i})` : t));
+    const batch = texts.map((t, j) => (j < fresh ? `${i} ${t}` : t));
     const t = performance.now();
     await model.embed(batch);
     ms.push(performance.now() - t);
