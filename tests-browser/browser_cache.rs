@@ -136,6 +136,20 @@ async fn chromium_rejects_a_hash_mismatch_caches_nothing_and_loads_by_cid_from_a
     let _ = session.close().await;
 }
 
+/// Load L6 after an interrupted download: it must resume, embed correctly, and say from which
+/// byte it asked the server (with the weight requests it made).
+async fn load_resumed(server: &RunnerServer, session: &BrowserSession) -> (Value, u64, Vec<(Option<String>, u16)>) {
+    let (text, want) = first_reference();
+    let mark = server.requests().len();
+    let resumed = call(session, "cacheLoad", vec![L6.into(), json!({ "texts": [text] })]).await;
+    assert_eq!(origin(&resumed, "model.safetensors"), "resumed", "{resumed}");
+    assert_matches_reference(&resumed, &want);
+    let requests = served(server, mark, L6_WEIGHTS);
+    let from =
+        requests.first().and_then(|(range, _)| range.as_deref()?.strip_prefix("bytes=")?.strip_suffix('-')?.parse().ok()).unwrap_or(0);
+    (resumed, from, requests)
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn chromium_resumes_an_interrupted_download_with_a_range_request() {
     let (server, session) = launch(BrowserKind::Chromium).await;
@@ -144,16 +158,9 @@ async fn chromium_resumes_an_interrupted_download_with_a_range_request() {
     let partial = cut["cache"]["usage"]["partialBytes"].as_u64().unwrap_or(0);
     assert!(partial >= 36 << 20, "whole chunks up to the abort are kept: {}", cut["cache"]["usage"]);
 
-    let (text, want) = first_reference();
-    let mark = server.requests().len();
-    let resumed = call(&session, "cacheLoad", vec![L6.into(), json!({ "texts": [text] })]).await;
-    assert_eq!(origin(&resumed, "model.safetensors"), "resumed", "{resumed}");
-    assert_matches_reference(&resumed, &want);
-    let requests = served(&server, mark, L6_WEIGHTS);
+    let (resumed, from, requests) = load_resumed(&server, &session).await;
     assert_eq!(requests.len(), 1, "{requests:?}");
-    let (range, status) = &requests[0];
-    let from: u64 = range.as_deref().and_then(|r| r.strip_prefix("bytes=")?.strip_suffix('-')?.parse().ok()).unwrap_or(0);
-    assert_eq!((*status, from % CHUNK), (206, 0), "{requests:?}");
+    assert_eq!((requests[0].1, from % CHUNK), (206, 0), "{requests:?}");
     assert!(from >= partial, "resumed at {from}, had {partial}");
     assert_eq!(resumed["report"]["networkBytes"].as_u64(), Some(90_868_376 - from), "only the missing tail came over the network");
     let _ = session.close().await;
@@ -165,14 +172,7 @@ async fn chromium_a_page_reload_mid_download_continues_where_it_stopped() {
     let started = call(&session, "reloadDuringLoad", vec![L6.into(), (30u64 << 20).into()]).await;
     assert!(started["reloadingAt"].as_u64().unwrap_or(0) >= 30 << 20, "{started}");
     // The next call waits for the reloaded page; its load finds the chunks the first one stored.
-    let (text, want) = first_reference();
-    let mark = server.requests().len();
-    let resumed = call(&session, "cacheLoad", vec![L6.into(), json!({ "texts": [text] })]).await;
-    assert_eq!(origin(&resumed, "model.safetensors"), "resumed", "{resumed}");
-    assert_matches_reference(&resumed, &want);
-    let requests = served(&server, mark, L6_WEIGHTS);
-    let from: u64 =
-        requests.first().and_then(|(range, _)| range.as_deref()?.strip_prefix("bytes=")?.strip_suffix('-')?.parse().ok()).unwrap_or(0);
+    let (resumed, from, requests) = load_resumed(&server, &session).await;
     assert!(from >= 24 << 20 && from.is_multiple_of(CHUNK), "resumed from byte {from}: {requests:?}");
     assert_eq!(resumed["report"]["networkBytes"].as_u64(), Some(90_868_376 - from));
     let _ = session.close().await;

@@ -9,7 +9,7 @@ use super::record::{CaseRecord, CaseStatus, EnvRecord, RunRecord};
 use super::run::{epoch_seconds, finished_run};
 use super::stats::Stats;
 use crate::backends::MODELS;
-use crate::browser::{detect_all, BrowserInstall, BrowserKind, BrowserSession};
+use crate::browser::{detect_all, BrowserInstall, BrowserSession};
 use crate::error::Result;
 use crate::server::RunnerServer;
 use ipfs_accelerate::AdapterSummary;
@@ -21,12 +21,7 @@ const REFERENCE: &str = include_str!("../../../sdk-wasm/tests/data/minilm_embedd
 /// Where each backend's models are loaded: (record label, device preferred in the page).
 pub const BACKENDS: [(&str, &str); 2] = [("browser-cpu", "cpu"), ("browser-webgpu", "webgpu")];
 
-pub struct Options {
-    pub warmup: u32,
-    pub samples: u32,
-    pub backends: Vec<String>,
-    pub browsers: Vec<BrowserKind>,
-}
+pub use super::SuiteOptions as Options;
 
 pub async fn run_suite(command: &str, opts: &Options) -> Result<RunRecord> {
     let started_at = epoch_seconds();

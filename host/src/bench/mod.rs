@@ -18,6 +18,15 @@ pub use run::run_suite;
 use crate::browser::BrowserKind;
 use ipfs_accelerate::bench::KernelCase;
 
+/// Options of the model suites (minilm, cache): samples, and which backends (record labels)
+/// in which browsers.
+pub struct SuiteOptions {
+    pub warmup: u32,
+    pub samples: u32,
+    pub backends: Vec<String>,
+    pub browsers: Vec<BrowserKind>,
+}
+
 /// Which backends a run covers.
 #[derive(Debug, Clone)]
 pub struct BackendSelection {

@@ -2,7 +2,7 @@
 //! files by CID through the weight cache, then the embedder. A URL without a manifest still
 //! loads, but unverified and uncached, and says so in the model's load report.
 
-use super::runtime::Cache;
+use super::runtime::{with_cache, Cache};
 use crate::device::Device;
 use crate::error::{Error, Result};
 use crate::models::bert::Pooling;
@@ -100,10 +100,7 @@ pub(super) async fn load_embedder(
                 }
             }
             let fetcher = HttpFetcher { base: base.clone(), gateway: options.gateway.clone(), signal };
-            let loaded = match cache {
-                Cache::IndexedDb(c) => c.load(&m, &paths, &fetcher, in_use, &mut report_progress).await?,
-                Cache::Off(c, _) => c.load(&m, &paths, &fetcher, in_use, &mut report_progress).await?,
-            };
+            let loaded = with_cache!(cache, c => c.load(&m, &paths, &fetcher, in_use, &mut report_progress).await?);
             let report = json!({
                 "files": loaded.origins, "networkBytes": loaded.network_bytes, "verified": true, "version": m.version,
                 "timings": loaded.timings,
@@ -160,19 +157,13 @@ pub(super) async fn load_embedder(
 }
 
 async fn known_tensor_ids(cache: &Cache, cid: &Cid) -> BTreeMap<String, Cid> {
-    let ids = match cache {
-        Cache::IndexedDb(c) => c.tensor_ids(cid).await,
-        Cache::Off(c, _) => c.tensor_ids(cid).await,
-    };
+    let ids = with_cache!(cache, c => c.tensor_ids(cid).await);
     ids.unwrap_or_default()
 }
 
 /// Best effort: failing to remember only costs the next load some hashing.
 async fn remember_tensor_ids(cache: &Cache, cid: &Cid, ids: BTreeMap<String, Cid>) {
-    let _ = match cache {
-        Cache::IndexedDb(c) => c.remember_tensor_ids(cid, ids).await,
-        Cache::Off(c, _) => c.remember_tensor_ids(cid, ids).await,
-    };
+    let _ = with_cache!(cache, c => c.remember_tensor_ids(cid, ids).await);
 }
 
 /// `<base>manifest.json`, or None when the server has none (HTTP 404).

@@ -20,6 +20,17 @@ pub(super) enum Cache {
     Off(WeightCache<NoStore>, String),
 }
 
+/// `$body` with `$c` bound to whichever weight cache is in use (the two are different types).
+macro_rules! with_cache {
+    ($cache:expr, $c:ident => $body:expr) => {
+        match $cache {
+            crate::js::runtime::Cache::IndexedDb($c) => $body,
+            crate::js::runtime::Cache::Off($c, _) => $body,
+        }
+    };
+}
+pub(super) use with_cache;
+
 struct LiveModel {
     name: String,
     model: Weak<SentenceEmbedder>,
@@ -130,11 +141,7 @@ impl Runtime {
 
     #[wasm_bindgen(js_name = cacheList)]
     pub async fn cache_list(&self) -> Result<JsValue, JsValue> {
-        let models = match &*self.cache {
-            Cache::IndexedDb(c) => c.list().await,
-            Cache::Off(c, _) => c.list().await,
-        }
-        .map_err(js_error)?;
+        let models = with_cache!(&*self.cache, c => c.list().await).map_err(js_error)?;
         let rows: Vec<_> = models
             .iter()
             .map(|m| {
@@ -149,39 +156,23 @@ impl Runtime {
 
     #[wasm_bindgen(js_name = cacheDelete)]
     pub async fn cache_delete(&self, name: String) -> Result<bool, JsValue> {
-        match &*self.cache {
-            Cache::IndexedDb(c) => c.delete(&name).await,
-            Cache::Off(c, _) => c.delete(&name).await,
-        }
-        .map_err(js_error)
+        with_cache!(&*self.cache, c => c.delete(&name).await).map_err(js_error)
     }
 
     #[wasm_bindgen(js_name = cacheClear)]
     pub async fn cache_clear(&self) -> Result<(), JsValue> {
-        match &*self.cache {
-            Cache::IndexedDb(c) => c.clear().await,
-            Cache::Off(c, _) => c.clear().await,
-        }
-        .map_err(js_error)
+        with_cache!(&*self.cache, c => c.clear().await).map_err(js_error)
     }
 
     #[wasm_bindgen(js_name = cacheUsage)]
     pub async fn cache_usage(&self) -> Result<JsValue, JsValue> {
-        let usage = match &*self.cache {
-            Cache::IndexedDb(c) => c.usage().await,
-            Cache::Off(c, _) => c.usage().await,
-        }
-        .map_err(js_error)?;
+        let usage = with_cache!(&*self.cache, c => c.usage().await).map_err(js_error)?;
         to_js(&usage)
     }
 
     #[wasm_bindgen(js_name = cachePersist)]
     pub async fn cache_persist(&self) -> Result<bool, JsValue> {
-        match &*self.cache {
-            Cache::IndexedDb(c) => c.persist().await,
-            Cache::Off(c, _) => c.persist().await,
-        }
-        .map_err(js_error)
+        with_cache!(&*self.cache, c => c.persist().await).map_err(js_error)
     }
 }
 

@@ -11,7 +11,7 @@ pub use inputs::{workloads, Workload};
 
 use super::record::RunRecord;
 use super::run::{epoch_seconds, finished_run};
-use crate::browser::{detect_all, BrowserKind};
+use crate::browser::detect_all;
 use crate::error::Result;
 use crate::server::RunnerServer;
 
@@ -24,13 +24,7 @@ pub fn backend_labels() -> Vec<&'static str> {
     NATIVE.iter().map(|(_, l)| *l).chain(browser::ENGINES.iter().map(|(_, l)| *l)).collect()
 }
 
-pub struct Options {
-    pub warmup: u32,
-    pub samples: u32,
-    /// Record labels to run (see `backend_labels`).
-    pub backends: Vec<String>,
-    pub browsers: Vec<BrowserKind>,
-}
+pub use super::SuiteOptions as Options;
 
 pub async fn run_suite(command: &str, opts: &Options) -> Result<RunRecord> {
     let started_at = epoch_seconds();
