@@ -129,7 +129,14 @@ impl Loader<'_> {
             .get_or_build(key, || async move {
                 match transform {
                     Transform::AsIs => t.to_device(device).await,
-                    Transform::Transposed => ops::contiguous(&t.to_device(device).await?.transpose(0, 1)?).await,
+                    Transform::Transposed => {
+                        let weight_t = ops::contiguous(&t.to_device(device).await?.transpose(0, 1)?).await?;
+                        // On the CPU a linear weight is only ever a matmul's right-hand side.
+                        match device {
+                            Device::Cpu => weight_t.into_packed_weight(),
+                            Device::Gpu(_) => Ok(weight_t),
+                        }
+                    }
                     Transform::FirstRow => {
                         let width = t.dims().get(1).copied().unwrap_or(0);
                         ops::gather_rows(&t, &[0]).await?.reshape([width])?.to_device(device).await

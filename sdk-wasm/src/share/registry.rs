@@ -59,6 +59,7 @@ fn resident_bytes(t: &Tensor) -> u64 {
     let storage = match t.storage() {
         Storage::Cpu(v) => v.len() as u64 * 4,
         Storage::Gpu(b) => b.len_bytes(),
+        Storage::Packed(p) => p.bytes(),
     };
     storage + t.packed_bytes()
 }

@@ -18,6 +18,9 @@ use std::sync::{Arc, OnceLock};
 pub enum Storage {
     Cpu(Vec<f32>),
     Gpu(GpuBuffer),
+    /// A CPU weight kept only as matmul-packed panels (half the memory of plain + packed
+    /// copies); readers other than matmul get it unpacked.
+    Packed(PackedB),
 }
 
 /// A cheaply clonable view: clones share storage (reference counted).
@@ -58,6 +61,11 @@ impl Tensor {
     /// describe the same data and shape); packed afresh otherwise.
     pub(crate) fn packed_rhs(&self, k: usize, n: usize) -> Result<std::borrow::Cow<'_, PackedB>> {
         let whole = self.dims() == [k, n] && self.layout.is_contiguous() && self.layout.offset == 0;
+        if let (Storage::Packed(p), true) = (&*self.storage, whole) {
+            if p.dims() == (k, n) {
+                return Ok(std::borrow::Cow::Borrowed(p));
+            }
+        }
         if whole {
             if let Some(p) = self.packed.get().filter(|p| p.dims() == (k, n)) {
                 return Ok(std::borrow::Cow::Borrowed(p));
@@ -70,6 +78,16 @@ impl Tensor {
             }
         }
         Ok(std::borrow::Cow::Owned(PackedB::pack(&self.cpu_contiguous()?[..k * n], k, n)))
+    }
+
+    /// This 2-D CPU matrix held only in matmul-packed form: for weights that are only ever a
+    /// matmul's right-hand side, so the plain copy need not be kept beside the packing.
+    pub fn into_packed_weight(&self) -> Result<Tensor> {
+        let &[k, n] = self.dims() else {
+            return Err(Error::shape("into_packed_weight", format!("expected a 2-D matrix, got {}", self.shape())));
+        };
+        let packed = PackedB::pack(&self.cpu_contiguous()?, k, n);
+        Ok(Tensor::with_storage(Storage::Packed(packed), Layout::contiguous(self.shape().clone()), Device::Cpu))
     }
 
     /// Bytes of this tensor's cached matmul packing (0 until a matmul has used it).
@@ -102,7 +120,7 @@ impl Tensor {
     pub(crate) fn gpu_buffer(&self) -> Option<&GpuBuffer> {
         match &*self.storage {
             Storage::Gpu(buffer) => Some(buffer),
-            Storage::Cpu(_) => None,
+            Storage::Cpu(_) | Storage::Packed(_) => None,
         }
     }
     pub fn elements(&self) -> usize {
@@ -140,6 +158,7 @@ impl Tensor {
         let data = match &*self.storage {
             Storage::Cpu(data) => return Ok(self.layout.storage_indices().map(|i| data[i]).collect()),
             Storage::Gpu(buffer) => buffer.read().await?,
+            Storage::Packed(p) => p.unpack(),
         };
         Ok(self.layout.storage_indices().map(|i| data[i]).collect())
     }
@@ -167,6 +186,7 @@ impl Tensor {
                 Ok(std::borrow::Cow::Borrowed(&data[start..start + self.elements()]))
             }
             Storage::Cpu(data) => Ok(std::borrow::Cow::Owned(self.layout.gather_from(data))),
+            Storage::Packed(p) => Ok(std::borrow::Cow::Owned(self.layout.gather_from(&p.unpack()))),
             Storage::Gpu(_) => Err(Error::DeviceMismatch("expected a CPU tensor, got a GPU tensor".into())),
         }
     }
@@ -193,6 +213,23 @@ mod tests {
         let t = Tensor::from_vec((0..6).map(|x| x as f32).collect(), [2, 3]).unwrap();
         let v = pollster::block_on(t.transpose(0, 1).unwrap().to_vec()).unwrap();
         assert_eq!(v, vec![0.0, 3.0, 1.0, 4.0, 2.0, 5.0]);
+    }
+
+    #[test]
+    fn a_packed_only_weight_reads_back_and_multiplies_like_the_plain_one() {
+        for (k, n) in [(7, 5), (33, 40), (64, 384)] {
+            let plain = Tensor::random([k, n], 3);
+            let packed = plain.into_packed_weight().unwrap();
+            assert_eq!(pollster::block_on(packed.to_vec()).unwrap(), pollster::block_on(plain.to_vec()).unwrap());
+            let x = Tensor::random([5, k], 4);
+            let want = pollster::block_on(crate::ops::matmul(&x, &plain)).unwrap();
+            let got = pollster::block_on(crate::ops::matmul(&x, &packed)).unwrap();
+            assert_eq!(pollster::block_on(got.to_vec()).unwrap(), pollster::block_on(want.to_vec()).unwrap());
+            // A view of it (transpose) still reads correctly.
+            let t = pollster::block_on(packed.transpose(0, 1).unwrap().to_vec()).unwrap();
+            assert_eq!(t[1], pollster::block_on(plain.to_vec()).unwrap()[n]);
+        }
+        assert!(Tensor::random([2, 3, 4], 1).into_packed_weight().unwrap_err().to_string().contains("2-D"));
     }
 
     #[test]

@@ -54,6 +54,23 @@ impl PackedB {
     pub fn bytes(&self) -> u64 {
         self.panels.len() as u64 * 4
     }
+
+    /// The k×n row-major matrix back (for the rare reader of a packed-only weight).
+    pub fn unpack(&self) -> Vec<f32> {
+        let (k, n) = (self.k, self.n);
+        let mut b = vec![0.0; k * n];
+        if k == 0 || n == 0 {
+            return b;
+        }
+        for (p, panel) in self.panels.chunks_exact(k * NR).enumerate() {
+            let col0 = p * NR;
+            let width = NR.min(n - col0);
+            for (kk, src) in panel.chunks_exact(NR).enumerate() {
+                b[kk * n + col0..kk * n + col0 + width].copy_from_slice(&src[..width]);
+            }
+        }
+        b
+    }
 }
 
 /// `out[m×n] = a[m×k] · B` with B already packed.
