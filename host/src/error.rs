@@ -10,6 +10,9 @@ pub enum HostError {
     WebDriver { context: String, message: String },
     #[error("browser {browser}: {message}")]
     Browser { browser: String, message: String },
+    /// The page ran the call and rejected it: the request was at fault, not the browser.
+    #[error("browser {browser}: {message}")]
+    Page { browser: String, message: String },
     #[error("{backend}: {message}")]
     Backend { backend: &'static str, message: String },
     #[error("{0}")]

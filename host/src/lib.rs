@@ -8,6 +8,7 @@ pub mod doctor;
 pub mod env_info;
 pub mod error;
 pub mod paths;
+pub mod pool;
 pub mod report;
 pub mod run_command;
 pub mod server;

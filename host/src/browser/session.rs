@@ -90,12 +90,35 @@ impl BrowserSession {
             Value::Object(mut map) => {
                 if let Some(err) = map.remove("err") {
                     let message = err.as_str().map(str::to_string).unwrap_or_else(|| err.to_string());
-                    return Err(HostError::Browser { browser: self.kind.name().into(), message: format!("{method}: {message}") });
+                    return Err(HostError::Page { browser: self.kind.name().into(), message: format!("{method}: {message}") });
                 }
                 Ok(map.remove("ok").unwrap_or(Value::Null))
             }
             other => Err(HostError::Browser { browser: self.kind.name().into(), message: format!("{method}: unexpected reply {other}") }),
         }
+    }
+
+    /// Process ids of this session's browser (every process started with its profile
+    /// directory), for fault injection and for killing a hung browser. Linux only (/proc).
+    pub fn browser_pids(&self) -> Vec<u32> {
+        let profile = self.profile.to_string_lossy().into_owned();
+        let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+        entries
+            .flatten()
+            .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+            .filter(|pid| {
+                std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| String::from_utf8_lossy(&c).contains(profile.as_str()))
+            })
+            .collect()
+    }
+
+    /// Kill the browser's processes (SIGKILL), as a crash would. How many were signalled.
+    pub fn kill_browser(&self) -> usize {
+        let pids = self.browser_pids();
+        for pid in &pids {
+            let _ = std::process::Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+        }
+        pids.len()
     }
 
     /// End the WebDriver session (the browser exits), stop the driver, delete the profile.

@@ -29,6 +29,7 @@ const RUNNER_JS: &str = include_str!("../../runner/runner.js");
 const SDK_INDEX_JS: &str = include_str!("../../../npm/index.js");
 const ENGINES_JS: &str = include_str!("../../runner/engines.js");
 const CACHE_RPC_JS: &str = include_str!("../../runner/cache_rpc.js");
+const POOL_RPC_JS: &str = include_str!("../../runner/pool_rpc.js");
 /// npm packages `cargo xtask setup` unpacks into .deps/js/ for in-browser comparisons.
 const VENDOR_PACKAGES: [&str; 2] = ["onnxruntime-web", "transformers"];
 
@@ -60,6 +61,7 @@ impl RunnerServer {
             .route("/runner.js", get(|| async { respond(StatusCode::OK, "text/javascript", RUNNER_JS.into()) }))
             .route("/engines.js", get(|| async { respond(StatusCode::OK, "text/javascript", ENGINES_JS.into()) }))
             .route("/cache_rpc.js", get(|| async { respond(StatusCode::OK, "text/javascript", CACHE_RPC_JS.into()) }))
+            .route("/pool_rpc.js", get(|| async { respond(StatusCode::OK, "text/javascript", POOL_RPC_JS.into()) }))
             .route("/vendor/{package}/{*path}", get(serve_vendor))
             .route("/hf/{model}/{*path}", get(serve_hf_layout))
             .route("/sdk/index.js", get(|| async { respond(StatusCode::OK, "text/javascript", SDK_INDEX_JS.into()) }))

@@ -136,6 +136,22 @@ impl Store {
         rows.collect::<std::result::Result<_, _>>().context("reading cases")
     }
 
+    /// Which browser has run `kernel`/`shape` on `backend` fastest so far: per browser, the
+    /// median of its stored `ok` medians, fastest first (for placing work in the pool).
+    pub fn browser_history(&self, kernel: &str, shape: &str, backend: &str) -> Result<Vec<(String, f64)>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT e.browser, median(c.median_ms) AS ms FROM cases c JOIN environments e USING (run_id, env_id)
+                 WHERE c.kernel = ? AND c.shape = ? AND e.backend = ? AND c.status = 'ok' AND e.browser IS NOT NULL
+                   AND c.median_ms IS NOT NULL
+                 GROUP BY e.browser ORDER BY ms",
+            )
+            .context("preparing browser history query")?;
+        let rows = stmt.query_map([kernel, shape, backend], |r| Ok((r.get(0)?, r.get(1)?))).context("querying browser history")?;
+        rows.collect::<std::result::Result<_, _>>().context("reading browser history")
+    }
+
     /// Number of samples stored for a run (used by tests and the CLI summary).
     pub fn sample_count(&self, run_id: &str) -> Result<i64> {
         self.conn.query_row("SELECT count(*) FROM samples WHERE run_id = ?", [run_id], |r| r.get(0)).context("counting samples")

@@ -1,0 +1,100 @@
+//! The browser pool with real headless Chromium instances (two at once): requests spread over
+//! sessions and match the reference; a browser killed mid-run (SIGKILL to its processes) loses
+//! no request; a hung page is timed out, its browser replaced, and the request completes.
+
+use ipfs_accelerate_host::browser::BrowserKind;
+use ipfs_accelerate_host::paths::wasm_pkg_dir;
+use ipfs_accelerate_host::pool::{BrowserPool, EmbedRequest, PoolConfig};
+use ipfs_accelerate_host::server::RunnerServer;
+use serde_json::Value;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+const L6: &str = "/models/all-minilm-l6-v2/";
+const REFERENCE: &str = include_str!("../sdk-wasm/tests/data/minilm_embeddings.json");
+
+fn reference() -> (String, Vec<f32>) {
+    let r: Value = serde_json::from_str(REFERENCE).unwrap_or_default();
+    let s = &r["sentences"][0];
+    let v = s["embedding"].as_array().map(|a| a.iter().filter_map(Value::as_f64).map(|x| x as f32).collect()).unwrap_or_default();
+    (s["text"].as_str().unwrap_or_default().into(), v)
+}
+
+async fn pool(sessions: usize, call_timeout: Duration) -> (RunnerServer, BrowserPool) {
+    let server = RunnerServer::start(wasm_pkg_dir()).await.unwrap_or_else(|e| panic!("{e}"));
+    let config = PoolConfig { browsers: vec![BrowserKind::Chromium; sessions], call_timeout, ..PoolConfig::default() };
+    let pool = BrowserPool::start(config, &server.url()).await.unwrap_or_else(|e| panic!("{e}"));
+    (server, pool)
+}
+
+/// Run `count` requests at once; every one must complete with the reference embedding.
+async fn run_all(pool: &BrowserPool, count: usize) -> Vec<usize> {
+    let (text, want) = reference();
+    let request = EmbedRequest::new(L6, vec![text]);
+    let outcomes = futures_util::future::join_all((0..count).map(|_| pool.embed(&request))).await;
+    outcomes
+        .into_iter()
+        .enumerate()
+        .map(|(i, o)| {
+            let o = o.unwrap_or_else(|e| panic!("request {i} was lost: {e}"));
+            let cos: f32 = o.embeddings[0].iter().zip(&want).map(|(a, b)| a * b).sum();
+            assert!(cos >= 0.9999, "request {i}: cosine {cos}");
+            o.slot
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_chromium_sessions_share_the_requests_and_match_the_reference() {
+    let (_server, pool) = pool(2, Duration::from_secs(60)).await;
+    let served_by = run_all(&pool, 10).await;
+    assert!(served_by.contains(&0) && served_by.contains(&1), "both sessions took work: {served_by:?}");
+    pool.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_browser_killed_mid_run_loses_no_request() {
+    let (_server, pool) = pool(2, Duration::from_secs(60)).await;
+    run_all(&pool, 2).await; // both pages have the model loaded
+    let run = run_all(&pool, 16);
+    let kill = async {
+        while pool.slots()[0].served.load(Ordering::SeqCst) < 3 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        pool.kill_browser(0).await
+    };
+    let (served_by, killed) = tokio::join!(run, kill);
+    assert!(killed > 0, "the browser's processes were found and killed");
+    assert_eq!(served_by.len(), 16);
+    let slot = &pool.slots()[0];
+    // The restart runs in the background; give it time to finish, then it serves again.
+    for _ in 0..300 {
+        if slot.health().restarts > 0 && slot.health().available() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(slot.health().restarts >= 1 && slot.health().failures >= 1, "{:?}", slot.health());
+    run_all(&pool, 4).await;
+    pool.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hung_page_is_timed_out_its_browser_replaced_and_the_request_completes() {
+    let (_server, pool) = pool(2, Duration::from_secs(20)).await;
+    run_all(&pool, 2).await;
+    pool.slots()[0].call("poolStallNext", vec![600_000.into()], Duration::from_secs(10)).await.unwrap_or_else(|e| panic!("{e}"));
+    pool.slots()[1].call("poolStallNext", vec![0.into()], Duration::from_secs(10)).await.unwrap_or_else(|e| panic!("{e}"));
+    let served_by = run_all(&pool, 4).await;
+    assert_eq!(served_by.len(), 4);
+    let slot = &pool.slots()[0];
+    assert!(slot.health().failures >= 1, "the hung session was noticed: {:?}", slot.health());
+    for _ in 0..300 {
+        if slot.health().restarts > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(slot.health().restarts >= 1, "and replaced: {:?}", slot.health());
+    pool.shutdown().await;
+}
