@@ -30,7 +30,8 @@ enum Command {
     /// Run a benchmark suite on every available backend and store the results in DuckDB.
     Bench {
         /// Suite to run: `kernels` (full), `kernels-smoke` (tiny shapes), `minilm` (sentence
-        /// embeddings) or `cache` (IndexedDB vs network loads, shared-encoder memory, embedding cache).
+        /// embeddings), `cache` (IndexedDB vs network loads, shared-encoder memory, embedding
+        /// cache) or `pool` (throughput over 1..N browser sessions, recovery from browser kills).
         #[arg(long, default_value = "kernels")]
         suite: String,
         /// DuckDB file to append the run to.
@@ -52,6 +53,12 @@ enum Command {
         /// Also write the HTML report here.
         #[arg(long)]
         report: Option<PathBuf>,
+        /// pool: throughput is measured for 1..=sessions browser sessions.
+        #[arg(long, default_value_t = 3)]
+        sessions: usize,
+        /// pool: browser kills injected in the fault run.
+        #[arg(long, default_value_t = 50)]
+        faults: usize,
     },
     /// Write a self-contained HTML report of a stored run (the newest by default).
     Report {
@@ -94,6 +101,26 @@ enum Command {
         #[arg(long)]
         write: bool,
     },
+    /// Run embedding requests through a pool of real browser sessions (optionally killing
+    /// browsers along the way); print throughput, per-session counts, recoveries; store the run.
+    Pool {
+        /// Browser sessions, one per entry, e.g. chromium,chromium,firefox (default: 2 × chromium).
+        #[arg(long, value_delimiter = ',')]
+        browsers: Vec<String>,
+        #[arg(long, default_value_t = 32)]
+        requests: usize,
+        /// Requests in flight at once (default: 2 per session).
+        #[arg(long)]
+        in_flight: Option<usize>,
+        /// Kill a browser (sessions in turn) after every N completed requests.
+        #[arg(long)]
+        kill_every: Option<usize>,
+        /// The text each request embeds (all-MiniLM-L6-v2).
+        #[arg(long, default_value = "The quick brown fox jumps over the lazy dog.")]
+        text: String,
+        #[arg(long, default_value_os_t = paths::default_db())]
+        db: PathBuf,
+    },
     /// Serve the runner page and wasm package on loopback until interrupted (for debugging).
     Serve,
 }
@@ -118,7 +145,7 @@ async fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
-        Command::Bench { suite, db, warmup, samples, backends, browsers, report } => {
+        Command::Bench { suite, db, warmup, samples, backends, browsers, report, sessions, faults } => {
             let command = std::env::args().collect::<Vec<_>>().join(" ");
             let record = match suite.as_str() {
                 "kernels" | "kernels-smoke" => {
@@ -143,8 +170,17 @@ async fn run(cli: Cli) -> Result<()> {
                     Store::open(&db)?;
                     bench::cache::run_suite(&command, &opts).await?
                 }
+                "pool" => {
+                    let browsers = if browsers.is_empty() { vec!["chromium".into()] } else { browsers };
+                    let backends = checked_backends(&backends, &["browser-cpu"])?;
+                    let suite = bench::SuiteOptions { warmup, samples, backends, browsers: parse_browsers(&browsers)? };
+                    Store::open(&db)?;
+                    bench::pool::run_suite(&command, &bench::pool::PoolOptions { suite, sessions, faults }).await?
+                }
                 other => {
-                    return Err(HostError::Invalid(format!("unknown suite {other:?}; available: kernels, kernels-smoke, minilm, cache")))
+                    return Err(HostError::Invalid(format!(
+                        "unknown suite {other:?}; available: kernels, kernels-smoke, minilm, cache, pool"
+                    )))
                 }
             };
             let mut store = Store::open(&db)?;
@@ -158,6 +194,9 @@ async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Manifest { dir, name, write } => write_manifest(&dir, name, write),
+        Command::Pool { browsers, requests, in_flight, kill_every, text, db } => {
+            run_pool(browsers, requests, in_flight, kill_every, text, &db).await
+        }
         Command::Report { db, run, out, table } => {
             if !db.is_file() {
                 return Err(HostError::Invalid(format!("{} does not exist; run `accelerate bench` first", db.display())));
@@ -222,6 +261,61 @@ fn selection(backends: &[String], browsers: &[String]) -> Result<BackendSelectio
         browser_cpu: has("browser-cpu"),
         browser_webgpu: has("browser-webgpu"),
     })
+}
+
+async fn run_pool(
+    browsers: Vec<String>,
+    requests: usize,
+    in_flight: Option<usize>,
+    kill_every: Option<usize>,
+    text: String,
+    db: &Path,
+) -> Result<()> {
+    use ipfs_accelerate_host::pool::{drive, BrowserPool, EmbedRequest, PoolConfig};
+    let browsers = if browsers.is_empty() { vec!["chromium".into(), "chromium".into()] } else { browsers };
+    let kinds = parse_browsers(&browsers)?;
+    Store::open(db)?;
+    let command = std::env::args().collect::<Vec<_>>().join(" ");
+    let started = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0);
+    let server = RunnerServer::start(paths::wasm_pkg_dir()).await?;
+    let pool = BrowserPool::start(PoolConfig { browsers: kinds.clone(), ..PoolConfig::default() }, &server.url()).await?;
+    let request = EmbedRequest::new("/models/all-minilm-l6-v2/", vec![text]);
+    let report = drive(&pool, &request, requests, in_flight.unwrap_or(2 * kinds.len()), kill_every).await;
+    for slot in pool.slots() {
+        let h = slot.health().clone();
+        println!(
+            "session {} ({}): served {}, failures {}, restarts {}",
+            slot.id,
+            slot.kind.name(),
+            slot.served.load(std::sync::atomic::Ordering::SeqCst),
+            h.failures,
+            h.restarts
+        );
+    }
+    println!(
+        "{}/{} requests completed in {:.0} ms ({:.1} req/s); {} kills, recoveries {:?} ms",
+        report.completed.len(),
+        report.completed.len() + report.failed.len(),
+        report.wall_ms,
+        report.requests_per_second(),
+        report.kills,
+        report.recoveries_ms.iter().map(|r| r.round()).collect::<Vec<_>>()
+    );
+    for e in &report.failed {
+        println!("failed: {e}");
+    }
+    pool.shutdown().await;
+    let shape = format!("{} requests over {} session(s)", requests, kinds.len());
+    let case = bench::pool::drive_case(&shape, &report, serde_json::json!({ "browsers": browsers }));
+    let adapter =
+        ipfs_accelerate::AdapterSummary { name: "pool of headless browser sessions".into(), backend: "cpu".into(), ..Default::default() };
+    let mut env = bench::record::EnvRecord::new("browser-cpu", adapter, vec![case]);
+    env.browser = Some(kinds[0].name().into());
+    let record = bench::pool::pool_run_record(&command, started, env);
+    let mut store = Store::open(db)?;
+    store.insert_run(&record)?;
+    println!("stored run {} in {}", record.run_id, db.display());
+    Ok(())
 }
 
 fn write_manifest(dir: &Path, name: Option<String>, write: bool) -> Result<()> {

@@ -7,6 +7,7 @@ pub mod check;
 pub mod kernels;
 pub mod minilm;
 mod native;
+pub mod pool;
 pub mod record;
 mod run;
 pub mod stats;

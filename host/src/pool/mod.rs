@@ -3,10 +3,12 @@
 //! slot if its browser dies — each request ends with its result or a clear error, never lost.
 //! A failed slot is taken out (circuit breaker), relaunched in the background, and put back.
 
+mod drive;
 mod health;
 mod placement;
 mod slot;
 
+pub use drive::{drive, DriveReport};
 pub use health::{Health, State};
 pub use placement::{Need, Placement};
 pub use slot::{Capabilities, Slot};
