@@ -10,6 +10,9 @@ pub enum HostError {
     WebDriver { context: String, message: String },
     #[error("browser {browser}: {message}")]
     Browser { browser: String, message: String },
+    /// A pool slot went out of rotation while the request waited for it (it was not tried).
+    #[error("pool slot {0} is out of rotation")]
+    SlotUnavailable(usize),
     /// The page ran the call and rejected it: the request was at fault, not the browser.
     #[error("browser {browser}: {message}")]
     Page { browser: String, message: String },

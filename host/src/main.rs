@@ -280,7 +280,8 @@ async fn run_pool(
     let server = RunnerServer::start(paths::wasm_pkg_dir()).await?;
     let pool = BrowserPool::start(PoolConfig { browsers: kinds.clone(), ..PoolConfig::default() }, &server.url()).await?;
     let request = EmbedRequest::new("/models/all-minilm-l6-v2/", vec![text]);
-    let report = drive(&pool, &request, requests, in_flight.unwrap_or(2 * kinds.len()), kill_every).await;
+    let faults = kill_every.map(|every| ipfs_accelerate_host::pool::Faults { every, kills: requests / every.max(1) });
+    let report = drive(&pool, &request, requests, in_flight.unwrap_or(2 * kinds.len()), faults).await;
     for slot in pool.slots() {
         let h = slot.health().clone();
         println!(

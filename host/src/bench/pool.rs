@@ -9,7 +9,7 @@ use super::stats::Stats;
 use super::SuiteOptions;
 use crate::browser::BrowserKind;
 use crate::error::Result;
-use crate::pool::{drive, BrowserPool, DriveReport, EmbedRequest, PoolConfig};
+use crate::pool::{drive, BrowserPool, DriveReport, EmbedRequest, Faults, PoolConfig};
 use crate::server::RunnerServer;
 use ipfs_accelerate::AdapterSummary;
 use serde_json::json;
@@ -62,13 +62,13 @@ fn browsers_for(opts: &SuiteOptions, count: usize) -> Vec<BrowserKind> {
     (0..count).map(|i| kinds[i % kinds.len()]).collect()
 }
 
-async fn measured(server: &RunnerServer, browsers: Vec<BrowserKind>, requests: usize, kill_every: Option<usize>) -> Result<DriveReport> {
+async fn measured(server: &RunnerServer, browsers: Vec<BrowserKind>, requests: usize, faults: Option<Faults>) -> Result<DriveReport> {
     let slots = browsers.len();
     let pool = BrowserPool::start(PoolConfig { browsers, ..PoolConfig::default() }, &server.url()).await?;
     let request = EmbedRequest::new(MODEL_URL, vec![TEXT.into()]);
     // Every page loads the model before timing starts.
     drive(&pool, &request, 2 * slots, slots, None).await;
-    let report = drive(&pool, &request, requests, 2 * slots, kill_every).await;
+    let report = drive(&pool, &request, requests, 2 * slots, faults).await;
     pool.shutdown().await;
     Ok(report)
 }
@@ -94,7 +94,8 @@ pub async fn run_suite(command: &str, opts: &PoolOptions) -> Result<RunRecord> {
     let fault_slots = opts.sessions.max(2);
     let fault_requests = opts.faults * KILL_EVERY + 2 * KILL_EVERY;
     progress(format!("pool: {fault_requests} requests over {fault_slots} sessions, a browser killed every {KILL_EVERY}"));
-    match measured(&server, browsers_for(&opts.suite, fault_slots), fault_requests, Some(KILL_EVERY)).await {
+    let faults = Faults { every: KILL_EVERY, kills: opts.faults };
+    match measured(&server, browsers_for(&opts.suite, fault_slots), fault_requests, Some(faults)).await {
         Ok(report) => {
             let submitted = report.completed.len() + report.failed.len();
             let rate = 100.0 * report.completed.len() as f64 / submitted.max(1) as f64;

@@ -22,15 +22,25 @@ impl DriveReport {
     }
 }
 
-/// Run `count` copies of `request`, `in_flight` at a time. With `kill_every = Some(n)`, a
-/// browser (slots in turn) is killed after every n completed requests, each kill waiting until
-/// the previous victim is serving again.
-pub async fn drive(pool: &BrowserPool, request: &EmbedRequest, count: usize, in_flight: usize, kill_every: Option<usize>) -> DriveReport {
+/// Faults to inject while driving: kill a browser (slots in turn) after every `every`
+/// completed requests, each kill waiting until the previous victim serves again; keep
+/// sending requests until `kills` kills are done.
+#[derive(Debug, Clone, Copy)]
+pub struct Faults {
+    pub every: usize,
+    pub kills: usize,
+}
+
+/// Run `count` copies of `request` (more if the faults need them), `in_flight` at a time.
+pub async fn drive(pool: &BrowserPool, request: &EmbedRequest, count: usize, in_flight: usize, faults: Option<Faults>) -> DriveReport {
     use futures_util::stream::{self, StreamExt};
     let started = Instant::now();
     let done = AtomicUsize::new(0);
+    let kills_done = AtomicUsize::new(0);
+    let target_kills = faults.map_or(0, |f| f.kills);
     let before: Vec<usize> = pool.slots().iter().map(|s| s.recoveries_ms.lock().map(|r| r.len()).unwrap_or(0)).collect();
-    let requests = stream::iter(0..count)
+    let requests = stream::iter(0..)
+        .take_while(|i| std::future::ready(*i < count || kills_done.load(Ordering::SeqCst) < target_kills))
         .map(|_| async {
             let r = pool.embed(request).await;
             done.fetch_add(1, Ordering::SeqCst);
@@ -39,11 +49,11 @@ pub async fn drive(pool: &BrowserPool, request: &EmbedRequest, count: usize, in_
         .buffer_unordered(in_flight.max(1))
         .collect::<Vec<_>>();
     let killer = async {
-        let Some(every) = kill_every.filter(|n| *n > 0) else { return 0 };
+        let Some(f) = faults.filter(|f| f.every > 0) else { return 0 };
         let mut kills = 0;
-        while done.load(Ordering::SeqCst) + every < count {
-            let target = (kills + 1) * every;
-            while done.load(Ordering::SeqCst) < target.min(count) {
+        while kills < f.kills {
+            let after = done.load(Ordering::SeqCst) + f.every;
+            while done.load(Ordering::SeqCst) < after {
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
             let victim = kills % pool.slots().len();
@@ -53,6 +63,7 @@ pub async fn drive(pool: &BrowserPool, request: &EmbedRequest, count: usize, in_
             }
             if pool.kill_browser(victim).await > 0 {
                 kills += 1;
+                kills_done.store(kills, Ordering::SeqCst);
             }
         }
         kills

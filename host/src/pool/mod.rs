@@ -8,7 +8,7 @@ mod health;
 mod placement;
 mod slot;
 
-pub use drive::{drive, DriveReport};
+pub use drive::{drive, DriveReport, Faults};
 pub use health::{Health, State};
 pub use placement::{Need, Placement};
 pub use slot::{Capabilities, Slot};
@@ -40,7 +40,7 @@ impl Default for PoolConfig {
             browsers: vec![BrowserKind::Chromium, BrowserKind::Chromium],
             per_slot: 1,
             call_timeout: Duration::from_secs(120),
-            attempts: 4,
+            attempts: 6,
             wait_for_slot: Duration::from_secs(90),
             placement: Placement::default(),
         }
@@ -107,8 +107,10 @@ impl BrowserPool {
             vec![request.model_url.clone().into(), json!(request.texts), json!({ "device": request.device, "weights": request.weights })];
         let mut failed_on = Vec::new();
         let mut last_error = None;
-        for attempt in 1..=self.config.attempts.max(1) {
+        let mut attempt = 0;
+        while attempt < self.config.attempts.max(1) {
             let slot = self.wait_for_slot(&need, &failed_on).await?;
+            attempt += 1;
             match slot.call("poolEmbed", args.clone(), self.config.call_timeout).await {
                 Ok(reply) => {
                     return Ok(EmbedOutcome {
@@ -119,6 +121,8 @@ impl BrowserPool {
                     })
                 }
                 Err(e @ HostError::Page { .. }) => return Err(e),
+                // Not tried: the slot failed while the request queued for it.
+                Err(HostError::SlotUnavailable(_)) => attempt -= 1,
                 Err(e) => {
                     self.restart_in_background(slot);
                     failed_on.push(slot.id);

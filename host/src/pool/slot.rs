@@ -69,6 +69,10 @@ impl Slot {
     /// at most `timeout` for the answer. A transport failure or timeout marks the slot failed.
     pub async fn call(&self, method: &str, args: Vec<Value>, timeout: Duration) -> Result<Value> {
         let _permit = self.permits.acquire().await.map_err(|_| self.gone("the slot was shut down"))?;
+        // It may have failed while this request queued for it: then the request goes elsewhere.
+        if !self.health().available() {
+            return Err(HostError::SlotUnavailable(self.id));
+        }
         self.in_flight.fetch_add(1, Ordering::SeqCst);
         let result = {
             let session = self.session.read().await;
