@@ -31,7 +31,8 @@ pub struct Faults {
     pub kills: usize,
 }
 
-/// Run `count` copies of `request` (more if the faults need them), `in_flight` at a time.
+/// Run `count` requests like `request` (more if the faults need them), `in_flight` at a time;
+/// each text gets the request's number appended, so every request is really computed.
 pub async fn drive(pool: &BrowserPool, request: &EmbedRequest, count: usize, in_flight: usize, faults: Option<Faults>) -> DriveReport {
     use futures_util::stream::{self, StreamExt};
     let started = Instant::now();
@@ -39,10 +40,13 @@ pub async fn drive(pool: &BrowserPool, request: &EmbedRequest, count: usize, in_
     let kills_done = AtomicUsize::new(0);
     let target_kills = faults.map_or(0, |f| f.kills);
     let before: Vec<usize> = pool.slots().iter().map(|s| s.recoveries_ms.lock().map(|r| r.len()).unwrap_or(0)).collect();
+    let done = &done;
     let requests = stream::iter(0..)
         .take_while(|i| std::future::ready(*i < count || kills_done.load(Ordering::SeqCst) < target_kills))
-        .map(|_| async {
-            let r = pool.embed(request).await;
+        .map(|i| async move {
+            // Distinct texts: every request is computed (none answered by the embedding cache).
+            let unique = EmbedRequest { texts: request.texts.iter().map(|t| format!("{t} #{i}")).collect(), ..request.clone() };
+            let r = pool.embed(&unique).await;
             done.fetch_add(1, Ordering::SeqCst);
             r
         })

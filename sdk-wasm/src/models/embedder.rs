@@ -95,6 +95,15 @@ impl SentenceEmbedder {
         SentenceEmbedder::from_bytes(&config, &tokenizer, &bytes, WeightsFormat::from_file_name(weights)?, device, &options).await
     }
 
+    /// The encoder, e.g. to run it in stages (sharding).
+    pub fn model(&self) -> &Bert {
+        &self.model
+    }
+
+    pub fn pooling(&self) -> Pooling {
+        self.pooling
+    }
+
     pub fn config(&self) -> &BertConfig {
         self.model.config()
     }

@@ -11,6 +11,9 @@ use crate::weights::WeightSource;
 use serde::Deserialize;
 use std::sync::Arc;
 
+mod stages;
+pub use stages::Activations;
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct BertConfig {
     pub model_type: String,
@@ -268,18 +271,26 @@ impl Bert {
 
     /// Last hidden states [batch·seq, hidden] of a padded batch.
     async fn encode_padded(&self, p: &Padded) -> Result<Tensor> {
-        let h = self.config.hidden_size;
+        let mut x = self.embeddings(p).await?;
+        let bias = self.mask_bias(&p.mask, p.batch, p.seq).await?;
+        for layer in &self.layers {
+            x = self.layer(layer, &x, &bias, p.batch, p.seq, self.config.hidden_size).await?;
+        }
+        Ok(x)
+    }
+
+    /// Token + position + token-type embeddings, layer-normalised: [batch·seq, hidden].
+    async fn embeddings(&self, p: &Padded) -> Result<Tensor> {
         let positions: Vec<u32> = (0..p.batch).flat_map(|_| 0..p.seq as u32).collect();
         let x = ops::add(&ops::gather_rows(&self.word, &p.ids).await?, &ops::gather_rows(&self.position, &positions).await?).await?;
         let x = ops::add(&x, &self.token_type).await?;
-        let mut x = ops::layernorm(&x, &self.embedding_norm.gamma, &self.embedding_norm.beta, self.config.layer_norm_eps).await?;
-        // Additive mask per sequence: padded keys get -1e9 before softmax, i.e. zero weight.
-        let bias: Vec<f32> = p.mask.iter().map(|&m| if m > 0 { 0.0 } else { -1e9 }).collect();
-        let bias = Tensor::from_vec(bias, [p.batch, 1, 1, p.seq])?.to_device(&self.device).await?;
-        for layer in &self.layers {
-            x = self.layer(layer, &x, &bias, p.batch, p.seq, h).await?;
-        }
-        Ok(x)
+        ops::layernorm(&x, &self.embedding_norm.gamma, &self.embedding_norm.beta, self.config.layer_norm_eps).await
+    }
+
+    /// Additive attention mask per sequence: padded keys get -1e9 before softmax (zero weight).
+    async fn mask_bias(&self, mask: &[u32], batch: usize, seq: usize) -> Result<Tensor> {
+        let bias: Vec<f32> = mask.iter().map(|&m| if m > 0 { 0.0 } else { -1e9 }).collect();
+        Tensor::from_vec(bias, [batch, 1, 1, seq])?.to_device(&self.device).await
     }
 
     async fn layer(&self, layer: &Layer, x: &Tensor, mask_bias: &Tensor, batch: usize, seq: usize, h: usize) -> Result<Tensor> {
