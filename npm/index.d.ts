@@ -112,6 +112,10 @@ export class EmbeddingModel {
   cacheStats(): EmbeddingCacheStats;
   /** One L2-normalised Float32Array per text, in order. */
   embed(texts: string[]): Promise<Float32Array[]>;
+  /** Sharding: embed `texts` as one padded batch, run layers [0, end); activations as bytes. */
+  stageFirst(texts: string[], end: number): Promise<Uint8Array>;
+  /** Sharding: layers [start, end) over activations; with `pool`, u32 batch, u32 width, f32 embeddings. */
+  stageNext(bytes: Uint8Array, start: number, end: number, pool: boolean): Promise<Uint8Array>;
   /** Free the model's weights (those no other model shares) on the CPU or GPU; later calls throw. */
   dispose(): void;
 }

@@ -216,6 +216,19 @@ export class EmbeddingModel {
     return this.#live().cacheStats();
   }
 
+  /**
+   * Sharding, first stage: embed `texts` as one padded batch and run layers [0, end);
+   * resolves to the activations as bytes (Uint8Array) for the next stage.
+   */
+  stageFirst(texts, end) {
+    return this.#live().stageFirst(texts, end);
+  }
+
+  /** Sharding, later stage: layers [start, end) over `bytes`; with `pool`, pooled embeddings. */
+  stageNext(bytes, start, end, pool) {
+    return this.#live().stageNext(bytes, start, end, pool);
+  }
+
   /** One L2-normalised Float32Array per text, in order. */
   async embed(texts) {
     if (!Array.isArray(texts) || texts.some((t) => typeof t !== "string")) throw new TypeError("embed(texts): texts must be an array of strings");

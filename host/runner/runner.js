@@ -5,6 +5,7 @@ import * as sdk from "/sdk/index.js";
 import { benchEmbeddings } from "/engines.js";
 import { cacheRpc } from "/cache_rpc.js";
 import { poolRpc } from "/pool_rpc.js";
+import { shardRpc } from "/shard_rpc.js";
 
 // Feature probes: the smallest valid module using one feature, built here so the bytes explain
 // themselves. Type section: one func () -> v128; one function; a body of `ops`.
@@ -113,6 +114,7 @@ window.__accelerate = {
   benchEmbeddings,
   ...cacheRpc,
   ...poolRpc,
+  ...shardRpc,
   // The message a failing load/embed rejects with (null if it succeeded), for error tests.
   async errorOf(baseUrl, texts, options) {
     try {

@@ -12,6 +12,7 @@ pub mod pool;
 pub mod report;
 pub mod run_command;
 pub mod server;
+pub mod shard;
 pub mod store;
 
 pub use error::{HostError, Result};

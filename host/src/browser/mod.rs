@@ -7,7 +7,7 @@ mod driver;
 mod session;
 
 pub use detect::{detect_all, BrowserInstall, Detection};
-pub use session::BrowserSession;
+pub use session::{kill_processes, BrowserSession};
 
 use serde::{Deserialize, Serialize};
 

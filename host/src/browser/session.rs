@@ -115,9 +115,7 @@ impl BrowserSession {
     /// Kill the browser's processes (SIGKILL), as a crash would. How many were signalled.
     pub fn kill_browser(&self) -> usize {
         let pids = self.browser_pids();
-        for pid in &pids {
-            let _ = std::process::Command::new("kill").args(["-KILL", &pid.to_string()]).status();
-        }
+        kill_processes(&pids);
         pids.len()
     }
 
@@ -149,4 +147,11 @@ fn fresh_profile_dir(browser: &str) -> Result<PathBuf> {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).context(format!("creating browser profile {}", dir.display()))?;
     Ok(dir)
+}
+
+/// SIGKILL each process (fault injection; killing what is left of a hung browser).
+pub fn kill_processes(pids: &[u32]) {
+    for pid in pids {
+        let _ = std::process::Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+    }
 }

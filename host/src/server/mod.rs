@@ -4,8 +4,10 @@
 mod files;
 mod manifests;
 mod request_log;
+mod shard_hub;
 
 pub use request_log::ServedRequest;
+pub use shard_hub::ShardHub;
 
 use crate::error::{Context, Result};
 use axum::body::Body;
@@ -30,6 +32,7 @@ const SDK_INDEX_JS: &str = include_str!("../../../npm/index.js");
 const ENGINES_JS: &str = include_str!("../../runner/engines.js");
 const CACHE_RPC_JS: &str = include_str!("../../runner/cache_rpc.js");
 const POOL_RPC_JS: &str = include_str!("../../runner/pool_rpc.js");
+const SHARD_RPC_JS: &str = include_str!("../../runner/shard_rpc.js");
 /// npm packages `cargo xtask setup` unpacks into .deps/js/ for in-browser comparisons.
 const VENDOR_PACKAGES: [&str; 2] = ["onnxruntime-web", "transformers"];
 
@@ -38,6 +41,7 @@ pub struct RunnerServer {
     addr: SocketAddr,
     task: JoinHandle<()>,
     log: RequestLog,
+    hub: Arc<ShardHub>,
 }
 
 impl RunnerServer {
@@ -62,6 +66,7 @@ impl RunnerServer {
             .route("/engines.js", get(|| async { respond(StatusCode::OK, "text/javascript", ENGINES_JS.into()) }))
             .route("/cache_rpc.js", get(|| async { respond(StatusCode::OK, "text/javascript", CACHE_RPC_JS.into()) }))
             .route("/pool_rpc.js", get(|| async { respond(StatusCode::OK, "text/javascript", POOL_RPC_JS.into()) }))
+            .route("/shard_rpc.js", get(|| async { respond(StatusCode::OK, "text/javascript", SHARD_RPC_JS.into()) }))
             .route("/vendor/{package}/{*path}", get(serve_vendor))
             .route("/hf/{model}/{*path}", get(serve_hf_layout))
             .route("/sdk/index.js", get(|| async { respond(StatusCode::OK, "text/javascript", SDK_INDEX_JS.into()) }))
@@ -69,7 +74,10 @@ impl RunnerServer {
             .route("/pkg/{file}", get(serve_pkg))
             .route("/models/{model}/{file}", get(serve_model))
             .route("/ipfs/{cid}", get(serve_by_cid))
-            .with_state(Arc::new(Dirs { pkg: pkg_dir, models, vendor: crate::paths::vendor_dir(), manifests: Manifests::default() }));
+            .route("/shard/{token}/{stage}", get(shard_socket));
+        let hub = Arc::new(ShardHub::default());
+        let dirs = Dirs { pkg: pkg_dir, models, vendor: crate::paths::vendor_dir(), manifests: Manifests::default(), hub: hub.clone() };
+        let app = app.with_state(Arc::new(dirs));
         let log = RequestLog::default();
         let app = app.layer(axum::middleware::from_fn_with_state(log.clone(), request_log::record));
         // Loopback only: the runner must never be reachable from the network.
@@ -78,7 +86,12 @@ impl RunnerServer {
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        Ok(RunnerServer { addr, task, log })
+        Ok(RunnerServer { addr, task, log, hub })
+    }
+
+    /// Where sharded runs register for their stages' WebSockets.
+    pub fn shard_hub(&self) -> Arc<ShardHub> {
+        self.hub.clone()
     }
 
     /// Every request served so far, in order.
@@ -102,6 +115,7 @@ struct Dirs {
     models: PathBuf,
     vendor: PathBuf,
     manifests: Manifests,
+    hub: Arc<ShardHub>,
 }
 
 async fn serve_model(State(dirs): State<Arc<Dirs>>, Path((model, file)): Path<(String, String)>, headers: HeaderMap) -> Response<Body> {
@@ -116,6 +130,18 @@ async fn serve_model(State(dirs): State<Arc<Dirs>>, Path((model, file)): Path<(S
         };
     }
     serve_file(&dir, &file, &headers).await
+}
+
+/// A stage of a sharded run connecting back: only with the run's token.
+async fn shard_socket(
+    State(dirs): State<Arc<Dirs>>,
+    Path((token, stage)): Path<(String, usize)>,
+    upgrade: axum::extract::ws::WebSocketUpgrade,
+) -> Response<Body> {
+    if !dirs.hub.knows(&token, stage) {
+        return respond(StatusCode::FORBIDDEN, "text/plain", "unknown shard run".into());
+    }
+    upgrade.max_message_size(1 << 30).on_upgrade(move |socket| async move { dirs.hub.deliver(&token, stage, socket) })
 }
 
 /// A local IPFS gateway over the model directories: `/ipfs/<cid>` is the file with that id.

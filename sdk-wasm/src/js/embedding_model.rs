@@ -52,6 +52,42 @@ impl EmbeddingModel {
         js_sys::JSON::parse(&serde_json::to_string(&self.inner.cache_stats()).map_err(js_error)?)
     }
 
+    /// Sharding, first stage: tokenise `texts` (one padded batch), embed, run layers
+    /// `0..end`; the activations as bytes (see `Activations::to_bytes`).
+    #[wasm_bindgen(js_name = stageFirst)]
+    pub fn stage_first(&self, texts: Vec<String>, end: usize) -> js_sys::Promise {
+        let inner = Rc::clone(&self.inner);
+        wasm_bindgen_futures::future_to_promise(async move {
+            let model = inner.model();
+            let x = model.embed_stage(&inner.tokenize(&texts).map_err(js_error)?).await.map_err(js_error)?;
+            let x = model.layers_stage(&x, 0..end).await.map_err(js_error)?;
+            Ok(js_sys::Uint8Array::from(x.to_bytes().as_slice()).into())
+        })
+    }
+
+    /// Sharding, a later stage: layers `start..end` over the activations in `bytes`; with
+    /// `pool`, the pooled embeddings instead (u32 LE batch and width, then f32 LE values).
+    #[wasm_bindgen(js_name = stageNext)]
+    pub fn stage_next(&self, bytes: Vec<u8>, start: usize, end: usize, pool: bool) -> js_sys::Promise {
+        let inner = Rc::clone(&self.inner);
+        wasm_bindgen_futures::future_to_promise(async move {
+            let model = inner.model();
+            let x = crate::models::bert::Activations::from_bytes(&bytes).map_err(js_error)?;
+            let x = model.layers_stage(&x, start..end).await.map_err(js_error)?;
+            let out = if pool {
+                let vectors = model.pool_stage(&x, inner.pooling());
+                let mut out = Vec::with_capacity(8 + 4 * x.batch * x.width);
+                out.extend_from_slice(&(x.batch as u32).to_le_bytes());
+                out.extend_from_slice(&(x.width as u32).to_le_bytes());
+                out.extend(vectors.iter().flatten().flat_map(|v| v.to_le_bytes()));
+                out
+            } else {
+                x.to_bytes()
+            };
+            Ok(js_sys::Uint8Array::from(out.as_slice()).into())
+        })
+    }
+
     /// One L2-normalised Float32Array per input text, in order; texts run as padded batches.
     pub fn embed(&self, texts: Vec<String>) -> js_sys::Promise {
         let inner = Rc::clone(&self.inner);

@@ -1,0 +1,31 @@
+// Runner RPC for sharding: serve one stage (a range of a model's layers) over a WebSocket to
+// the host. Text frames carry the first stage's texts; binary frames carry activations.
+import * as sdk from "/sdk/index.js";
+
+let serving = null;
+
+/** Load the model, connect to `wsUrl`, and answer each frame with this stage's output. */
+async function shardServe(wsUrl, modelUrl, start, end, last, maxTokens) {
+  const acc = await sdk.Accelerator.create({ prefer: ["cpu"] });
+  const model = await acc.load(modelUrl, { embeddingCache: 0, maxTokens: maxTokens ?? undefined });
+  const ws = new WebSocket(new URL(wsUrl, location.href).href.replace(/^http/, "ws"));
+  ws.binaryType = "arraybuffer";
+  await new Promise((resolve, reject) => {
+    ws.onopen = resolve;
+    ws.onerror = () => reject(new Error(`cannot connect to ${wsUrl}`));
+  });
+  ws.onmessage = async (event) => {
+    try {
+      const out = typeof event.data === "string"
+        ? await model.stageFirst(JSON.parse(event.data).texts, end)
+        : await model.stageNext(new Uint8Array(event.data), start, end, last);
+      ws.send(out);
+    } catch (e) {
+      ws.send(JSON.stringify({ error: String((e && e.message) || e) }));
+    }
+  };
+  serving = { acc, model, ws, layers: [start, end] };
+  return { layers: [start, end] };
+}
+
+export const shardRpc = { shardServe };

@@ -1,0 +1,205 @@
+//! One model split over several browser sessions: each serves a contiguous range of layers;
+//! the host passes the activations from stage to stage over loopback WebSockets (binary
+//! frames, a per-run token). When a stage's browser dies, it is relaunched and the request
+//! continues from that stage's input — the stages before it are not run again.
+
+mod plan;
+
+pub use plan::balanced;
+
+use crate::browser::{BrowserInstall, BrowserSession};
+use crate::error::{HostError, Result};
+use crate::server::{RunnerServer, ShardHub};
+use axum::extract::ws::{Message, WebSocket};
+use std::ops::Range;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+/// Tries per stage of one request (each after relaunching the stage's browser).
+const STAGE_ATTEMPTS: u32 = 3;
+
+struct Stage {
+    layers: Range<usize>,
+    last: bool,
+    session: Option<BrowserSession>,
+    socket: Option<WebSocket>,
+    inbox: mpsc::UnboundedReceiver<WebSocket>,
+}
+
+/// What one sharded request did.
+#[derive(Debug, Clone, Default)]
+pub struct ShardRun {
+    pub embeddings: Vec<Vec<f32>>,
+    pub latency_ms: f64,
+    /// Stages relaunched during this request, and the time each relaunch took.
+    pub recoveries_ms: Vec<f64>,
+}
+
+pub struct ShardedModel {
+    stages: Vec<Stage>,
+    hub: Arc<ShardHub>,
+    token: String,
+    runner_url: String,
+    model_url: String,
+    max_tokens: Option<usize>,
+    install: BrowserInstall,
+    pub stage_timeout: Duration,
+}
+
+/// A token nobody can guess from outside the process: the run's WebSocket password.
+fn run_token() -> String {
+    let mut bytes = [0u8; 16];
+    if let Ok(mut f) = std::fs::File::open("/dev/urandom") {
+        use std::io::Read;
+        let _ = f.read_exact(&mut bytes);
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl ShardedModel {
+    /// Launch one browser per range of `plan` and have each serve its layers of `model_url`
+    /// (inputs truncated to `max_tokens`, default the tokenizer's limit).
+    pub async fn start(
+        server: &RunnerServer,
+        install: &BrowserInstall,
+        model_url: &str,
+        max_tokens: Option<usize>,
+        plan: Vec<Range<usize>>,
+    ) -> Result<ShardedModel> {
+        let hub = server.shard_hub();
+        let token = run_token();
+        let count = plan.len();
+        let stages = plan
+            .into_iter()
+            .enumerate()
+            .map(|(i, layers)| Stage { layers, last: i + 1 == count, session: None, socket: None, inbox: hub.register(&token, i) })
+            .collect();
+        let mut model = ShardedModel {
+            stages,
+            hub,
+            token,
+            runner_url: server.url(),
+            model_url: model_url.into(),
+            max_tokens,
+            install: install.clone(),
+            stage_timeout: Duration::from_secs(120),
+        };
+        for i in 0..count {
+            model.launch(i).await?;
+        }
+        Ok(model)
+    }
+
+    pub fn stages(&self) -> Vec<Range<usize>> {
+        self.stages.iter().map(|s| s.layers.clone()).collect()
+    }
+
+    /// (Re)start stage `i`: a fresh browser that loads the model and connects back.
+    async fn launch(&mut self, i: usize) -> Result<()> {
+        let url = format!("{}shard/{}/{i}", self.runner_url, self.token);
+        let stage = &mut self.stages[i];
+        if let Some(old) = stage.session.take() {
+            old.kill_browser();
+            let _ = tokio::time::timeout(Duration::from_secs(5), old.close()).await;
+        }
+        stage.socket = None;
+        let session = BrowserSession::launch(&self.install, &self.runner_url).await?;
+        let args = vec![
+            url.into(),
+            self.model_url.clone().into(),
+            stage.layers.start.into(),
+            stage.layers.end.into(),
+            stage.last.into(),
+            self.max_tokens.into(),
+        ];
+        session.call("shardServe", args).await?;
+        let socket = tokio::time::timeout(Duration::from_secs(30), stage.inbox.recv()).await.ok().flatten().ok_or_else(|| {
+            HostError::Browser { browser: self.install.kind.name().into(), message: format!("shard {i} never connected back") }
+        })?;
+        stage.session = Some(session);
+        stage.socket = Some(socket);
+        Ok(())
+    }
+
+    /// Embed `texts` through every stage in turn.
+    pub async fn embed(&mut self, texts: &[String]) -> Result<ShardRun> {
+        let started = Instant::now();
+        let mut run = ShardRun::default();
+        let mut input = Message::Text(serde_json::json!({ "texts": texts }).to_string().into());
+        for i in 0..self.stages.len() {
+            let mut attempt = 0;
+            let output = loop {
+                attempt += 1;
+                match self.exchange(i, input.clone()).await {
+                    Ok(bytes) => break bytes,
+                    Err(e @ HostError::Page { .. }) => return Err(e),
+                    Err(e) if attempt >= STAGE_ATTEMPTS => {
+                        return Err(HostError::Invalid(format!("shard {i}: failed {attempt} times; last: {e}")));
+                    }
+                    Err(_) => {
+                        // The stage's browser died or hung: relaunch it, retry from this stage.
+                        let t = Instant::now();
+                        self.launch(i).await?;
+                        run.recoveries_ms.push(t.elapsed().as_secs_f64() * 1e3);
+                    }
+                }
+            };
+            input = Message::Binary(output.into());
+        }
+        let Message::Binary(bytes) = input else { return Err(HostError::Invalid("no stage ran".into())) };
+        run.embeddings = pooled(&bytes)?;
+        run.latency_ms = started.elapsed().as_secs_f64() * 1e3;
+        Ok(run)
+    }
+
+    /// Send one frame to stage `i` and wait for its binary answer.
+    async fn exchange(&mut self, i: usize, message: Message) -> Result<Vec<u8>> {
+        let browser = format!("{} (shard {i})", self.install.kind.name());
+        let gone = |why: &str| HostError::Browser { browser: browser.clone(), message: why.into() };
+        let socket = self.stages[i].socket.as_mut().ok_or_else(|| gone("not connected"))?;
+        socket.send(message).await.map_err(|e| gone(&format!("sending: {e}")))?;
+        loop {
+            let reply = tokio::time::timeout(self.stage_timeout, socket.recv()).await.map_err(|_| gone("no answer in time (hung)"))?;
+            match reply {
+                Some(Ok(Message::Binary(b))) => return Ok(b.to_vec()),
+                Some(Ok(Message::Text(t))) => {
+                    let error = serde_json::from_str::<serde_json::Value>(&t).ok().and_then(|v| v["error"].as_str().map(String::from));
+                    return Err(HostError::Page { browser, message: error.unwrap_or_else(|| t.to_string()) });
+                }
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                Some(Ok(Message::Close(_))) | None => return Err(gone("the connection closed")),
+                Some(Err(e)) => return Err(gone(&e.to_string())),
+            }
+        }
+    }
+
+    /// Process ids of stage `i`'s browser (to kill it while a request runs: fault injection).
+    pub fn stage_pids(&self, i: usize) -> Vec<u32> {
+        self.stages.get(i).and_then(|s| s.session.as_ref()).map(BrowserSession::browser_pids).unwrap_or_default()
+    }
+
+    pub async fn shutdown(mut self) {
+        self.hub.unregister(&self.token);
+        for s in &mut self.stages {
+            if let Some(session) = s.session.take() {
+                let _ = session.close().await;
+            }
+        }
+    }
+}
+
+/// The last stage's answer: u32 batch, u32 width, then batch × width f32.
+fn pooled(bytes: &[u8]) -> Result<Vec<Vec<f32>>> {
+    let bad = || HostError::Invalid(format!("last shard answered {} bytes, not pooled embeddings", bytes.len()));
+    if bytes.len() < 8 {
+        return Err(bad());
+    }
+    let batch = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) as usize;
+    let width = u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]) as usize;
+    if bytes.len() != 8 + 4 * batch * width || width == 0 {
+        return Err(bad());
+    }
+    let values: Vec<f32> = bytes[8..].chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+    Ok(values.chunks_exact(width).map(<[f32]>::to_vec).collect())
+}
