@@ -16,9 +16,14 @@ async function shardServe(wsUrl, modelUrl, start, end, last, maxTokens) {
   });
   ws.onmessage = async (event) => {
     try {
-      const out = typeof event.data === "string"
-        ? await model.stageFirst(JSON.parse(event.data).texts, end)
-        : await model.stageNext(new Uint8Array(event.data), start, end, last);
+      let out;
+      if (typeof event.data === "string") {
+        out = await model.stageFirst(JSON.parse(event.data).texts, end);
+        // A single stage is also the last: pool here (no further layers).
+        if (last) out = await model.stageNext(out, end, end, true);
+      } else {
+        out = await model.stageNext(new Uint8Array(event.data), start, end, last);
+      }
       ws.send(out);
     } catch (e) {
       ws.send(JSON.stringify({ error: String((e && e.message) || e) }));

@@ -56,9 +56,12 @@ enum Command {
         /// pool: throughput is measured for 1..=sessions browser sessions.
         #[arg(long, default_value_t = 3)]
         sessions: usize,
-        /// pool: browser kills injected in the fault run.
+        /// pool / shard: browser kills injected in the fault run.
         #[arg(long, default_value_t = 50)]
         faults: usize,
+        /// shard: latency is measured for 1..=shards stages.
+        #[arg(long, default_value_t = 3)]
+        shards: usize,
     },
     /// Write a self-contained HTML report of a stored run (the newest by default).
     Report {
@@ -121,6 +124,20 @@ enum Command {
         #[arg(long, default_value_os_t = paths::default_db())]
         db: PathBuf,
     },
+    /// Embed texts with all-MiniLM-L6-v2 split over several browser sessions (layers in
+    /// contiguous ranges, activations over loopback WebSockets); print the plan, heads, timing.
+    Shard {
+        /// Stages (browser sessions); the 6 layers are split evenly.
+        #[arg(long, default_value_t = 2)]
+        shards: usize,
+        /// Browser for every stage.
+        #[arg(long, default_value = "chromium")]
+        browser: String,
+        #[arg(long, default_value_t = 8)]
+        head: usize,
+        #[arg(required = true)]
+        texts: Vec<String>,
+    },
     /// Serve the runner page and wasm package on loopback until interrupted (for debugging).
     Serve,
 }
@@ -145,7 +162,7 @@ async fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
-        Command::Bench { suite, db, warmup, samples, backends, browsers, report, sessions, faults } => {
+        Command::Bench { suite, db, warmup, samples, backends, browsers, report, sessions, faults, shards } => {
             let command = std::env::args().collect::<Vec<_>>().join(" ");
             let record = match suite.as_str() {
                 "kernels" | "kernels-smoke" => {
@@ -177,9 +194,16 @@ async fn run(cli: Cli) -> Result<()> {
                     Store::open(&db)?;
                     bench::pool::run_suite(&command, &bench::pool::PoolOptions { suite, sessions, faults }).await?
                 }
+                "shard" => {
+                    let browsers = if browsers.is_empty() { vec!["chromium".into()] } else { browsers };
+                    let backends = checked_backends(&backends, &["browser-cpu"])?;
+                    let suite = bench::SuiteOptions { warmup, samples, backends, browsers: parse_browsers(&browsers)? };
+                    Store::open(&db)?;
+                    bench::shard::run_suite(&command, &bench::shard::ShardOptions { suite, shards, faults }).await?
+                }
                 other => {
                     return Err(HostError::Invalid(format!(
-                        "unknown suite {other:?}; available: kernels, kernels-smoke, minilm, cache, pool"
+                        "unknown suite {other:?}; available: kernels, kernels-smoke, minilm, cache, pool, shard"
                     )))
                 }
             };
@@ -194,6 +218,7 @@ async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Manifest { dir, name, write } => write_manifest(&dir, name, write),
+        Command::Shard { shards, browser, head, texts } => run_shard(shards, &browser, head, &texts).await,
         Command::Pool { browsers, requests, in_flight, kill_every, text, db } => {
             run_pool(browsers, requests, in_flight, kill_every, text, &db).await
         }
@@ -316,6 +341,28 @@ async fn run_pool(
     let mut store = Store::open(db)?;
     store.insert_run(&record)?;
     println!("stored run {} in {}", record.run_id, db.display());
+    Ok(())
+}
+
+async fn run_shard(shards: usize, browser: &str, head: usize, texts: &[String]) -> Result<()> {
+    use ipfs_accelerate_host::shard::{balanced, ShardedModel};
+    let kind = parse_browsers(&[browser.to_string()])?[0];
+    let install = ipfs_accelerate_host::browser::detect_all()
+        .into_iter()
+        .find(|d| d.kind == kind)
+        .and_then(|d| d.install.ok())
+        .ok_or_else(|| HostError::Invalid(format!("{browser} is not installed")))?;
+    let server = RunnerServer::start(paths::wasm_pkg_dir()).await?;
+    let plan = balanced(&[1.0; 6], shards);
+    println!("plan: {plan:?} (layers per stage)");
+    let mut model = ShardedModel::start(&server, &install, "/models/all-minilm-l6-v2/", None, plan).await?;
+    let run = model.embed(texts).await;
+    model.shutdown().await;
+    let run = run?;
+    for (text, e) in texts.iter().zip(&run.embeddings) {
+        println!("{:?}: {:?}", text, &e[..head.min(e.len())]);
+    }
+    println!("{:.1} ms over {} stage(s)", run.latency_ms, shards.clamp(1, 6));
     Ok(())
 }
 

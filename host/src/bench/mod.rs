@@ -10,6 +10,7 @@ mod native;
 pub mod pool;
 pub mod record;
 mod run;
+pub mod shard;
 pub mod stats;
 
 pub use browser::{run_browser_backends, run_in_browser};

@@ -1,0 +1,158 @@
+//! `accelerate bench --suite shard`: MiniLM-L6 on eight 128-token texts split over 1..K
+//! browser sessions (1 = the whole model in one browser, the same code path), latency of each;
+//! then stage browsers killed during requests — recovery time and whether every request
+//! completed with the unsharded output.
+
+use super::progress;
+use super::record::{CaseRecord, CaseStatus, EnvRecord, RunRecord};
+use super::run::{epoch_seconds, finished_run};
+use super::stats::Stats;
+use super::SuiteOptions;
+use crate::backends::MODELS;
+use crate::browser::{detect_all, kill_processes, BrowserKind};
+use crate::error::{HostError, Result};
+use crate::server::RunnerServer;
+use crate::shard::{balanced, ShardedModel};
+use ipfs_accelerate::AdapterSummary;
+use serde_json::json;
+use std::time::Duration;
+
+const MODEL_URL: &str = "/models/all-minilm-l6-v2/";
+const LAYERS: usize = 6;
+
+pub struct ShardOptions {
+    pub suite: SuiteOptions,
+    pub shards: usize,
+    pub faults: usize,
+}
+
+fn case(shape: &str, samples: Vec<f64>, params: serde_json::Value, error: Option<String>) -> CaseRecord {
+    CaseRecord {
+        kernel: "minilm-l6".into(),
+        shape: shape.into(),
+        params_json: params.to_string(),
+        warmup: 1,
+        stats: Stats::of(&samples),
+        samples_ms: samples,
+        gflops: None,
+        max_abs_err: None,
+        max_rel_err: None,
+        tolerance: 1e-4,
+        status: if error.is_some() { CaseStatus::Error } else { CaseStatus::Ok },
+        error,
+    }
+}
+
+/// Worst 1 − cosine between two sets of unit vectors.
+fn worst_error(a: &[Vec<f32>], b: &[Vec<f32>]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| 1.0 - x.iter().zip(y).map(|(p, q)| (p * q) as f64).sum::<f64>()).fold(0.0, f64::max)
+}
+
+pub async fn run_suite(command: &str, opts: &ShardOptions) -> Result<RunRecord> {
+    let started_at = epoch_seconds();
+    let kind = opts.suite.browsers.first().copied().unwrap_or(BrowserKind::Chromium);
+    let install = detect_all()
+        .into_iter()
+        .find(|d| d.kind == kind)
+        .and_then(|d| d.install.ok())
+        .ok_or_else(|| HostError::Invalid(format!("shard: {} is not installed", kind.name())))?;
+    let texts: Vec<String> = MODELS
+        .iter()
+        .find(|m| m.dir == "all-minilm-l6-v2")
+        .and_then(|m| super::minilm::workloads(m).ok())
+        .and_then(|w| w.into_iter().find(|w| w.label == "b8×128"))
+        .map(|w| w.texts)
+        .ok_or_else(|| HostError::Invalid("shard: could not build the 8×128-token inputs".into()))?;
+    let server = RunnerServer::start(crate::paths::wasm_pkg_dir()).await?;
+    let mut records = Vec::new();
+    let mut unsharded: Option<(f64, Vec<Vec<f32>>)> = None;
+    for k in 1..=opts.shards.clamp(1, LAYERS) {
+        let plan = balanced(&[1.0; LAYERS], k);
+        progress(format!("shard: {k} stage(s) {plan:?}"));
+        let mut model = ShardedModel::start(&server, &install, MODEL_URL, None, plan.clone()).await?;
+        let mut latencies = Vec::new();
+        let mut error = None;
+        let mut worst = 0.0f64;
+        for i in 0..=opts.suite.samples.max(1) {
+            match model.embed(&texts).await {
+                Ok(run) if i > 0 => {
+                    latencies.push(run.latency_ms);
+                    if let Some((_, base)) = &unsharded {
+                        worst = worst.max(worst_error(&run.embeddings, base));
+                    }
+                    if unsharded.is_none() && i == opts.suite.samples.max(1) {
+                        unsharded = Some((0.0, run.embeddings));
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => error = Some(e.to_string()),
+            }
+        }
+        model.shutdown().await;
+        let median = Stats::of(&latencies).map_or(f64::NAN, |s| s.median);
+        if k == 1 {
+            if let Some(u) = unsharded.as_mut() {
+                u.0 = median;
+            }
+        }
+        let base = unsharded.as_ref().map_or(f64::NAN, |u| u.0);
+        let shape = format!("8×128 tokens over {k} stage(s): {:.2}× unsharded", median / base);
+        let mut rec = case(&shape, latencies, json!({ "stages": k, "plan": format!("{plan:?}") }), error);
+        rec.max_abs_err = Some(worst);
+        if worst > rec.tolerance {
+            rec.status = CaseStatus::Mismatch;
+        }
+        records.push(rec);
+    }
+    records.push(faults(&server, &install, &texts, opts.faults, unsharded.map(|u| u.1)).await);
+    let adapter = AdapterSummary {
+        name: "stages in headless browser sessions (wasm SIMD CPU)".into(),
+        backend: "cpu".into(),
+        ..AdapterSummary::default()
+    };
+    let mut env = EnvRecord::new("browser-cpu", adapter, records);
+    env.browser = Some(kind.name().into());
+    Ok(finished_run("shard", command, started_at, vec![env]))
+}
+
+/// Two stages; before each request one stage's browser is set to be killed after a delay
+/// spread over the request; every request must still complete with the unsharded output.
+async fn faults(
+    server: &RunnerServer,
+    install: &crate::browser::BrowserInstall,
+    texts: &[String],
+    count: usize,
+    want: Option<Vec<Vec<f32>>>,
+) -> CaseRecord {
+    progress(format!("shard: {count} stage kills during requests"));
+    let mut model = match ShardedModel::start(server, install, MODEL_URL, None, balanced(&[1.0; LAYERS], 2)).await {
+        Ok(m) => m,
+        Err(e) => return case("recovery: stage killed mid-request", Vec::new(), json!({}), Some(e.to_string())),
+    };
+    let (mut recoveries, mut completed, mut failed, mut worst) = (Vec::new(), 0, Vec::new(), 0.0f64);
+    for i in 0..count {
+        let pids = model.stage_pids(i % 2);
+        let delay = Duration::from_millis(50 + (i as u64 * 97) % 900);
+        let killer = tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            kill_processes(&pids);
+        });
+        match model.embed(texts).await {
+            Ok(run) => {
+                completed += 1;
+                recoveries.extend(run.recoveries_ms);
+                if let Some(w) = &want {
+                    worst = worst.max(worst_error(&run.embeddings, w));
+                }
+            }
+            Err(e) => failed.push(e.to_string()),
+        }
+        let _ = killer.await;
+    }
+    model.shutdown().await;
+    let shape = format!("recovery: {count} stage kills, {completed}/{count} requests completed");
+    let params = json!({ "kills": count, "completed": completed, "failed": failed.len() });
+    let mut rec = case(&shape, recoveries, params, failed.first().cloned());
+    rec.max_abs_err = Some(worst);
+    rec
+}
