@@ -98,3 +98,25 @@ async fn a_hung_page_is_timed_out_its_browser_replaced_and_the_request_completes
     assert!(slot.health().restarts >= 1, "and replaced: {:?}", slot.health());
     pool.shutdown().await;
 }
+
+/// The CLI end to end: a pool run with two browser kills stores every completed request.
+#[test]
+fn accelerate_pool_with_kills_stores_every_completed_request_in_duckdb() {
+    let db = std::env::temp_dir().join(format!("ipfs-accelerate-pool-{}.duckdb", std::process::id()));
+    let _ = std::fs::remove_file(&db);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_accelerate"))
+        .args(["pool", "--requests", "8", "--kill-every", "4", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let line = stdout.lines().find(|l| l.contains("requests completed")).unwrap_or_else(|| panic!("{stdout}"));
+    let (done, total) = line.split_whitespace().next().and_then(|f| f.split_once('/')).unwrap_or_else(|| panic!("{line}"));
+    assert_eq!(done, total, "no request lost: {line}");
+    assert!(line.contains("2 kills"), "{line}");
+    let store = ipfs_accelerate_host::store::Store::open(&db).unwrap_or_else(|e| panic!("{e}"));
+    let run = store.run(None).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(store.sample_count(&run.run_id).ok(), done.parse::<i64>().ok(), "one stored latency per completed request");
+    let _ = std::fs::remove_file(&db);
+}

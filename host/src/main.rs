@@ -118,6 +118,9 @@ enum Command {
         /// Kill a browser (sessions in turn) after every N completed requests.
         #[arg(long)]
         kill_every: Option<usize>,
+        /// Preferred browser per model type, e.g. text-embedding=firefox (beats measured history).
+        #[arg(long, value_delimiter = ',')]
+        prefer: Vec<String>,
         /// The text each request embeds (all-MiniLM-L6-v2).
         #[arg(long, default_value = "The quick brown fox jumps over the lazy dog.")]
         text: String,
@@ -219,8 +222,8 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Manifest { dir, name, write } => write_manifest(&dir, name, write),
         Command::Shard { shards, browser, head, texts } => run_shard(shards, &browser, head, &texts).await,
-        Command::Pool { browsers, requests, in_flight, kill_every, text, db } => {
-            run_pool(browsers, requests, in_flight, kill_every, text, &db).await
+        Command::Pool { browsers, requests, in_flight, kill_every, prefer, text, db } => {
+            run_pool(browsers, requests, in_flight, kill_every, &prefer, text, &db).await
         }
         Command::Report { db, run, out, table } => {
             if !db.is_file() {
@@ -293,17 +296,27 @@ async fn run_pool(
     requests: usize,
     in_flight: Option<usize>,
     kill_every: Option<usize>,
+    prefer: &[String],
     text: String,
     db: &Path,
 ) -> Result<()> {
-    use ipfs_accelerate_host::pool::{drive, BrowserPool, EmbedRequest, PoolConfig};
+    use ipfs_accelerate_host::pool::{drive, BrowserPool, EmbedRequest, Placement, PoolConfig};
     let browsers = if browsers.is_empty() { vec!["chromium".into(), "chromium".into()] } else { browsers };
     let kinds = parse_browsers(&browsers)?;
-    Store::open(db)?;
+    let mut placement = Placement::default();
+    for p in prefer {
+        let (model_type, browser) =
+            p.split_once('=').ok_or_else(|| HostError::Invalid(format!("--prefer {p:?}: expected TYPE=BROWSER")))?;
+        placement.preferences.insert(model_type.into(), parse_browsers(&[browser.to_string()])?[0]);
+    }
+    // Measured history: which browser ran this model fastest in earlier minilm benchmarks.
+    let history = Store::open(db)?.browser_history("minilm", "b1×short", "browser-cpu")?;
+    let placement = placement.with_history(&history);
+    println!("placement: preferences {:?}, browsers by measured speed {:?}", placement.preferences, placement.history);
     let command = std::env::args().collect::<Vec<_>>().join(" ");
     let started = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0);
     let server = RunnerServer::start(paths::wasm_pkg_dir()).await?;
-    let pool = BrowserPool::start(PoolConfig { browsers: kinds.clone(), ..PoolConfig::default() }, &server.url()).await?;
+    let pool = BrowserPool::start(PoolConfig { browsers: kinds.clone(), placement, ..PoolConfig::default() }, &server.url()).await?;
     let request = EmbedRequest::new("/models/all-minilm-l6-v2/", vec![text]);
     let faults = kill_every.map(|every| ipfs_accelerate_host::pool::Faults { every, kills: requests / every.max(1) });
     let report = drive(&pool, &request, requests, in_flight.unwrap_or(2 * kinds.len()), faults).await;

@@ -88,3 +88,38 @@ fn wrong_outputs_are_recorded_as_mismatch_not_ok() {
     let short = record(&cases[0], 0, &refs, vec![1.0], &output[..3]);
     assert_eq!(short.status.as_str(), "mismatch");
 }
+
+#[test]
+fn browser_history_ranks_browsers_by_their_stored_medians() {
+    use ipfs_accelerate_host::bench::record::{CaseRecord, CaseStatus, EnvRecord};
+    use ipfs_accelerate_host::bench::stats::Stats;
+    let mut store = ipfs_accelerate_host::store::Store::open_in_memory().unwrap_or_else(|e| panic!("{e}"));
+    let env = |browser: &str, ms: f64| {
+        let samples = vec![ms, ms + 1.0, ms - 1.0];
+        let case = CaseRecord {
+            kernel: "minilm".into(),
+            shape: "b1×short".into(),
+            params_json: "{}".into(),
+            warmup: 0,
+            stats: Stats::of(&samples),
+            samples_ms: samples,
+            gflops: None,
+            max_abs_err: None,
+            max_rel_err: None,
+            tolerance: 1e-4,
+            status: CaseStatus::Ok,
+            error: None,
+        };
+        let mut e = EnvRecord::new("browser-cpu", Default::default(), vec![case]);
+        e.browser = Some(browser.into());
+        e
+    };
+    let record = ipfs_accelerate_host::bench::pool::pool_run_record("test", 0.0, env("chromium", 30.0));
+    store.insert_run(&record).unwrap_or_else(|e| panic!("{e}"));
+    let mut faster = ipfs_accelerate_host::bench::pool::pool_run_record("test", 1.0, env("firefox", 12.0));
+    faster.run_id.push('b');
+    store.insert_run(&faster).unwrap_or_else(|e| panic!("{e}"));
+    let ranked = store.browser_history("minilm", "b1×short", "browser-cpu").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(ranked.iter().map(|(b, _)| b.as_str()).collect::<Vec<_>>(), ["firefox", "chromium"]);
+    assert!(store.browser_history("minilm", "b8×128", "browser-cpu").unwrap_or_default().is_empty());
+}

@@ -10,7 +10,7 @@ mod slot;
 
 pub use drive::{drive, DriveReport, Faults};
 pub use health::{Health, State};
-pub use placement::{Need, Placement};
+pub use placement::{Candidate, Need, Placement};
 pub use slot::{Capabilities, Slot};
 
 use crate::browser::{detect_all, BrowserKind};

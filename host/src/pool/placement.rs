@@ -6,6 +6,7 @@ use super::slot::Slot;
 use crate::browser::BrowserKind;
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 /// What placement needs to know about a request.
 pub struct Need<'a> {
@@ -23,19 +24,77 @@ pub struct Placement {
     pub history: Vec<BrowserKind>,
 }
 
+/// A slot as placement sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct Candidate {
+    pub id: usize,
+    pub kind: BrowserKind,
+    pub available: bool,
+    pub webgpu: bool,
+    pub in_flight: usize,
+}
+
 impl Placement {
+    /// Browsers ranked by a store's history of `kernel`/`shape` on `backend` (fastest first).
+    pub fn with_history(mut self, ranked: &[(String, f64)]) -> Placement {
+        self.history = ranked.iter().filter_map(|(browser, _)| BrowserKind::parse(browser)).collect();
+        self
+    }
+
     /// Slots able to take `need` now, best first; `avoid` are slots this request already failed on.
-    pub fn rank<'a>(&self, slots: &'a [std::sync::Arc<Slot>], need: &Need, avoid: &[usize]) -> Vec<&'a std::sync::Arc<Slot>> {
-        let preferred = self.preferences.get(need.model_type).copied();
-        let mut able: Vec<&std::sync::Arc<Slot>> = slots
+    pub fn rank<'a>(&self, slots: &'a [Arc<Slot>], need: &Need, avoid: &[usize]) -> Vec<&'a Arc<Slot>> {
+        let candidates: Vec<Candidate> = slots
             .iter()
-            .filter(|s| s.health().available() && !avoid.contains(&s.id))
-            .filter(|s| need.device != "webgpu" || s.capabilities().webgpu)
+            .map(|s| Candidate {
+                id: s.id,
+                kind: s.kind,
+                available: s.health().available(),
+                webgpu: s.capabilities().webgpu,
+                in_flight: s.in_flight.load(Ordering::SeqCst),
+            })
             .collect();
-        able.sort_by_key(|s| {
-            let history_rank = self.history.iter().position(|k| *k == s.kind).unwrap_or(self.history.len());
-            (preferred.is_some_and(|p| p != s.kind), history_rank, s.in_flight.load(Ordering::SeqCst), s.id)
+        self.order(&candidates, need, avoid).into_iter().filter_map(|id| slots.iter().find(|s| s.id == id)).collect()
+    }
+
+    /// The ids of `candidates` that can take `need`, best first.
+    pub fn order(&self, candidates: &[Candidate], need: &Need, avoid: &[usize]) -> Vec<usize> {
+        let preferred = self.preferences.get(need.model_type).copied();
+        let mut able: Vec<&Candidate> =
+            candidates.iter().filter(|c| c.available && !avoid.contains(&c.id) && (need.device != "webgpu" || c.webgpu)).collect();
+        able.sort_by_key(|c| {
+            let history_rank = self.history.iter().position(|k| *k == c.kind).unwrap_or(self.history.len());
+            (preferred.is_some_and(|p| p != c.kind), history_rank, c.in_flight, c.id)
         });
-        able
+        able.into_iter().map(|c| c.id).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn c(id: usize, kind: BrowserKind, in_flight: usize) -> Candidate {
+        Candidate { id, kind, available: true, webgpu: kind == BrowserKind::Firefox, in_flight }
+    }
+
+    #[test]
+    fn capability_then_preference_then_history_then_load() {
+        let slots = [c(0, BrowserKind::Chromium, 2), c(1, BrowserKind::Chromium, 0), c(2, BrowserKind::Firefox, 5)];
+        let text = Need { device: "cpu", model_type: "text-embedding" };
+        // No preference, no history: least busy first.
+        assert_eq!(Placement::default().order(&slots, &text, &[]), [1, 0, 2]);
+        // History says Firefox ran this model fastest: it goes first even though busy.
+        let history = Placement::default().with_history(&[("firefox".into(), 10.0), ("chromium".into(), 20.0)]);
+        assert_eq!(history.order(&slots, &text, &[]), [2, 1, 0]);
+        // An explicit preference beats history.
+        let mut prefs = history.clone();
+        prefs.preferences.insert("text-embedding".into(), BrowserKind::Chromium);
+        assert_eq!(prefs.order(&slots, &text, &[]), [1, 0, 2]);
+        // WebGPU requests only go where WebGPU is; failed or avoided slots are skipped.
+        let gpu = Need { device: "webgpu", model_type: "text-embedding" };
+        assert_eq!(prefs.order(&slots, &gpu, &[]), [2]);
+        let mut down = slots;
+        down[1].available = false;
+        assert_eq!(Placement::default().order(&down, &text, &[0]), [2]);
     }
 }
