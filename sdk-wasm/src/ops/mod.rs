@@ -4,12 +4,14 @@
 mod activation;
 mod elementwise;
 mod layout;
+mod llama;
 mod matmul;
 mod normalize;
 
 pub use activation::gelu;
 pub use elementwise::{add, mul, scale};
 pub use layout::{contiguous, gather_rows};
+pub use llama::{kv_write, qmatmul, rmsnorm, rope, silu_mul};
 pub use matmul::matmul;
 pub use normalize::{layernorm, softmax};
 

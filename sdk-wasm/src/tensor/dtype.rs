@@ -1,5 +1,5 @@
-//! Element types. f32 is implemented everywhere today; the others describe their storage
-//! layout so weight formats and quantized kernels can be added without changing `Tensor`.
+//! Element types. Activations are f32; weights may also be f16/bf16 or 32-value block formats
+//! (decoded in `blocks.rs` / `low_bits.rs`, multiplied without unpacking by `ops::qmatmul`).
 
 use serde::{Deserialize, Serialize};
 
@@ -8,22 +8,25 @@ use serde::{Deserialize, Serialize};
 pub enum DType {
     F32,
     F16,
+    BF16,
     /// 32 values per block: one f16 scale + 32 signed 8-bit values (GGUF Q8_0 layout).
     Q8_0,
     /// 32 values per block: one f16 scale + 32 4-bit values (GGUF Q4_0 layout).
     Q4_0,
     /// 32 values per block: f16 scale + f16 min + 32 4-bit values (GGUF Q4_1 layout).
     Q4_1,
-    /// 32 values per block: f16 scale + f16 min + 32 2-bit values (our own format).
+    /// 32 values per block: f16 scale + f16 min + 32 2-bit values (our own format, `low_bits.rs`).
     Q2,
+    /// 32 values per block: f16 scale + f16 min + 32 3-bit values (our own format, `low_bits.rs`).
+    Q3,
 }
 
 impl DType {
     /// Number of logical values stored together in one block.
     pub fn block_len(self) -> usize {
         match self {
-            DType::F32 | DType::F16 => 1,
-            DType::Q8_0 | DType::Q4_0 | DType::Q4_1 | DType::Q2 => 32,
+            DType::F32 | DType::F16 | DType::BF16 => 1,
+            DType::Q8_0 | DType::Q4_0 | DType::Q4_1 | DType::Q2 | DType::Q3 => 32,
         }
     }
 
@@ -31,18 +34,23 @@ impl DType {
     pub fn block_bytes(self) -> usize {
         match self {
             DType::F32 => 4,
-            DType::F16 => 2,
+            DType::F16 | DType::BF16 => 2,
             DType::Q8_0 => 2 + 32,
             DType::Q4_0 => 2 + 16,
             DType::Q4_1 => 4 + 16,
             DType::Q2 => 4 + 8,
+            DType::Q3 => 4 + 8 + 4,
         }
     }
 
     /// Bytes needed for `elements` values; `None` when they do not fill whole blocks.
     pub fn storage_bytes(self, elements: usize) -> Option<usize> {
         let block = self.block_len();
-        elements.is_multiple_of(block).then(|| elements / block * self.block_bytes())
+        if elements.is_multiple_of(block) {
+            (elements / block).checked_mul(self.block_bytes())
+        } else {
+            None
+        }
     }
 }
 

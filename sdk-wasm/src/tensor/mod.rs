@@ -1,10 +1,14 @@
 //! `Tensor`: a shape/stride view over storage that lives on the CPU or on a GPU.
 
+pub mod blocks;
 mod dtype;
+pub mod low_bits;
+mod quant_matrix;
 mod random;
 mod shape;
 
 pub use dtype::DType;
+pub use quant_matrix::QuantMatrix;
 pub use random::SeededRng;
 pub use shape::{Layout, Shape};
 
@@ -151,6 +155,44 @@ impl Tensor {
         }
         let offset = self.layout.offset;
         Ok(Tensor { layout: Layout { offset, ..Layout::contiguous(shape) }, ..self.clone() })
+    }
+
+    /// A zero-filled f32 tensor on `device` (e.g. a KV cache to be written in place).
+    pub fn zeros(shape: impl Into<Vec<usize>>, device: &Device) -> Result<Tensor> {
+        let shape = Shape::new(shape);
+        match device {
+            Device::Cpu => Tensor::from_vec(vec![0.0; shape.elements()], shape.dims().to_vec()),
+            Device::Gpu(ctx) => Ok(Tensor::from_gpu(ctx.upload(&vec![0.0; shape.elements()])?, shape, device.clone())),
+        }
+    }
+
+    /// A view of this tensor's storage with another shape, strides and offset (e.g. the
+    /// filled part of a KV cache); refused if it would read past the storage.
+    pub fn strided_view(&self, shape: impl Into<Vec<usize>>, strides: Vec<usize>, offset: usize) -> Result<Tensor> {
+        let shape = Shape::new(shape);
+        let last = shape.dims().iter().zip(&strides).map(|(d, s)| d.saturating_sub(1) * s).sum::<usize>() + offset;
+        let storage_len = match &*self.storage {
+            Storage::Cpu(v) => v.len(),
+            Storage::Gpu(b) => (b.len_bytes() / 4) as usize,
+            Storage::Packed(_) => 0,
+        };
+        if strides.len() != shape.dims().len() || (shape.elements() > 0 && last >= storage_len) {
+            return Err(Error::shape(
+                "strided_view",
+                format!("{shape} with strides {strides:?} at {offset} exceeds {storage_len} elements"),
+            ));
+        }
+        Ok(Tensor { layout: Layout { shape, strides, offset }, ..self.clone() })
+    }
+
+    /// Mutable access to a CPU tensor's elements, for in-place writes; refused while another
+    /// tensor shares the storage.
+    pub(crate) fn cpu_data_mut(&mut self) -> Result<&mut [f32]> {
+        match Arc::get_mut(&mut self.storage) {
+            Some(Storage::Cpu(v)) => Ok(v),
+            Some(_) => Err(Error::DeviceMismatch("in-place write needs a plain CPU tensor".into())),
+            None => Err(Error::shape("in-place write", "the tensor's storage is shared by another view")),
+        }
     }
 
     /// Host copy of the elements in logical (row-major) order. Reads back from the GPU if needed.

@@ -1,5 +1,8 @@
-//! Text input: HF `tokenizer.json` tokenisation, identical natively and in wasm.
+//! Text input: HF `tokenizer.json` tokenisation and GGUF-embedded BPE vocabularies,
+//! identical natively and in wasm.
 
+mod gguf_tokenizer;
 mod tokenizer;
 
+pub use gguf_tokenizer::GgufTokenizer;
 pub use tokenizer::{Encoding, TextTokenizer};

@@ -2,14 +2,16 @@
 //! and a bad file is an error naming the tensor and what was wrong.
 
 mod cid;
+mod gguf;
 mod onnx;
 mod protobuf;
 mod safetensors;
 mod source;
 
 pub use cid::{Cid, CidHasher};
+pub use gguf::{Gguf, GgufTensor, MetaValue};
 pub use onnx::{Initializer, Node, OnnxModel};
-pub use safetensors::{f16_to_f32, SafeTensors, TensorInfo};
+pub use safetensors::{f16_to_f32, f32_to_f16, SafeTensors, TensorInfo};
 pub use source::{NamedTensors, WeightSource};
 
 /// Where model fixtures and downloaded weights live natively: `$IPFS_ACCELERATE_MODELS`, else

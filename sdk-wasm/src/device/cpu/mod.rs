@@ -5,12 +5,14 @@ mod activation;
 mod elementwise;
 mod matmul;
 mod normalize;
+mod qmatmul;
 
 pub use activation::{erf, gelu};
 pub(crate) use elementwise::broadcast_strides;
 pub use elementwise::{binary, broadcast_shape, scale, BinaryOp};
 pub use matmul::{matmul, matmul_packed, PackedB};
 pub use normalize::{layernorm, softmax};
+pub use qmatmul::qmatmul;
 
 /// Which CPU code path this build runs (recorded with results).
 pub fn flavour() -> &'static str {

@@ -1,0 +1,296 @@
+//! LLaMA-architecture decoder (SmolLM2, TinyLlama, Llama …) from a GGUF file: RMSNorm, RoPE,
+//! grouped-query attention with a KV cache on the device, SwiGLU MLP. Linear weights stay in
+//! their block format (Q4_1, Q8_0 …) and are multiplied by `ops::qmatmul`. Written only
+//! against `ops`: the same code runs on the CPU (wasm SIMD in browsers) and on GPUs.
+
+mod chat;
+mod generate;
+mod sampling;
+
+pub use chat::chat_prompt;
+pub use generate::{generate, Generated, Generation};
+pub use sampling::{argmax, Sampler, Sampling};
+
+use crate::device::Device;
+use crate::error::{Error, Result};
+use crate::ops;
+use crate::tensor::{DType, QuantMatrix, Tensor};
+use crate::weights::Gguf;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LlamaConfig {
+    pub layers: usize,
+    pub dim: usize,
+    pub hidden: usize,
+    pub heads: usize,
+    pub kv_heads: usize,
+    pub vocab: usize,
+    pub context: usize,
+    pub rope_base: f64,
+    pub eps: f32,
+}
+
+impl LlamaConfig {
+    pub fn from_gguf(g: &Gguf) -> Result<LlamaConfig> {
+        let arch = g.string("general.architecture")?;
+        if arch != "llama" {
+            return Err(Error::Model(format!("unknown architecture {arch:?} (this loader reads \"llama\")")));
+        }
+        let u = |k: &str| g.uint(&format!("llama.{k}")).map(|v| v as usize);
+        let heads = u("attention.head_count")?;
+        let cfg = LlamaConfig {
+            layers: u("block_count")?,
+            dim: u("embedding_length")?,
+            hidden: u("feed_forward_length")?,
+            heads,
+            kv_heads: u("attention.head_count_kv").unwrap_or(heads),
+            vocab: g.strings("tokenizer.ggml.tokens")?.len(),
+            context: u("context_length")?,
+            rope_base: g.float("llama.rope.freq_base").unwrap_or(10_000.0),
+            eps: g.float("llama.attention.layer_norm_rms_epsilon")? as f32,
+        };
+        if cfg.heads == 0
+            || cfg.kv_heads == 0
+            || cfg.dim % cfg.heads != 0
+            || cfg.heads % cfg.kv_heads != 0
+            || (cfg.dim / cfg.heads) % 2 != 0
+        {
+            return Err(Error::Model(format!("inconsistent head layout: {cfg:?}")));
+        }
+        Ok(cfg)
+    }
+    pub fn head_dim(&self) -> usize {
+        self.dim / self.heads
+    }
+}
+
+struct Layer {
+    attn_norm: Tensor,
+    q: QuantMatrix,
+    k: QuantMatrix,
+    v: QuantMatrix,
+    o: QuantMatrix,
+    ffn_norm: Tensor,
+    gate: QuantMatrix,
+    up: QuantMatrix,
+    down: QuantMatrix,
+}
+
+pub struct Llama {
+    pub config: LlamaConfig,
+    device: Device,
+    /// Token embeddings on the CPU (rows are looked up there); `output` multiplies on the device.
+    embeddings: QuantMatrix,
+    output: QuantMatrix,
+    output_norm: Tensor,
+    layers: Vec<Layer>,
+}
+
+/// Per-layer keys and values on the device, [kv_heads, capacity, head_dim], written in place.
+pub struct KvCache {
+    keys: Vec<Tensor>,
+    values: Vec<Tensor>,
+    pub capacity: usize,
+    pub len: usize,
+}
+
+impl KvCache {
+    pub fn bytes(&self) -> u64 {
+        self.keys.iter().chain(&self.values).map(|t| t.elements() as u64 * 4).sum()
+    }
+}
+
+fn matrix(g: &Gguf, name: &str, rows: usize, cols: usize) -> Result<QuantMatrix> {
+    let (t, bytes) = g.tensor(name)?;
+    if t.dims != [cols, rows] {
+        return Err(Error::Model(format!("{name}: GGUF shape {:?}, the config needs [{cols}, {rows}]", t.dims)));
+    }
+    QuantMatrix::from_bytes(t.dtype, rows, cols, bytes.to_vec())
+}
+
+fn vector(g: &Gguf, name: &str, len: usize, device: &Device) -> Result<Tensor> {
+    let (t, bytes) = g.tensor(name)?;
+    if t.dims != [len] || !matches!(t.dtype, DType::F32 | DType::F16 | DType::BF16) {
+        return Err(Error::Model(format!("{name}: expected {len} float values, got {:?} {:?}", t.dims, t.dtype)));
+    }
+    let mut values = vec![0.0; len];
+    crate::tensor::blocks::decode_row(t.dtype, bytes, &mut values);
+    pollster_free_to_device(Tensor::from_vec(values, [len])?, device)
+}
+
+/// Upload a small CPU tensor without awaiting (to_device is async only for readback).
+fn pollster_free_to_device(t: Tensor, device: &Device) -> Result<Tensor> {
+    match device {
+        Device::Cpu => Ok(t),
+        Device::Gpu(ctx) => {
+            let data = t.cpu_contiguous()?.into_owned();
+            Ok(Tensor::from_gpu(ctx.upload(&data)?, t.shape().clone(), device.clone()))
+        }
+    }
+}
+
+impl Llama {
+    /// Read a LLaMA GGUF file onto `device`; every tensor's shape is checked against the config.
+    pub fn from_gguf(g: &Gguf, device: &Device) -> Result<Llama> {
+        let c = LlamaConfig::from_gguf(g)?;
+        let kv_dim = c.kv_heads * c.head_dim();
+        let on = |m: QuantMatrix| m.to_device(device);
+        let embeddings = matrix(g, "token_embd.weight", c.vocab, c.dim)?;
+        let output = match g.tensor("output.weight") {
+            Ok(_) => on(matrix(g, "output.weight", c.vocab, c.dim)?)?,
+            Err(_) => on(embeddings.clone())?, // tied embeddings
+        };
+        let mut layers = Vec::with_capacity(c.layers);
+        for l in 0..c.layers {
+            let n = |s: &str| format!("blk.{l}.{s}.weight");
+            layers.push(Layer {
+                attn_norm: vector(g, &n("attn_norm"), c.dim, device)?,
+                q: on(matrix(g, &n("attn_q"), c.dim, c.dim)?)?,
+                k: on(matrix(g, &n("attn_k"), kv_dim, c.dim)?)?,
+                v: on(matrix(g, &n("attn_v"), kv_dim, c.dim)?)?,
+                o: on(matrix(g, &n("attn_output"), c.dim, c.dim)?)?,
+                ffn_norm: vector(g, &n("ffn_norm"), c.dim, device)?,
+                gate: on(matrix(g, &n("ffn_gate"), c.hidden, c.dim)?)?,
+                up: on(matrix(g, &n("ffn_up"), c.hidden, c.dim)?)?,
+                down: on(matrix(g, &n("ffn_down"), c.dim, c.hidden)?)?,
+            });
+        }
+        let output_norm = vector(g, "output_norm.weight", c.dim, device)?;
+        Ok(Llama { config: c, device: device.clone(), embeddings, output, output_norm, layers })
+    }
+
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// Bytes of weights held (block formats count at their packed size).
+    pub fn weight_bytes(&self) -> u64 {
+        let mats = self.layers.iter().flat_map(|l| [&l.q, &l.k, &l.v, &l.o, &l.gate, &l.up, &l.down]);
+        mats.map(|m| m.bytes()).sum::<u64>() + self.embeddings.bytes() + self.output.bytes()
+    }
+
+    /// Every linear weight re-quantized to `dtype` (our Q2/Q3), for the ultra-low-bit study.
+    pub fn requantized(&self, dtype: DType) -> Result<Llama> {
+        let re = |m: &QuantMatrix| QuantMatrix::quantize(&m.dequantize()?, m.rows, m.cols, dtype)?.to_device(&self.device);
+        let layers = self
+            .layers
+            .iter()
+            .map(|l| {
+                Ok(Layer {
+                    attn_norm: l.attn_norm.clone(),
+                    q: re(&l.q)?,
+                    k: re(&l.k)?,
+                    v: re(&l.v)?,
+                    o: re(&l.o)?,
+                    ffn_norm: l.ffn_norm.clone(),
+                    gate: re(&l.gate)?,
+                    up: re(&l.up)?,
+                    down: re(&l.down)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Llama {
+            layers,
+            config: self.config.clone(),
+            device: self.device.clone(),
+            embeddings: self.embeddings.clone(),
+            output: self.output.clone(),
+            output_norm: self.output_norm.clone(),
+        })
+    }
+
+    /// An empty KV cache for up to `capacity` positions (bounded by the model's context).
+    pub fn cache(&self, capacity: usize) -> Result<KvCache> {
+        let c = &self.config;
+        let capacity = capacity.clamp(1, c.context);
+        let shape = [c.kv_heads, capacity, c.head_dim()];
+        let mut keys = Vec::with_capacity(c.layers);
+        let mut values = Vec::with_capacity(c.layers);
+        for _ in 0..c.layers {
+            keys.push(Tensor::zeros(shape, &self.device)?);
+            values.push(Tensor::zeros(shape, &self.device)?);
+        }
+        Ok(KvCache { keys, values, capacity, len: 0 })
+    }
+
+    fn rope_tables(&self, start: usize, seq: usize) -> Result<(Tensor, Tensor)> {
+        let half = self.config.head_dim() / 2;
+        let (mut cos, mut sin) = (Vec::with_capacity(seq * half), Vec::with_capacity(seq * half));
+        for p in start..start + seq {
+            for i in 0..half {
+                let angle = p as f64 * self.config.rope_base.powf(-2.0 * i as f64 / self.config.head_dim() as f64);
+                cos.push(angle.cos() as f32);
+                sin.push(angle.sin() as f32);
+            }
+        }
+        Ok((
+            pollster_free_to_device(Tensor::from_vec(cos, [seq, half])?, &self.device)?,
+            pollster_free_to_device(Tensor::from_vec(sin, [seq, half])?, &self.device)?,
+        ))
+    }
+
+    /// Run `ids` (a prompt, or one new token) after what the cache holds; returns the logits
+    /// of the last position (length vocab) and advances the cache.
+    pub async fn forward(&self, ids: &[u32], cache: &mut KvCache) -> Result<Vec<f32>> {
+        let c = &self.config;
+        let seq = ids.len();
+        if seq == 0 {
+            return Err(Error::Model("forward needs at least one token".into()));
+        }
+        let start = cache.len;
+        if start + seq > cache.capacity {
+            return Err(Error::Model(format!(
+                "context full: {start} cached + {seq} new tokens exceed the KV cache's {} positions",
+                cache.capacity
+            )));
+        }
+        let (hd, group) = (c.head_dim(), c.heads / c.kv_heads);
+        let mut rows = Vec::with_capacity(seq * c.dim);
+        for &id in ids {
+            if id as usize >= c.vocab {
+                return Err(Error::Model(format!("token id {id} is outside the vocabulary ({})", c.vocab)));
+            }
+            rows.extend(self.embeddings.row(id as usize)?);
+        }
+        let mut x = pollster_free_to_device(Tensor::from_vec(rows, [seq, c.dim])?, &self.device)?;
+        let (cos, sin) = self.rope_tables(start, seq)?;
+        let total = start + seq;
+        // Causal mask over [group·seq, total]: row (g, s) sees positions ≤ start + s.
+        let mut mask = Vec::with_capacity(group * seq * total);
+        for _ in 0..group {
+            for s in 0..seq {
+                mask.extend((0..total).map(|j| if j <= start + s { 0.0 } else { f32::NEG_INFINITY }));
+            }
+        }
+        let mask = pollster_free_to_device(Tensor::from_vec(mask, [group * seq, total])?, &self.device)?;
+        let scale = 1.0 / (hd as f32).sqrt();
+        for (l, layer) in self.layers.iter().enumerate() {
+            let h = ops::rmsnorm(&x, &layer.attn_norm, c.eps).await?;
+            let q = ops::qmatmul(&h, &layer.q).await?.reshape([seq, c.heads, hd])?;
+            let k = ops::qmatmul(&h, &layer.k).await?.reshape([seq, c.kv_heads, hd])?;
+            let v = ops::qmatmul(&h, &layer.v).await?.reshape([seq, c.kv_heads, hd])?;
+            let q = ops::rope(&q, &cos, &sin).await?;
+            let k = ops::rope(&k, &cos, &sin).await?;
+            ops::kv_write(&mut cache.keys[l], &k, start).await?;
+            ops::kv_write(&mut cache.values[l], &v, start).await?;
+            let cap = cache.capacity;
+            let keys_t = cache.keys[l].strided_view([c.kv_heads, hd, total], vec![cap * hd, 1, hd], 0)?;
+            let values = cache.values[l].strided_view([c.kv_heads, total, hd], vec![cap * hd, hd, 1], 0)?;
+            // Heads h = kv·group + g share key/value head kv: fold the group into the rows.
+            let q = ops::contiguous(&q.permute(&[1, 0, 2])?).await?.reshape([c.kv_heads, group * seq, hd])?;
+            let scores = ops::scale(&ops::matmul(&q, &keys_t).await?, scale).await?;
+            let probs = ops::softmax(&ops::add(&scores, &mask).await?).await?;
+            let attn = ops::matmul(&probs, &values).await?.reshape([c.heads, seq, hd])?;
+            let attn = ops::contiguous(&attn.permute(&[1, 0, 2])?).await?.reshape([seq, c.dim])?;
+            x = ops::add(&x, &ops::qmatmul(&attn, &layer.o).await?).await?;
+            let h = ops::rmsnorm(&x, &layer.ffn_norm, c.eps).await?;
+            let gated = ops::silu_mul(&ops::qmatmul(&h, &layer.gate).await?, &ops::qmatmul(&h, &layer.up).await?).await?;
+            x = ops::add(&x, &ops::qmatmul(&gated, &layer.down).await?).await?;
+        }
+        cache.len = total;
+        let last = x.reshape([seq * c.dim])?.strided_view([1, c.dim], vec![c.dim, 1], (seq - 1) * c.dim)?;
+        let last = ops::contiguous(&last).await?;
+        let h = ops::rmsnorm(&last, &self.output_norm, c.eps).await?;
+        ops::qmatmul(&h, &self.output).await?.to_vec().await
+    }
+}

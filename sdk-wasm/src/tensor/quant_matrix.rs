@@ -1,0 +1,111 @@
+//! `QuantMatrix`: a weight matrix kept in a block format (or f16/f32) — `rows` output
+//! features × `cols` input features, each row its own run of blocks, exactly as GGUF stores a
+//! linear layer. It is never expanded to f32: `ops::qmatmul` decodes blocks as it multiplies.
+
+use super::{blocks, low_bits, DType};
+use crate::device::gpu::GpuBuffer;
+use crate::device::Device;
+use crate::error::{Error, Result};
+use std::sync::Arc;
+
+pub enum QuantStorage {
+    Cpu(Vec<u8>),
+    Gpu(GpuBuffer),
+}
+
+#[derive(Clone)]
+pub struct QuantMatrix {
+    pub dtype: DType,
+    pub rows: usize,
+    pub cols: usize,
+    storage: Arc<QuantStorage>,
+    device: Device,
+}
+
+impl QuantMatrix {
+    /// A matrix over `bytes` in `dtype`'s layout; the length must be exactly `rows` rows of `cols`.
+    pub fn from_bytes(dtype: DType, rows: usize, cols: usize, bytes: Vec<u8>) -> Result<QuantMatrix> {
+        let row_bytes = dtype
+            .storage_bytes(cols)
+            .ok_or_else(|| Error::shape("QuantMatrix", format!("rows of {cols} values do not fill {dtype:?} blocks")))?;
+        if bytes.len() != rows * row_bytes {
+            return Err(Error::shape(
+                "QuantMatrix",
+                format!("{rows}×{cols} {dtype:?} needs {} bytes, got {}", rows * row_bytes, bytes.len()),
+            ));
+        }
+        Ok(QuantMatrix { dtype, rows, cols, storage: Arc::new(QuantStorage::Cpu(bytes)), device: Device::Cpu })
+    }
+
+    /// Quantize a row-major f32 matrix into one of our own formats (Q2, Q3).
+    pub fn quantize(values: &[f32], rows: usize, cols: usize, dtype: DType) -> Result<QuantMatrix> {
+        if !matches!(dtype, DType::Q2 | DType::Q3) || cols % blocks::BLOCK != 0 || values.len() != rows * cols {
+            return Err(Error::shape("quantize", format!("{rows}×{cols} into {dtype:?} (Q2/Q3, rows a multiple of 32)")));
+        }
+        let mut bytes = Vec::with_capacity(rows * cols / blocks::BLOCK * dtype.block_bytes());
+        for block in values.chunks_exact(blocks::BLOCK) {
+            low_bits::encode_block(dtype, block, &mut bytes);
+        }
+        QuantMatrix::from_bytes(dtype, rows, cols, bytes)
+    }
+
+    pub fn row_bytes(&self) -> usize {
+        self.dtype.storage_bytes(self.cols).unwrap_or(0)
+    }
+    pub fn bytes(&self) -> u64 {
+        (self.rows * self.row_bytes()) as u64
+    }
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+    pub(crate) fn cpu_bytes(&self) -> Option<&[u8]> {
+        match &*self.storage {
+            QuantStorage::Cpu(b) => Some(b),
+            QuantStorage::Gpu(_) => None,
+        }
+    }
+    pub(crate) fn gpu_buffer(&self) -> Option<&GpuBuffer> {
+        match &*self.storage {
+            QuantStorage::Gpu(b) => Some(b),
+            QuantStorage::Cpu(_) => None,
+        }
+    }
+
+    /// Row `r` as f32 (an embedding lookup reads single rows of a quantized table).
+    pub fn row(&self, r: usize) -> Result<Vec<f32>> {
+        let bytes = self.cpu_bytes().ok_or_else(|| Error::DeviceMismatch("QuantMatrix::row reads CPU storage".into()))?;
+        if r >= self.rows {
+            return Err(Error::shape("QuantMatrix::row", format!("row {r} of {}", self.rows)));
+        }
+        let rb = self.row_bytes();
+        let mut out = vec![0.0; self.cols];
+        blocks::decode_row(self.dtype, &bytes[r * rb..(r + 1) * rb], &mut out);
+        Ok(out)
+    }
+
+    /// Every value as f32 (for tests and re-quantizing; models never do this).
+    pub fn dequantize(&self) -> Result<Vec<f32>> {
+        (0..self.rows).try_fold(Vec::with_capacity(self.rows * self.cols), |mut all, r| {
+            all.extend(self.row(r)?);
+            Ok(all)
+        })
+    }
+
+    /// The same bytes on `device` (GPU kernels decode the blocks themselves).
+    pub fn to_device(&self, device: &Device) -> Result<QuantMatrix> {
+        if self.device.same_as(device) {
+            return Ok(self.clone());
+        }
+        let (Device::Gpu(ctx), Some(bytes)) = (device, self.cpu_bytes()) else {
+            return Err(Error::DeviceMismatch("QuantMatrix moves from the CPU to a GPU only".into()));
+        };
+        let buffer = ctx.upload_bytes(bytes)?;
+        Ok(QuantMatrix { storage: Arc::new(QuantStorage::Gpu(buffer)), device: device.clone(), ..self.clone() })
+    }
+}
+
+impl std::fmt::Debug for QuantMatrix {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "QuantMatrix({}×{}, {:?}, {})", self.rows, self.cols, self.dtype, self.device.name())
+    }
+}
