@@ -39,7 +39,7 @@ impl QuantMatrix {
 
     /// Quantize a row-major f32 matrix into one of our own formats (Q2, Q3).
     pub fn quantize(values: &[f32], rows: usize, cols: usize, dtype: DType) -> Result<QuantMatrix> {
-        if !matches!(dtype, DType::Q2 | DType::Q3) || cols % blocks::BLOCK != 0 || values.len() != rows * cols {
+        if !matches!(dtype, DType::Q2 | DType::Q3) || !cols.is_multiple_of(blocks::BLOCK) || values.len() != rows * cols {
             return Err(Error::shape("quantize", format!("{rows}×{cols} into {dtype:?} (Q2/Q3, rows a multiple of 32)")));
         }
         let mut bytes = Vec::with_capacity(rows * cols / blocks::BLOCK * dtype.block_bytes());

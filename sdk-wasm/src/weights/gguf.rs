@@ -217,7 +217,7 @@ impl<'a> Gguf<'a> {
                 )));
             }
             let size = dtype.storage_bytes(elements).ok_or_else(|| bad(format!("tensor {name:?}: size does not fill whole blocks")))?;
-            if offset as usize % alignment != 0 {
+            if !(offset as usize).is_multiple_of(alignment) {
                 return Err(bad(format!("tensor {name:?} offset {offset} is not aligned to {alignment}")));
             }
             let start = usize::try_from(offset).ok().and_then(|o| data_start.checked_add(o));

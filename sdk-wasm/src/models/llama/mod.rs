@@ -51,9 +51,9 @@ impl LlamaConfig {
         };
         if cfg.heads == 0
             || cfg.kv_heads == 0
-            || cfg.dim % cfg.heads != 0
-            || cfg.heads % cfg.kv_heads != 0
-            || (cfg.dim / cfg.heads) % 2 != 0
+            || !cfg.dim.is_multiple_of(cfg.heads)
+            || !cfg.heads.is_multiple_of(cfg.kv_heads)
+            || !(cfg.dim / cfg.heads).is_multiple_of(2)
         {
             return Err(Error::Model(format!("inconsistent head layout: {cfg:?}")));
         }
