@@ -7,6 +7,7 @@ pub mod browser;
 pub mod doctor;
 pub mod env_info;
 pub mod error;
+pub mod generate_command;
 pub mod paths;
 pub mod pool;
 pub mod report;

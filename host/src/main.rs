@@ -78,9 +78,30 @@ enum Command {
     },
     /// Embed texts with one model on one native backend; print each embedding's head and the timing.
     Run {
-        /// minilm (all-MiniLM-L6-v2 f32), minilm-int8 (its int8 ONNX), minilm-l3 (paraphrase-MiniLM-L3-v2 ONNX).
+        /// minilm (all-MiniLM-L6-v2 f32), minilm-int8 (its int8 ONNX), minilm-l3 (paraphrase-MiniLM-L3-v2 ONNX),
+        /// smollm2 (SmolLM2-135M-Instruct GGUF Q4_1: text generation, needs --prompt).
         #[arg(long, default_value = "minilm")]
         model: String,
+        /// smollm2: the prompt to continue.
+        #[arg(long)]
+        prompt: Option<String>,
+        /// smollm2: wrap the prompt in the model's chat template.
+        #[arg(long)]
+        chat: bool,
+        /// smollm2: tokens to generate.
+        #[arg(long, default_value_t = 32)]
+        max_tokens: usize,
+        /// smollm2: 0 = greedy.
+        #[arg(long, default_value_t = 0.0)]
+        temperature: f32,
+        #[arg(long, default_value_t = 0)]
+        top_k: usize,
+        #[arg(long, default_value_t = 1.0)]
+        top_p: f32,
+        #[arg(long, default_value_t = 1.0)]
+        repetition_penalty: f32,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
         /// ours-cpu, ours-wgpu, ort-cpu (ONNX Runtime) or candle-cpu.
         #[arg(long, default_value = "ours-cpu")]
         backend: String,
@@ -88,7 +109,6 @@ enum Command {
         #[arg(long, default_value_t = 8)]
         head: usize,
         /// The texts to embed.
-        #[arg(required = true)]
         texts: Vec<String>,
     },
     /// Print (or write) the manifest of a model directory: each file's CID and size, for
@@ -236,7 +256,16 @@ async fn run(cli: Cli) -> Result<()> {
             }
             write_report(&view, &out)
         }
-        Command::Run { model, backend, head, texts } => {
+        Command::Run { model, prompt, chat, max_tokens, temperature, top_k, top_p, repetition_penalty, seed, backend, head, texts } => {
+            if model == "smollm2" {
+                let prompt = prompt.ok_or_else(|| HostError::Invalid("--model smollm2 needs --prompt TEXT".into()))?;
+                let sampling = ipfs_accelerate::models::llama::Sampling { temperature, top_k, top_p, repetition_penalty, seed };
+                print!("{}", ipfs_accelerate_host::generate_command::run(&backend, &prompt, chat, max_tokens, sampling).await?);
+                return Ok(());
+            }
+            if texts.is_empty() {
+                return Err(HostError::Invalid(format!("--model {model} needs at least one text to embed")));
+            }
             print!("{}", ipfs_accelerate_host::run_command::run(&model, &backend, &texts, head).await?);
             Ok(())
         }

@@ -158,3 +158,21 @@ fn manifest_command_prints_and_writes_file_cids() {
     assert_eq!(written.files, printed.files, "a manifest never lists itself");
     let _ = std::fs::remove_dir_all(root);
 }
+
+#[test]
+fn accelerate_run_smollm2_generates_the_reference_continuation_and_names_a_missing_prompt() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_accelerate"))
+        .args(["run", "--model", "smollm2", "--prompt", "The capital of France is", "--max-tokens", "2"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    // Greedy ids 7042, 30 in scripts/reference/smollm2_greedy.py's output.
+    assert!(stdout.starts_with(" Paris."), "{stdout}");
+    assert!(stdout.contains("decoded at"), "{stdout}");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_accelerate"))
+        .args(["run", "--model", "smollm2"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("needs --prompt"));
+}
