@@ -55,6 +55,10 @@ impl QuantMatrix {
     pub fn bytes(&self) -> u64 {
         (self.rows * self.row_bytes()) as u64
     }
+    /// True when both hold the very same bytes (e.g. tied embeddings on the CPU).
+    pub fn shares_storage(&self, other: &QuantMatrix) -> bool {
+        Arc::ptr_eq(&self.storage, &other.storage)
+    }
     pub fn device(&self) -> &Device {
         &self.device
     }

@@ -57,6 +57,15 @@ impl LlamaConfig {
         {
             return Err(Error::Model(format!("inconsistent head layout: {cfg:?}")));
         }
+        // Counts from the file size allocations: bound them by what the file can hold.
+        if cfg.context == 0 || cfg.layers == 0 || cfg.layers > g.tensors().len() {
+            return Err(Error::Model(format!(
+                "{} layers and a {}-token context do not fit a file of {} tensors",
+                cfg.layers,
+                cfg.context,
+                g.tensors().len()
+            )));
+        }
         Ok(cfg)
     }
     pub fn head_dim(&self) -> usize {
@@ -166,7 +175,8 @@ impl Llama {
     /// Bytes of weights held (block formats count at their packed size).
     pub fn weight_bytes(&self) -> u64 {
         let mats = self.layers.iter().flat_map(|l| [&l.q, &l.k, &l.v, &l.o, &l.gate, &l.up, &l.down]);
-        mats.map(|m| m.bytes()).sum::<u64>() + self.embeddings.bytes() + self.output.bytes()
+        let output = if self.output.shares_storage(&self.embeddings) { 0 } else { self.output.bytes() };
+        mats.map(|m| m.bytes()).sum::<u64>() + self.embeddings.bytes() + output
     }
 
     /// Every linear weight re-quantized to `dtype` (our Q2/Q3), for the ultra-low-bit study.
