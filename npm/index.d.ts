@@ -160,6 +160,68 @@ export interface MemoryReport {
   gpuPool: { allocatedBytes: number; inUseBytes: number; allocations: number; reuses: number } | null;
 }
 
+export interface LanguageLoadOptions {
+  onProgress?: (progress: LoadProgress) => void;
+  signal?: AbortSignal;
+  /** The .gguf file to read (default: the manifest's only .gguf file). */
+  file?: string;
+  /** IPFS gateway prefix: files are fetched as `<gateway><cid>`. */
+  gateway?: string;
+  /** The manifest as an object, instead of fetching `<url>/manifest.json`. */
+  manifest?: object;
+}
+
+export interface ChatMessage {
+  role: "system" | "user" | "assistant";
+  content: string;
+}
+
+export interface GenerateOptions {
+  /** Tokens to generate at most (default 128). */
+  maxTokens?: number;
+  /** 0 (default) = greedy. */
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  /** > 1 discourages tokens already in the context. */
+  repetitionPenalty?: number;
+  /** The same seed and options give the same text. */
+  seed?: number;
+  /** Stop at the model's end-of-sequence token (default true). */
+  stopAtEos?: boolean;
+  /** Put a string prompt through the chat template as one user turn. */
+  chat?: boolean;
+  /** Each new piece of text as it is generated; return false to stop. */
+  onToken?: (piece: string) => boolean | void;
+  /** Aborting rejects with an AbortError whose `result` holds the text so far. */
+  signal?: AbortSignal;
+}
+
+export interface GenerateResult {
+  text: string;
+  tokens: number[];
+  promptTokens: number;
+  finishReason: "eos" | "length" | "context" | "cancelled";
+  prefillMs: number;
+  timeToFirstTokenMs: number;
+  decodeMs: number;
+  prefillTokensPerSecond: number;
+  decodeTokensPerSecond: number;
+  kvCacheBytes: number;
+}
+
+export class LanguageModel {
+  private constructor();
+  readonly name: string;
+  readonly contextLength: number;
+  readonly hasChatTemplate: boolean;
+  readonly weightBytes: number;
+  readonly loadReport: LoadReport;
+  tokenize(text: string): number[];
+  generate(prompt: string | ChatMessage[], options?: GenerateOptions): Promise<GenerateResult>;
+  dispose(): void;
+}
+
 export class Accelerator {
   private constructor();
   /** Resolves to an Accelerator on the first available preferred device. */
@@ -171,7 +233,12 @@ export class Accelerator {
   readonly cache: WeightCache;
   /** Load a sentence-embedding model from a base URL (manifest.json, config.json, tokenizer.json, weights). */
   load(url: string | URL, options?: LoadOptions): Promise<EmbeddingModel>;
+  /** Load a text-generation model: one GGUF file (Q4_0/Q4_1/Q8_0/F16/F32, LLaMA family). */
+  loadLanguageModel(url: string | URL, options?: LanguageLoadOptions): Promise<LanguageModel>;
   memory(): MemoryReport;
   /** Dispose every model loaded through this Accelerator. */
   dispose(): void;
 }
+
+/** Bytes of the SDK's wasm memory; it only grows, so this is the peak heap so far. */
+export function wasmMemoryBytes(): Promise<number>;

@@ -127,6 +127,30 @@ export class Accelerator {
   }
 
   /**
+   * Load a text-generation model (LLaMA family, one GGUF file: Q4_0/Q4_1/Q8_0/F16/F32) from a
+   * base URL holding manifest.json and the .gguf file (the manifest's only .gguf unless
+   * `file` names one). The file is checked against its CID and cached in IndexedDB like any
+   * weights. Options: onProgress, signal, file, gateway, manifest.
+   */
+  async loadLanguageModel(url, { onProgress, signal, ...options } = {}) {
+    if (this.#disposed) throw new Error("this Accelerator was disposed");
+    if (typeof url !== "string" && !(url instanceof URL)) throw new TypeError("loadLanguageModel(url): url must be a string or URL");
+    if (onProgress !== undefined && typeof onProgress !== "function") throw new TypeError("onProgress must be a function");
+    let inner;
+    try {
+      inner = await this.#runtime.loadLanguage(String(url), options, onProgress, signal);
+    } catch (e) {
+      throw new Error(messageOf(e));
+    }
+    const model = new LanguageModel(inner, () => {
+      this.#models.delete(model);
+      this.#runtime.trim();
+    });
+    this.#models.add(model);
+    return model;
+  }
+
+  /**
    * Weight memory: `{ devices: {cpu, gpu}, totalBytes, sharedBytes, tensors, models: [{name,
    * bytes, sharedBytes}], gpuPool }` — a tensor shared by several models is counted once.
    */
@@ -249,6 +273,132 @@ export class EmbeddingModel {
   }
 }
 
+/** A loaded text-generation model. */
+export class LanguageModel {
+  #inner;
+  #onDispose;
+  #busy = false;
+
+  constructor(inner, onDispose) {
+    this.#inner = inner;
+    this.#onDispose = onDispose;
+  }
+
+  get name() {
+    return this.#live().name;
+  }
+
+  /** Positions the model was trained for (prompt + output). */
+  get contextLength() {
+    return this.#live().contextLength;
+  }
+
+  /** Whether `generate` can apply the file's chat template (messages, or `chat: true`). */
+  get hasChatTemplate() {
+    return this.#live().hasChatTemplate;
+  }
+
+  /** Bytes of weights held, at their quantized size. */
+  get weightBytes() {
+    return this.#live().weightBytes;
+  }
+
+  get loadReport() {
+    return this.#live().loadReport;
+  }
+
+  /** Token ids of `text` (no template applied). */
+  tokenize(text) {
+    if (typeof text !== "string") throw new TypeError("tokenize(text): text must be a string");
+    return Array.from(this.#live().tokenize(text));
+  }
+
+  /**
+   * Generate text after `prompt` (a string; or `[{role, content}]` messages, put through the
+   * model's chat template; `chat: true` does that for a string). Options: maxTokens (128),
+   * temperature (0 = greedy), topK, topP, repetitionPenalty, seed, stopAtEos (true),
+   * onToken(piece) — called with each new piece of text as it comes; returning false stops —
+   * and signal (AbortSignal: rejects with an AbortError whose `result` holds the text so far).
+   * Resolves to {text, tokens, promptTokens, finishReason ("eos" | "length" | "context" |
+   * "cancelled"), prefillMs, timeToFirstTokenMs, decodeMs, prefillTokensPerSecond,
+   * decodeTokensPerSecond, kvCacheBytes}.
+   */
+  async generate(prompt, { onToken, signal, ...options } = {}) {
+    const messages = Array.isArray(prompt);
+    if (!messages && typeof prompt !== "string") throw new TypeError("generate(prompt): prompt must be a string or an array of {role, content}");
+    if (onToken !== undefined && typeof onToken !== "function") throw new TypeError("onToken must be a function");
+    if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError("signal must be an AbortSignal");
+    const inner = this.#live();
+    if (this.#busy) throw new Error("this model is already generating; await the previous generate() first");
+    signal?.throwIfAborted();
+    this.#busy = true;
+    let generation;
+    try {
+      try {
+        generation = await inner.start(messages ? JSON.stringify(prompt) : prompt, messages, JSON.stringify(options));
+      } catch (e) {
+        throw new Error(messageOf(e));
+      }
+      for (;;) {
+        if (signal?.aborted) {
+          generation.cancel();
+          throw abortError(signal, generation.result());
+        }
+        let piece;
+        try {
+          piece = await generation.next();
+        } catch (e) {
+          throw new Error(messageOf(e));
+        }
+        if (piece === undefined) break;
+        if (piece !== "" && onToken && onToken(piece) === false) generation.cancel();
+        // Let the page run (rendering, the abort button) between tokens.
+        await nextTask();
+      }
+      return generation.result();
+    } finally {
+      generation?.free();
+      this.#busy = false;
+    }
+  }
+
+  /** Free the model's weights and KV memory. Further calls reject. */
+  dispose() {
+    if (!this.#inner) return;
+    this.#inner.free();
+    this.#inner = null;
+    this.#onDispose();
+  }
+
+  #live() {
+    if (!this.#inner) throw new Error("this model was disposed");
+    return this.#inner;
+  }
+}
+
+/** Resolves on the next macrotask; unlike setTimeout(0) it is not clamped to 4 ms. */
+function nextTask() {
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
+}
+
+function abortError(signal, result) {
+  const reason = signal.reason;
+  const error = reason instanceof Error ? reason : new DOMException(reason === undefined ? "generation was aborted" : String(reason), "AbortError");
+  try {
+    error.result = result;
+  } catch {
+    // a frozen reason: the partial result is lost, the abort is not
+  }
+  return error;
+}
+
 function cacheOptions(cache) {
   if (cache === false) return { name: undefined, maxBytes: undefined };
   if (cache === true || cache === undefined) return { name: DEFAULT_CACHE_DB, maxBytes: undefined };
@@ -261,4 +411,10 @@ function cacheOptions(cache) {
 
 function messageOf(e) {
   return e && e.message ? e.message : String(e);
+}
+
+/** Bytes of the SDK's wasm memory; it only grows, so this is the peak heap so far. */
+export async function wasmMemoryBytes() {
+  await init();
+  return sdk.wasmMemoryBytes();
 }

@@ -6,6 +6,7 @@ import { benchEmbeddings } from "/engines.js";
 import { cacheRpc } from "/cache_rpc.js";
 import { poolRpc } from "/pool_rpc.js";
 import { shardRpc } from "/shard_rpc.js";
+import { llmRpc } from "/llm_rpc.js";
 
 // Feature probes: the smallest valid module using one feature, built here so the bytes explain
 // themselves. Type section: one func () -> v128; one function; a body of `ops`.
@@ -115,6 +116,7 @@ window.__accelerate = {
   ...cacheRpc,
   ...poolRpc,
   ...shardRpc,
+  ...llmRpc,
   // The message a failing load/embed rejects with (null if it succeeded), for error tests.
   async errorOf(baseUrl, texts, options) {
     try {

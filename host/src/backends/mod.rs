@@ -4,8 +4,10 @@
 //! and output are the models' own.
 
 mod candle;
+mod candle_llama;
 pub mod models;
 mod ort;
+pub mod text_generation;
 
 pub use models::{ModelSpec, MODELS};
 

@@ -42,6 +42,34 @@ pub struct CaseRecord {
     pub error: Option<String>,
 }
 
+impl CaseRecord {
+    /// A case that ran `samples_ms` after `warmup` runs; status Ok until a check says otherwise.
+    pub fn timed(kernel: &str, shape: &str, params: serde_json::Value, warmup: u32, samples_ms: Vec<f64>, tolerance: f64) -> CaseRecord {
+        CaseRecord {
+            kernel: kernel.into(),
+            shape: shape.into(),
+            params_json: params.to_string(),
+            warmup,
+            stats: super::stats::Stats::of(&samples_ms),
+            samples_ms,
+            gflops: None,
+            max_abs_err: None,
+            max_rel_err: None,
+            tolerance,
+            status: CaseStatus::Ok,
+            error: None,
+        }
+    }
+
+    /// A case that could not run, and why.
+    pub fn failed(kernel: &str, shape: &str, status: CaseStatus, reason: &str) -> CaseRecord {
+        let mut rec = CaseRecord::timed(kernel, shape, serde_json::json!({}), 0, Vec::new(), 0.0);
+        rec.status = status;
+        rec.error = Some(reason.to_string());
+        rec
+    }
+}
+
 /// One backend of a run: where the cases ran and what they gave.
 #[derive(Debug, Clone)]
 pub struct EnvRecord {

@@ -1,6 +1,5 @@
-//! Loading a model in the page: its manifest (`<url>/manifest.json`, or given inline), the
-//! files by CID through the weight cache, then the embedder. A URL without a manifest still
-//! loads, but unverified and uncached, and says so in the model's load report.
+//! Loading a sentence-embedding model in the page: config, tokenizer and weights through
+//! `model_files`, then the embedder.
 
 use super::runtime::{with_cache, Cache};
 use crate::device::Device;
@@ -8,10 +7,10 @@ use crate::error::{Error, Result};
 use crate::models::bert::Pooling;
 use crate::models::embedder::{EmbedderOptions, SentenceEmbedder, WeightsFormat};
 use crate::share::{TensorIds, TensorRegistry};
-use crate::store::{fetch_all, FileOrigin, HttpFetcher, LoadProgress, ModelManifest};
+use super::model_files::{base_url, FileRequest};
+use crate::store::ModelManifest;
 use crate::weights::Cid;
 use serde::Deserialize;
-use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use wasm_bindgen::JsValue;
@@ -77,52 +76,14 @@ pub(super) async fn load_embedder(
     on_progress: Option<&js_sys::Function>,
     signal: Option<web_sys::AbortSignal>,
 ) -> Result<Loaded> {
-    let base = if url.ends_with('/') { url.to_string() } else { format!("{url}/") };
+    let base = base_url(url);
     let paths = ["config.json", "tokenizer.json", options.weights.as_str()];
-    let mut report_progress = |p: LoadProgress| {
-        if let (Some(f), Ok(text)) = (on_progress, serde_json::to_string(&p)) {
-            if let Ok(value) = js_sys::JSON::parse(&text) {
-                // A throwing callback must not break the load.
-                let _ = f.call1(&JsValue::NULL, &value);
-            }
-        }
-    };
-    let manifest = match &options.manifest {
-        Some(m) => Some(m.clone()),
-        None => fetch_manifest(&base, signal.as_ref()).await?,
-    };
-    let (mut files, name, mut report, weights_cid) = match manifest {
-        Some(m) => {
-            for p in paths {
-                if m.file(p).is_err() {
-                    let listed: Vec<&str> = m.files.iter().map(|f| f.path.as_str()).collect();
-                    return Err(Error::Model(format!("model {} has no file {p:?} (its manifest lists {})", m.name, listed.join(", "))));
-                }
-            }
-            let fetcher = HttpFetcher { base: base.clone(), gateway: options.gateway.clone(), signal };
-            let loaded = with_cache!(cache, c => c.load(&m, &paths, &fetcher, in_use, &mut report_progress).await?);
-            let report = json!({
-                "files": loaded.origins, "networkBytes": loaded.network_bytes, "verified": true, "version": m.version,
-                "timings": loaded.timings,
-            });
-            let weights_cid = m.file(&options.weights)?.cid;
-            (loaded.files, m.name, report, Some(weights_cid))
-        }
-        None => {
-            let mut files = BTreeMap::new();
-            let mut network = 0;
-            for p in paths {
-                let bytes = fetch_all(&format!("{base}{p}"), signal.as_ref()).await?;
-                network += bytes.len() as u64;
-                let size = bytes.len() as u64;
-                report_progress(LoadProgress { file: p.to_string(), loaded: size, total: size, origin: FileOrigin::Uncached });
-                files.insert(p.to_string(), bytes);
-            }
-            let origins: BTreeMap<&str, &str> = paths.iter().map(|p| (*p, "unverified")).collect();
-            (files, base.clone(), json!({ "files": origins, "networkBytes": network, "verified": false }), None)
-        }
-    };
-    let mut take = |p: &str| files.remove(p).ok_or_else(|| Error::Model(format!("{p} was not loaded")));
+    let request =
+        FileRequest { base: &base, manifest: options.manifest.clone(), gateway: options.gateway.clone(), on_progress, signal };
+    let manifest = request.manifest().await?;
+    let mut loaded = request.fetch(manifest, &paths, cache, in_use).await?;
+    let weights_cid = loaded.cids.get(&options.weights).copied();
+    let mut take = |p: &str| loaded.take(p);
     let config = String::from_utf8(take("config.json")?).map_err(|_| Error::Model(format!("{base}config.json is not UTF-8")))?;
     if let Err(e) = serde_json::from_str::<serde_json::Value>(&config) {
         return Err(Error::Model(format!("{base}config.json is not valid JSON: {e}")));
@@ -147,13 +108,14 @@ pub(super) async fn load_embedder(
     let embedder = SentenceEmbedder::from_bytes(&config, &tokenizer, &weights, format, device, &embedder_options)
         .await
         .map_err(|e| Error::Model(format!("loading the model at {base}: {e}")))?;
+    let mut report = loaded.report;
     report["buildMs"] = (crate::clock::now_ms() - start).into();
     let ids = tensor_ids.lock().map(|ids| ids.clone()).unwrap_or_default();
     report["tensorIdsRemembered"] = (known_count > 0).into();
     if let (Some(cid), true) = (weights_cid, ids.len() > known_count) {
         remember_tensor_ids(cache, &cid, ids).await;
     }
-    Ok(Loaded { embedder, name, report: report.to_string() })
+    Ok(Loaded { embedder, name: loaded.name, report: report.to_string() })
 }
 
 async fn known_tensor_ids(cache: &Cache, cid: &Cid) -> BTreeMap<String, Cid> {
@@ -164,16 +126,4 @@ async fn known_tensor_ids(cache: &Cache, cid: &Cid) -> BTreeMap<String, Cid> {
 /// Best effort: failing to remember only costs the next load some hashing.
 async fn remember_tensor_ids(cache: &Cache, cid: &Cid, ids: BTreeMap<String, Cid>) {
     let _ = with_cache!(cache, c => c.remember_tensor_ids(cid, ids).await);
-}
-
-/// `<base>manifest.json`, or None when the server has none (HTTP 404).
-async fn fetch_manifest(base: &str, signal: Option<&web_sys::AbortSignal>) -> Result<Option<ModelManifest>> {
-    match fetch_all(&format!("{base}manifest.json"), signal).await {
-        Ok(bytes) => {
-            let text = String::from_utf8(bytes).map_err(|_| Error::Model(format!("{base}manifest.json is not UTF-8")))?;
-            ModelManifest::from_json(&text).map(Some)
-        }
-        Err(Error::Fetch { detail, .. }) if detail.starts_with("HTTP 404") => Ok(None),
-        Err(e) => Err(e),
-    }
 }

@@ -2,7 +2,10 @@
 //! readable message; nothing here panics across the wasm boundary.
 
 mod embedding_model;
+mod language_loading;
+mod language_model;
 mod loading;
+mod model_files;
 mod runtime;
 
 use crate::bench::{run_case, KernelCase};
@@ -70,4 +73,10 @@ pub async fn run_kernel_case(case_json: String, device: String) -> Result<String
     let mut value = serde_json::to_value(&outcome).map_err(js_error)?;
     value["output_f32_b64"] = base64::engine::general_purpose::STANDARD.encode(bytes).into();
     Ok(value.to_string())
+}
+
+/// Bytes of the wasm linear memory: it only grows, so this is the page's peak heap so far.
+#[wasm_bindgen(js_name = wasmMemoryBytes)]
+pub fn wasm_memory_bytes() -> f64 {
+    wasm_bindgen::memory().unchecked_into::<js_sys::WebAssembly::Memory>().buffer().unchecked_into::<js_sys::ArrayBuffer>().byte_length() as f64
 }

@@ -3,10 +3,13 @@
 //! and so that eviction never removes a model in use).
 
 use super::embedding_model::EmbeddingModel;
+use super::language_loading::{load_language_model, LanguageLoadOptions};
+use super::language_model::JsLanguageModel;
 use super::loading::{load_embedder, LoadOptions};
 use super::{device_named, js_error};
 use crate::device::Device;
 use crate::models::embedder::SentenceEmbedder;
+use crate::models::llama::LanguageModel;
 use crate::share::TensorRegistry;
 use crate::store::{IdbStore, NoStore, WeightCache};
 use serde_json::json;
@@ -31,9 +34,34 @@ macro_rules! with_cache {
 }
 pub(super) use with_cache;
 
+/// What the memory report needs of any loaded model.
+trait WeightHolder {
+    /// (bytes held, of which shared with other models).
+    fn weight_bytes(&self) -> (u64, u64);
+}
+
+impl WeightHolder for SentenceEmbedder {
+    fn weight_bytes(&self) -> (u64, u64) {
+        SentenceEmbedder::weight_bytes(self)
+    }
+}
+
+impl WeightHolder for LanguageModel {
+    fn weight_bytes(&self) -> (u64, u64) {
+        (self.llama.weight_bytes(), 0)
+    }
+}
+
 struct LiveModel {
     name: String,
-    model: Weak<SentenceEmbedder>,
+    model: Weak<dyn WeightHolder>,
+}
+
+impl LiveModel {
+    fn new<M: WeightHolder + 'static>(name: &str, model: &Rc<M>) -> LiveModel {
+        let weak: Weak<dyn WeightHolder> = Rc::downgrade(model) as Weak<dyn WeightHolder>;
+        LiveModel { name: name.to_string(), model: weak }
+    }
 }
 
 thread_local! {
@@ -98,9 +126,31 @@ impl Runtime {
             let loaded =
                 load_embedder(&url, &options, &device, registry, &cache, &in_use, on_progress.as_ref(), signal).await.map_err(js_error)?;
             let model = Rc::new(loaded.embedder);
-            models.borrow_mut().push(LiveModel { name: loaded.name.clone(), model: Rc::downgrade(&model) });
-            PAGE_MODELS.with(|m| m.borrow_mut().push(LiveModel { name: loaded.name.clone(), model: Rc::downgrade(&model) }));
+            models.borrow_mut().push(LiveModel::new(&loaded.name, &model));
+            PAGE_MODELS.with(|m| m.borrow_mut().push(LiveModel::new(&loaded.name, &model)));
             Ok(EmbeddingModel::new(model, loaded.name, loaded.report).into())
+        })
+    }
+
+    /// Load a text-generation model (a GGUF file; see `LanguageLoadOptions`) from `url`.
+    #[wasm_bindgen(js_name = loadLanguage)]
+    pub fn load_language(
+        &self,
+        url: String,
+        options: JsValue,
+        on_progress: Option<js_sys::Function>,
+        signal: Option<web_sys::AbortSignal>,
+    ) -> js_sys::Promise {
+        let (device, cache, models) = (self.device.clone(), self.cache.clone(), self.models.clone());
+        wasm_bindgen_futures::future_to_promise(async move {
+            let options = LanguageLoadOptions::from_js(&options).map_err(js_error)?;
+            let in_use: Vec<String> = PAGE_MODELS.with(live).into_iter().map(|(name, _)| name).collect();
+            let loaded =
+                load_language_model(&url, &options, &device, &cache, &in_use, on_progress.as_ref(), signal).await.map_err(js_error)?;
+            let model = Rc::new(loaded.model);
+            models.borrow_mut().push(LiveModel::new(&loaded.name, &model));
+            PAGE_MODELS.with(|m| m.borrow_mut().push(LiveModel::new(&loaded.name, &model)));
+            Ok(JsLanguageModel::new(model, loaded.name, loaded.report).into())
         })
     }
 
@@ -177,7 +227,7 @@ impl Runtime {
 }
 
 /// The models still alive (JS may have freed some), pruning the dead.
-fn live(models: &RefCell<Vec<LiveModel>>) -> Vec<(String, Rc<SentenceEmbedder>)> {
+fn live(models: &RefCell<Vec<LiveModel>>) -> Vec<(String, Rc<dyn WeightHolder>)> {
     let mut models = models.borrow_mut();
     models.retain(|m| m.model.strong_count() > 0);
     models.iter().filter_map(|m| m.model.upgrade().map(|e| (m.name.clone(), e))).collect()

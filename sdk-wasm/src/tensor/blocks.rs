@@ -53,6 +53,15 @@ pub fn decode_block(dtype: DType, b: &[u8], out: &mut [f32]) -> bool {
 }
 
 /// Decode a whole row of `out.len()` values from its bytes (`dtype.storage_bytes(len)`).
+/// Append one Q8_0 block of `values` (32 of them): d = max|v| / 127, q = round(v / d).
+pub fn encode_q8_0(values: &[f32], out: &mut Vec<u8>) {
+    let amax = values.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    let d = crate::weights::f16_to_f32(crate::weights::f32_to_f16(amax / 127.0));
+    out.extend_from_slice(&crate::weights::f32_to_f16(d).to_le_bytes());
+    let inv = if d > 0.0 { 1.0 / d } else { 0.0 };
+    out.extend(values.iter().map(|v| (v * inv).round().clamp(-127.0, 127.0) as i8 as u8));
+}
+
 pub fn decode_row(dtype: DType, bytes: &[u8], out: &mut [f32]) {
     let (len, size) = (dtype.block_len(), dtype.block_bytes());
     if len == 1 {

@@ -37,14 +37,20 @@ impl QuantMatrix {
         Ok(QuantMatrix { dtype, rows, cols, storage: Arc::new(QuantStorage::Cpu(bytes)), device: Device::Cpu })
     }
 
-    /// Quantize a row-major f32 matrix into one of our own formats (Q2, Q3).
+    /// Quantize a row-major f32 matrix into our own formats (Q2, Q3), GGUF's Q8_0, or keep
+    /// it as F32 (the unquantized baseline of the precision study).
     pub fn quantize(values: &[f32], rows: usize, cols: usize, dtype: DType) -> Result<QuantMatrix> {
-        if !matches!(dtype, DType::Q2 | DType::Q3) || !cols.is_multiple_of(blocks::BLOCK) || values.len() != rows * cols {
-            return Err(Error::shape("quantize", format!("{rows}×{cols} into {dtype:?} (Q2/Q3, rows a multiple of 32)")));
+        if !matches!(dtype, DType::Q2 | DType::Q3 | DType::Q8_0 | DType::F32) || !cols.is_multiple_of(blocks::BLOCK) || values.len() != rows * cols
+        {
+            return Err(Error::shape("quantize", format!("{rows}×{cols} into {dtype:?} (Q2/Q3/Q8_0/F32, rows a multiple of 32)")));
         }
-        let mut bytes = Vec::with_capacity(rows * cols / blocks::BLOCK * dtype.block_bytes());
+        let mut bytes = Vec::with_capacity(dtype.storage_bytes(cols).unwrap_or(0) * rows);
         for block in values.chunks_exact(blocks::BLOCK) {
-            low_bits::encode_block(dtype, block, &mut bytes);
+            match dtype {
+                DType::F32 => bytes.extend(block.iter().flat_map(|v| v.to_le_bytes())),
+                DType::Q8_0 => blocks::encode_q8_0(block, &mut bytes),
+                _ => low_bits::encode_block(dtype, block, &mut bytes),
+            }
         }
         QuantMatrix::from_bytes(dtype, rows, cols, bytes)
     }

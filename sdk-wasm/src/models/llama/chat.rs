@@ -5,19 +5,42 @@
 
 use crate::error::{Error, Result};
 
+/// One turn of a conversation.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+pub struct ChatMessage {
+    pub role: String,
+    pub content: String,
+}
+
+/// A single user turn, with the template's default system line.
 pub fn chat_prompt(template: Option<&str>, user: &str) -> Result<String> {
+    chat_messages(template, &[ChatMessage { role: "user".into(), content: user.into() }])
+}
+
+/// A conversation (roles system / user / assistant), ending with the assistant's turn opened.
+/// Without a system message the template's default one is used.
+pub fn chat_messages(template: Option<&str>, messages: &[ChatMessage]) -> Result<String> {
     let template = template.ok_or_else(|| Error::Model("the model has no tokenizer.chat_template; pass a raw prompt".into()))?;
     if !template.contains("<|im_start|>") {
         let head: String = template.chars().take(60).collect();
         return Err(Error::Model(format!("chat template not supported (only ChatML): {head:?}…")));
     }
+    if messages.is_empty() {
+        return Err(Error::Model("a chat needs at least one message".into()));
+    }
+    if let Some(m) = messages.iter().find(|m| !matches!(m.role.as_str(), "system" | "user" | "assistant")) {
+        return Err(Error::Model(format!("unknown chat role {:?} (expected system, user or assistant)", m.role)));
+    }
     let system =
         template.split_once("<|im_start|>system\n").and_then(|(_, rest)| rest.split_once("<|im_end|>")).map(|(text, _)| text.to_string());
     let mut out = String::new();
-    if let Some(system) = system {
+    if let (Some(system), false) = (system, messages.iter().any(|m| m.role == "system")) {
         out.push_str(&format!("<|im_start|>system\n{system}<|im_end|>\n"));
     }
-    out.push_str(&format!("<|im_start|>user\n{user}<|im_end|>\n<|im_start|>assistant\n"));
+    for m in messages {
+        out.push_str(&format!("<|im_start|>{}\n{}<|im_end|>\n", m.role, m.content));
+    }
+    out.push_str("<|im_start|>assistant\n");
     Ok(out)
 }
 
@@ -34,5 +57,14 @@ mod tests {
         );
         assert!(chat_prompt(Some("[INST] {{ x }}"), "Hi").unwrap_err().to_string().contains("only ChatML"));
         assert!(chat_prompt(None, "Hi").is_err());
+        let turn = |role: &str, content: &str| ChatMessage { role: role.into(), content: content.into() };
+        assert_eq!(
+            chat_messages(Some(t), &[turn("system", "Be kind."), turn("user", "Hi"), turn("assistant", "Hello!"), turn("user", "Bye")])
+                .unwrap(),
+            "<|im_start|>system\nBe kind.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\nHello!<|im_end|>\n\
+             <|im_start|>user\nBye<|im_end|>\n<|im_start|>assistant\n"
+        );
+        assert!(chat_messages(Some(t), &[turn("tool", "x")]).unwrap_err().to_string().contains("unknown chat role \"tool\""));
+        assert!(chat_messages(Some(t), &[]).is_err());
     }
 }

@@ -1,7 +1,8 @@
-//! Prefill + decode loop with streaming: each new piece of text goes to `on_text` as soon as
-//! it is whole UTF-8, and the callback can stop generation (cancellation).
+//! Prefill + decode as a step-by-step `Generator`, so callers stream: each step returns the
+//! next piece of text as soon as it is whole UTF-8 (a character can span tokens). The JS API
+//! awaits one step at a time (and yields to the page between them); `generate` loops natively.
 
-use super::{Llama, Sampler, Sampling};
+use super::{KvCache, Llama, Sampler, Sampling};
 use crate::clock::now_ms;
 use crate::error::{Error, Result};
 use crate::text::GgufTokenizer;
@@ -21,16 +22,42 @@ impl Default for Generation {
     }
 }
 
+/// Why generation ended.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum FinishReason {
+    /// The model chose its end-of-sequence token.
+    Eos,
+    /// `max_tokens` were generated.
+    #[default]
+    Length,
+    /// The KV cache (bounded by the model's context length) is full.
+    Context,
+    /// The caller stopped it.
+    Cancelled,
+}
+
+impl FinishReason {
+    pub fn name(self) -> &'static str {
+        match self {
+            FinishReason::Eos => "eos",
+            FinishReason::Length => "length",
+            FinishReason::Context => "context",
+            FinishReason::Cancelled => "cancelled",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Generated {
     pub prompt_ids: Vec<u32>,
     pub ids: Vec<u32>,
     pub text: String,
     pub prefill_ms: f64,
+    /// From the first token chosen to the last.
     pub decode_ms: f64,
     /// Prompt processed and first token chosen.
     pub first_token_ms: f64,
-    pub cancelled: bool,
+    pub finish: FinishReason,
     pub kv_cache_bytes: u64,
 }
 
@@ -41,6 +68,130 @@ impl Generated {
     /// Tokens after the first, over the time they took.
     pub fn decode_tokens_per_s(&self) -> f64 {
         (self.ids.len().saturating_sub(1)) as f64 / (self.decode_ms / 1e3).max(1e-9)
+    }
+    pub fn cancelled(&self) -> bool {
+        self.finish == FinishReason::Cancelled
+    }
+}
+
+/// One generation in progress: the KV cache, the sampler, and the text emitted so far.
+pub struct Generator {
+    opts: Generation,
+    cache: KvCache,
+    sampler: Sampler,
+    context: Vec<u32>,
+    logits: Vec<f32>,
+    /// The last token chosen, not yet run through the model.
+    pending: Option<u32>,
+    out: Generated,
+    /// `out.ids[flushed..]` have not been emitted as text yet.
+    flushed: usize,
+    started: f64,
+    decode_start: f64,
+    done: bool,
+}
+
+impl Generator {
+    /// Tokenise `prompt` (already templated if it is a chat turn) and run it through the model.
+    pub async fn start(model: &Llama, tok: &GgufTokenizer, prompt: &str, opts: &Generation) -> Result<Generator> {
+        let prompt_ids = tok.encode(prompt)?;
+        if prompt_ids.is_empty() {
+            return Err(Error::Model("the prompt is empty (no tokens to start from)".into()));
+        }
+        if prompt_ids.len() >= opts.context.min(model.config.context) {
+            return Err(Error::Model(format!(
+                "the prompt has {} tokens; the context holds {} (prompt + output)",
+                prompt_ids.len(),
+                opts.context.min(model.config.context)
+            )));
+        }
+        let mut cache = model.cache(opts.context.min(prompt_ids.len() + opts.max_tokens))?;
+        let started = now_ms();
+        let logits = model.forward(&prompt_ids, &mut cache).await?;
+        let out = Generated { prompt_ids: prompt_ids.clone(), prefill_ms: now_ms() - started, ..Generated::default() };
+        Ok(Generator {
+            opts: opts.clone(),
+            cache,
+            sampler: Sampler::new(opts.sampling.clone()),
+            context: prompt_ids,
+            logits,
+            pending: None,
+            out,
+            flushed: 0,
+            started,
+            decode_start: 0.0,
+            done: opts.max_tokens == 0,
+        })
+    }
+
+    /// Choose the next token; its text (empty while a character is incomplete), or None
+    /// when generation has ended.
+    pub async fn step(&mut self, model: &Llama, tok: &GgufTokenizer) -> Result<Option<String>> {
+        if self.done {
+            return Ok(None);
+        }
+        if let Some(id) = self.pending.take() {
+            self.logits = model.forward(&[id], &mut self.cache).await?;
+        }
+        let id = self.sampler.next(&mut self.logits, &self.context);
+        if self.out.ids.is_empty() {
+            self.decode_start = now_ms();
+            self.out.first_token_ms = self.decode_start - self.started;
+        }
+        self.out.decode_ms = now_ms() - self.decode_start;
+        if self.opts.stop_at_eos && id == tok.eos {
+            self.done_with(FinishReason::Eos);
+            return self.flush_rest(tok);
+        }
+        self.out.ids.push(id);
+        self.context.push(id);
+        if self.out.ids.len() >= self.opts.max_tokens {
+            self.done_with(FinishReason::Length);
+        } else if self.cache.len >= self.cache.capacity {
+            self.done_with(FinishReason::Context);
+        } else {
+            self.pending = Some(id);
+        }
+        // Byte-level tokens concatenate: decode only what has not been emitted.
+        let text = tok.decode(&self.out.ids[self.flushed..])?;
+        if text.ends_with('\u{FFFD}') && !self.done {
+            return Ok(Some(String::new()));
+        }
+        self.flushed = self.out.ids.len();
+        self.out.text.push_str(&text);
+        Ok(Some(text))
+    }
+
+    /// Stop early; the next step returns None.
+    pub fn cancel(&mut self) {
+        if !self.done {
+            self.done_with(FinishReason::Cancelled);
+        }
+    }
+
+    fn done_with(&mut self, reason: FinishReason) {
+        self.done = true;
+        self.pending = None;
+        self.out.finish = reason;
+    }
+
+    /// At the end: text still held back for an incomplete character, if any.
+    fn flush_rest(&mut self, tok: &GgufTokenizer) -> Result<Option<String>> {
+        let rest = tok.decode(&self.out.ids[self.flushed..])?;
+        self.flushed = self.out.ids.len();
+        self.out.text.push_str(&rest);
+        Ok(if rest.is_empty() { None } else { Some(rest) })
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.done
+    }
+
+    /// What was generated so far, with timings.
+    pub fn result(&self) -> Generated {
+        let mut out = self.out.clone();
+        out.kv_cache_bytes = self.cache.bytes();
+        out
     }
 }
 
@@ -53,46 +204,11 @@ pub async fn generate(
     opts: &Generation,
     mut on_text: impl FnMut(&str) -> bool,
 ) -> Result<Generated> {
-    let prompt_ids = tok.encode(prompt)?;
-    if prompt_ids.is_empty() {
-        return Err(Error::Model("the prompt is empty (no tokens to start from)".into()));
+    let mut generator = Generator::start(model, tok, prompt, opts).await?;
+    while let Some(piece) = generator.step(model, tok).await? {
+        if !piece.is_empty() && !on_text(&piece) {
+            generator.cancel();
+        }
     }
-    let mut cache = model.cache(opts.context.min(prompt_ids.len() + opts.max_tokens))?;
-    let mut sampler = Sampler::new(opts.sampling.clone());
-    let mut out = Generated { prompt_ids: prompt_ids.clone(), ..Generated::default() };
-    let mut context = prompt_ids.clone();
-    let started = now_ms();
-    let mut logits = model.forward(&prompt_ids, &mut cache).await?;
-    out.prefill_ms = now_ms() - started;
-    let decode_start = now_ms();
-    let mut emitted = 0usize;
-    while out.ids.len() < opts.max_tokens {
-        let id = sampler.next(&mut logits, &context);
-        if out.ids.is_empty() {
-            out.first_token_ms = now_ms() - started;
-        }
-        if opts.stop_at_eos && id == tok.eos {
-            break;
-        }
-        out.ids.push(id);
-        context.push(id);
-        // Emit only whole characters: a multi-byte character can span tokens.
-        let text = tok.decode(&out.ids)?;
-        if !text.ends_with('\u{FFFD}') && text.len() > emitted {
-            let keep_going = on_text(&text[emitted..]);
-            emitted = text.len();
-            if !keep_going {
-                out.cancelled = true;
-                break;
-            }
-        }
-        if out.ids.len() == opts.max_tokens || cache.len >= cache.capacity {
-            break;
-        }
-        logits = model.forward(&[id], &mut cache).await?;
-    }
-    out.decode_ms = now_ms() - decode_start;
-    out.text = tok.decode(&out.ids)?;
-    out.kv_cache_bytes = cache.bytes();
-    Ok(out)
+    Ok(generator.result())
 }

@@ -5,10 +5,12 @@
 
 mod chat;
 mod generate;
+mod language_model;
 mod sampling;
 
-pub use chat::chat_prompt;
-pub use generate::{generate, Generated, Generation};
+pub use chat::{chat_messages, chat_prompt, ChatMessage};
+pub use language_model::LanguageModel;
+pub use generate::{generate, FinishReason, Generated, Generation, Generator};
 pub use sampling::{argmax, Sampler, Sampling};
 
 use crate::device::Device;
@@ -242,6 +244,15 @@ impl Llama {
     /// Run `ids` (a prompt, or one new token) after what the cache holds; returns the logits
     /// of the last position (length vocab) and advances the cache.
     pub async fn forward(&self, ids: &[u32], cache: &mut KvCache) -> Result<Vec<f32>> {
+        self.run(ids, cache, false).await
+    }
+
+    /// As `forward`, with the logits of every position (`ids.len()` × vocab), for perplexity.
+    pub async fn forward_all(&self, ids: &[u32], cache: &mut KvCache) -> Result<Vec<f32>> {
+        self.run(ids, cache, true).await
+    }
+
+    async fn run(&self, ids: &[u32], cache: &mut KvCache, every_position: bool) -> Result<Vec<f32>> {
         let c = &self.config;
         let seq = ids.len();
         if seq == 0 {
@@ -298,6 +309,10 @@ impl Llama {
             x = ops::add(&x, &ops::qmatmul(&gated, &layer.down).await?).await?;
         }
         cache.len = total;
+        if every_position {
+            let h = ops::rmsnorm(&x, &self.output_norm, c.eps).await?;
+            return ops::qmatmul(&h, &self.output).await?.to_vec().await;
+        }
         let last = x.reshape([seq * c.dim])?.strided_view([1, c.dim], vec![c.dim, 1], (seq - 1) * c.dim)?;
         let last = ops::contiguous(&last).await?;
         let h = ops::rmsnorm(&last, &self.output_norm, c.eps).await?;

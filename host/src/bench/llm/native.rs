@@ -1,0 +1,62 @@
+//! The llm suite on native backends: ours (CPU, wgpu) and candle's quantized LLaMA.
+
+use super::cases::{records, Memory, KERNEL};
+use super::{Workload, SOFTWARE_TOKENS};
+use crate::backends::text_generation::{TextGenerator, TextRun};
+use crate::bench::progress;
+use crate::bench::record::{CaseRecord, CaseStatus, EnvRecord};
+use crate::bench::SuiteOptions;
+use ipfs_accelerate::models::llama::Generation;
+
+/// (backend for TextGenerator, record label).
+pub const BACKENDS: [(&str, &str); 3] = [("ours-cpu", "native-cpu"), ("candle-cpu", "native-candle-cpu"), ("ours-wgpu", "native-wgpu")];
+
+/// Resident memory of this process (VmRSS), in bytes.
+pub fn resident_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: u64 = status.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+pub async fn run(backend: &str, label: &str, work: &Workload, opts: &SuiteOptions) -> EnvRecord {
+    let before = resident_bytes();
+    let mut generator = match TextGenerator::load(backend).await {
+        Ok(g) => g,
+        Err(e) => {
+            let mut env = EnvRecord::new(label, Default::default(), vec![CaseRecord::failed(KERNEL, "load", CaseStatus::Error, &e.to_string())]);
+            env.unavailable_reason = Some(e.to_string());
+            return env;
+        }
+    };
+    let software = generator.adapter.software;
+    let (warmup, samples, tokens) = if software { (0, 1, SOFTWARE_TOKENS) } else { (opts.warmup.min(2), opts.samples, work.max_tokens) };
+    progress(format!("{label}: {} × {tokens} tokens on {}", samples, generator.adapter.name));
+    let opts = Generation { max_tokens: tokens, stop_at_eos: false, ..Generation::default() };
+    let mut runs: Vec<TextRun> = Vec::new();
+    let mut error = None;
+    for i in 0..warmup + samples {
+        match generator.generate(&work.prompt, &opts, |_| true).await {
+            Ok(r) if i >= warmup => runs.push(r),
+            Ok(_) => {}
+            Err(e) => {
+                error = Some(e.to_string());
+                break;
+            }
+        }
+    }
+    let grown = match (before, resident_bytes()) {
+        (Some(a), Some(b)) => Some(("resident growth", b.saturating_sub(a))),
+        _ => None,
+    };
+    let memory = Memory { weight_bytes: generator.weight_bytes, kv_cache_bytes: runs.first().and_then(|r| r.kv_cache_bytes), peak: grown };
+    let mut cases = records(&runs, warmup, work, tokens.min(work.want_ids.len()), &memory);
+    if let Some(e) = error {
+        cases.push(CaseRecord::failed(KERNEL, "generate", CaseStatus::Error, &e));
+    }
+    let mut env = EnvRecord::new(label, generator.adapter.clone(), cases);
+    if backend == "candle-cpu" {
+        // candle holds its own copy of the weights (ours is loaded only for the tokenizer).
+        env.adapter.name.push_str(" (quantized_llama, GGUF Q4_1)");
+    }
+    env
+}

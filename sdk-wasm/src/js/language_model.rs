@@ -1,0 +1,181 @@
+//! The `LanguageModel` and `TextGeneration` classes the npm package wraps. Generation runs one
+//! token per `next()` call so the JS side can stream, yield to the page and honour an
+//! AbortSignal between tokens.
+
+use super::js_error;
+use crate::models::llama::{ChatMessage, Generation, Generator, LanguageModel, Sampling};
+use serde::Deserialize;
+use serde_json::json;
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+
+/// A text-generation model (LLaMA family, from a GGUF file) in the page.
+#[wasm_bindgen(js_name = LanguageModel)]
+pub struct JsLanguageModel {
+    inner: Rc<LanguageModel>,
+    name: String,
+    load_report: String,
+}
+
+impl JsLanguageModel {
+    pub(super) fn new(inner: Rc<LanguageModel>, name: String, load_report: String) -> JsLanguageModel {
+        JsLanguageModel { inner, name, load_report }
+    }
+}
+
+/// `generate` options as the npm package passes them (callbacks and signal stay in JS).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct GenerateOptions {
+    max_tokens: Option<usize>,
+    temperature: Option<f32>,
+    top_k: Option<usize>,
+    top_p: Option<f32>,
+    repetition_penalty: Option<f32>,
+    seed: Option<u64>,
+    stop_at_eos: Option<bool>,
+    /// Apply the chat template to a string prompt (a message list always is).
+    chat: Option<bool>,
+}
+
+/// Default output bound when the caller gives none.
+const DEFAULT_MAX_TOKENS: usize = 128;
+
+impl GenerateOptions {
+    fn generation(&self, context: usize) -> Result<Generation, String> {
+        let d = Sampling::default();
+        let sampling = Sampling {
+            temperature: self.temperature.unwrap_or(d.temperature),
+            top_k: self.top_k.unwrap_or(d.top_k),
+            top_p: self.top_p.unwrap_or(d.top_p),
+            repetition_penalty: self.repetition_penalty.unwrap_or(d.repetition_penalty),
+            seed: self.seed.unwrap_or(d.seed),
+        };
+        if !(sampling.temperature.is_finite() && sampling.temperature >= 0.0) {
+            return Err(format!("temperature must be a number ≥ 0, got {}", sampling.temperature));
+        }
+        if !(sampling.top_p > 0.0 && sampling.top_p <= 1.0) {
+            return Err(format!("topP must be in (0, 1], got {}", sampling.top_p));
+        }
+        if !(sampling.repetition_penalty.is_finite() && sampling.repetition_penalty > 0.0) {
+            return Err(format!("repetitionPenalty must be a number > 0, got {}", sampling.repetition_penalty));
+        }
+        Ok(Generation {
+            max_tokens: self.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS),
+            sampling,
+            context,
+            stop_at_eos: self.stop_at_eos.unwrap_or(true),
+        })
+    }
+}
+
+#[wasm_bindgen(js_class = LanguageModel)]
+impl JsLanguageModel {
+    /// The model's name (from its manifest, else its URL).
+    #[wasm_bindgen(getter)]
+    pub fn name(&self) -> String {
+        self.name.clone()
+    }
+
+    /// Positions the model was trained for (prompt + output).
+    #[wasm_bindgen(getter, js_name = contextLength)]
+    pub fn context_length(&self) -> usize {
+        self.inner.llama.config.context
+    }
+
+    /// Whether the file carries a chat template this SDK can apply.
+    #[wasm_bindgen(getter, js_name = hasChatTemplate)]
+    pub fn has_chat_template(&self) -> bool {
+        self.inner.chat(&[ChatMessage { role: "user".into(), content: String::new() }]).is_ok()
+    }
+
+    /// Bytes of weights held (block formats at their packed size).
+    #[wasm_bindgen(getter, js_name = weightBytes)]
+    pub fn weight_bytes(&self) -> f64 {
+        self.inner.llama.weight_bytes() as f64
+    }
+
+    #[wasm_bindgen(getter, js_name = loadReport)]
+    pub fn load_report(&self) -> Result<JsValue, JsValue> {
+        js_sys::JSON::parse(&self.load_report)
+    }
+
+    /// Token ids of `text` (no template applied).
+    pub fn tokenize(&self, text: String) -> Result<Vec<u32>, JsValue> {
+        self.inner.tokenizer.encode(&text).map_err(js_error)
+    }
+
+    /// Start generating from `prompt` (a string, or JSON of `[{role, content}]` when
+    /// `messages` is true); resolves to a `TextGeneration` once the prompt is processed.
+    pub fn start(&self, prompt: String, messages: bool, options_json: String) -> js_sys::Promise {
+        let inner = Rc::clone(&self.inner);
+        wasm_bindgen_futures::future_to_promise(async move {
+            let options: GenerateOptions =
+                serde_json::from_str(&options_json).map_err(|e| js_error(format!("generate options: {e}")))?;
+            let opts = options.generation(inner.llama.config.context).map_err(js_error)?;
+            let text = if messages {
+                let turns: Vec<ChatMessage> = serde_json::from_str(&prompt)
+                    .map_err(|e| js_error(format!("messages must be [{{role, content}}] with string fields: {e}")))?;
+                inner.chat(&turns).map_err(js_error)?
+            } else if options.chat.unwrap_or(false) {
+                inner.chat(&[ChatMessage { role: "user".into(), content: prompt }]).map_err(js_error)?
+            } else {
+                prompt
+            };
+            let generator = Generator::start(&inner.llama, &inner.tokenizer, &text, &opts).await.map_err(js_error)?;
+            Ok(TextGeneration { model: inner, state: Rc::new(RefCell::new(Some(generator))) }.into())
+        })
+    }
+}
+
+/// One generation in progress.
+#[wasm_bindgen]
+pub struct TextGeneration {
+    model: Rc<LanguageModel>,
+    /// None while a step runs (so a second concurrent `next()` is refused, not interleaved).
+    state: Rc<RefCell<Option<Generator>>>,
+}
+
+#[wasm_bindgen]
+impl TextGeneration {
+    /// The next piece of text ("" while a character is incomplete), or undefined at the end.
+    pub fn next(&self) -> js_sys::Promise {
+        let (model, state) = (Rc::clone(&self.model), Rc::clone(&self.state));
+        wasm_bindgen_futures::future_to_promise(async move {
+            let mut generator =
+                state.borrow_mut().take().ok_or_else(|| js_error("next() called while the previous next() is still running"))?;
+            let step = generator.step(&model.llama, &model.tokenizer).await;
+            *state.borrow_mut() = Some(generator);
+            Ok(step.map_err(js_error)?.map(JsValue::from).unwrap_or(JsValue::UNDEFINED))
+        })
+    }
+
+    /// Stop; the next `next()` resolves to undefined.
+    pub fn cancel(&self) {
+        if let Some(g) = self.state.borrow_mut().as_mut() {
+            g.cancel();
+        }
+    }
+
+    /// `{text, tokens, promptTokens, finishReason, prefillMs, timeToFirstTokenMs, decodeMs,
+    /// prefillTokensPerSecond, decodeTokensPerSecond, kvCacheBytes}` so far.
+    pub fn result(&self) -> Result<JsValue, JsValue> {
+        let state = self.state.borrow();
+        let g = state.as_ref().ok_or_else(|| js_error("result() called while next() is running"))?;
+        let r = g.result();
+        let value = json!({
+            "text": r.text,
+            "tokens": r.ids,
+            "promptTokens": r.prompt_ids.len(),
+            "finishReason": r.finish.name(),
+            "prefillMs": r.prefill_ms,
+            "timeToFirstTokenMs": r.first_token_ms,
+            "decodeMs": r.decode_ms,
+            "prefillTokensPerSecond": r.prefill_tokens_per_s(),
+            "decodeTokensPerSecond": r.decode_tokens_per_s(),
+            "kvCacheBytes": r.kv_cache_bytes,
+        });
+        js_sys::JSON::parse(&value.to_string())
+    }
+}

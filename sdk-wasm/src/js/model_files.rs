@@ -1,0 +1,111 @@
+//! A model's files in the page: its manifest (`<url>/manifest.json`, or given inline), then
+//! each wanted file by CID through the weight cache. A URL without a manifest still loads,
+//! but unverified and uncached, and says so in the load report. Shared by every model kind.
+
+use super::runtime::{with_cache, Cache};
+use crate::error::{Error, Result};
+use crate::store::{fetch_all, FileOrigin, HttpFetcher, LoadProgress, ModelManifest};
+use crate::weights::Cid;
+use serde_json::json;
+use std::collections::BTreeMap;
+use wasm_bindgen::JsValue;
+
+pub(super) struct ModelFiles {
+    pub files: BTreeMap<String, Vec<u8>>,
+    pub name: String,
+    /// JSON for a model's `loadReport`.
+    pub report: serde_json::Value,
+    /// CID of each file, when a manifest verified them.
+    pub cids: BTreeMap<String, Cid>,
+}
+
+/// Where to look and what to fetch.
+pub(super) struct FileRequest<'a> {
+    pub base: &'a str,
+    pub manifest: Option<ModelManifest>,
+    pub gateway: Option<String>,
+    pub on_progress: Option<&'a js_sys::Function>,
+    pub signal: Option<web_sys::AbortSignal>,
+}
+
+/// `base` with exactly one trailing slash.
+pub(super) fn base_url(url: &str) -> String {
+    if url.ends_with('/') {
+        url.to_string()
+    } else {
+        format!("{url}/")
+    }
+}
+
+impl FileRequest<'_> {
+    /// The manifest given, or the one at `<base>manifest.json` (None when the server has none).
+    pub async fn manifest(&self) -> Result<Option<ModelManifest>> {
+        match &self.manifest {
+            Some(m) => Ok(Some(m.clone())),
+            None => fetch_manifest(self.base, self.signal.as_ref()).await,
+        }
+    }
+
+    /// Fetch `paths` (checked against `manifest` when there is one).
+    pub async fn fetch(&self, manifest: Option<ModelManifest>, paths: &[&str], cache: &Cache, in_use: &[String]) -> Result<ModelFiles> {
+        let on_progress = self.on_progress;
+        let mut report_progress = |p: LoadProgress| {
+            if let (Some(f), Ok(text)) = (on_progress, serde_json::to_string(&p)) {
+                if let Ok(value) = js_sys::JSON::parse(&text) {
+                    // A throwing callback must not break the load.
+                    let _ = f.call1(&JsValue::NULL, &value);
+                }
+            }
+        };
+        match manifest {
+            Some(m) => {
+                for p in paths {
+                    if m.file(p).is_err() {
+                        let listed: Vec<&str> = m.files.iter().map(|f| f.path.as_str()).collect();
+                        return Err(Error::Model(format!("model {} has no file {p:?} (its manifest lists {})", m.name, listed.join(", "))));
+                    }
+                }
+                let fetcher = HttpFetcher { base: self.base.to_string(), gateway: self.gateway.clone(), signal: self.signal.clone() };
+                let loaded = with_cache!(cache, c => c.load(&m, paths, &fetcher, in_use, &mut report_progress).await?);
+                let report = json!({
+                    "files": loaded.origins, "networkBytes": loaded.network_bytes, "verified": true, "version": m.version,
+                    "timings": loaded.timings,
+                });
+                let cids = paths.iter().map(|p| Ok((p.to_string(), m.file(p)?.cid))).collect::<Result<_>>()?;
+                Ok(ModelFiles { files: loaded.files, name: m.name, report, cids })
+            }
+            None => {
+                let mut files = BTreeMap::new();
+                let mut network = 0;
+                for p in paths {
+                    let bytes = fetch_all(&format!("{}{p}", self.base), self.signal.as_ref()).await?;
+                    network += bytes.len() as u64;
+                    let size = bytes.len() as u64;
+                    report_progress(LoadProgress { file: p.to_string(), loaded: size, total: size, origin: FileOrigin::Uncached });
+                    files.insert(p.to_string(), bytes);
+                }
+                let origins: BTreeMap<&str, &str> = paths.iter().map(|p| (*p, "unverified")).collect();
+                let report = json!({ "files": origins, "networkBytes": network, "verified": false });
+                Ok(ModelFiles { files, name: self.base.to_string(), report, cids: BTreeMap::new() })
+            }
+        }
+    }
+}
+
+impl ModelFiles {
+    pub fn take(&mut self, path: &str) -> Result<Vec<u8>> {
+        self.files.remove(path).ok_or_else(|| Error::Model(format!("{path} was not loaded")))
+    }
+}
+
+/// `<base>manifest.json`, or None when the server has none (HTTP 404).
+async fn fetch_manifest(base: &str, signal: Option<&web_sys::AbortSignal>) -> Result<Option<ModelManifest>> {
+    match fetch_all(&format!("{base}manifest.json"), signal).await {
+        Ok(bytes) => {
+            let text = String::from_utf8(bytes).map_err(|_| Error::Model(format!("{base}manifest.json is not UTF-8")))?;
+            ModelManifest::from_json(&text).map(Some)
+        }
+        Err(Error::Fetch { detail, .. }) if detail.starts_with("HTTP 404") => Ok(None),
+        Err(e) => Err(e),
+    }
+}
