@@ -3,6 +3,7 @@
 //! ids, and greedy continuations (same top-1 ids for 10 steps, logits close).
 
 use ipfs_accelerate::models::llama::{argmax, Llama};
+use ipfs_accelerate::tensor::DType;
 use ipfs_accelerate::text::GgufTokenizer;
 use ipfs_accelerate::weights::{model_cache_dir, Gguf};
 use ipfs_accelerate::Device;
@@ -62,12 +63,18 @@ fn tokenizer_from_gguf_metadata_matches_the_reference_ids() {
 /// Greedy steps against the reference: same chosen ids, and the reference's top-10 logits
 /// reproduced within `tol`.
 fn check_greedy(device: &Device, steps: usize, tol: f32) {
+    check_greedy_with(device, DType::F32, false, steps, tol);
+}
+
+/// `blocks`: the CPU block KV cache (in `kv`) instead of the dense one.
+fn check_greedy_with(device: &Device, kv: DType, blocks: bool, steps: usize, tol: f32) {
     let bytes = file();
     let g = Gguf::parse(&bytes).unwrap_or_else(|e| panic!("{e}"));
     let model = Llama::from_gguf(&g, device).unwrap_or_else(|e| panic!("{e}"));
     for case in reference()["greedy"].as_array().into_iter().flatten() {
         let prompt: Vec<u32> = case["prompt_ids"].as_array().into_iter().flatten().filter_map(|v| v.as_u64()).map(|v| v as u32).collect();
-        let mut cache = model.cache(64).unwrap_or_else(|e| panic!("{e}"));
+        let cache = if blocks { model.cache_blocks(64, kv) } else { model.cache_in(64, kv) };
+        let mut cache = cache.unwrap_or_else(|e| panic!("{e}"));
         let mut feed = prompt.clone();
         for (step, want) in case["steps"].as_array().into_iter().flatten().take(steps).enumerate() {
             let logits = pollster::block_on(model.forward(&feed, &mut cache)).unwrap_or_else(|e| panic!("{e}"));
@@ -95,4 +102,42 @@ fn greedy_continuation_matches_the_reference_on_wgpu() {
         panic!("no wgpu adapter (lavapipe is installed by cargo xtask setup)");
     };
     check_greedy(&device, 3, 2e-2);
+}
+
+#[test]
+fn an_8_bit_kv_cache_keeps_the_reference_greedy_ids_in_under_a_third_of_the_memory() {
+    check_greedy_with(&Device::Cpu, DType::Q8_0, true, 10, 1.0);
+    let bytes = file();
+    let g = Gguf::parse(&bytes).unwrap_or_else(|e| panic!("{e}"));
+    let model = Llama::from_gguf(&g, &Device::Cpu).unwrap_or_else(|e| panic!("{e}"));
+    let dense = model.cache(256).unwrap_or_else(|e| panic!("{e}")).bytes() as f64;
+    // Block rows of 64 values against 256 bytes of f32, plus 4 f32 sink positions of 256.
+    for (dtype, row) in [(DType::Q8_0, 68.0), (DType::Q4_1, 40.0), (DType::Q2, 24.0)] {
+        let cache = model.cache_in(256, dtype).unwrap_or_else(|e| panic!("{e}"));
+        let want = (row * 256.0 + 4.0 * 256.0) / (256.0 * 256.0);
+        assert!((cache.bytes() as f64 / dense - want).abs() < 1e-9, "{dtype:?}: {}", cache.bytes() as f64 / dense);
+    }
+    assert!(model.cache_in(256, DType::Q4_0).is_err(), "only the offered precisions");
+}
+
+#[test]
+fn a_4_and_2_bit_kv_cache_continue_the_raw_prompt_with_paris() {
+    // Their quality cost is measured by `accelerate bench --suite llm` (perplexity); here
+    // only that they run end to end: the 5-token prompt spills past the f32 sink positions.
+    let bytes = file();
+    let g = Gguf::parse(&bytes).unwrap_or_else(|e| panic!("{e}"));
+    let model = Llama::from_gguf(&g, &Device::Cpu).unwrap_or_else(|e| panic!("{e}"));
+    let case = &reference()["greedy"][0];
+    let prompt: Vec<u32> = case["prompt_ids"].as_array().into_iter().flatten().filter_map(|v| v.as_u64()).map(|v| v as u32).collect();
+    for dtype in [DType::Q4_1, DType::Q2] {
+        let mut cache = model.cache_in(16, dtype).unwrap_or_else(|e| panic!("{e}"));
+        let logits = pollster::block_on(model.forward(&prompt, &mut cache)).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(argmax(&logits) as u64, case["steps"][0]["id"].as_u64().unwrap_or(0), "{dtype:?}");
+        assert_eq!(cache.len, prompt.len());
+    }
+}
+
+#[test]
+fn the_block_kv_cache_attention_in_f32_matches_the_reference_like_the_dense_one() {
+    check_greedy_with(&Device::Cpu, DType::F32, true, 10, 2e-2);
 }

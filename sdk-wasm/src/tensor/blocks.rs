@@ -53,6 +53,36 @@ pub fn decode_block(dtype: DType, b: &[u8], out: &mut [f32]) -> bool {
 }
 
 /// Decode a whole row of `out.len()` values from its bytes (`dtype.storage_bytes(len)`).
+/// Append `values` (one block of `dtype`: 32 values, or 1 for F32) encoded; the formats we
+/// write: F32, Q8_0, Q4_1 and our Q3/Q2.
+pub fn encode(dtype: DType, values: &[f32], out: &mut Vec<u8>) {
+    match dtype {
+        DType::Q8_0 => encode_q8_0(values, out),
+        DType::Q4_1 => encode_q4_1(values, out),
+        DType::Q2 | DType::Q3 => super::low_bits::encode_block(dtype, values, out),
+        _ => out.extend(values.iter().flat_map(|v| v.to_le_bytes())),
+    }
+}
+
+/// Whether `encode` writes `dtype`.
+pub fn encodable(dtype: DType) -> bool {
+    matches!(dtype, DType::F32 | DType::Q8_0 | DType::Q4_1 | DType::Q2 | DType::Q3)
+}
+
+/// Append one Q4_1 block: m = min, d = (max − min) / 15, q = round((v − m) / d), against the
+/// f16-rounded d and m so decoding reproduces the choice.
+pub fn encode_q4_1(values: &[f32], out: &mut Vec<u8>) {
+    use crate::weights::{f16_to_f32, f32_to_f16};
+    let (lo, hi) = values.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+    let (dh, mh) = (f32_to_f16(if hi > lo { (hi - lo) / 15.0 } else { 0.0 }), f32_to_f16(lo));
+    let (d, m) = (f16_to_f32(dh), f16_to_f32(mh));
+    out.extend_from_slice(&dh.to_le_bytes());
+    out.extend_from_slice(&mh.to_le_bytes());
+    let inv = if d > 0.0 { 1.0 / d } else { 0.0 };
+    let q = |v: f32| ((v - m) * inv).round().clamp(0.0, 15.0) as u8;
+    out.extend((0..16).map(|j| q(values[j]) | (q(values[j + 16]) << 4)));
+}
+
 /// Append one Q8_0 block of `values` (32 of them): d = max|v| / 127, q = round(v / d).
 pub fn encode_q8_0(values: &[f32], out: &mut Vec<u8>) {
     let amax = values.iter().fold(0.0f32, |m, v| m.max(v.abs()));
@@ -112,5 +142,24 @@ mod tests {
         b[2] = 0xfe; // -2
         decode_block(DType::Q8_0, &b, &mut out);
         assert_eq!(out[0], -1.0);
+    }
+
+    #[test]
+    fn encoders_round_trip_within_half_a_step() {
+        let values: Vec<f32> = (0..32).map(|i| ((i * 37 % 17) as f32 - 8.0) * 0.13).collect();
+        for (dtype, steps) in [(DType::Q8_0, 254.0), (DType::Q4_1, 15.0), (DType::F32, 1e9)] {
+            let mut bytes = Vec::new();
+            let per_block = if dtype == DType::F32 { 1 } else { 32 };
+            for chunk in values.chunks(per_block) {
+                encode(dtype, chunk, &mut bytes);
+            }
+            assert_eq!(bytes.len(), dtype.storage_bytes(32).unwrap());
+            let mut back = vec![0.0; 32];
+            decode_row(dtype, &bytes, &mut back);
+            let range = 16.0 * 0.13;
+            for (a, b) in values.iter().zip(&back) {
+                assert!((a - b).abs() <= range / steps * 0.51 + 1e-3 * range, "{dtype:?}: {a} vs {b}");
+            }
+        }
     }
 }

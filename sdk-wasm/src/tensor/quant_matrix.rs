@@ -2,7 +2,7 @@
 //! features × `cols` input features, each row its own run of blocks, exactly as GGUF stores a
 //! linear layer. It is never expanded to f32: `ops::qmatmul` decodes blocks as it multiplies.
 
-use super::{blocks, low_bits, DType};
+use super::{blocks, DType};
 use crate::device::gpu::GpuBuffer;
 use crate::device::Device;
 use crate::error::{Error, Result};
@@ -37,20 +37,15 @@ impl QuantMatrix {
         Ok(QuantMatrix { dtype, rows, cols, storage: Arc::new(QuantStorage::Cpu(bytes)), device: Device::Cpu })
     }
 
-    /// Quantize a row-major f32 matrix into our own formats (Q2, Q3), GGUF's Q8_0, or keep
-    /// it as F32 (the unquantized baseline of the precision study).
+    /// Quantize a row-major f32 matrix into our own formats (Q2, Q3), GGUF's Q8_0/Q4_1, or
+    /// keep it as F32 (see `blocks::encode`).
     pub fn quantize(values: &[f32], rows: usize, cols: usize, dtype: DType) -> Result<QuantMatrix> {
-        if !matches!(dtype, DType::Q2 | DType::Q3 | DType::Q8_0 | DType::F32) || !cols.is_multiple_of(blocks::BLOCK) || values.len() != rows * cols
-        {
-            return Err(Error::shape("quantize", format!("{rows}×{cols} into {dtype:?} (Q2/Q3/Q8_0/F32, rows a multiple of 32)")));
+        if !blocks::encodable(dtype) || !cols.is_multiple_of(blocks::BLOCK) || values.len() != rows * cols {
+            return Err(Error::shape("quantize", format!("{rows}×{cols} into {dtype:?} (F32/Q8_0/Q4_1/Q3/Q2, rows a multiple of 32)")));
         }
         let mut bytes = Vec::with_capacity(dtype.storage_bytes(cols).unwrap_or(0) * rows);
-        for block in values.chunks_exact(blocks::BLOCK) {
-            match dtype {
-                DType::F32 => bytes.extend(block.iter().flat_map(|v| v.to_le_bytes())),
-                DType::Q8_0 => blocks::encode_q8_0(block, &mut bytes),
-                _ => low_bits::encode_block(dtype, block, &mut bytes),
-            }
+        for block in values.chunks_exact(dtype.block_len()) {
+            blocks::encode(dtype, block, &mut bytes);
         }
         QuantMatrix::from_bytes(dtype, rows, cols, bytes)
     }

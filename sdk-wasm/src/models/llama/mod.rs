@@ -5,11 +5,15 @@
 
 mod chat;
 mod generate;
+mod kv_cache;
 mod language_model;
 mod sampling;
 
 pub use chat::{chat_messages, chat_prompt, ChatMessage};
+pub use kv_cache::KvCache;
 pub use language_model::LanguageModel;
+
+use kv_cache::KvStore;
 pub use generate::{generate, FinishReason, Generated, Generation, Generator};
 pub use sampling::{argmax, Sampler, Sampling};
 
@@ -95,20 +99,6 @@ pub struct Llama {
     output: QuantMatrix,
     output_norm: Tensor,
     layers: Vec<Layer>,
-}
-
-/// Per-layer keys and values on the device, [kv_heads, capacity, head_dim], written in place.
-pub struct KvCache {
-    keys: Vec<Tensor>,
-    values: Vec<Tensor>,
-    pub capacity: usize,
-    pub len: usize,
-}
-
-impl KvCache {
-    pub fn bytes(&self) -> u64 {
-        self.keys.iter().chain(&self.values).map(|t| t.elements() as u64 * 4).sum()
-    }
 }
 
 fn matrix(g: &Gguf, name: &str, rows: usize, cols: usize) -> Result<QuantMatrix> {
@@ -211,18 +201,25 @@ impl Llama {
         })
     }
 
-    /// An empty KV cache for up to `capacity` positions (bounded by the model's context).
+    /// An empty f32 KV cache on the model's device for up to `capacity` positions (bounded by
+    /// the model's context).
     pub fn cache(&self, capacity: usize) -> Result<KvCache> {
+        self.cache_in(capacity, DType::F32)
+    }
+
+    /// As `cache`, holding keys and values in `dtype` (F32; or Q8_0 / Q4_1 / Q2 on the CPU).
+    pub fn cache_in(&self, capacity: usize, dtype: DType) -> Result<KvCache> {
+        self.new_cache(capacity, dtype, dtype != DType::F32)
+    }
+
+    /// A CPU block cache even for F32: the quantized caches' attention without the rounding.
+    pub fn cache_blocks(&self, capacity: usize, dtype: DType) -> Result<KvCache> {
+        self.new_cache(capacity, dtype, true)
+    }
+
+    fn new_cache(&self, capacity: usize, dtype: DType, blocks: bool) -> Result<KvCache> {
         let c = &self.config;
-        let capacity = capacity.clamp(1, c.context);
-        let shape = [c.kv_heads, capacity, c.head_dim()];
-        let mut keys = Vec::with_capacity(c.layers);
-        let mut values = Vec::with_capacity(c.layers);
-        for _ in 0..c.layers {
-            keys.push(Tensor::zeros(shape, &self.device)?);
-            values.push(Tensor::zeros(shape, &self.device)?);
-        }
-        Ok(KvCache { keys, values, capacity, len: 0 })
+        KvCache::new(c.layers, c.kv_heads, capacity.clamp(1, c.context), c.head_dim(), (dtype, blocks), &self.device)
     }
 
     fn rope_tables(&self, start: usize, seq: usize) -> Result<(Tensor, Tensor)> {
@@ -292,17 +289,26 @@ impl Llama {
             let v = ops::qmatmul(&h, &layer.v).await?.reshape([seq, c.kv_heads, hd])?;
             let q = ops::rope(&q, &cos, &sin).await?;
             let k = ops::rope(&k, &cos, &sin).await?;
-            ops::kv_write(&mut cache.keys[l], &k, start).await?;
-            ops::kv_write(&mut cache.values[l], &v, start).await?;
-            let cap = cache.capacity;
-            let keys_t = cache.keys[l].strided_view([c.kv_heads, hd, total], vec![cap * hd, 1, hd], 0)?;
-            let values = cache.values[l].strided_view([c.kv_heads, total, hd], vec![cap * hd, hd, 1], 0)?;
-            // Heads h = kv·group + g share key/value head kv: fold the group into the rows.
-            let q = ops::contiguous(&q.permute(&[1, 0, 2])?).await?.reshape([c.kv_heads, group * seq, hd])?;
-            let scores = ops::scale(&ops::matmul(&q, &keys_t).await?, scale).await?;
-            let probs = ops::softmax(&ops::add(&scores, &mask).await?).await?;
-            let attn = ops::matmul(&probs, &values).await?.reshape([c.heads, seq, hd])?;
-            let attn = ops::contiguous(&attn.permute(&[1, 0, 2])?).await?.reshape([seq, c.dim])?;
+            let attn = match &mut cache.store {
+                KvStore::Dense { keys, values } => {
+                    ops::kv_write(&mut keys[l], &k, start).await?;
+                    ops::kv_write(&mut values[l], &v, start).await?;
+                    let cap = cache.capacity;
+                    let keys_t = keys[l].strided_view([c.kv_heads, hd, total], vec![cap * hd, 1, hd], 0)?;
+                    let values = values[l].strided_view([c.kv_heads, total, hd], vec![cap * hd, hd, 1], 0)?;
+                    // Heads h = kv·group + g share key/value head kv: fold the group into the rows.
+                    let q = ops::contiguous(&q.permute(&[1, 0, 2])?).await?.reshape([c.kv_heads, group * seq, hd])?;
+                    let scores = ops::scale(&ops::matmul(&q, &keys_t).await?, scale).await?;
+                    let probs = ops::softmax(&ops::add(&scores, &mask).await?).await?;
+                    let attn = ops::matmul(&probs, &values).await?.reshape([c.heads, seq, hd])?;
+                    ops::contiguous(&attn.permute(&[1, 0, 2])?).await?.reshape([seq, c.dim])?
+                }
+                KvStore::Blocks { .. } => {
+                    let (q, k, v) = (q.cpu_contiguous()?, k.cpu_contiguous()?, v.cpu_contiguous()?);
+                    let out = cache.attend_blocks(l, &q, &k, &v, seq, start, c.heads)?;
+                    Tensor::from_vec(out, [seq, c.dim])?
+                }
+            };
             x = ops::add(&x, &ops::qmatmul(&attn, &layer.o).await?).await?;
             let h = ops::rmsnorm(&x, &layer.ffn_norm, c.eps).await?;
             let gated = ops::silu_mul(&ops::qmatmul(&h, &layer.gate).await?, &ops::qmatmul(&h, &layer.up).await?).await?;

@@ -1,0 +1,73 @@
+//! The llm suite in a real browser: ours through the npm package's `generate` (wasm CPU, and
+//! WebGPU — a software adapter here, so a few tokens for correctness), in a fresh session.
+
+use super::cases::{records, Memory, KERNEL};
+use super::{Workload, SOFTWARE_TOKENS};
+use crate::backends::text_generation::TextRun;
+use crate::bench::progress;
+use crate::bench::record::{CaseRecord, CaseStatus, EnvRecord};
+use crate::bench::SuiteOptions;
+use crate::browser::{BrowserInstall, BrowserSession};
+use ipfs_accelerate::AdapterSummary;
+use serde_json::{json, Value};
+
+/// (device the page prefers, record label).
+pub const ENGINES: [(&str, &str); 2] = [("cpu", "browser-cpu"), ("webgpu", "browser-webgpu")];
+
+const MODEL_URL: &str = "/models/smollm2-135m-instruct/";
+
+fn text_run(r: &Value) -> TextRun {
+    let f = |k: &str| r[k].as_f64().unwrap_or(f64::NAN);
+    TextRun {
+        prompt_tokens: r["promptTokens"].as_u64().unwrap_or(0) as usize,
+        ids: r["tokens"].as_array().into_iter().flatten().filter_map(Value::as_u64).map(|id| id as u32).collect(),
+        text: r["text"].as_str().unwrap_or_default().to_string(),
+        prefill_ms: f("prefillMs"),
+        first_token_ms: f("timeToFirstTokenMs"),
+        decode_ms: f("decodeMs"),
+        kv_cache_bytes: r["kvCacheBytes"].as_u64(),
+    }
+}
+
+pub async fn run(install: &BrowserInstall, runner_url: &str, prefer: &str, label: &str, work: &Workload, opts: &SuiteOptions) -> EnvRecord {
+    let browser = install.kind.name();
+    let fail = |reason: String| {
+        let mut env = EnvRecord::new(label, AdapterSummary::default(), vec![CaseRecord::failed(KERNEL, "load", CaseStatus::Error, &reason)]);
+        env.browser = Some(browser.into());
+        env
+    };
+    let session = match BrowserSession::launch(install, runner_url).await {
+        Ok(s) => s,
+        Err(e) => return fail(e.to_string()),
+    };
+    // WebGPU here is SwiftShader (CPU emulation): a few tokens, once, for correctness.
+    let software = prefer == "webgpu";
+    let (warmup, samples, tokens) = if software { (0, 1, SOFTWARE_TOKENS) } else { (opts.warmup.min(2), opts.samples, work.max_tokens) };
+    progress(format!("{label} ({browser}): {samples} × {tokens} tokens"));
+    let spec = json!({ "prefer": [prefer], "maxTokens": tokens, "warmup": warmup, "samples": samples });
+    let reply = session.call("benchGenerate", vec![MODEL_URL.into(), work.prompt.clone().into(), spec]).await;
+    let mut env = match reply {
+        Err(e) => fail(e.to_string()),
+        Ok(reply) => {
+            let runs: Vec<TextRun> = reply["runs"].as_array().into_iter().flatten().map(text_run).collect();
+            let memory = Memory {
+                weight_bytes: reply["weightBytes"].as_f64().unwrap_or(0.0) as u64,
+                kv_cache_bytes: runs.first().and_then(|r| r.kv_cache_bytes),
+                peak: reply["wasmMemoryBytes"].as_f64().map(|b| ("wasm memory", b as u64)),
+            };
+            let adapter: AdapterSummary = serde_json::from_value(reply["adapter"].clone()).unwrap_or_default();
+            let mut env = EnvRecord::new(label, adapter, records(&runs, warmup, work, tokens.min(work.want_ids.len()), &memory));
+            env.browser = Some(browser.into());
+            if reply["device"].as_str() != Some(prefer) {
+                env.unavailable_reason = Some(format!("the page ran on {} instead of {prefer}", reply["device"]));
+            }
+            env
+        }
+    };
+    env.browser_version = Some(session.version.clone());
+    env.browser_flags = session.flags.clone();
+    if let Err(e) = session.close().await {
+        progress(format!("{browser}: closing failed: {e}"));
+    }
+    env
+}
