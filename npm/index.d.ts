@@ -191,6 +191,8 @@ export interface GenerateOptions {
   stopAtEos?: boolean;
   /** Put a string prompt through the chat template as one user turn. */
   chat?: boolean;
+  /** KV cache precision; the block formats ("q8_0" ≈ 0.27×, "q4_1" ≈ 0.16×, "q2" ≈ 0.09× of f32) run on the CPU device. */
+  kvCache?: "f32" | "q8_0" | "q4_1" | "q2";
   /** Each new piece of text as it is generated; return false to stop. */
   onToken?: (piece: string) => boolean | void;
   /** Aborting rejects with an AbortError whose `result` holds the text so far. */

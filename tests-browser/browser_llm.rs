@@ -29,7 +29,8 @@ async fn chromium(server: &RunnerServer) -> BrowserSession {
 }
 
 async fn generate(session: &BrowserSession, prompt: Value, options: Value) -> Value {
-    let reply = session.call("generateWithApi", vec![MODEL_URL.into(), prompt, options.clone()]).await.unwrap_or_else(|e| panic!("{options}: {e}"));
+    let reply =
+        session.call("generateWithApi", vec![MODEL_URL.into(), prompt, options.clone()]).await.unwrap_or_else(|e| panic!("{options}: {e}"));
     if let Some(r) = reply.get("result") {
         eprintln!(
             "{} {}: load {:.0} ms, prefill {:.0} ms, {} tokens at {:.1} tok/s",

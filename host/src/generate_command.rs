@@ -4,13 +4,14 @@
 use crate::backends::text_generation::TextGenerator;
 use crate::error::Result;
 use ipfs_accelerate::models::llama::{chat_prompt, Generation, Sampling};
+use ipfs_accelerate::DType;
 use std::io::Write;
 
-pub async fn run(backend: &str, prompt: &str, chat: bool, max_tokens: usize, sampling: Sampling) -> Result<String> {
+pub async fn run(backend: &str, prompt: &str, chat: bool, max_tokens: usize, sampling: Sampling, kv_cache: DType) -> Result<String> {
     let mut generator = TextGenerator::load(backend).await?;
     let model = generator.model();
     let text = if chat { chat_prompt(model.chat_template.as_deref(), prompt)? } else { prompt.to_string() };
-    let opts = Generation { max_tokens, sampling, ..Generation::default() };
+    let opts = Generation { max_tokens, sampling, kv_cache, ..Generation::default() };
     let mut stdout = std::io::stdout();
     let out = generator
         .generate(&text, &opts, |piece| {

@@ -31,7 +31,9 @@ enum Command {
     Bench {
         /// Suite to run: `kernels` (full), `kernels-smoke` (tiny shapes), `minilm` (sentence
         /// embeddings), `cache` (IndexedDB vs network loads, shared-encoder memory, embedding
-        /// cache) or `pool` (throughput over 1..N browser sessions, recovery from browser kills).
+        /// cache), `pool` (throughput over 1..N browser sessions, recovery from browser kills),
+        /// `shard`, or `llm` (SmolLM2 Q4_1 generation: prefill, first token, decode, memory;
+        /// ours native/browser vs candle; Q3/Q2 weights and Q8_0/Q4_1/Q2 KV cache quality).
         #[arg(long, default_value = "kernels")]
         suite: String,
         /// DuckDB file to append the run to.
@@ -43,7 +45,8 @@ enum Command {
         samples: u32,
         /// Comma-separated backends (default: all of the suite's). kernels: native-cpu, native-wgpu,
         /// browser-cpu, browser-webgpu. minilm adds native-ort-cpu, native-candle-cpu,
-        /// browser-ort-web, browser-transformers-js. cache: browser-cpu, browser-webgpu.
+        /// browser-ort-web, browser-transformers-js. cache: browser-cpu, browser-webgpu. llm:
+        /// native-cpu, native-candle-cpu, native-wgpu, browser-cpu, browser-webgpu, precision.
         #[arg(long, value_delimiter = ',')]
         backends: Vec<String>,
         /// Comma-separated browsers for the browser backends: chromium, firefox, edge, safari
@@ -102,6 +105,9 @@ enum Command {
         repetition_penalty: f32,
         #[arg(long, default_value_t = 0)]
         seed: u64,
+        /// smollm2: KV cache precision, f32 | q8_0 | q4_1 | q2 (the block formats on ours-cpu).
+        #[arg(long, default_value = "f32")]
+        kv_cache: String,
         /// ours-cpu, ours-wgpu, ort-cpu (ONNX Runtime) or candle-cpu.
         #[arg(long, default_value = "ours-cpu")]
         backend: String,
@@ -224,9 +230,16 @@ async fn run(cli: Cli) -> Result<()> {
                     Store::open(&db)?;
                     bench::shard::run_suite(&command, &bench::shard::ShardOptions { suite, shards, faults }).await?
                 }
+                "llm" => {
+                    let browsers = if browsers.is_empty() { vec!["chromium".into()] } else { browsers };
+                    let backends = checked_backends(&backends, &bench::llm::BACKENDS)?;
+                    let opts = bench::SuiteOptions { warmup, samples, backends, browsers: parse_browsers(&browsers)? };
+                    Store::open(&db)?;
+                    bench::llm::run_suite(&command, &opts).await?
+                }
                 other => {
                     return Err(HostError::Invalid(format!(
-                        "unknown suite {other:?}; available: kernels, kernels-smoke, minilm, cache, pool, shard"
+                        "unknown suite {other:?}; available: kernels, kernels-smoke, minilm, cache, pool, shard, llm"
                     )))
                 }
             };
@@ -256,11 +269,32 @@ async fn run(cli: Cli) -> Result<()> {
             }
             write_report(&view, &out)
         }
-        Command::Run { model, prompt, chat, max_tokens, temperature, top_k, top_p, repetition_penalty, seed, backend, head, texts } => {
+        Command::Run {
+            model,
+            prompt,
+            chat,
+            max_tokens,
+            temperature,
+            top_k,
+            top_p,
+            repetition_penalty,
+            seed,
+            kv_cache,
+            backend,
+            head,
+            texts,
+        } => {
             if model == "smollm2" {
                 let prompt = prompt.ok_or_else(|| HostError::Invalid("--model smollm2 needs --prompt TEXT".into()))?;
                 let sampling = ipfs_accelerate::models::llama::Sampling { temperature, top_k, top_p, repetition_penalty, seed };
-                print!("{}", ipfs_accelerate_host::generate_command::run(&backend, &prompt, chat, max_tokens, sampling).await?);
+                let kv = match kv_cache.as_str() {
+                    "f32" => ipfs_accelerate::DType::F32,
+                    "q8_0" => ipfs_accelerate::DType::Q8_0,
+                    "q4_1" => ipfs_accelerate::DType::Q4_1,
+                    "q2" => ipfs_accelerate::DType::Q2,
+                    other => return Err(HostError::Invalid(format!("--kv-cache {other:?}: expected f32, q8_0, q4_1 or q2"))),
+                };
+                print!("{}", ipfs_accelerate_host::generate_command::run(&backend, &prompt, chat, max_tokens, sampling, kv).await?);
                 return Ok(());
             }
             if texts.is_empty() {

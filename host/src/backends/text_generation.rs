@@ -103,6 +103,12 @@ impl TextGenerator {
                 })
             }
             Engine::Candle(candle) => {
+                if opts.kv_cache != ipfs_accelerate::DType::F32 {
+                    return Err(HostError::Invalid(format!(
+                        "candle keeps its own f32 KV cache; a {:?} KV cache is ours only",
+                        opts.kv_cache
+                    )));
+                }
                 let prompt_ids = tok.encode(prompt)?;
                 if prompt_ids.is_empty() {
                     return Err(HostError::Invalid("the prompt is empty (no tokens to start from)".into()));

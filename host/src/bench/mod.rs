@@ -5,6 +5,7 @@ mod browser;
 pub mod cache;
 pub mod check;
 pub mod kernels;
+pub mod llm;
 pub mod minilm;
 mod native;
 pub mod pool;

@@ -4,6 +4,7 @@
 
 use super::js_error;
 use crate::models::llama::{ChatMessage, Generation, Generator, LanguageModel, Sampling};
+use crate::tensor::DType;
 use serde::Deserialize;
 use serde_json::json;
 use std::cell::RefCell;
@@ -37,6 +38,8 @@ struct GenerateOptions {
     stop_at_eos: Option<bool>,
     /// Apply the chat template to a string prompt (a message list always is).
     chat: Option<bool>,
+    /// "f32" (default), "q8_0", "q4_1" or "q2" (the quantized ones on the CPU device).
+    kv_cache: Option<String>,
 }
 
 /// Default output bound when the caller gives none.
@@ -61,11 +64,19 @@ impl GenerateOptions {
         if !(sampling.repetition_penalty.is_finite() && sampling.repetition_penalty > 0.0) {
             return Err(format!("repetitionPenalty must be a number > 0, got {}", sampling.repetition_penalty));
         }
+        let kv_cache = match self.kv_cache.as_deref().unwrap_or("f32") {
+            "f32" => DType::F32,
+            "q8_0" => DType::Q8_0,
+            "q4_1" => DType::Q4_1,
+            "q2" => DType::Q2,
+            other => return Err(format!("kvCache must be \"f32\", \"q8_0\", \"q4_1\" or \"q2\", got {other:?}")),
+        };
         Ok(Generation {
             max_tokens: self.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS),
             sampling,
             context,
             stop_at_eos: self.stop_at_eos.unwrap_or(true),
+            kv_cache,
         })
     }
 }
@@ -111,8 +122,7 @@ impl JsLanguageModel {
     pub fn start(&self, prompt: String, messages: bool, options_json: String) -> js_sys::Promise {
         let inner = Rc::clone(&self.inner);
         wasm_bindgen_futures::future_to_promise(async move {
-            let options: GenerateOptions =
-                serde_json::from_str(&options_json).map_err(|e| js_error(format!("generate options: {e}")))?;
+            let options: GenerateOptions = serde_json::from_str(&options_json).map_err(|e| js_error(format!("generate options: {e}")))?;
             let opts = options.generation(inner.llama.config.context).map_err(js_error)?;
             let text = if messages {
                 let turns: Vec<ChatMessage> = serde_json::from_str(&prompt)

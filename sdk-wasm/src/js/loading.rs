@@ -1,13 +1,13 @@
 //! Loading a sentence-embedding model in the page: config, tokenizer and weights through
 //! `model_files`, then the embedder.
 
+use super::model_files::{base_url, FileRequest};
 use super::runtime::{with_cache, Cache};
 use crate::device::Device;
 use crate::error::{Error, Result};
 use crate::models::bert::Pooling;
 use crate::models::embedder::{EmbedderOptions, SentenceEmbedder, WeightsFormat};
 use crate::share::{TensorIds, TensorRegistry};
-use super::model_files::{base_url, FileRequest};
 use crate::store::ModelManifest;
 use crate::weights::Cid;
 use serde::Deserialize;
@@ -78,8 +78,7 @@ pub(super) async fn load_embedder(
 ) -> Result<Loaded> {
     let base = base_url(url);
     let paths = ["config.json", "tokenizer.json", options.weights.as_str()];
-    let request =
-        FileRequest { base: &base, manifest: options.manifest.clone(), gateway: options.gateway.clone(), on_progress, signal };
+    let request = FileRequest { base: &base, manifest: options.manifest.clone(), gateway: options.gateway.clone(), on_progress, signal };
     let manifest = request.manifest().await?;
     let mut loaded = request.fetch(manifest, &paths, cache, in_use).await?;
     let weights_cid = loaded.cids.get(&options.weights).copied();

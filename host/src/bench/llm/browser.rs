@@ -32,7 +32,8 @@ fn text_run(r: &Value) -> TextRun {
 pub async fn run(install: &BrowserInstall, runner_url: &str, prefer: &str, label: &str, work: &Workload, opts: &SuiteOptions) -> EnvRecord {
     let browser = install.kind.name();
     let fail = |reason: String| {
-        let mut env = EnvRecord::new(label, AdapterSummary::default(), vec![CaseRecord::failed(KERNEL, "load", CaseStatus::Error, &reason)]);
+        let mut env =
+            EnvRecord::new(label, AdapterSummary::default(), vec![CaseRecord::failed(KERNEL, "load", CaseStatus::Error, &reason)]);
         env.browser = Some(browser.into());
         env
     };

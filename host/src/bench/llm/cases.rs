@@ -39,14 +39,7 @@ pub fn records(runs: &[TextRun], warmup: u32, work: &Workload, checked: usize, m
             0.0,
         ),
         CaseRecord::timed(KERNEL, "time to first token", json!({ "prompt_tokens": prompt_tokens }), warmup, ttft, 0.0),
-        CaseRecord::timed(
-            KERNEL,
-            "decode, ms per token",
-            json!({ "tokens": tokens, "tokens_per_s": decode_tps }),
-            warmup,
-            per_token,
-            0.0,
-        ),
+        CaseRecord::timed(KERNEL, "decode, ms per token", json!({ "tokens": tokens, "tokens_per_s": decode_tps }), warmup, per_token, 0.0),
     ];
     let mb = |b: u64| b as f64 / 1e6;
     let mut label = format!("memory: weights {:.1} MB", mb(memory.weight_bytes));

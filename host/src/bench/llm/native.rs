@@ -23,7 +23,8 @@ pub async fn run(backend: &str, label: &str, work: &Workload, opts: &SuiteOption
     let mut generator = match TextGenerator::load(backend).await {
         Ok(g) => g,
         Err(e) => {
-            let mut env = EnvRecord::new(label, Default::default(), vec![CaseRecord::failed(KERNEL, "load", CaseStatus::Error, &e.to_string())]);
+            let mut env =
+                EnvRecord::new(label, Default::default(), vec![CaseRecord::failed(KERNEL, "load", CaseStatus::Error, &e.to_string())]);
             env.unavailable_reason = Some(e.to_string());
             return env;
         }

@@ -5,6 +5,7 @@
 use super::{KvCache, Llama, Sampler, Sampling};
 use crate::clock::now_ms;
 use crate::error::{Error, Result};
+use crate::tensor::DType;
 use crate::text::GgufTokenizer;
 
 #[derive(Debug, Clone)]
@@ -14,11 +15,13 @@ pub struct Generation {
     /// KV cache positions (prompt + output), bounded by the model's context length.
     pub context: usize,
     pub stop_at_eos: bool,
+    /// KV cache precision: F32 (dense, any device) or Q8_0 / Q4_1 / Q2 (CPU).
+    pub kv_cache: DType,
 }
 
 impl Default for Generation {
     fn default() -> Generation {
-        Generation { max_tokens: 32, sampling: Sampling::default(), context: 2048, stop_at_eos: true }
+        Generation { max_tokens: 32, sampling: Sampling::default(), context: 2048, stop_at_eos: true, kv_cache: DType::F32 }
     }
 }
 
@@ -105,7 +108,7 @@ impl Generator {
                 opts.context.min(model.config.context)
             )));
         }
-        let mut cache = model.cache(opts.context.min(prompt_ids.len() + opts.max_tokens))?;
+        let mut cache = model.cache_in(opts.context.min(prompt_ids.len() + opts.max_tokens), opts.kv_cache)?;
         let started = now_ms();
         let logits = model.forward(&prompt_ids, &mut cache).await?;
         let out = Generated { prompt_ids: prompt_ids.clone(), prefill_ms: now_ms() - started, ..Generated::default() };

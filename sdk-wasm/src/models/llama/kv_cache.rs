@@ -14,10 +14,20 @@ use crate::tensor::{blocks, DType, Tensor};
 const SINK: usize = 4;
 
 pub(super) enum KvStore {
-    Dense { keys: Vec<Tensor>, values: Vec<Tensor> },
+    Dense {
+        keys: Vec<Tensor>,
+        values: Vec<Tensor>,
+    },
     /// Per layer: [kv_heads][capacity] rows of `row_bytes`.
     /// The first `SINK` positions also in f32, [kv_heads][SINK][hd] per layer.
-    Blocks { dtype: DType, row_bytes: usize, keys: Vec<Vec<u8>>, values: Vec<Vec<u8>>, sink_keys: Vec<Vec<f32>>, sink_values: Vec<Vec<f32>> },
+    Blocks {
+        dtype: DType,
+        row_bytes: usize,
+        keys: Vec<Vec<u8>>,
+        values: Vec<Vec<u8>>,
+        sink_keys: Vec<Vec<f32>>,
+        sink_values: Vec<Vec<f32>>,
+    },
 }
 
 pub struct KvCache {
@@ -94,7 +104,16 @@ impl KvCache {
     /// and `v` [seq, kv_heads, hd]; they are appended at `start`, then each query row attends
     /// causally to positions ≤ start + its index. Returns [seq, heads, hd].
     #[allow(clippy::too_many_arguments)]
-    pub(super) fn attend_blocks(&mut self, l: usize, q: &[f32], k: &[f32], v: &[f32], seq: usize, start: usize, heads: usize) -> Result<Vec<f32>> {
+    pub(super) fn attend_blocks(
+        &mut self,
+        l: usize,
+        q: &[f32],
+        k: &[f32],
+        v: &[f32],
+        seq: usize,
+        start: usize,
+        heads: usize,
+    ) -> Result<Vec<f32>> {
         let (kvh, hd, cap) = (self.kv_heads, self.head_dim, self.capacity);
         let KvStore::Blocks { dtype, row_bytes, keys, values, sink_keys, sink_values } = &mut self.store else {
             return Err(Error::Model("attend_blocks on a dense KV cache".into()));

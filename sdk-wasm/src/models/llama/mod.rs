@@ -13,8 +13,8 @@ pub use chat::{chat_messages, chat_prompt, ChatMessage};
 pub use kv_cache::KvCache;
 pub use language_model::LanguageModel;
 
-use kv_cache::KvStore;
 pub use generate::{generate, FinishReason, Generated, Generation, Generator};
+use kv_cache::KvStore;
 pub use sampling::{argmax, Sampler, Sampling};
 
 use crate::device::Device;
