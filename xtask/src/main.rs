@@ -62,7 +62,13 @@ fn demo(extra: &[String]) -> Result<(), String> {
     cargo(&["build", "--release", "-p", "ipfs-accelerate-host"])?;
     let accelerate = run::target_dir().join("release/accelerate");
     run::command(accelerate.as_os_str(), &["doctor".as_ref()])?;
-    for (suite, report) in [("kernels", "results/report.html"), ("minilm", "results/minilm.html"), ("cache", "results/cache.html")] {
+    let suites = [
+        ("kernels", "results/report.html"),
+        ("minilm", "results/minilm.html"),
+        ("cache", "results/cache.html"),
+        ("llm", "results/llm.html"),
+    ];
+    for (suite, report) in suites {
         let args = ["bench", "--suite", suite, "--db", "results/bench.duckdb", "--report", report];
         let mut bench: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
         bench.extend(extra.iter().map(OsStr::new));
