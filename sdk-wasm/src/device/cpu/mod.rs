@@ -5,6 +5,7 @@ mod activation;
 mod elementwise;
 mod matmul;
 mod normalize;
+mod qdot;
 mod qmatmul;
 
 pub use activation::{erf, gelu};

@@ -65,6 +65,15 @@ fn rows_into_avx2(x: &[f32], m: usize, k: usize, w: &[u8], row_bytes: usize, dty
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn rows_body(x: &[f32], m: usize, k: usize, w: &[u8], row_bytes: usize, dtype: DType, rows: std::ops::Range<usize>, t: &mut [f32]) {
+    // One row of x (decoding a token): dot each weight block straight from its bytes, with
+    // no decoded copy — decoding was most of the time.
+    if let (1, Some(dot), true) = (m, super::qdot::row_dot(dtype), k.is_multiple_of(32)) {
+        let sums: Vec<f32> = x[..k].chunks_exact(32).map(|b| b.iter().sum()).collect();
+        for r in rows.clone() {
+            t[r - rows.start] = dot(&x[..k], &sums, &w[r * row_bytes..(r + 1) * row_bytes]);
+        }
+        return;
+    }
     let mut decoded = vec![0.0f32; ROWS_PER_STEP * k];
     let start = rows.start;
     let mut r = rows.start;
