@@ -109,21 +109,7 @@ export class Accelerator {
    * (an object, instead of fetching manifest.json).
    */
   async load(url, { onProgress, signal, ...options } = {}) {
-    if (this.#disposed) throw new Error("this Accelerator was disposed");
-    if (typeof url !== "string" && !(url instanceof URL)) throw new TypeError("load(url): url must be a string or URL");
-    if (onProgress !== undefined && typeof onProgress !== "function") throw new TypeError("onProgress must be a function");
-    let inner;
-    try {
-      inner = await this.#runtime.loadEmbedding(String(url), options, onProgress, signal);
-    } catch (e) {
-      throw new Error(messageOf(e));
-    }
-    const model = new EmbeddingModel(inner, () => {
-      this.#models.delete(model);
-      this.#runtime.trim();
-    });
-    this.#models.add(model);
-    return model;
+    return this.#loadWith("load", url, onProgress, (runtime, u) => runtime.loadEmbedding(u, options, onProgress, signal), EmbeddingModel);
   }
 
   /**
@@ -133,16 +119,21 @@ export class Accelerator {
    * weights. Options: onProgress, signal, file, gateway, manifest.
    */
   async loadLanguageModel(url, { onProgress, signal, ...options } = {}) {
+    return this.#loadWith("loadLanguageModel", url, onProgress, (runtime, u) => runtime.loadLanguage(u, options, onProgress, signal), LanguageModel);
+  }
+
+  /** Check the arguments, load through the runtime, and track the model for dispose(). */
+  async #loadWith(method, url, onProgress, load, Model) {
     if (this.#disposed) throw new Error("this Accelerator was disposed");
-    if (typeof url !== "string" && !(url instanceof URL)) throw new TypeError("loadLanguageModel(url): url must be a string or URL");
+    if (typeof url !== "string" && !(url instanceof URL)) throw new TypeError(`${method}(url): url must be a string or URL`);
     if (onProgress !== undefined && typeof onProgress !== "function") throw new TypeError("onProgress must be a function");
     let inner;
     try {
-      inner = await this.#runtime.loadLanguage(String(url), options, onProgress, signal);
+      inner = await load(this.#runtime, String(url));
     } catch (e) {
       throw new Error(messageOf(e));
     }
-    const model = new LanguageModel(inner, () => {
+    const model = new Model(inner, () => {
       this.#models.delete(model);
       this.#runtime.trim();
     });
@@ -207,56 +198,17 @@ class WeightCache {
   }
 }
 
-/** A loaded sentence-embedding model. */
-export class EmbeddingModel {
+/** The wasm object of a model, reachable only inside this module. */
+const INNER = Symbol("inner");
+
+/** What every loaded model shares: its wasm object, and freeing it once. */
+class LoadedModel {
   #inner;
   #onDispose;
 
   constructor(inner, onDispose) {
     this.#inner = inner;
     this.#onDispose = onDispose;
-  }
-
-  get dimensions() {
-    return this.#live().dimensions;
-  }
-
-  get maxTokens() {
-    return this.#live().maxTokens;
-  }
-
-  /** The model's name (from its manifest). */
-  get name() {
-    return this.#live().name;
-  }
-
-  /** How the load went: {files: {path: "cache" | "network" | "resumed" | "refetched" | "uncached"}, networkBytes, verified}. */
-  get loadReport() {
-    return this.#live().loadReport;
-  }
-
-  /** {hits, misses, entries, capacity} of the embedding cache. */
-  cacheStats() {
-    return this.#live().cacheStats();
-  }
-
-  /**
-   * Sharding, first stage: embed `texts` as one padded batch and run layers [0, end);
-   * resolves to the activations as bytes (Uint8Array) for the next stage.
-   */
-  stageFirst(texts, end) {
-    return this.#live().stageFirst(texts, end);
-  }
-
-  /** Sharding, later stage: layers [start, end) over `bytes`; with `pool`, pooled embeddings. */
-  stageNext(bytes, start, end, pool) {
-    return this.#live().stageNext(bytes, start, end, pool);
-  }
-
-  /** One L2-normalised Float32Array per text, in order. */
-  async embed(texts) {
-    if (!Array.isArray(texts) || texts.some((t) => typeof t !== "string")) throw new TypeError("embed(texts): texts must be an array of strings");
-    return this.#live().embed(texts);
   }
 
   /** Free the model's memory (weights no other model shares, on the CPU or GPU). Further calls reject. */
@@ -267,50 +219,89 @@ export class EmbeddingModel {
     this.#onDispose();
   }
 
-  #live() {
+  [INNER]() {
     if (!this.#inner) throw new Error("this model was disposed");
     return this.#inner;
   }
 }
 
-/** A loaded text-generation model. */
-export class LanguageModel {
-  #inner;
-  #onDispose;
-  #busy = false;
-
-  constructor(inner, onDispose) {
-    this.#inner = inner;
-    this.#onDispose = onDispose;
+/** A loaded sentence-embedding model. */
+export class EmbeddingModel extends LoadedModel {
+  get dimensions() {
+    return this[INNER]().dimensions;
   }
 
+  get maxTokens() {
+    return this[INNER]().maxTokens;
+  }
+
+  /** The model's name (from its manifest). */
   get name() {
-    return this.#live().name;
+    return this[INNER]().name;
+  }
+
+  /** How the load went: {files: {path: "cache" | "network" | "resumed" | "refetched" | "uncached"}, networkBytes, verified}. */
+  get loadReport() {
+    return this[INNER]().loadReport;
+  }
+
+  /** {hits, misses, entries, capacity} of the embedding cache. */
+  cacheStats() {
+    return this[INNER]().cacheStats();
+  }
+
+  /**
+   * Sharding, first stage: embed `texts` as one padded batch and run layers [0, end);
+   * resolves to the activations as bytes (Uint8Array) for the next stage.
+   */
+  stageFirst(texts, end) {
+    return this[INNER]().stageFirst(texts, end);
+  }
+
+  /** Sharding, later stage: layers [start, end) over `bytes`; with `pool`, pooled embeddings. */
+  stageNext(bytes, start, end, pool) {
+    return this[INNER]().stageNext(bytes, start, end, pool);
+  }
+
+  /** One L2-normalised Float32Array per text, in order. */
+  async embed(texts) {
+    if (!Array.isArray(texts) || texts.some((t) => typeof t !== "string")) throw new TypeError("embed(texts): texts must be an array of strings");
+    return this[INNER]().embed(texts);
+  }
+
+}
+
+/** A loaded text-generation model. */
+export class LanguageModel extends LoadedModel {
+  #busy = false;
+
+  get name() {
+    return this[INNER]().name;
   }
 
   /** Positions the model was trained for (prompt + output). */
   get contextLength() {
-    return this.#live().contextLength;
+    return this[INNER]().contextLength;
   }
 
   /** Whether `generate` can apply the file's chat template (messages, or `chat: true`). */
   get hasChatTemplate() {
-    return this.#live().hasChatTemplate;
+    return this[INNER]().hasChatTemplate;
   }
 
   /** Bytes of weights held, at their quantized size. */
   get weightBytes() {
-    return this.#live().weightBytes;
+    return this[INNER]().weightBytes;
   }
 
   get loadReport() {
-    return this.#live().loadReport;
+    return this[INNER]().loadReport;
   }
 
   /** Token ids of `text` (no template applied). */
   tokenize(text) {
     if (typeof text !== "string") throw new TypeError("tokenize(text): text must be a string");
-    return Array.from(this.#live().tokenize(text));
+    return Array.from(this[INNER]().tokenize(text));
   }
 
   /**
@@ -329,7 +320,7 @@ export class LanguageModel {
     if (!messages && typeof prompt !== "string") throw new TypeError("generate(prompt): prompt must be a string or an array of {role, content}");
     if (onToken !== undefined && typeof onToken !== "function") throw new TypeError("onToken must be a function");
     if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError("signal must be an AbortSignal");
-    const inner = this.#live();
+    const inner = this[INNER]();
     if (this.#busy) throw new Error("this model is already generating; await the previous generate() first");
     signal?.throwIfAborted();
     this.#busy = true;
@@ -363,18 +354,6 @@ export class LanguageModel {
     }
   }
 
-  /** Free the model's weights and KV memory. Further calls reject. */
-  dispose() {
-    if (!this.#inner) return;
-    this.#inner.free();
-    this.#inner = null;
-    this.#onDispose();
-  }
-
-  #live() {
-    if (!this.#inner) throw new Error("this model was disposed");
-    return this.#inner;
-  }
 }
 
 /** Resolves on the next macrotask; unlike setTimeout(0) it is not clamped to 4 ms. */

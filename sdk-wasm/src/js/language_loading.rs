@@ -1,7 +1,7 @@
 //! Loading a text-generation model in the page: one GGUF file through `model_files` (the
 //! manifest's only `.gguf` file unless `file` names one), then the decoder on the device.
 
-use super::model_files::{base_url, FileRequest};
+use super::model_files::{base_url, options_json, FileRequest};
 use super::runtime::Cache;
 use crate::device::Device;
 use crate::error::{Error, Result};
@@ -26,12 +26,7 @@ pub(super) struct LanguageLoadOptions {
 
 impl LanguageLoadOptions {
     pub(super) fn from_js(value: &JsValue) -> Result<LanguageLoadOptions> {
-        let text = if value.is_undefined() || value.is_null() {
-            "{}".to_string()
-        } else {
-            js_sys::JSON::stringify(value).ok().and_then(|s| s.as_string()).unwrap_or_else(|| "{}".into())
-        };
-        let raw: RawOptions = serde_json::from_str(&text).map_err(|e| Error::Model(format!("load options: {e}")))?;
+        let raw: RawOptions = serde_json::from_str(&options_json(value)).map_err(|e| Error::Model(format!("load options: {e}")))?;
         let manifest = raw.manifest.map(|m| ModelManifest::from_json(&m.to_string())).transpose()?;
         Ok(LanguageLoadOptions {
             file: raw.file,

@@ -1,7 +1,7 @@
 //! Loading a sentence-embedding model in the page: config, tokenizer and weights through
 //! `model_files`, then the embedder.
 
-use super::model_files::{base_url, FileRequest};
+use super::model_files::{base_url, options_json, FileRequest};
 use super::runtime::{with_cache, Cache};
 use crate::device::Device;
 use crate::error::{Error, Result};
@@ -40,12 +40,7 @@ const DEFAULT_EMBEDDING_CACHE: usize = 1024;
 
 impl LoadOptions {
     pub(super) fn from_js(value: &JsValue) -> Result<LoadOptions> {
-        let text = if value.is_undefined() || value.is_null() {
-            "{}".to_string()
-        } else {
-            js_sys::JSON::stringify(value).ok().and_then(|s| s.as_string()).unwrap_or_else(|| "{}".into())
-        };
-        let raw: RawOptions = serde_json::from_str(&text).map_err(|e| Error::Model(format!("load options: {e}")))?;
+        let raw: RawOptions = serde_json::from_str(&options_json(value)).map_err(|e| Error::Model(format!("load options: {e}")))?;
         let manifest = raw.manifest.map(|m| ModelManifest::from_json(&m.to_string())).transpose()?;
         Ok(LoadOptions {
             weights: raw.weights.unwrap_or_else(|| "model.safetensors".into()),

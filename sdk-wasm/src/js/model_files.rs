@@ -28,6 +28,14 @@ pub(super) struct FileRequest<'a> {
     pub signal: Option<web_sys::AbortSignal>,
 }
 
+/// Load options as JSON text (`{}` when none were given).
+pub(super) fn options_json(value: &JsValue) -> String {
+    if value.is_undefined() || value.is_null() {
+        return "{}".to_string();
+    }
+    js_sys::JSON::stringify(value).ok().and_then(|s| s.as_string()).unwrap_or_else(|| "{}".into())
+}
+
 /// `base` with exactly one trailing slash.
 pub(super) fn base_url(url: &str) -> String {
     if url.ends_with('/') {

@@ -126,8 +126,7 @@ impl Runtime {
             let loaded =
                 load_embedder(&url, &options, &device, registry, &cache, &in_use, on_progress.as_ref(), signal).await.map_err(js_error)?;
             let model = Rc::new(loaded.embedder);
-            models.borrow_mut().push(LiveModel::new(&loaded.name, &model));
-            PAGE_MODELS.with(|m| m.borrow_mut().push(LiveModel::new(&loaded.name, &model)));
+            track(&models, &loaded.name, &model);
             Ok(EmbeddingModel::new(model, loaded.name, loaded.report).into())
         })
     }
@@ -148,8 +147,7 @@ impl Runtime {
             let loaded =
                 load_language_model(&url, &options, &device, &cache, &in_use, on_progress.as_ref(), signal).await.map_err(js_error)?;
             let model = Rc::new(loaded.model);
-            models.borrow_mut().push(LiveModel::new(&loaded.name, &model));
-            PAGE_MODELS.with(|m| m.borrow_mut().push(LiveModel::new(&loaded.name, &model)));
+            track(&models, &loaded.name, &model);
             Ok(JsLanguageModel::new(model, loaded.name, loaded.report).into())
         })
     }
@@ -224,6 +222,12 @@ impl Runtime {
     pub async fn cache_persist(&self) -> Result<bool, JsValue> {
         with_cache!(&*self.cache, c => c.persist().await).map_err(js_error)
     }
+}
+
+/// Remember a loaded model in its Accelerator and in the page (for memory and eviction).
+fn track<M: WeightHolder + 'static>(models: &RefCell<Vec<LiveModel>>, name: &str, model: &Rc<M>) {
+    models.borrow_mut().push(LiveModel::new(name, model));
+    PAGE_MODELS.with(|m| m.borrow_mut().push(LiveModel::new(name, model)));
 }
 
 /// The models still alive (JS may have freed some), pruning the dead.
