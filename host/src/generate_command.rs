@@ -9,8 +9,7 @@ use std::io::Write;
 
 pub async fn run(backend: &str, prompt: &str, chat: bool, max_tokens: usize, sampling: Sampling, kv_cache: DType) -> Result<String> {
     let mut generator = TextGenerator::load(backend).await?;
-    let model = generator.model();
-    let text = if chat { chat_prompt(model.chat_template.as_deref(), prompt)? } else { prompt.to_string() };
+    let text = if chat { chat_prompt(generator.chat_template.as_deref(), prompt)? } else { prompt.to_string() };
     let opts = Generation { max_tokens, sampling, kv_cache, ..Generation::default() };
     let mut stdout = std::io::stdout();
     let out = generator
@@ -23,12 +22,12 @@ pub async fn run(backend: &str, prompt: &str, chat: bool, max_tokens: usize, sam
     let adapter = &generator.adapter;
     let flag = if adapter.software { " [software adapter: CPU-emulated GPU, not a GPU figure]" } else { "" };
     let kv = out.kv_cache_bytes.map(|b| format!("; KV cache {:.2} MB", b as f64 / 1e6)).unwrap_or_default();
+    let weights = generator.weight_bytes.map(|b| format!(", weights {:.1} MB", b as f64 / 1e6)).unwrap_or_default();
     Ok(format!(
-        "\n---\nSmolLM2-135M-Instruct Q4_1 on {backend} ({}{flag}): load {:.0} ms, weights {:.1} MB\n\
+        "\n---\nSmolLM2-135M-Instruct Q4_1 on {backend} ({}{flag}): load {:.0} ms{weights}\n\
          prompt {} tokens: prefill {:.1} ms ({:.1} tok/s), first token {:.1} ms; {} tokens decoded at {:.1} tok/s{kv}\n",
         adapter.name,
         generator.load_ms,
-        generator.weight_bytes as f64 / 1e6,
         out.prompt_tokens,
         out.prefill_ms,
         out.prefill_tokens_per_s(),

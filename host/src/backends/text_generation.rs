@@ -5,8 +5,10 @@
 
 use super::candle_llama::CandleLlama;
 use crate::error::{HostError, Result};
-use ipfs_accelerate::models::llama::{Generation, Generator, LanguageModel, Sampler};
+use ipfs_accelerate::models::llama::{Generation, Generator, LanguageModel, LlamaConfig, Sampler};
+use ipfs_accelerate::text::GgufTokenizer;
 use ipfs_accelerate::weights::model_cache_dir;
+use ipfs_accelerate::weights::Gguf;
 use ipfs_accelerate::{AdapterSummary, Device};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -43,16 +45,22 @@ impl TextRun {
 }
 
 enum Engine {
-    Ours,
-    Candle(Box<CandleLlama>),
+    Ours(Box<LanguageModel>),
+    /// candle's model, with our tokenizer from the same file (only its metadata is read).
+    Candle {
+        model: Box<CandleLlama>,
+        tokenizer: GgufTokenizer,
+        context: usize,
+    },
 }
 
 pub struct TextGenerator {
-    /// Our model also gives the tokenizer (and chat template) every backend uses.
-    ours: LanguageModel,
     engine: Engine,
+    pub chat_template: Option<String>,
     pub adapter: AdapterSummary,
-    pub weight_bytes: u64,
+    /// Weights held at their quantized size; None for candle, which keeps its own layout
+    /// (its token embeddings expanded to f32) — its resident growth tells its memory.
+    pub weight_bytes: Option<u64>,
     pub load_ms: f64,
 }
 
@@ -66,25 +74,25 @@ impl TextGenerator {
             "ours-wgpu" => Device::gpu().await?,
             other => return Err(HostError::Invalid(format!("--backend {other:?} does not generate text ({})", TEXT_BACKENDS.join(", ")))),
         };
-        let ours = LanguageModel::from_gguf_bytes(&bytes, &device)?;
-        let weight_bytes = ours.llama.weight_bytes();
-        let (engine, adapter) = if backend == "candle-cpu" {
-            (Engine::Candle(Box::new(CandleLlama::load(&path)?)), super::candle::adapter())
+        let (engine, chat_template, adapter, weight_bytes) = if backend == "candle-cpu" {
+            let gguf = Gguf::parse(&bytes)?;
+            let (tokenizer, context) = (GgufTokenizer::from_gguf(&gguf)?, LlamaConfig::from_gguf(&gguf)?.context);
+            let template = gguf.string("tokenizer.chat_template").ok().map(str::to_string);
+            let model = Box::new(CandleLlama::load(&path)?);
+            (Engine::Candle { model, tokenizer, context }, template, super::candle::adapter(), None)
         } else {
-            (Engine::Ours, device.summary())
+            let ours = LanguageModel::from_gguf_bytes(&bytes, &device)?;
+            let (template, weights) = (ours.chat_template.clone(), ours.llama.weight_bytes());
+            (Engine::Ours(Box::new(ours)), template, device.summary(), Some(weights))
         };
-        Ok(TextGenerator { ours, engine, adapter, weight_bytes, load_ms: t0.elapsed().as_secs_f64() * 1e3 })
-    }
-
-    pub fn model(&self) -> &LanguageModel {
-        &self.ours
+        Ok(TextGenerator { engine, chat_template, adapter, weight_bytes, load_ms: t0.elapsed().as_secs_f64() * 1e3 })
     }
 
     /// Generate after `prompt` (already templated); `on_text` gets each piece, false stops.
     pub async fn generate(&mut self, prompt: &str, opts: &Generation, mut on_text: impl FnMut(&str) -> bool) -> Result<TextRun> {
-        let (llama, tok) = (&self.ours.llama, &self.ours.tokenizer);
         match &mut self.engine {
-            Engine::Ours => {
+            Engine::Ours(ours) => {
+                let (llama, tok) = (&ours.llama, &ours.tokenizer);
                 let mut g = Generator::start(llama, tok, prompt, opts).await?;
                 while let Some(piece) = g.step(llama, tok).await? {
                     if !piece.is_empty() && !on_text(&piece) {
@@ -102,7 +110,7 @@ impl TextGenerator {
                     kv_cache_bytes: Some(r.kv_cache_bytes),
                 })
             }
-            Engine::Candle(candle) => {
+            Engine::Candle { model: candle, tokenizer: tok, context: model_context } => {
                 if opts.kv_cache != ipfs_accelerate::DType::F32 {
                     return Err(HostError::Invalid(format!(
                         "candle keeps its own f32 KV cache; a {:?} KV cache is ours only",
@@ -121,7 +129,7 @@ impl TextGenerator {
                 let mut logits = candle.forward(&prompt_ids)?;
                 run.prefill_ms = t0.elapsed().as_secs_f64() * 1e3;
                 let mut decode_start = None;
-                let limit = opts.context.min(llama.config.context);
+                let limit = opts.context.min(*model_context);
                 while run.ids.len() < opts.max_tokens && context.len() < limit {
                     let id = sampler.next(&mut logits, &context);
                     let started = *decode_start.get_or_insert_with(Instant::now);

@@ -28,11 +28,7 @@ impl LanguageLoadOptions {
     pub(super) fn from_js(value: &JsValue) -> Result<LanguageLoadOptions> {
         let raw: RawOptions = serde_json::from_str(&options_json(value)).map_err(|e| Error::Model(format!("load options: {e}")))?;
         let manifest = raw.manifest.map(|m| ModelManifest::from_json(&m.to_string())).transpose()?;
-        Ok(LanguageLoadOptions {
-            file: raw.file,
-            gateway: raw.gateway.map(|g| if g.ends_with('/') { g } else { format!("{g}/") }),
-            manifest,
-        })
+        Ok(LanguageLoadOptions { file: raw.file, gateway: raw.gateway.as_deref().map(base_url), manifest })
     }
 }
 

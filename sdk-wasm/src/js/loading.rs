@@ -47,7 +47,7 @@ impl LoadOptions {
             max_tokens: raw.max_tokens,
             pooling: raw.pooling.as_deref().map(Pooling::from_name).transpose()?.unwrap_or_default(),
             embedding_cache: raw.embedding_cache.unwrap_or(DEFAULT_EMBEDDING_CACHE),
-            gateway: raw.gateway.map(|g| if g.ends_with('/') { g } else { format!("{g}/") }),
+            gateway: raw.gateway.as_deref().map(base_url),
             manifest,
         })
     }

@@ -11,12 +11,9 @@
 //! the candidates has the smaller squared error after f16 rounding. At 2–3 bits the min/max
 //! range wastes levels on one outlier; the refit trades that value's error for everyone else's.
 
+use super::blocks::f16_at;
 use super::DType;
 use crate::weights::{f16_to_f32, f32_to_f16};
-
-fn f16_at(b: &[u8], i: usize) -> f32 {
-    f16_to_f32(u16::from_le_bytes([b[i], b[i + 1]]))
-}
 
 pub(super) fn decode_block(dtype: DType, b: &[u8], out: &mut [f32]) -> bool {
     let (d, m) = (f16_at(b, 0), f16_at(b, 2));

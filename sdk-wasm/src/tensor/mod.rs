@@ -49,6 +49,20 @@ impl Tensor {
         Ok(Tensor::with_storage(Storage::Cpu(data), Layout::contiguous(shape), Device::Cpu))
     }
 
+    /// As `from_vec`, then on `device` (a GPU upload needs no await; only readback does).
+    pub fn from_vec_on(data: Vec<f32>, shape: impl Into<Vec<usize>>, device: &Device) -> Result<Tensor> {
+        match device {
+            Device::Cpu => Tensor::from_vec(data, shape),
+            Device::Gpu(ctx) => {
+                let shape = Shape::new(shape);
+                if data.len() != shape.elements() {
+                    return Err(Error::DataLength { shape: shape.to_string(), expected: shape.elements(), got: data.len() });
+                }
+                Ok(Tensor::from_gpu(ctx.upload(&data)?, shape, device.clone()))
+            }
+        }
+    }
+
     /// Reproducible uniform [-1, 1) data (see [`SeededRng`]).
     pub fn random(shape: impl Into<Vec<usize>>, seed: u64) -> Tensor {
         let shape = Shape::new(shape);
@@ -210,14 +224,7 @@ impl Tensor {
         if self.device.same_as(device) {
             return Ok(self.clone());
         }
-        let data = self.to_vec().await?;
-        match device {
-            Device::Cpu => Tensor::from_vec(data, self.dims().to_vec()),
-            Device::Gpu(ctx) => {
-                let buffer = ctx.upload(&data)?;
-                Ok(Tensor::from_gpu(buffer, self.shape().clone(), device.clone()))
-            }
-        }
+        Tensor::from_vec_on(self.to_vec().await?, self.dims().to_vec(), device)
     }
 
     /// A contiguous CPU slice of this tensor's elements, borrowing when possible.

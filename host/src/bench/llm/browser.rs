@@ -52,7 +52,7 @@ pub async fn run(install: &BrowserInstall, runner_url: &str, prefer: &str, label
         Ok(reply) => {
             let runs: Vec<TextRun> = reply["runs"].as_array().into_iter().flatten().map(text_run).collect();
             let memory = Memory {
-                weight_bytes: reply["weightBytes"].as_f64().unwrap_or(0.0) as u64,
+                weight_bytes: reply["weightBytes"].as_f64().map(|b| b as u64),
                 kv_cache_bytes: runs.first().and_then(|r| r.kv_cache_bytes),
                 peak: reply["wasmMemoryBytes"].as_f64().map(|b| ("wasm memory", b as u64)),
             };

@@ -11,7 +11,8 @@ pub const KERNEL: &str = "smollm2-135m-q4_1";
 
 /// Memory a backend reports beside its timings.
 pub struct Memory {
-    pub weight_bytes: u64,
+    /// None where the backend does not say (candle).
+    pub weight_bytes: Option<u64>,
     pub kv_cache_bytes: Option<u64>,
     /// What the process or page grew to: (label, bytes).
     pub peak: Option<(&'static str, u64)>,
@@ -29,45 +30,55 @@ pub fn records(runs: &[TextRun], warmup: u32, work: &Workload, checked: usize, m
     let per_token: Vec<f64> = runs.iter().map(|r| r.decode_ms / r.ids.len().saturating_sub(1).max(1) as f64).collect();
     let prefill_tps = prompt_tokens as f64 / (median(&prefill) / 1e3);
     let decode_tps = 1e3 / median(&per_token);
+    // Every sample's first `checked` greedy ids against the reference; each case carries it.
+    let want = &work.want_ids[..checked.min(work.want_ids.len())];
+    let wrong = runs.iter().map(|r| want.iter().zip(&r.ids).filter(|(a, b)| a != b).count() + want.len().saturating_sub(r.ids.len())).max();
+    let greedy_ids = runs.first().map(|r| r.ids.clone()).unwrap_or_default();
+    let checked_params = |mut p: serde_json::Value| {
+        p["checked_tokens"] = want.len().into();
+        p["greedy_ids"] = greedy_ids.clone().into();
+        p
+    };
     let mut out = vec![
         CaseRecord::timed(
             KERNEL,
             &format!("prefill {prompt_tokens}-token prompt"),
-            json!({ "prompt_tokens": prompt_tokens, "tokens_per_s": prefill_tps }),
+            checked_params(json!({ "prompt_tokens": prompt_tokens, "tokens_per_s": prefill_tps })),
             warmup,
             prefill,
             0.0,
         ),
-        CaseRecord::timed(KERNEL, "time to first token", json!({ "prompt_tokens": prompt_tokens }), warmup, ttft, 0.0),
-        CaseRecord::timed(KERNEL, "decode, ms per token", json!({ "tokens": tokens, "tokens_per_s": decode_tps }), warmup, per_token, 0.0),
+        CaseRecord::timed(KERNEL, "time to first token", checked_params(json!({ "prompt_tokens": prompt_tokens })), warmup, ttft, 0.0),
+        CaseRecord::timed(
+            KERNEL,
+            "decode, ms per token",
+            checked_params(json!({ "tokens": tokens, "tokens_per_s": decode_tps })),
+            warmup,
+            per_token,
+            0.0,
+        ),
     ];
     let mb = |b: u64| b as f64 / 1e6;
-    let mut label = format!("memory: weights {:.1} MB", mb(memory.weight_bytes));
+    let mut parts: Vec<String> = memory.weight_bytes.map(|w| format!("weights {:.1} MB", mb(w))).into_iter().collect();
     if let Some(kv) = memory.kv_cache_bytes {
-        label.push_str(&format!(", KV cache {:.2} MB", mb(kv)));
+        parts.push(format!("KV cache {:.2} MB", mb(kv)));
     }
     if let Some((what, bytes)) = memory.peak {
-        label.push_str(&format!(", {what} {:.0} MB", mb(bytes)));
+        parts.push(format!("{what} {:.0} MB", mb(bytes)));
     }
+    let label = format!("memory: {}", parts.join(", "));
     out.push(CaseRecord::timed(
         KERNEL,
         &label,
-        json!({ "weight_bytes": memory.weight_bytes, "kv_cache_bytes": memory.kv_cache_bytes, "peak": memory.peak.map(|p| json!({ p.0: p.1 })) }),
+        checked_params(json!({
+            "weight_bytes": memory.weight_bytes, "kv_cache_bytes": memory.kv_cache_bytes, "peak": memory.peak.map(|p| json!({ p.0: p.1 })),
+        })),
         0,
         Vec::new(),
         0.0,
     ));
-    // Every sample's first `checked` greedy ids against the reference.
-    let want = &work.want_ids[..checked.min(work.want_ids.len())];
-    let wrong = runs.iter().map(|r| want.iter().zip(&r.ids).filter(|(a, b)| a != b).count() + want.len().saturating_sub(r.ids.len())).max();
     for rec in &mut out {
         rec.max_abs_err = wrong.map(|w| w as f64);
-        rec.params_json = {
-            let mut p: serde_json::Value = serde_json::from_str(&rec.params_json).unwrap_or_default();
-            p["checked_tokens"] = want.len().into();
-            p["greedy_ids"] = runs.first().map(|r| r.ids.clone()).unwrap_or_default().into();
-            p.to_string()
-        };
         match wrong {
             Some(0) => {}
             Some(w) => {

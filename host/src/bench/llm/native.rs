@@ -56,7 +56,6 @@ pub async fn run(backend: &str, label: &str, work: &Workload, opts: &SuiteOption
     }
     let mut env = EnvRecord::new(label, generator.adapter.clone(), cases);
     if backend == "candle-cpu" {
-        // candle holds its own copy of the weights (ours is loaded only for the tokenizer).
         env.adapter.name.push_str(" (quantized_llama, GGUF Q4_1)");
     }
     env

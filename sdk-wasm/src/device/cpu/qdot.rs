@@ -2,6 +2,7 @@
 //! Q8_0), with no decoded copy: the decode path of a token, where each weight is used once.
 //! Portable versions (wasm SIMD vectorises them) and AVX2+FMA ones picked at run time.
 
+use crate::tensor::blocks::f16_at as half;
 use crate::tensor::DType;
 
 /// A row dot: (x, per-32-block sums of x, weight row bytes) → Σ w·x.
@@ -29,11 +30,6 @@ pub fn row_dot(dtype: DType) -> Option<RowDot> {
         DType::Q8_0 => Some(q8_0),
         _ => None,
     }
-}
-
-#[inline(always)]
-fn half(b: &[u8], at: usize) -> f32 {
-    crate::weights::f16_to_f32(u16::from_le_bytes([b[at], b[at + 1]]))
 }
 
 /// Σ (d·q + m)·x over Q4_1 blocks = Σ d·(q·x) + m·Σx; lanes accumulate across blocks.
@@ -64,7 +60,7 @@ fn q8_0(x: &[f32], _sums: &[f32], bytes: &[u8]) -> f32 {
 
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
-    use super::half;
+    use crate::tensor::blocks::f16_at as half;
     use std::arch::x86_64::*;
 
     #[target_feature(enable = "avx2,fma")]
@@ -136,7 +132,7 @@ mod avx2 {
 /// wasm SIMD (no FMA there: multiply, then add).
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod simd128 {
-    use super::half;
+    use crate::tensor::blocks::f16_at as half;
     use core::arch::wasm32::*;
 
     #[inline(always)]

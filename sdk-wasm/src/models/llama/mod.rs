@@ -116,18 +116,7 @@ fn vector(g: &Gguf, name: &str, len: usize, device: &Device) -> Result<Tensor> {
     }
     let mut values = vec![0.0; len];
     crate::tensor::blocks::decode_row(t.dtype, bytes, &mut values);
-    pollster_free_to_device(Tensor::from_vec(values, [len])?, device)
-}
-
-/// Upload a small CPU tensor without awaiting (to_device is async only for readback).
-fn pollster_free_to_device(t: Tensor, device: &Device) -> Result<Tensor> {
-    match device {
-        Device::Cpu => Ok(t),
-        Device::Gpu(ctx) => {
-            let data = t.cpu_contiguous()?.into_owned();
-            Ok(Tensor::from_gpu(ctx.upload(&data)?, t.shape().clone(), device.clone()))
-        }
-    }
+    Tensor::from_vec_on(values, [len], device)
 }
 
 impl Llama {
@@ -232,10 +221,7 @@ impl Llama {
                 sin.push(angle.sin() as f32);
             }
         }
-        Ok((
-            pollster_free_to_device(Tensor::from_vec(cos, [seq, half])?, &self.device)?,
-            pollster_free_to_device(Tensor::from_vec(sin, [seq, half])?, &self.device)?,
-        ))
+        Ok((Tensor::from_vec_on(cos, [seq, half], &self.device)?, Tensor::from_vec_on(sin, [seq, half], &self.device)?))
     }
 
     /// Run `ids` (a prompt, or one new token) after what the cache holds; returns the logits
@@ -270,17 +256,23 @@ impl Llama {
             }
             rows.extend(self.embeddings.row(id as usize)?);
         }
-        let mut x = pollster_free_to_device(Tensor::from_vec(rows, [seq, c.dim])?, &self.device)?;
+        let mut x = Tensor::from_vec_on(rows, [seq, c.dim], &self.device)?;
         let (cos, sin) = self.rope_tables(start, seq)?;
         let total = start + seq;
-        // Causal mask over [group·seq, total]: row (g, s) sees positions ≤ start + s.
-        let mut mask = Vec::with_capacity(group * seq * total);
-        for _ in 0..group {
-            for s in 0..seq {
-                mask.extend((0..total).map(|j| if j <= start + s { 0.0 } else { f32::NEG_INFINITY }));
+        // Causal mask over [group·seq, total]: row (g, s) sees positions ≤ start + s. Block
+        // caches apply causality themselves and need none.
+        let mask = match cache.store {
+            KvStore::Dense { .. } => {
+                let mut mask = Vec::with_capacity(group * seq * total);
+                for _ in 0..group {
+                    for s in 0..seq {
+                        mask.extend((0..total).map(|j| if j <= start + s { 0.0 } else { f32::NEG_INFINITY }));
+                    }
+                }
+                Some(Tensor::from_vec_on(mask, [group * seq, total], &self.device)?)
             }
-        }
-        let mask = pollster_free_to_device(Tensor::from_vec(mask, [group * seq, total])?, &self.device)?;
+            KvStore::Blocks { .. } => None,
+        };
         let scale = 1.0 / (hd as f32).sqrt();
         for (l, layer) in self.layers.iter().enumerate() {
             let h = ops::rmsnorm(&x, &layer.attn_norm, c.eps).await?;
@@ -291,6 +283,7 @@ impl Llama {
             let k = ops::rope(&k, &cos, &sin).await?;
             let attn = match &mut cache.store {
                 KvStore::Dense { keys, values } => {
+                    let mask = mask.as_ref().ok_or_else(|| Error::Model("dense KV cache without a mask".into()))?;
                     ops::kv_write(&mut keys[l], &k, start).await?;
                     ops::kv_write(&mut values[l], &v, start).await?;
                     let cap = cache.capacity;
@@ -299,7 +292,7 @@ impl Llama {
                     // Heads h = kv·group + g share key/value head kv: fold the group into the rows.
                     let q = ops::contiguous(&q.permute(&[1, 0, 2])?).await?.reshape([c.kv_heads, group * seq, hd])?;
                     let scores = ops::scale(&ops::matmul(&q, &keys_t).await?, scale).await?;
-                    let probs = ops::softmax(&ops::add(&scores, &mask).await?).await?;
+                    let probs = ops::softmax(&ops::add(&scores, mask).await?).await?;
                     let attn = ops::matmul(&probs, &values).await?.reshape([c.heads, seq, hd])?;
                     ops::contiguous(&attn.permute(&[1, 0, 2])?).await?.reshape([seq, c.dim])?
                 }
