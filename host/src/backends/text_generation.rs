@@ -49,7 +49,7 @@ enum Engine {
     /// candle's model, with our tokenizer from the same file (only its metadata is read).
     Candle {
         model: Box<CandleLlama>,
-        tokenizer: GgufTokenizer,
+        tokenizer: Box<GgufTokenizer>,
         context: usize,
     },
 }
@@ -76,7 +76,7 @@ impl TextGenerator {
         };
         let (engine, chat_template, adapter, weight_bytes) = if backend == "candle-cpu" {
             let gguf = Gguf::parse(&bytes)?;
-            let (tokenizer, context) = (GgufTokenizer::from_gguf(&gguf)?, LlamaConfig::from_gguf(&gguf)?.context);
+            let (tokenizer, context) = (Box::new(GgufTokenizer::from_gguf(&gguf)?), LlamaConfig::from_gguf(&gguf)?.context);
             let template = gguf.string("tokenizer.chat_template").ok().map(str::to_string);
             let model = Box::new(CandleLlama::load(&path)?);
             (Engine::Candle { model, tokenizer, context }, template, super::candle::adapter(), None)
