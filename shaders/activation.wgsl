@@ -1,14 +1,8 @@
-// Activations. gelu is the exact (erf) form that BERT uses; erf follows
-// Abramowitz & Stegun 7.1.26, the same formula as the CPU kernel.
+// Element-wise activations, one per `OP` value (core::UnaryOp::shader_code): 0 gelu (exact,
+// erf as Abramowitz & Stegun 7.1.26, the CPU kernel's formula), 1 silu, 2 tanh.
+// Params: UnaryParams.
 
-override WORKGROUP: u32 = 256u;
-
-struct Params {
-    len: u32,
-    _pad0: u32,
-    _pad1: u32,
-    _pad2: u32,
-}
+override OP: u32 = 0u;
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
@@ -22,12 +16,19 @@ fn erf_approx(v: f32) -> f32 {
     return s * (1.0 - poly * exp(-z * z));
 }
 
+fn activate(v: f32) -> f32 {
+    switch OP {
+        case 0u: { return 0.5 * v * (1.0 + erf_approx(v * 0.70710678118654752)); }
+        case 1u: { return v / (1.0 + exp(-v)); }
+        default: { return tanh(v); }
+    }
+}
+
 @compute @workgroup_size(WORKGROUP)
-fn gelu(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-    let i = gid.y * groups.x * WORKGROUP + gid.x;
+fn unary(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = grid_index(gid, groups);
     if (i >= p.len) {
         return;
     }
-    let v = x[i];
-    out[i] = 0.5 * v * (1.0 + erf_approx(v * 0.70710678118654752));
+    out[i] = activate(x[i]);
 }

@@ -1,25 +1,13 @@
 // Materialise a strided view (rank ≤ 4, e.g. a permuted [batch, heads, seq, dim] tensor)
 // into a contiguous buffer, so kernels that read plain rows can consume it.
 
-override WORKGROUP: u32 = 256u;
-
-struct Params {
-    len: u32,
-    offset: u32,
-    _pad0: u32,
-    _pad1: u32,
-    // Right-aligned: unused leading dims have size 1.
-    shape: vec4<u32>,
-    strides: vec4<u32>,
-}
-
 @group(0) @binding(0) var<storage, read> src: array<f32>;
 @group(0) @binding(1) var<storage, read_write> dst: array<f32>;
 @group(0) @binding(2) var<uniform> p: Params;
 
 @compute @workgroup_size(WORKGROUP)
 fn copy_strided(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-    let i = gid.y * groups.x * WORKGROUP + gid.x;
+    let i = grid_index(gid, groups);
     if (i >= p.len) {
         return;
     }

@@ -2,19 +2,6 @@
 // OP selects the operation at pipeline creation: 0 add, 1 mul, 2 scale (b unused).
 
 override OP: u32 = 0u;
-override WORKGROUP: u32 = 256u;
-
-struct Params {
-    len: u32,
-    scale: f32,
-    _pad0: u32,
-    _pad1: u32,
-    // Right-aligned: unused leading dims have size 1 and stride 0.
-    out_shape: vec4<u32>,
-    a_strides: vec4<u32>,
-    b_strides: vec4<u32>,
-}
-
 @group(0) @binding(0) var<storage, read> a: array<f32>;
 @group(0) @binding(1) var<storage, read> b: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
@@ -23,7 +10,7 @@ struct Params {
 @compute @workgroup_size(WORKGROUP)
 fn binary(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     // 2-D grid so more than 65535 workgroups' worth of elements can be covered.
-    let i = gid.y * groups.x * WORKGROUP + gid.x;
+    let i = grid_index(gid, groups);
     if (i >= p.len) {
         return;
     }

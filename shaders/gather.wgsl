@@ -1,15 +1,6 @@
 // Row gather: out[r, :] = table[ids[r], :] (embedding lookup). Ids are range-checked on
 // the host before upload; the clamp only keeps a bad id from reading out of bounds.
 
-override WORKGROUP: u32 = 256u;
-
-struct Params {
-    rows: u32,
-    dim: u32,
-    table_rows: u32,
-    _pad0: u32,
-}
-
 @group(0) @binding(0) var<storage, read> table: array<f32>;
 @group(0) @binding(1) var<storage, read> ids: array<u32>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
@@ -17,7 +8,7 @@ struct Params {
 
 @compute @workgroup_size(WORKGROUP)
 fn gather_rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-    let i = gid.y * groups.x * WORKGROUP + gid.x;
+    let i = grid_index(gid, groups);
     if (i >= p.rows * p.dim) {
         return;
     }

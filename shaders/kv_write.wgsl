@@ -2,23 +2,13 @@
 // (as the projection produces it); the cache is [heads, capacity, dim]; rows land at
 // positions start..start+seq.
 
-struct Params {
-    seq: u32,
-    heads: u32,
-    dim: u32,
-    capacity: u32,
-    start: u32,
-}
-
 @group(0) @binding(0) var<storage, read> rows: array<f32>;
 @group(0) @binding(1) var<storage, read_write> cache: array<f32>;
 @group(0) @binding(2) var<uniform> p: Params;
 
-override WORKGROUP: u32 = 256u;
-
 @compute @workgroup_size(WORKGROUP)
 fn kv_write(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-    let i = gid.y * groups.x * WORKGROUP + gid.x;
+    let i = grid_index(gid, groups);
     if (i >= p.seq * p.heads * p.dim) {
         return;
     }

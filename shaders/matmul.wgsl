@@ -2,12 +2,6 @@
 // A 16×16 workgroup computes a 64×64 block of C; each invocation a 4×4 register block.
 // A and B are read through strides, so transposed views need no copy.
 
-struct Params {
-    m: u32, n: u32, k: u32, batch: u32,
-    a_offset: u32, a_batch_stride: u32, a_row_stride: u32, a_col_stride: u32,
-    b_offset: u32, b_batch_stride: u32, b_row_stride: u32, b_col_stride: u32,
-}
-
 @group(0) @binding(0) var<storage, read> a: array<f32>;
 @group(0) @binding(1) var<storage, read> b: array<f32>;
 @group(0) @binding(2) var<storage, read_write> c: array<f32>;

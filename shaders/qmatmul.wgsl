@@ -5,20 +5,12 @@
 
 override FORMAT: u32 = 3u;
 
-struct Params {
-    m: u32,
-    n: u32,
-    k: u32,
-    row_bytes: u32,
-}
-
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> w: array<u32>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 @group(0) @binding(3) var<uniform> p: Params;
 
-const WORKGROUP: u32 = 64u;
-var<workgroup> scratch: array<f32, 64>;
+const QWORKGROUP: u32 = 64u;
 
 fn byte_at(i: u32) -> u32 {
     return (w[i >> 2u] >> ((i & 3u) * 8u)) & 0xffu;
@@ -77,7 +69,7 @@ fn block_dot(base: u32, xo: u32) -> f32 {
 
 @compute @workgroup_size(64)
 fn qmatmul(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-    let index = wid.y * groups.x + wid.x;
+    let index = group_index(wid, groups);
     if (index >= p.m * p.n) {
         return;
     }
@@ -85,18 +77,11 @@ fn qmatmul(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) 
     let r = index % p.n;
     let blocks = p.k / 32u;
     var part = 0.0;
-    for (var b = lid.x; b < blocks; b = b + WORKGROUP) {
+    for (var b = lid.x; b < blocks; b = b + QWORKGROUP) {
         part = part + block_dot(r * p.row_bytes + b * block_bytes(), i * p.k + b * 32u);
     }
-    scratch[lid.x] = part;
-    workgroupBarrier();
-    for (var s = WORKGROUP / 2u; s > 0u; s = s >> 1u) {
-        if (lid.x < s) {
-            scratch[lid.x] = scratch[lid.x] + scratch[lid.x + s];
-        }
-        workgroupBarrier();
-    }
+    let total = workgroup_sum(lid.x, QWORKGROUP, part);
     if (lid.x == 0u) {
-        out[index] = scratch[0];
+        out[index] = total;
     }
 }

@@ -2,24 +2,15 @@
 // 2i+1 rotate together by angle(pos, i). x is [seq, heads, head_dim]; cos/sin are
 // [seq, head_dim/2] tables computed on the host in f64 (exact for long positions).
 
-struct Params {
-    seq: u32,
-    heads: u32,
-    head_dim: u32,
-    _pad0: u32,
-}
-
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> cos_t: array<f32>;
 @group(0) @binding(2) var<storage, read> sin_t: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 @group(0) @binding(4) var<uniform> p: Params;
 
-override WORKGROUP: u32 = 256u;
-
 @compute @workgroup_size(WORKGROUP)
 fn rope(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-    let pair = gid.y * groups.x * WORKGROUP + gid.x;
+    let pair = grid_index(gid, groups);
     let half = p.head_dim / 2u;
     if (pair >= p.seq * p.heads * half) {
         return;

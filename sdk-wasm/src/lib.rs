@@ -9,14 +9,14 @@
 // is still correct there because each worker has its own module instance.
 #![cfg_attr(target_arch = "wasm32", allow(clippy::arc_with_non_send_sync))]
 
+pub mod backend;
 pub mod bench;
 pub mod clock;
+pub mod core;
 pub mod device;
-pub mod error;
 pub mod models;
 pub mod ops;
 pub mod reference;
-pub mod shaders;
 pub mod share;
 pub mod store;
 pub mod tensor;
@@ -26,6 +26,8 @@ pub mod weights;
 #[cfg(target_arch = "wasm32")]
 mod js;
 
+pub use backend::wgpu::shaders;
 pub use device::{AdapterSummary, Device};
-pub use error::{Error, Result};
+pub use crate::core::error;
+pub use crate::core::{Error, Result};
 pub use tensor::{DType, Shape, Tensor};

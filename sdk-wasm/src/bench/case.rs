@@ -1,6 +1,6 @@
 //! What to run: a kernel with its shape, and how often.
 
-use crate::error::{Error, Result};
+use crate::core::error::{Error, Result};
 use crate::reference;
 use crate::tensor::{SeededRng, Tensor};
 use serde::{Deserialize, Serialize};

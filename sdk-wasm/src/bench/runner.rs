@@ -3,7 +3,7 @@
 use super::case::{Kernel, KernelCase, LAYERNORM_EPS};
 use crate::clock::now_ms;
 use crate::device::{AdapterSummary, Device};
-use crate::error::{Error, Result};
+use crate::core::error::{Error, Result};
 use crate::ops;
 use crate::tensor::Tensor;
 use serde::{Deserialize, Serialize};
@@ -61,8 +61,5 @@ async fn run_once(kernel: &Kernel, inputs: &[Tensor]) -> Result<Tensor> {
 
 /// Wait for queued GPU work so a sample measures execution, not just submission.
 async fn finish(device: &Device) -> Result<()> {
-    match device {
-        Device::Cpu => Ok(()),
-        Device::Gpu(ctx) => ctx.sync().await,
-    }
+    device.sync().await
 }

@@ -4,7 +4,7 @@
 use super::model_files::{base_url, options_json, FileRequest};
 use super::runtime::{with_cache, Cache};
 use crate::device::Device;
-use crate::error::{Error, Result};
+use crate::core::error::{Error, Result};
 use crate::models::bert::Pooling;
 use crate::models::embedder::{EmbedderOptions, SentenceEmbedder, WeightsFormat};
 use crate::share::{TensorIds, TensorRegistry};

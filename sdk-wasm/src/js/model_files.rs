@@ -3,7 +3,7 @@
 //! but unverified and uncached, and says so in the load report. Shared by every model kind.
 
 use super::runtime::{with_cache, Cache};
-use crate::error::{Error, Result};
+use crate::core::error::{Error, Result};
 use crate::store::{fetch_all, FileOrigin, HttpFetcher, LoadProgress, ModelManifest};
 use crate::weights::Cid;
 use serde_json::json;

@@ -3,7 +3,7 @@
 //! weight pre-transposed under an anonymous name (`onnx::MatMul_470`); such a weight is named
 //! after the bias that the MatMul's output is added to.
 
-use crate::error::{Error, Result};
+use crate::core::error::{Error, Result};
 use crate::weights::{NamedTensors, OnnxModel};
 
 fn bad(detail: impl Into<String>) -> Error {

@@ -2,7 +2,7 @@
 //! The one entry point the JS API, the native host and the tests share.
 
 use crate::device::Device;
-use crate::error::{Error, Result};
+use crate::core::error::{Error, Result};
 use crate::models::bert::{Bert, BertConfig, Pooling};
 use crate::models::bert_onnx::bert_weights_from_onnx;
 use crate::share::{EmbeddingCache, EmbeddingCacheStats, TensorIds, TensorRegistry};

@@ -3,7 +3,7 @@
 use super::{common_device, gpu_of, grid, params, require_dense, to_u32};
 use crate::device::cpu;
 use crate::device::gpu::{Binding, Launch};
-use crate::error::{Error, Result};
+use crate::core::error::{Error, Result};
 use crate::shaders;
 use crate::tensor::Tensor;
 

@@ -1,80 +1,57 @@
-//! Moving data without arithmetic: materialising views, gathering rows.
+//! Moving data without arithmetic: materialising views, gathering rows, KV-cache writes.
 
-use super::{common_device, gpu_of, grid, params, to_u32};
-use crate::device::gpu::{Binding, Launch};
-use crate::error::{Error, Result};
-use crate::shaders;
-use crate::tensor::Tensor;
-
-const WORKGROUP: u32 = 256;
-const MAX_GPU_RANK: usize = 4;
+use super::{check_f32, finish, operand};
+use crate::backend::LayoutOps;
+use crate::core::{Error, Result};
+use crate::tensor::storage::{dispatch, mismatch};
+use crate::tensor::{Storage, Tensor};
 
 /// The tensor with its elements laid out contiguously (a no-op if they already are).
 pub async fn contiguous(t: &Tensor) -> Result<Tensor> {
-    let device = common_device("contiguous", &[t])?;
+    check_f32("contiguous", &[t])?;
     if t.layout().is_contiguous() && t.layout().offset == 0 {
         return Ok(t.clone());
     }
-    let Some(ctx) = gpu_of(&device) else {
-        return Tensor::from_vec(t.cpu_contiguous()?.into_owned(), t.dims().to_vec());
-    };
-    let rank = t.dims().len();
-    if rank > MAX_GPU_RANK {
-        return Err(Error::shape("contiguous", format!("GPU views support rank ≤ {MAX_GPU_RANK}, got {}", t.shape())));
-    }
-    let pad = MAX_GPU_RANK - rank;
-    let shape = std::iter::repeat_n(1, pad).chain(t.dims().iter().copied());
-    let strides = std::iter::repeat_n(0, pad).chain(t.layout().strides.iter().copied());
-    let len = t.elements();
-    let mut words = vec![to_u32("contiguous", "elements", len)?, to_u32("contiguous", "offset", t.layout().offset)?, 0, 0];
-    for v in shape.chain(strides) {
-        words.push(to_u32("contiguous", "shape or stride", v)?);
-    }
-    let src = t.gpu_buffer().ok_or_else(|| Error::DeviceMismatch("contiguous: GPU device but CPU storage".into()))?;
-    let out = ctx.alloc((len * 4) as u64);
-    ctx.launch(Launch {
-        shader: shaders::COPY,
-        entry: "copy_strided",
-        constants: vec![("WORKGROUP", WORKGROUP as f64)],
-        bindings: vec![Binding::Storage(src), Binding::Storage(&out), params(&words)],
-        workgroups: grid(to_u32("contiguous", "workgroups", len.div_ceil(WORKGROUP as usize))?),
-    })
-    .await?;
-    Ok(Tensor::from_gpu(out, t.shape().clone(), device))
+    let out = dispatch!("contiguous", [t.storage()] => |be, s| be.contiguous(operand(s, t)));
+    finish(out, t.dims().to_vec()).await
 }
 
 /// `out[i, :] = table[ids[i], :]` for a 2-D `table` (an embedding lookup). Every id is
 /// checked against the table before any work is done.
 pub async fn gather_rows(table: &Tensor, ids: &[u32]) -> Result<Tensor> {
-    let device = common_device("gather_rows", &[table])?;
+    check_f32("gather_rows", &[table])?;
     let &[rows, dim] = table.dims() else {
         return Err(Error::shape("gather_rows", format!("table must be 2-D, got {}", table.shape())));
     };
     if let Some((i, id)) = ids.iter().enumerate().find(|(_, &id)| id as usize >= rows) {
         return Err(Error::shape("gather_rows", format!("id {id} at position {i} is outside the table's {rows} rows")));
     }
-    let Some(ctx) = gpu_of(&device) else {
-        let data = table.cpu_contiguous()?;
-        let out = ids.iter().flat_map(|&id| data[id as usize * dim..(id as usize + 1) * dim].iter().copied()).collect();
-        return Tensor::from_vec(out, [ids.len(), dim]);
+    if !(table.layout().is_contiguous() && table.layout().offset == 0) {
+        return Err(Error::shape("gather_rows", "the table must be a contiguous tensor"));
+    }
+    let out = dispatch!("gather_rows", [table.storage()] => |be, s| be.gather_rows(operand(s, table), ids));
+    finish(out, [ids.len(), dim]).await
+}
+
+/// Write `rows` [seq, heads, dim] into `cache` [heads, capacity, dim] at positions
+/// `start..start + seq`, in place (the cache's storage is updated; views of it see the rows).
+pub async fn kv_write(cache: &mut Tensor, rows: &Tensor, start: usize) -> Result<()> {
+    check_f32("kv_write", &[cache, rows])?;
+    let (&[heads, capacity, dim], &[seq, rh, rd]) = (cache.dims(), rows.dims()) else {
+        return Err(Error::shape("kv_write", format!("cache {} / rows {}", cache.shape(), rows.shape())));
     };
-    super::require_dense("gather_rows", table)?;
-    let src = table.gpu_buffer().ok_or_else(|| Error::DeviceMismatch("gather_rows: GPU device but CPU storage".into()))?;
-    let ids_buf = ctx.upload_bytes(&ids.iter().flat_map(|id| id.to_le_bytes()).collect::<Vec<u8>>())?;
-    let len = ids.len() * dim;
-    let out = ctx.alloc((len * 4) as u64);
-    ctx.launch(Launch {
-        shader: shaders::GATHER,
-        entry: "gather_rows",
-        constants: vec![("WORKGROUP", WORKGROUP as f64)],
-        bindings: vec![
-            Binding::Storage(src),
-            Binding::Storage(&ids_buf),
-            Binding::Storage(&out),
-            params(&[to_u32("gather_rows", "ids", ids.len())?, to_u32("gather_rows", "dim", dim)?, to_u32("gather_rows", "rows", rows)?]),
-        ],
-        workgroups: grid(to_u32("gather_rows", "workgroups", len.div_ceil(WORKGROUP as usize))?),
-    })
-    .await?;
-    Ok(Tensor::from_gpu(out, vec![ids.len(), dim].as_slice().into(), device))
+    if rh != heads || rd != dim || start + seq > capacity {
+        return Err(Error::shape("kv_write", format!("rows {} at {start} into cache {} (capacity {capacity})", rows.shape(), cache.shape())));
+    }
+    let dims = [heads, capacity, dim];
+    let source = rows.storage();
+    match (cache.storage_mut()?, source) {
+        (Storage::Cpu(c), Storage::Cpu(r)) => crate::backend::cpu::CpuBackend.kv_write(c, dims, operand(r, rows), start),
+        (Storage::Gpu(c), Storage::Gpu(r)) => {
+            let ctx = std::sync::Arc::clone(&c.ctx);
+            ctx.kv_write(c, dims, operand(r, rows), start)?;
+            ctx.flush_if_long().await
+        }
+        (c, r) => Err(mismatch("kv_write", c, r)),
+    }
 }

@@ -3,7 +3,7 @@
 //! contain the same tensor get the same memory, whatever the tensor is called in each.
 
 use crate::device::Device;
-use crate::tensor::{Storage, Tensor};
+use crate::tensor::Tensor;
 use crate::weights::Cid;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -56,12 +56,7 @@ fn device_kind(key: &TensorKey) -> &'static str {
 
 /// Bytes a tensor keeps alive: its storage, plus its cached matmul packing on the CPU.
 fn resident_bytes(t: &Tensor) -> u64 {
-    let storage = match t.storage() {
-        Storage::Cpu(v) => v.len() as u64 * 4,
-        Storage::Gpu(b) => b.len_bytes(),
-        Storage::Packed(p) => p.bytes(),
-    };
-    storage + t.packed_bytes()
+    t.storage().bytes()
 }
 
 struct Entry {

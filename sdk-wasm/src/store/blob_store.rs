@@ -1,6 +1,6 @@
 //! The one storage trait, implemented by IndexedDB (browser) and a directory (native).
 
-use crate::error::Result;
+use crate::core::error::Result;
 use crate::weights::Cid;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

@@ -6,7 +6,7 @@ use super::blob_store::{BlobStore, FileRecord, ModelRecord, Quota, CHUNK_BYTES};
 use super::fetch::{ByteStream, Fetcher};
 use super::manifest::{ManifestFile, ModelManifest};
 use super::wall_clock_ms;
-use crate::error::{Error, Result};
+use crate::core::error::{Error, Result};
 use crate::weights::Cid;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};

@@ -3,7 +3,7 @@
 //! into place, so a crash leaves either the old or the new version, never half of one.
 
 use super::blob_store::{BlobStore, FileRecord, ModelRecord, Quota};
-use crate::error::{Error, Result};
+use crate::core::error::{Error, Result};
 use crate::weights::Cid;
 use std::path::{Path, PathBuf};
 

@@ -1,7 +1,7 @@
 //! Where files come from: an HTTP URL or gateway (browser), or a directory (native).
 
 use super::ManifestFile;
-use crate::error::Result;
+use crate::core::error::Result;
 
 /// Bytes of one file, from an offset, in pieces.
 #[allow(async_fn_in_trait)]

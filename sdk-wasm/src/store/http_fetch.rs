@@ -4,7 +4,7 @@
 
 use super::fetch::{ByteStream, Fetcher};
 use super::manifest::ManifestFile;
-use crate::error::{Error, Result};
+use crate::core::error::{Error, Result};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 

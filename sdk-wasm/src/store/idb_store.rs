@@ -3,7 +3,7 @@
 //! (name → JSON record). A chunk and its file record are written in one transaction.
 
 use super::blob_store::{BlobStore, FileRecord, ModelRecord, Quota};
-use crate::error::{Error, Result};
+use crate::core::error::{Error, Result};
 use crate::weights::Cid;
 use rexie::{KeyRange, ObjectStore, Rexie, TransactionMode};
 use wasm_bindgen::{JsCast, JsValue};

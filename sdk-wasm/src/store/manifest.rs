@@ -1,6 +1,6 @@
 //! A model manifest: its name and version, and each file's path, CID and size.
 
-use crate::error::{Error, Result};
+use crate::core::error::{Error, Result};
 use crate::weights::Cid;
 use serde::{Deserialize, Serialize};
 

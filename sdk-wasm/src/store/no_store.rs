@@ -2,7 +2,7 @@
 //! caching is turned off or IndexedDB cannot be opened (e.g. some private-browsing modes).
 
 use super::blob_store::{BlobStore, FileRecord, ModelRecord, Quota};
-use crate::error::Result;
+use crate::core::error::Result;
 use crate::weights::Cid;
 
 pub struct NoStore;

@@ -1,101 +1,53 @@
 //! `Tensor`: a shape/stride view over storage that lives on the CPU or on a GPU.
 
-pub mod blocks;
-mod dtype;
-pub mod low_bits;
 mod quant_matrix;
-mod random;
-mod shape;
+pub(crate) mod storage;
 
-pub use dtype::DType;
+// The leaves a tensor is described with, re-exported where users look for them.
+pub use crate::core::{blocks, low_bits, DType, Layout, SeededRng, Shape};
 pub use quant_matrix::QuantMatrix;
-pub use random::SeededRng;
-pub use shape::{Layout, Shape};
+pub use storage::Storage;
 
-use crate::device::cpu::PackedB;
-use crate::device::gpu::GpuBuffer;
+use crate::backend::cpu::CpuStorage;
+use crate::core::error::{Error, Result};
 use crate::device::Device;
-use crate::error::{Error, Result};
-use std::sync::{Arc, OnceLock};
+use std::borrow::Cow;
+use std::sync::Arc;
 
-/// Where the elements are.
-pub enum Storage {
-    Cpu(Vec<f32>),
-    Gpu(GpuBuffer),
-    /// A CPU weight kept only as matmul-packed panels (half the memory of plain + packed
-    /// copies); readers other than matmul get it unpacked.
-    Packed(PackedB),
-}
-
-/// A cheaply clonable view: clones share storage (reference counted).
+/// A cheaply clonable view — storage (which knows its backend) + layout: clones share storage
+/// (reference counted).
 #[derive(Clone)]
 pub struct Tensor {
     storage: Arc<Storage>,
     layout: Layout,
     dtype: DType,
-    device: Device,
-    /// This tensor's data packed as a matmul right-hand side, built on first use and shared
-    /// by clones (a weight is packed once per model, not once per call).
-    packed: Arc<OnceLock<PackedB>>,
 }
 
 impl Tensor {
     /// A contiguous f32 CPU tensor. Fails if `data` does not match `shape`.
     pub fn from_vec(data: Vec<f32>, shape: impl Into<Vec<usize>>) -> Result<Tensor> {
-        let shape = Shape::new(shape);
-        if data.len() != shape.elements() {
-            return Err(Error::DataLength { shape: shape.to_string(), expected: shape.elements(), got: data.len() });
-        }
-        Ok(Tensor::with_storage(Storage::Cpu(data), Layout::contiguous(shape), Device::Cpu))
+        Tensor::from_vec_on(data, shape, &Device::Cpu)
     }
 
     /// As `from_vec`, then on `device` (a GPU upload needs no await; only readback does).
     pub fn from_vec_on(data: Vec<f32>, shape: impl Into<Vec<usize>>, device: &Device) -> Result<Tensor> {
-        match device {
-            Device::Cpu => Tensor::from_vec(data, shape),
-            Device::Gpu(ctx) => {
-                let shape = Shape::new(shape);
-                if data.len() != shape.elements() {
-                    return Err(Error::DataLength { shape: shape.to_string(), expected: shape.elements(), got: data.len() });
-                }
-                Ok(Tensor::from_gpu(ctx.upload(&data)?, shape, device.clone()))
-            }
+        let shape = Shape::new(shape);
+        if data.len() != shape.elements() {
+            return Err(Error::DataLength { shape: shape.to_string(), expected: shape.elements(), got: data.len() });
         }
+        Ok(Tensor::new(Storage::from_f32(data, device)?, shape))
     }
 
     /// Reproducible uniform [-1, 1) data (see [`SeededRng`]).
     pub fn random(shape: impl Into<Vec<usize>>, seed: u64) -> Tensor {
         let shape = Shape::new(shape);
         let data = SeededRng::new(seed).fill(shape.elements());
-        Tensor::with_storage(Storage::Cpu(data), Layout::contiguous(shape), Device::Cpu)
+        Tensor::new(Storage::Cpu(CpuStorage::f32(data)), shape)
     }
 
-    fn with_storage(storage: Storage, layout: Layout, device: Device) -> Tensor {
-        Tensor { storage: Arc::new(storage), layout, dtype: DType::F32, device, packed: Arc::new(OnceLock::new()) }
-    }
-
-    /// The packed right-hand side for a product with this contiguous 2-D CPU tensor, cached
-    /// when this view is the whole k×n matrix at offset 0 (so a cached packing can only ever
-    /// describe the same data and shape); packed afresh otherwise.
-    pub(crate) fn packed_rhs(&self, k: usize, n: usize) -> Result<std::borrow::Cow<'_, PackedB>> {
-        let whole = self.dims() == [k, n] && self.layout.is_contiguous() && self.layout.offset == 0;
-        if let (Storage::Packed(p), true) = (&*self.storage, whole) {
-            if p.dims() == (k, n) {
-                return Ok(std::borrow::Cow::Borrowed(p));
-            }
-        }
-        if whole {
-            if let Some(p) = self.packed.get().filter(|p| p.dims() == (k, n)) {
-                return Ok(std::borrow::Cow::Borrowed(p));
-            }
-            let packed = PackedB::pack(&self.cpu_contiguous()?[..k * n], k, n);
-            if self.packed.set(packed).is_ok() {
-                if let Some(p) = self.packed.get() {
-                    return Ok(std::borrow::Cow::Borrowed(p));
-                }
-            }
-        }
-        Ok(std::borrow::Cow::Owned(PackedB::pack(&self.cpu_contiguous()?[..k * n], k, n)))
+    /// A contiguous f32 tensor over `storage` (what an op returns).
+    pub(crate) fn new(storage: Storage, shape: Shape) -> Tensor {
+        Tensor { storage: Arc::new(storage), layout: Layout::contiguous(shape), dtype: DType::F32 }
     }
 
     /// This 2-D CPU matrix held only in matmul-packed form: for weights that are only ever a
@@ -104,17 +56,16 @@ impl Tensor {
         let &[k, n] = self.dims() else {
             return Err(Error::shape("into_packed_weight", format!("expected a 2-D matrix, got {}", self.shape())));
         };
-        let packed = PackedB::pack(&self.cpu_contiguous()?, k, n);
-        Ok(Tensor::with_storage(Storage::Packed(packed), Layout::contiguous(self.shape().clone()), Device::Cpu))
+        let packed = crate::backend::cpu::PackedB::pack(&self.cpu_contiguous()?, k, n);
+        Ok(Tensor::new(Storage::Cpu(CpuStorage::Packed(packed)), self.shape().clone()))
     }
 
     /// Bytes of this tensor's cached matmul packing (0 until a matmul has used it).
     pub fn packed_bytes(&self) -> u64 {
-        self.packed.get().map_or(0, PackedB::bytes)
-    }
-
-    pub(crate) fn from_gpu(buffer: GpuBuffer, shape: Shape, device: Device) -> Tensor {
-        Tensor::with_storage(Storage::Gpu(buffer), Layout::contiguous(shape), device)
+        match &*self.storage {
+            Storage::Cpu(s) => s.packed_bytes(),
+            _ => 0,
+        }
     }
 
     pub fn shape(&self) -> &Shape {
@@ -129,17 +80,12 @@ impl Tensor {
     pub fn dtype(&self) -> DType {
         self.dtype
     }
-    pub fn device(&self) -> &Device {
-        &self.device
+    /// The device this tensor's storage lives on.
+    pub fn device(&self) -> Device {
+        self.storage.device()
     }
     pub fn storage(&self) -> &Storage {
         &self.storage
-    }
-    pub(crate) fn gpu_buffer(&self) -> Option<&GpuBuffer> {
-        match &*self.storage {
-            Storage::Gpu(buffer) => Some(buffer),
-            Storage::Cpu(_) | Storage::Packed(_) => None,
-        }
     }
     pub fn elements(&self) -> usize {
         self.layout.shape.elements()
@@ -174,10 +120,7 @@ impl Tensor {
     /// A zero-filled f32 tensor on `device` (e.g. a KV cache to be written in place).
     pub fn zeros(shape: impl Into<Vec<usize>>, device: &Device) -> Result<Tensor> {
         let shape = Shape::new(shape);
-        match device {
-            Device::Cpu => Tensor::from_vec(vec![0.0; shape.elements()], shape.dims().to_vec()),
-            Device::Gpu(ctx) => Ok(Tensor::from_gpu(ctx.upload(&vec![0.0; shape.elements()])?, shape, device.clone())),
-        }
+        Tensor::from_vec_on(vec![0.0; shape.elements()], shape.dims().to_vec(), device)
     }
 
     /// A view of this tensor's storage with another shape, strides and offset (e.g. the
@@ -185,11 +128,7 @@ impl Tensor {
     pub fn strided_view(&self, shape: impl Into<Vec<usize>>, strides: Vec<usize>, offset: usize) -> Result<Tensor> {
         let shape = Shape::new(shape);
         let last = shape.dims().iter().zip(&strides).map(|(d, s)| d.saturating_sub(1) * s).sum::<usize>() + offset;
-        let storage_len = match &*self.storage {
-            Storage::Cpu(v) => v.len(),
-            Storage::Gpu(b) => (b.len_bytes() / 4) as usize,
-            Storage::Packed(_) => 0,
-        };
+        let storage_len = self.storage.elements();
         if strides.len() != shape.dims().len() || (shape.elements() > 0 && last >= storage_len) {
             return Err(Error::shape(
                 "strided_view",
@@ -199,51 +138,42 @@ impl Tensor {
         Ok(Tensor { layout: Layout { shape, strides, offset }, ..self.clone() })
     }
 
-    /// Mutable access to a CPU tensor's elements, for in-place writes; refused while another
-    /// tensor shares the storage.
-    pub(crate) fn cpu_data_mut(&mut self) -> Result<&mut [f32]> {
-        match Arc::get_mut(&mut self.storage) {
-            Some(Storage::Cpu(v)) => Ok(v),
-            Some(_) => Err(Error::DeviceMismatch("in-place write needs a plain CPU tensor".into())),
-            None => Err(Error::shape("in-place write", "the tensor's storage is shared by another view")),
-        }
+    /// Mutable access to the storage for an in-place write; refused while another tensor
+    /// shares it.
+    pub(crate) fn storage_mut(&mut self) -> Result<&mut Storage> {
+        Arc::get_mut(&mut self.storage).ok_or_else(|| Error::shape("in-place write", "the tensor's storage is shared by another view"))
     }
 
-    /// Host copy of the elements in logical (row-major) order. Reads back from the GPU if needed.
+    /// Host copy of the elements in logical (row-major) order. Reads back from a GPU if
+    /// needed (one submit of everything recorded so far).
     pub async fn to_vec(&self) -> Result<Vec<f32>> {
-        let data = match &*self.storage {
-            Storage::Cpu(data) => return Ok(self.layout.storage_indices().map(|i| data[i]).collect()),
-            Storage::Gpu(buffer) => buffer.read().await?,
-            Storage::Packed(p) => p.unpack(),
-        };
+        if let Storage::Cpu(s) = &*self.storage {
+            return Ok(s.dense(&self.layout)?.into_owned());
+        }
+        let data = self.storage.read_f32().await?;
         Ok(self.layout.storage_indices().map(|i| data[i]).collect())
     }
 
     /// The same tensor on `device` (a contiguous copy; no-op if already there).
     pub async fn to_device(&self, device: &Device) -> Result<Tensor> {
-        if self.device.same_as(device) {
+        if self.device().same_as(device) {
             return Ok(self.clone());
         }
         Tensor::from_vec_on(self.to_vec().await?, self.dims().to_vec(), device)
     }
 
     /// A contiguous CPU slice of this tensor's elements, borrowing when possible.
-    pub(crate) fn cpu_contiguous(&self) -> Result<std::borrow::Cow<'_, [f32]>> {
+    pub(crate) fn cpu_contiguous(&self) -> Result<Cow<'_, [f32]>> {
         match &*self.storage {
-            Storage::Cpu(data) if self.layout.is_contiguous() => {
-                let start = self.layout.offset;
-                Ok(std::borrow::Cow::Borrowed(&data[start..start + self.elements()]))
-            }
-            Storage::Cpu(data) => Ok(std::borrow::Cow::Owned(self.layout.gather_from(data))),
-            Storage::Packed(p) => Ok(std::borrow::Cow::Owned(self.layout.gather_from(&p.unpack()))),
-            Storage::Gpu(_) => Err(Error::DeviceMismatch("expected a CPU tensor, got a GPU tensor".into())),
+            Storage::Cpu(s) => s.dense(&self.layout),
+            other => Err(Error::DeviceMismatch(format!("expected a CPU tensor, got one on {}", other.device().name()))),
         }
     }
 }
 
 impl std::fmt::Debug for Tensor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Tensor({}, {:?}, {})", self.shape(), self.dtype, self.device.name())
+        write!(f, "Tensor({}, {:?}, {})", self.shape(), self.dtype, self.device().name())
     }
 }
 

@@ -2,24 +2,19 @@
 //! features × `cols` input features, each row its own run of blocks, exactly as GGUF stores a
 //! linear layer. It is never expanded to f32: `ops::qmatmul` decodes blocks as it multiplies.
 
-use super::{blocks, DType};
-use crate::device::gpu::GpuBuffer;
+use super::{blocks, DType, Storage};
+use crate::backend::cpu::CpuStorage;
+use crate::backend::QuantShape;
+use crate::core::error::{Error, Result};
 use crate::device::Device;
-use crate::error::{Error, Result};
 use std::sync::Arc;
-
-pub enum QuantStorage {
-    Cpu(Vec<u8>),
-    Gpu(GpuBuffer),
-}
 
 #[derive(Clone)]
 pub struct QuantMatrix {
     pub dtype: DType,
     pub rows: usize,
     pub cols: usize,
-    storage: Arc<QuantStorage>,
-    device: Device,
+    storage: Arc<Storage>,
 }
 
 impl QuantMatrix {
@@ -34,7 +29,7 @@ impl QuantMatrix {
                 format!("{rows}×{cols} {dtype:?} needs {} bytes, got {}", rows * row_bytes, bytes.len()),
             ));
         }
-        Ok(QuantMatrix { dtype, rows, cols, storage: Arc::new(QuantStorage::Cpu(bytes)), device: Device::Cpu })
+        Ok(QuantMatrix { dtype, rows, cols, storage: Arc::new(Storage::Cpu(CpuStorage::Bytes(bytes))) })
     }
 
     /// Quantize a row-major f32 matrix into our own formats (Q2, Q3), GGUF's Q8_0/Q4_1, or
@@ -60,19 +55,19 @@ impl QuantMatrix {
     pub fn shares_storage(&self, other: &QuantMatrix) -> bool {
         Arc::ptr_eq(&self.storage, &other.storage)
     }
-    pub fn device(&self) -> &Device {
-        &self.device
+    pub fn device(&self) -> Device {
+        self.storage.device()
+    }
+    pub(crate) fn storage(&self) -> &Storage {
+        &self.storage
+    }
+    pub(crate) fn shape(&self) -> QuantShape {
+        QuantShape { dtype: self.dtype, rows: self.rows, cols: self.cols }
     }
     pub(crate) fn cpu_bytes(&self) -> Option<&[u8]> {
         match &*self.storage {
-            QuantStorage::Cpu(b) => Some(b),
-            QuantStorage::Gpu(_) => None,
-        }
-    }
-    pub(crate) fn gpu_buffer(&self) -> Option<&GpuBuffer> {
-        match &*self.storage {
-            QuantStorage::Gpu(b) => Some(b),
-            QuantStorage::Cpu(_) => None,
+            Storage::Cpu(s) => s.block_bytes().ok(),
+            _ => None,
         }
     }
 
@@ -98,19 +93,16 @@ impl QuantMatrix {
 
     /// The same bytes on `device` (GPU kernels decode the blocks themselves).
     pub fn to_device(&self, device: &Device) -> Result<QuantMatrix> {
-        if self.device.same_as(device) {
+        if self.device().same_as(device) {
             return Ok(self.clone());
         }
-        let (Device::Gpu(ctx), Some(bytes)) = (device, self.cpu_bytes()) else {
-            return Err(Error::DeviceMismatch("QuantMatrix moves from the CPU to a GPU only".into()));
-        };
-        let buffer = ctx.upload_bytes(bytes)?;
-        Ok(QuantMatrix { storage: Arc::new(QuantStorage::Gpu(buffer)), device: device.clone(), ..self.clone() })
+        let bytes = self.cpu_bytes().ok_or_else(|| Error::DeviceMismatch("QuantMatrix moves from the CPU only".into()))?;
+        Ok(QuantMatrix { storage: Arc::new(Storage::from_bytes(bytes.to_vec(), device)?), ..self.clone() })
     }
 }
 
 impl std::fmt::Debug for QuantMatrix {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "QuantMatrix({}×{}, {:?}, {})", self.rows, self.cols, self.dtype, self.device.name())
+        write!(f, "QuantMatrix({}×{}, {:?}, {})", self.rows, self.cols, self.dtype, self.device().name())
     }
 }

@@ -1,7 +1,7 @@
 //! A byte-level BPE tokenizer rebuilt from a GGUF file's metadata (`tokenizer.ggml.*`:
 //! tokens, merges, token types), with the pre-tokenizer that `tokenizer.ggml.pre` names.
 
-use crate::error::{Error, Result};
+use crate::core::error::{Error, Result};
 use crate::weights::Gguf;
 use tokenizers::models::bpe::BPE;
 use tokenizers::pre_tokenizers::byte_level::ByteLevel;

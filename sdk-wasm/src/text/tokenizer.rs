@@ -1,6 +1,6 @@
 //! A Hugging Face tokenizer (WordPiece for BERT, BPE, Unigram …) loaded from `tokenizer.json`.
 
-use crate::error::{Error, Result};
+use crate::core::error::{Error, Result};
 use tokenizers::{Tokenizer, TruncationParams};
 
 /// Token ids and the attention mask (1 = real token, 0 = padding), same length.

@@ -2,7 +2,7 @@
 //! ("b…"). The same id names a file on any HTTP server, in our caches, or on an IPFS gateway
 //! (`…/ipfs/<cid>`).
 
-use crate::error::{Error, Result};
+use crate::core::error::{Error, Result};
 use sha2::{Digest, Sha256};
 use std::fmt;
 

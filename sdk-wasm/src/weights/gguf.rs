@@ -2,7 +2,7 @@
 //! then aligned tensor data. Every count, length and offset is checked against the file's size
 //! before it is used, so a truncated or corrupt file is an error, never a huge allocation.
 
-use crate::error::{Error, Result};
+use crate::core::error::{Error, Result};
 use crate::tensor::DType;
 use std::collections::BTreeMap;
 

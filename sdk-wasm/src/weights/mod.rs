@@ -11,7 +11,8 @@ mod source;
 pub use cid::{Cid, CidHasher};
 pub use gguf::{Gguf, GgufTensor, MetaValue};
 pub use onnx::{Initializer, Node, OnnxModel};
-pub use safetensors::{f16_to_f32, f32_to_f16, SafeTensors, TensorInfo};
+pub use crate::core::f16::{f16_to_f32, f32_to_f16};
+pub use safetensors::{SafeTensors, TensorInfo};
 pub use source::{NamedTensors, WeightSource};
 
 /// Where model fixtures and downloaded weights live natively: `$IPFS_ACCELERATE_MODELS`, else

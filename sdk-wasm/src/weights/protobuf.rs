@@ -1,7 +1,7 @@
 //! The protobuf wire format, just enough to walk ONNX files: varints, fixed-width and
 //! length-delimited fields. Every read is bounds-checked; a truncated message is an error.
 
-use crate::error::{Error, Result};
+use crate::core::error::{Error, Result};
 
 fn bad(detail: impl Into<String>) -> Error {
     Error::Weights { format: "onnx", detail: detail.into() }

@@ -1,7 +1,7 @@
 //! Where a model's loader reads named tensors from, whatever the file format.
 
 use super::SafeTensors;
-use crate::error::{Error, Result};
+use crate::core::error::{Error, Result};
 use crate::tensor::Tensor;
 use std::collections::BTreeMap;
 

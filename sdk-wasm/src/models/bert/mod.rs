@@ -2,7 +2,7 @@
 //! all-MiniLM-L6-v2), loaded from HF `config.json` + `model.safetensors`.
 
 use crate::device::Device;
-use crate::error::{Error, Result};
+use crate::core::error::{Error, Result};
 use crate::ops;
 use crate::share::{ModelTensors, TensorIds, TensorKey, TensorRegistry, Transform};
 use crate::tensor::Tensor;
@@ -137,7 +137,7 @@ impl Loader<'_> {
                         // On the CPU a linear weight is only ever a matmul's right-hand side.
                         match device {
                             Device::Cpu => weight_t.into_packed_weight(),
-                            Device::Gpu(_) => Ok(weight_t),
+                            _ => Ok(weight_t),
                         }
                     }
                     Transform::FirstRow => {

@@ -2,7 +2,7 @@
 //! over several workers (sharding). Between stages the hidden states travel as bytes.
 
 use super::{mean_pool_normalize, Bert, Padded, Pooling};
-use crate::error::{Error, Result};
+use crate::core::error::{Error, Result};
 use crate::tensor::Tensor;
 use crate::text::Encoding;
 use std::ops::Range;

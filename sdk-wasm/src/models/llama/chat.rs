@@ -3,7 +3,7 @@
 //! (`<|im_start|>role\n…<|im_end|>`, SmolLM2, Qwen …) and take its default system line from
 //! the template text. Any other template is a clear error naming it.
 
-use crate::error::{Error, Result};
+use crate::core::error::{Error, Result};
 
 /// One turn of a conversation.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]

@@ -4,7 +4,7 @@
 
 use super::{KvCache, Llama, Sampler, Sampling};
 use crate::clock::now_ms;
-use crate::error::{Error, Result};
+use crate::core::error::{Error, Result};
 use crate::tensor::DType;
 use crate::text::GgufTokenizer;
 

@@ -6,7 +6,7 @@
 //! here: it spreads the sink tokens' huge values over every block of the row.)
 
 use crate::device::Device;
-use crate::error::{Error, Result};
+use crate::core::error::{Error, Result};
 use crate::tensor::{blocks, DType, Tensor};
 
 /// Leading positions kept in f32 beside a block cache: models park large "attention sink"

@@ -3,7 +3,7 @@
 
 use super::{chat_messages, ChatMessage, Llama};
 use crate::device::Device;
-use crate::error::Result;
+use crate::core::error::Result;
 use crate::text::GgufTokenizer;
 use crate::weights::Gguf;
 

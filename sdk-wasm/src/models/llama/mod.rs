@@ -18,7 +18,7 @@ use kv_cache::KvStore;
 pub use sampling::{argmax, Sampler, Sampling};
 
 use crate::device::Device;
-use crate::error::{Error, Result};
+use crate::core::error::{Error, Result};
 use crate::ops;
 use crate::tensor::{DType, QuantMatrix, Tensor};
 use crate::weights::Gguf;

@@ -1,0 +1,297 @@
+//! Register-blocked matmul: B is packed into column panels, then an MR×NR micro-kernel walks K
+//! with its MR×NR accumulators in registers.
+
+use super::{threads, CpuBackend, CpuStorage};
+use crate::backend::{MatmulOps, MatmulPlan, Operand};
+use crate::core::Result;
+
+/// Rows per micro-kernel call. In wasm, 6 rows × two 4-lane vectors keep 12 accumulators
+/// live: enough independent multiply-add chains to hide their latency, and with the B vectors
+/// and the broadcast A value still within 16 registers. Natively, AVX-512 (32 registers) runs
+/// 12 rows × one 16-lane vector; AVX2 runs the same block as two 6-row halves.
+#[cfg(target_arch = "wasm32")]
+const MR: usize = 6;
+#[cfg(not(target_arch = "wasm32"))]
+const MR: usize = 12;
+/// Columns per packed panel: two 4-lane vectors in wasm; natively two 8-lane AVX2 vectors (or
+/// one AVX-512 vector).
+#[cfg(target_arch = "wasm32")]
+const NR: usize = 8;
+#[cfg(not(target_arch = "wasm32"))]
+const NR: usize = 16;
+/// Below this many multiply-adds spawning threads costs more than it saves (measured: a
+/// 128³ product is faster on one thread here).
+const PARALLEL_MIN_FLOPS: usize = 1 << 22;
+
+/// The 4-row micro-kernel picked once per matmul for this CPU.
+type MicroKernel = fn([&[f32]; MR], &[f32], &mut [[f32; NR]; MR]);
+
+/// `out[m×n] = a[m×k] · b[k×n]`, all row-major and contiguous.
+pub fn matmul(a: &[f32], b: &[f32], m: usize, k: usize, n: usize, out: &mut [f32]) {
+    debug_assert!(a.len() >= m * k && b.len() >= k * n && out.len() >= m * n);
+    if m == 0 || n == 0 {
+        return;
+    }
+    matmul_packed(a, &PackedB::pack(b, k, n), m, out);
+}
+
+/// B (k×n) rearranged into the kernel's column panels. Weights are packed once and reused
+/// (see `Tensor::packed_weights`); packing per call cost as much as the product for short inputs.
+#[derive(Clone)]
+pub struct PackedB {
+    panels: Vec<f32>,
+    k: usize,
+    n: usize,
+}
+
+impl PackedB {
+    pub fn pack(b: &[f32], k: usize, n: usize) -> PackedB {
+        PackedB { panels: pack_b(b, k, n), k, n }
+    }
+
+    pub fn dims(&self) -> (usize, usize) {
+        (self.k, self.n)
+    }
+
+    pub fn bytes(&self) -> u64 {
+        self.panels.len() as u64 * 4
+    }
+
+    /// The k×n row-major matrix back (for the rare reader of a packed-only weight).
+    pub fn unpack(&self) -> Vec<f32> {
+        let (k, n) = (self.k, self.n);
+        let mut b = vec![0.0; k * n];
+        if k == 0 || n == 0 {
+            return b;
+        }
+        for (p, panel) in self.panels.chunks_exact(k * NR).enumerate() {
+            let col0 = p * NR;
+            let width = NR.min(n - col0);
+            for (kk, src) in panel.chunks_exact(NR).enumerate() {
+                b[kk * n + col0..kk * n + col0 + width].copy_from_slice(&src[..width]);
+            }
+        }
+        b
+    }
+}
+
+/// `out[m×n] = a[m×k] · B` with B already packed.
+pub fn matmul_packed(a: &[f32], b: &PackedB, m: usize, out: &mut [f32]) {
+    let (k, n) = (b.k, b.n);
+    debug_assert!(a.len() >= m * k && out.len() >= m * n);
+    if m == 0 || n == 0 {
+        return;
+    }
+    let panels = &b.panels;
+    let kernel = select_micro_kernel();
+    let workers = threads().min(m.div_ceil(MR));
+    if workers <= 1 || m * n * k < PARALLEL_MIN_FLOPS {
+        compute_rows(kernel, a, panels, 0, m, k, n, &mut out[..m * n]);
+        return;
+    }
+    // Split whole micro-kernel row blocks across scoped threads (never reached in wasm,
+    // where `threads()` is 1).
+    let rows_per = m.div_ceil(MR).div_ceil(workers) * MR;
+    std::thread::scope(|scope| {
+        for (chunk_index, chunk) in out[..m * n].chunks_mut(rows_per * n).enumerate() {
+            let row0 = chunk_index * rows_per;
+            let rows = chunk.len() / n;
+            scope.spawn(move || compute_rows(kernel, a, panels, row0, rows, k, n, chunk));
+        }
+    });
+}
+
+/// B as ⌈n/NR⌉ panels of k×NR, zero-padded on the right.
+fn pack_b(b: &[f32], k: usize, n: usize) -> Vec<f32> {
+    let panel_count = n.div_ceil(NR);
+    let mut packed = vec![0.0; panel_count * k * NR];
+    for (p, panel) in packed.chunks_exact_mut(k * NR).enumerate() {
+        let col0 = p * NR;
+        let width = NR.min(n - col0);
+        for (kk, dst) in panel.chunks_exact_mut(NR).enumerate() {
+            dst[..width].copy_from_slice(&b[kk * n + col0..kk * n + col0 + width]);
+        }
+    }
+    packed
+}
+
+/// Rows `row0..row0+rows` of the product, written to `out` (which starts at row0).
+#[allow(clippy::too_many_arguments)]
+fn compute_rows(kernel: MicroKernel, a: &[f32], panels: &[f32], row0: usize, rows: usize, k: usize, n: usize, out: &mut [f32]) {
+    let mut r = 0;
+    while r < rows {
+        let block = MR.min(rows - r);
+        for (p, panel) in panels.chunks_exact(k * NR).enumerate() {
+            let col0 = p * NR;
+            let width = NR.min(n - col0);
+            let mut acc = [[0.0f32; NR]; MR];
+            // A short last block repeats its last row: the vector kernel still runs, and the
+            // extra rows' results are dropped below.
+            let block_rows: [&[f32]; MR] = std::array::from_fn(|i| {
+                let row = row0 + r + i.min(block - 1);
+                &a[row * k..(row + 1) * k]
+            });
+            kernel(block_rows, panel, &mut acc);
+            for (i, acc_row) in acc.iter().take(block).enumerate() {
+                let dst = &mut out[(r + i) * n + col0..(r + i) * n + col0 + width];
+                dst.copy_from_slice(&acc_row[..width]);
+            }
+        }
+        r += block;
+    }
+}
+
+/// Portable block, as two halves of MR/2 rows (so each half's accumulators fit 16 registers);
+/// `FUSED` uses fused multiply-add, which is only fast where the target has FMA instructions
+/// (otherwise `mul_add` becomes a library call).
+#[cfg(not(target_arch = "wasm32"))]
+#[inline(always)]
+fn micro_kernel_body<const FUSED: bool>(rows: [&[f32]; MR], panel: &[f32], acc: &mut [[f32; NR]; MR]) {
+    const HALF: usize = MR / 2;
+    let k = rows[0].len();
+    for half in 0..2 {
+        let mut c = [[0.0f32; NR]; HALF];
+        let rows = &rows[half * HALF..(half + 1) * HALF];
+        for (kk, b) in panel.chunks_exact(NR).take(k).enumerate() {
+            for (c_row, row) in c.iter_mut().zip(rows) {
+                let av = row[kk];
+                for (cv, &bv) in c_row.iter_mut().zip(b) {
+                    *cv = if FUSED { av.mul_add(bv, *cv) } else { *cv + av * bv };
+                }
+            }
+        }
+        acc[half * HALF..(half + 1) * HALF].copy_from_slice(&c);
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn micro_kernel(rows: [&[f32]; MR], panel: &[f32], acc: &mut [[f32; NR]; MR]) {
+    micro_kernel_body::<false>(rows, panel, acc);
+}
+
+/// The same block compiled for AVX2 + FMA (two 8-lane registers per row), chosen at run time.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn micro_kernel_avx2_fma(rows: [&[f32]; MR], panel: &[f32], acc: &mut [[f32; NR]; MR]) {
+    micro_kernel_body::<true>(rows, panel, acc);
+}
+
+/// AVX-512: 12 rows × one 16-lane accumulator each, broadcast A, one B load per step.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn micro_kernel_avx512(rows: [&[f32]; MR], panel: &[f32], acc: &mut [[f32; NR]; MR]) {
+    use std::arch::x86_64::*;
+    let k = rows[0].len();
+    assert!(rows.iter().all(|r| r.len() == k) && panel.len() >= k * NR);
+    let a: [*const f32; MR] = rows.map(|r| r.as_ptr());
+    let mut c = [_mm512_setzero_ps(); MR];
+    for kk in 0..k {
+        // SAFETY: kk < k, every row holds k values and the panel k×16 (asserted above);
+        // loadu needs no alignment.
+        unsafe {
+            let bv = _mm512_loadu_ps(panel.as_ptr().add(kk * NR));
+            for (cv, row) in c.iter_mut().zip(a) {
+                *cv = _mm512_fmadd_ps(_mm512_set1_ps(*row.add(kk)), bv, *cv);
+            }
+        }
+    }
+    for (acc_row, cv) in acc.iter_mut().zip(c) {
+        // SAFETY: acc_row holds exactly 16 f32s.
+        unsafe { _mm512_storeu_ps(acc_row.as_mut_ptr(), cv) };
+    }
+}
+
+fn select_micro_kernel() -> MicroKernel {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512f") {
+        // SAFETY: the CPU was just checked for the feature the function is compiled for.
+        return |rows, panel, acc| unsafe { micro_kernel_avx512(rows, panel, acc) };
+    }
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+        // SAFETY: the CPU was just checked for both features the function is compiled for.
+        return |rows, panel, acc| unsafe { micro_kernel_avx2_fma(rows, panel, acc) };
+    }
+    micro_kernel
+}
+
+/// wasm SIMD: 12 accumulator vectors stay in registers across the whole K loop.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+fn micro_kernel(rows: [&[f32]; MR], panel: &[f32], acc: &mut [[f32; NR]; MR]) {
+    use core::arch::wasm32::*;
+    let k = rows[0].len();
+    assert!(rows.iter().all(|r| r.len() == k) && panel.len() >= k * NR);
+    let a: [*const f32; MR] = rows.map(|r| r.as_ptr());
+    let zero = f32x4_splat(0.0);
+    let mut c = [[zero; 2]; MR];
+    for kk in 0..k {
+        // SAFETY: kk < k, every row holds k values and the panel k×8 (asserted above); wasm
+        // loads need no alignment.
+        unsafe {
+            let b = panel.as_ptr().add(kk * NR);
+            let (b0, b1) = (v128_load(b as *const v128), v128_load(b.add(4) as *const v128));
+            for (c_row, row) in c.iter_mut().zip(a) {
+                let av = f32x4_splat(*row.add(kk));
+                c_row[0] = f32x4_add(c_row[0], f32x4_mul(av, b0));
+                c_row[1] = f32x4_add(c_row[1], f32x4_mul(av, b1));
+            }
+        }
+    }
+    for (acc_row, c_row) in acc.iter_mut().zip(c) {
+        // SAFETY: acc_row holds 8 f32s, exactly two v128 stores.
+        unsafe {
+            v128_store(acc_row.as_mut_ptr() as *mut v128, c_row[0]);
+            v128_store(acc_row.as_mut_ptr().add(4) as *mut v128, c_row[1]);
+        }
+    }
+}
+
+impl MatmulOps for CpuBackend {
+    fn matmul(&self, a: Operand<CpuStorage>, b: Operand<CpuStorage>, p: &MatmulPlan) -> Result<CpuStorage> {
+        let av = a.storage.dense(a.layout)?;
+        let (mk, kn, mn) = (p.m * p.k, p.k * p.n, p.m * p.n);
+        let mut out = vec![0.0; p.batch * mn];
+        if p.b_shared {
+            // One B for every batch: a weight, whose packing is cached on its storage.
+            let packed = b.storage.packed_rhs(b.layout, p.k, p.n)?;
+            for i in 0..p.batch {
+                matmul_packed(&av[i * mk..(i + 1) * mk], &packed, p.m, &mut out[i * mn..(i + 1) * mn]);
+            }
+        } else {
+            let bv = b.storage.dense(b.layout)?;
+            for i in 0..p.batch {
+                matmul(&av[i * mk..(i + 1) * mk], &bv[i * kn..(i + 1) * kn], p.m, p.k, p.n, &mut out[i * mn..(i + 1) * mn]);
+            }
+        }
+        Ok(CpuStorage::f32(out))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn naive(a: &[f32], b: &[f32], m: usize, k: usize, n: usize) -> Vec<f32> {
+        let mut out = vec![0.0; m * n];
+        for i in 0..m {
+            for j in 0..n {
+                out[i * n + j] = (0..k).map(|p| a[i * k + p] * b[p * n + j]).sum();
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn ragged_shapes_match_naive_product() {
+        for &(m, k, n) in &[(1, 1, 1), (3, 5, 7), (4, 8, 8), (13, 17, 19), (64, 33, 65), (130, 70, 90)] {
+            let a: Vec<f32> = (0..m * k).map(|i| ((i * 7 % 13) as f32 - 6.0) / 6.0).collect();
+            let b: Vec<f32> = (0..k * n).map(|i| ((i * 5 % 11) as f32 - 5.0) / 5.0).collect();
+            let mut out = vec![0.0; m * n];
+            matmul(&a, &b, m, k, n, &mut out);
+            let want = naive(&a, &b, m, k, n);
+            for (x, y) in out.iter().zip(&want) {
+                assert!((x - y).abs() < 1e-4, "({m},{k},{n}): {x} vs {y}");
+            }
+        }
+    }
+}

@@ -1,0 +1,52 @@
+//! The CPU backend: portable Rust kernels over contiguous f32 slices, one file per op family.
+//! In browsers the crate is built with `+simd128` and the hot kernels use wasm SIMD.
+
+mod activations;
+mod elementwise;
+mod layout;
+mod matmul;
+mod norms;
+mod qdot;
+mod quant_matmul;
+mod rotary;
+mod storage;
+
+pub use activations::erf;
+pub use elementwise::binary;
+pub use matmul::{matmul, matmul_packed, PackedB};
+pub use norms::{layernorm, softmax};
+pub use quant_matmul::qmatmul;
+pub use storage::CpuStorage;
+
+use super::Backend;
+
+/// The CPU as a backend (stateless: kernels size their own thread use).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CpuBackend;
+
+impl Backend for CpuBackend {
+    type Storage = CpuStorage;
+}
+
+/// Which CPU code path this build runs (recorded with results).
+pub fn flavour() -> &'static str {
+    if cfg!(all(target_arch = "wasm32", target_feature = "simd128")) {
+        "wasm-simd128"
+    } else if cfg!(target_arch = "wasm32") {
+        "wasm-scalar"
+    } else {
+        "native"
+    }
+}
+
+/// Worker threads for large native kernels (browsers run single-threaded here).
+pub(crate) fn threads() -> usize {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        1
+    }
+}
