@@ -12,6 +12,9 @@ use std::sync::Arc;
 pub enum Device {
     Cpu,
     Gpu(Arc<gpu::GpuContext>),
+    /// A WebNN `MLContext` (browsers only).
+    #[cfg(target_arch = "wasm32")]
+    WebNn(Arc<crate::backend::webnn::WebNnContext>),
 }
 
 impl Device {
@@ -20,10 +23,18 @@ impl Device {
         Ok(Device::Gpu(Arc::new(gpu::GpuContext::new().await?)))
     }
 
+    /// Open a WebNN context (`deviceType` "cpu", "gpu" or "npu"); errors give the browser's reason.
+    #[cfg(target_arch = "wasm32")]
+    pub async fn webnn(device_type: &str) -> crate::Result<Device> {
+        Ok(Device::WebNn(Arc::new(crate::backend::webnn::WebNnContext::new(device_type).await?)))
+    }
+
     pub fn name(&self) -> String {
         match self {
             Device::Cpu => "cpu".into(),
             Device::Gpu(ctx) => format!("gpu:{}", ctx.adapter().name),
+            #[cfg(target_arch = "wasm32")]
+            Device::WebNn(ctx) => format!("webnn:{}", ctx.device_type()),
         }
     }
 
@@ -32,6 +43,9 @@ impl Device {
         match self {
             Device::Cpu => Ok(()),
             Device::Gpu(ctx) => ctx.sync().await,
+            // WebNN runs when a tensor is read; nothing is pending in between.
+            #[cfg(target_arch = "wasm32")]
+            Device::WebNn(_) => Ok(()),
         }
     }
 
@@ -39,6 +53,8 @@ impl Device {
         match (self, other) {
             (Device::Cpu, Device::Cpu) => true,
             (Device::Gpu(a), Device::Gpu(b)) => Arc::ptr_eq(a, b),
+            #[cfg(target_arch = "wasm32")]
+            (Device::WebNn(a), Device::WebNn(b)) => Arc::ptr_eq(a, b),
             _ => false,
         }
     }
@@ -54,7 +70,13 @@ impl Device {
                 ..AdapterSummary::default()
             },
             Device::Gpu(ctx) => ctx.adapter().clone(),
+            #[cfg(target_arch = "wasm32")]
+            Device::WebNn(ctx) => AdapterSummary {
+                name: format!("WebNN ({})", ctx.device_type()),
+                backend: "webnn".into(),
+                device_type: ctx.device_type().into(),
+                ..AdapterSummary::default()
+            },
         }
     }
 }
-

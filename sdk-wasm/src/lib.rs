@@ -26,8 +26,8 @@ pub mod weights;
 #[cfg(target_arch = "wasm32")]
 mod js;
 
-pub use backend::wgpu::shaders;
-pub use device::{AdapterSummary, Device};
 pub use crate::core::error;
 pub use crate::core::{Error, Result};
+pub use backend::wgpu::shaders;
+pub use device::{AdapterSummary, Device};
 pub use tensor::{DType, Shape, Tensor};

@@ -138,8 +138,10 @@ fn bad_cases_are_rejected_with_reasons() {
 fn invalid_wgsl_on_a_real_device_is_an_error_naming_the_file_not_a_panic() {
     let device = gpu();
     let Device::Gpu(ctx) = &device else { unreachable!() };
-    let broken =
-        ipfs_accelerate::shaders::ShaderFile::standalone("broken/missing_semicolon.wgsl", include_str!("../../shaders/broken/missing_semicolon.wgsl"));
+    let broken = ipfs_accelerate::shaders::ShaderFile::standalone(
+        "broken/missing_semicolon.wgsl",
+        include_str!("../../shaders/broken/missing_semicolon.wgsl"),
+    );
     let err = pollster::block_on(ctx.prepare(broken, "main", &[])).unwrap_err().to_string();
     assert!(err.contains("broken/missing_semicolon.wgsl"), "{err}");
     // The device is still usable afterwards, and shipped kernels compile.

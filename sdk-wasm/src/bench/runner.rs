@@ -2,8 +2,8 @@
 
 use super::case::{Kernel, KernelCase, LAYERNORM_EPS};
 use crate::clock::now_ms;
-use crate::device::{AdapterSummary, Device};
 use crate::core::error::{Error, Result};
+use crate::device::{AdapterSummary, Device};
 use crate::ops;
 use crate::tensor::Tensor;
 use serde::{Deserialize, Serialize};

@@ -4,11 +4,10 @@
 //! nibbles are its first 16 values and the high nibbles the next 16.
 //! Our own sub-4-bit formats are in `low_bits.rs`.
 
-use super::DType;
 use super::f16::{bf16_to_f32, f16_at};
+use super::DType;
 
 pub const BLOCK: usize = 32;
-
 
 /// Decode one block (`dtype.block_bytes()` bytes) into 32 values, or the 1 value of a plain type.
 /// Returns false for a dtype with no decoder here.

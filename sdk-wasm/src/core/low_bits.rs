@@ -11,8 +11,8 @@
 //! the candidates has the smaller squared error after f16 rounding. At 2–3 bits the min/max
 //! range wastes levels on one outlier; the refit trades that value's error for everyone else's.
 
-use super::DType;
 use super::f16::{f16_at, f16_to_f32, f32_to_f16};
+use super::DType;
 
 pub(super) fn decode_block(dtype: DType, b: &[u8], out: &mut [f32]) -> bool {
     let (d, m) = (f16_at(b, 0), f16_at(b, 2));

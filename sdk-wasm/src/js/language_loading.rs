@@ -3,8 +3,8 @@
 
 use super::model_files::{base_url, options_json, FileRequest};
 use super::runtime::Cache;
-use crate::device::Device;
 use crate::core::error::{Error, Result};
+use crate::device::Device;
 use crate::models::llama::LanguageModel;
 use crate::store::ModelManifest;
 use serde::Deserialize;

@@ -3,8 +3,8 @@
 
 use super::model_files::{base_url, options_json, FileRequest};
 use super::runtime::{with_cache, Cache};
-use crate::device::Device;
 use crate::core::error::{Error, Result};
+use crate::device::Device;
 use crate::models::bert::Pooling;
 use crate::models::embedder::{EmbedderOptions, SentenceEmbedder, WeightsFormat};
 use crate::share::{TensorIds, TensorRegistry};

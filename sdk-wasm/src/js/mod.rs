@@ -17,6 +17,8 @@ use wasm_bindgen::prelude::*;
 thread_local! {
     /// One GPU context per page/worker, so the pipeline cache and buffer pool persist.
     static GPU: RefCell<Option<Device>> = const { RefCell::new(None) };
+    /// One WebNN context per page/worker, so compiled graphs and weight tensors persist.
+    static WEBNN: RefCell<Option<Device>> = const { RefCell::new(None) };
 }
 
 #[wasm_bindgen(start)]
@@ -39,7 +41,15 @@ pub(crate) async fn device_named(name: &str) -> Result<Device, JsValue> {
             GPU.with(|g| *g.borrow_mut() = Some(d.clone()));
             Ok(d)
         }
-        other => Err(js_error(format!("unknown device {other:?}; expected \"cpu\" or \"webgpu\""))),
+        "webnn" => {
+            if let Some(d) = WEBNN.with(|g| g.borrow().clone()) {
+                return Ok(d);
+            }
+            let d = Device::webnn("cpu").await.map_err(js_error)?;
+            WEBNN.with(|g| *g.borrow_mut() = Some(d.clone()));
+            Ok(d)
+        }
+        other => Err(js_error(format!("unknown device {other:?}; expected \"cpu\", \"webgpu\" or \"webnn\""))),
     }
 }
 

@@ -168,7 +168,7 @@ impl Runtime {
                 let s = ctx.pool_stats();
                 json!({ "allocatedBytes": s.allocated_bytes, "inUseBytes": s.in_use_bytes, "allocations": s.allocations, "reuses": s.reuses })
             }
-            Device::Cpu => serde_json::Value::Null,
+            _ => serde_json::Value::Null,
         };
         to_js(&json!({
             "devices": usage.by_device,

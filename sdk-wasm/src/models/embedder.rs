@@ -1,8 +1,8 @@
 //! A sentence embedder: tokenizer + BERT encoder + mean pooling, built from a model's files.
 //! The one entry point the JS API, the native host and the tests share.
 
-use crate::device::Device;
 use crate::core::error::{Error, Result};
+use crate::device::Device;
 use crate::models::bert::{Bert, BertConfig, Pooling};
 use crate::models::bert_onnx::bert_weights_from_onnx;
 use crate::share::{EmbeddingCache, EmbeddingCacheStats, TensorIds, TensorRegistry};

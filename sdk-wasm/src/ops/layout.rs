@@ -41,7 +41,10 @@ pub async fn kv_write(cache: &mut Tensor, rows: &Tensor, start: usize) -> Result
         return Err(Error::shape("kv_write", format!("cache {} / rows {}", cache.shape(), rows.shape())));
     };
     if rh != heads || rd != dim || start + seq > capacity {
-        return Err(Error::shape("kv_write", format!("rows {} at {start} into cache {} (capacity {capacity})", rows.shape(), cache.shape())));
+        return Err(Error::shape(
+            "kv_write",
+            format!("rows {} at {start} into cache {} (capacity {capacity})", rows.shape(), cache.shape()),
+        ));
     }
     let dims = [heads, capacity, dim];
     let source = rows.storage();

@@ -42,15 +42,17 @@ fn device_id(device: &Device) -> String {
     match device {
         Device::Cpu => "cpu".into(),
         Device::Gpu(ctx) => format!("gpu@{:p}", Arc::as_ptr(ctx)),
+        #[cfg(target_arch = "wasm32")]
+        Device::WebNn(ctx) => format!("webnn@{:p}", Arc::as_ptr(ctx)),
     }
 }
 
 /// What a device kind is called in reports ("cpu" / "gpu").
 fn device_kind(key: &TensorKey) -> &'static str {
-    if key.device == "cpu" {
-        "cpu"
-    } else {
-        "gpu"
+    match key.device.split('@').next() {
+        Some("cpu") => "cpu",
+        Some("webnn") => "webnn",
+        _ => "gpu",
     }
 }
 

@@ -3,9 +3,9 @@
 //! `dispatch!` runs an op on the backend its inputs share (or names the mismatch).
 
 use crate::backend::cpu::CpuStorage;
-use crate::backend::wgpu::WgpuStorage;
 #[cfg(target_arch = "wasm32")]
 use crate::backend::webnn::WebNnStorage;
+use crate::backend::wgpu::WgpuStorage;
 use crate::core::{Error, Result};
 use crate::device::Device;
 use std::sync::Arc;

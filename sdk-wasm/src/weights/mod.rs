@@ -8,10 +8,10 @@ mod protobuf;
 mod safetensors;
 mod source;
 
+pub use crate::core::f16::{f16_to_f32, f32_to_f16};
 pub use cid::{Cid, CidHasher};
 pub use gguf::{Gguf, GgufTensor, MetaValue};
 pub use onnx::{Initializer, Node, OnnxModel};
-pub use crate::core::f16::{f16_to_f32, f32_to_f16};
 pub use safetensors::{SafeTensors, TensorInfo};
 pub use source::{NamedTensors, WeightSource};
 

@@ -80,7 +80,9 @@ impl<'a> OnnxModel<'a> {
         let values: Vec<f32> = match (init.data_type, init.raw) {
             (DATA_TYPE_FLOAT, Some(raw)) => raw.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect(),
             (DATA_TYPE_FLOAT, None) => init.floats.clone(),
-            (DATA_TYPE_FLOAT16, Some(raw)) => raw.chunks_exact(2).map(|b| crate::core::f16::f16_to_f32(u16::from_le_bytes([b[0], b[1]]))).collect(),
+            (DATA_TYPE_FLOAT16, Some(raw)) => {
+                raw.chunks_exact(2).map(|b| crate::core::f16::f16_to_f32(u16::from_le_bytes([b[0], b[1]]))).collect()
+            }
             (other, _) => return Err(bad(format!("initializer {name:?} has data type {other}; only float and float16 are read"))),
         };
         if values.len() != count {

@@ -209,5 +209,4 @@ mod tests {
         huge.extend_from_slice(b"{}");
         assert!(SafeTensors::parse(&huge).err().unwrap().to_string().contains("exceeds"));
     }
-
 }

@@ -61,7 +61,14 @@ impl NormOps for CpuBackend {
         Ok(CpuStorage::f32(softmax(&x.storage.dense(x.layout)?, cols)))
     }
 
-    fn layernorm(&self, x: Operand<CpuStorage>, g: Operand<CpuStorage>, b: Operand<CpuStorage>, cols: usize, eps: f32) -> Result<CpuStorage> {
+    fn layernorm(
+        &self,
+        x: Operand<CpuStorage>,
+        g: Operand<CpuStorage>,
+        b: Operand<CpuStorage>,
+        cols: usize,
+        eps: f32,
+    ) -> Result<CpuStorage> {
         let (xv, gv, bv) = (x.storage.dense(x.layout)?, g.storage.dense(g.layout)?, b.storage.dense(b.layout)?);
         Ok(CpuStorage::f32(layernorm(&xv, &gv, &bv, cols, eps)))
     }

@@ -81,7 +81,11 @@ impl CpuStorage {
         match self {
             CpuStorage::Packed(p) if whole && p.dims() == (k, n) => return Ok(Cow::Borrowed(p)),
             CpuStorage::F32 { data, packed } if whole && data.len() == k * n => {
-                return Ok(Cow::Borrowed(packed.get_or_init(|| PackedB::pack(data, k, n))));
+                // A reshaped view of the same data may ask for other dims: cache one packing.
+                let cached = packed.get_or_init(|| PackedB::pack(data, k, n));
+                if cached.dims() == (k, n) {
+                    return Ok(Cow::Borrowed(cached));
+                }
             }
             _ => {}
         }

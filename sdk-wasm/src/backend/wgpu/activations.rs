@@ -1,7 +1,7 @@
 //! Element-wise activations (one kernel, `OP` selects the function) and SwiGLU's gate.
 
 use super::params::UnaryParams;
-use super::{dense, elementwise_grid, elements, output, shaders, u32_of, GpuContext, WgpuStorage, WORKGROUP};
+use super::{dense, elements, elementwise_grid, output, shaders, u32_of, GpuContext, WgpuStorage, WORKGROUP};
 use crate::backend::{ActivationOps, Operand};
 use crate::core::{Result, UnaryOp};
 
@@ -21,7 +21,14 @@ impl ActivationOps for GpuContext {
         let len = elements(gate.layout);
         let out = output(&gate.storage.ctx, len);
         let params = UnaryParams { len: u32_of("elements", len)? };
-        self.record(shaders::SWIGLU, "silu_mul", vec![("WORKGROUP", WORKGROUP as f64)], &[gb, ub, &out.buffer], &params, elementwise_grid(len)?);
+        self.record(
+            shaders::SWIGLU,
+            "silu_mul",
+            vec![("WORKGROUP", WORKGROUP as f64)],
+            &[gb, ub, &out.buffer],
+            &params,
+            elementwise_grid(len)?,
+        );
         Ok(out)
     }
 }

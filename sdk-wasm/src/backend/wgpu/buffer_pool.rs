@@ -52,12 +52,15 @@ impl BufferPool {
                 state.stats.allocations += 1;
                 state.stats.allocated_bytes += bucket;
                 state.next_id += 1;
-                (state.next_id, self.device.create_buffer(&wgpu::BufferDescriptor {
-                    label: Some("ipfs-accelerate tensor"),
-                    size: bucket,
-                    usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
-                    mapped_at_creation: false,
-                }))
+                (
+                    state.next_id,
+                    self.device.create_buffer(&wgpu::BufferDescriptor {
+                        label: Some("ipfs-accelerate tensor"),
+                        size: bucket,
+                        usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
+                        mapped_at_creation: false,
+                    }),
+                )
             }
         };
         state.stats.in_use_bytes += bucket;

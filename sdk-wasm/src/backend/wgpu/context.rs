@@ -202,7 +202,15 @@ impl GpuContext {
     }
 
     /// Append one kernel dispatch to the recording (nothing runs until a flush).
-    pub(crate) fn record<P: Params>(&self, shader: ShaderFile, entry: &'static str, constants: Vec<(&'static str, f64)>, buffers: &[&GpuBuffer], params: &P, workgroups: [u32; 3]) {
+    pub(crate) fn record<P: Params>(
+        &self,
+        shader: ShaderFile,
+        entry: &'static str,
+        constants: Vec<(&'static str, f64)>,
+        buffers: &[&GpuBuffer],
+        params: &P,
+        workgroups: [u32; 3],
+    ) {
         let buffers = buffers.iter().map(|b| (b.id(), b.raw().clone())).collect();
         let dispatch = Dispatch { shader, entry, constants, buffers, params: params.bytes(), workgroups };
         self.lock_recorder().commands.push(Command::Dispatch(dispatch));
@@ -231,10 +239,14 @@ impl GpuContext {
                 pipelines.push((key, pipeline));
             }
         }
-        let offsets = self.uniforms.write(&self.device, &self.queue, commands.iter().filter_map(|c| match c {
-            Command::Dispatch(d) => Some(d.params.as_slice()),
-            Command::Upload { .. } => None,
-        }));
+        let offsets = self.uniforms.write(
+            &self.device,
+            &self.queue,
+            commands.iter().filter_map(|c| match c {
+                Command::Dispatch(d) => Some(d.params.as_slice()),
+                Command::Upload { .. } => None,
+            }),
+        );
         let mut encoder = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("forward") });
         let mut pass: Option<wgpu::ComputePass<'static>> = None;
         let mut dispatch_index = 0;
@@ -246,7 +258,9 @@ impl GpuContext {
                     dispatch_index += 1;
                     let bind_group = self.bind_group(key, pipeline, d, offset, size);
                     let pass = pass.get_or_insert_with(|| {
-                        encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("ops"), timestamp_writes: None }).forget_lifetime()
+                        encoder
+                            .begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("ops"), timestamp_writes: None })
+                            .forget_lifetime()
                     });
                     pass.set_pipeline(pipeline);
                     pass.set_bind_group(0, &bind_group, &[]);
@@ -279,14 +293,23 @@ impl GpuContext {
     /// The bind group for a dispatch: its storage buffers and its slice of the uniform ring,
     /// reused when the same kernel sees the same buffers at the same slice again.
     fn bind_group(&self, key: &PipelineKey, pipeline: &wgpu::ComputePipeline, d: &Dispatch, offset: u64, size: u64) -> wgpu::BindGroup {
-        let cache_key = BindKey { pipeline: key.clone(), buffers: d.buffers.iter().map(|b| b.0).collect(), offset, generation: self.uniforms.generation() };
+        let cache_key = BindKey {
+            pipeline: key.clone(),
+            buffers: d.buffers.iter().map(|b| b.0).collect(),
+            offset,
+            generation: self.uniforms.generation(),
+        };
         let mut cache = self.bind_groups.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(group) = cache.get(&cache_key) {
             return group.clone();
         }
         let ring = self.uniforms.buffer();
-        let mut entries: Vec<wgpu::BindGroupEntry> =
-            d.buffers.iter().enumerate().map(|(i, (_, b))| wgpu::BindGroupEntry { binding: i as u32, resource: b.as_entire_binding() }).collect();
+        let mut entries: Vec<wgpu::BindGroupEntry> = d
+            .buffers
+            .iter()
+            .enumerate()
+            .map(|(i, (_, b))| wgpu::BindGroupEntry { binding: i as u32, resource: b.as_entire_binding() })
+            .collect();
         entries.push(wgpu::BindGroupEntry {
             binding: d.buffers.len() as u32,
             resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding { buffer: &ring, offset, size: wgpu::BufferSize::new(size) }),

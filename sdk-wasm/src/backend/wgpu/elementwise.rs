@@ -1,7 +1,7 @@
 //! Broadcast binary ops (rank ≤ 4) and scaling.
 
 use super::params::BinaryParams;
-use super::{dense, elementwise_grid, elements, output, shaders, u32_of, GpuContext, WgpuStorage, WORKGROUP};
+use super::{dense, elements, elementwise_grid, output, shaders, u32_of, GpuContext, WgpuStorage, WORKGROUP};
 use crate::backend::{ElementwiseOps, Operand};
 use crate::core::{broadcast_strides, BinaryOp, Error, Result};
 

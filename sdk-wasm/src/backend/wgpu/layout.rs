@@ -1,7 +1,7 @@
 //! Materialising strided views, gathering rows, in-place KV-cache writes.
 
 use super::params::{CopyParams, GatherParams, KvWriteParams};
-use super::{dense, elementwise_grid, elements, output, shaders, u32_of, GpuContext, WgpuStorage, WORKGROUP};
+use super::{dense, elements, elementwise_grid, output, shaders, u32_of, GpuContext, WgpuStorage, WORKGROUP};
 use crate::backend::{LayoutOps, Operand};
 use crate::core::{Error, Result};
 
@@ -22,7 +22,14 @@ impl LayoutOps for GpuContext {
         let len = elements(x.layout);
         let params = CopyParams { len: u32_of("elements", len)?, offset: u32_of("offset", x.layout.offset)?, shape, strides };
         let out = output(&x.storage.ctx, len);
-        self.record(shaders::COPY, "copy_strided", vec![("WORKGROUP", WORKGROUP as f64)], &[&x.storage.buffer, &out.buffer], &params, elementwise_grid(len)?);
+        self.record(
+            shaders::COPY,
+            "copy_strided",
+            vec![("WORKGROUP", WORKGROUP as f64)],
+            &[&x.storage.buffer, &out.buffer],
+            &params,
+            elementwise_grid(len)?,
+        );
         Ok(out)
     }
 
@@ -34,11 +41,24 @@ impl LayoutOps for GpuContext {
         let len = ids.len() * dim;
         let params = GatherParams { rows: u32_of("ids", ids.len())?, dim: u32_of("dim", dim)?, table_rows: u32_of("rows", rows)? };
         let out = output(ctx, len);
-        self.record(shaders::GATHER, "gather_rows", vec![("WORKGROUP", WORKGROUP as f64)], &[tb, &ids_buf, &out.buffer], &params, elementwise_grid(len)?);
+        self.record(
+            shaders::GATHER,
+            "gather_rows",
+            vec![("WORKGROUP", WORKGROUP as f64)],
+            &[tb, &ids_buf, &out.buffer],
+            &params,
+            elementwise_grid(len)?,
+        );
         Ok(out)
     }
 
-    fn kv_write(&self, cache: &mut WgpuStorage, [heads, capacity, dim]: [usize; 3], rows: Operand<WgpuStorage>, start: usize) -> Result<()> {
+    fn kv_write(
+        &self,
+        cache: &mut WgpuStorage,
+        [heads, capacity, dim]: [usize; 3],
+        rows: Operand<WgpuStorage>,
+        start: usize,
+    ) -> Result<()> {
         let rb = dense("kv_write", &rows)?;
         let seq = rows.layout.shape.dims()[0];
         let params = KvWriteParams {
@@ -48,7 +68,14 @@ impl LayoutOps for GpuContext {
             capacity: u32_of("capacity", capacity)?,
             start: u32_of("start", start)?,
         };
-        self.record(shaders::KV_WRITE, "kv_write", vec![("WORKGROUP", WORKGROUP as f64)], &[rb, &cache.buffer], &params, elementwise_grid(elements(rows.layout))?);
+        self.record(
+            shaders::KV_WRITE,
+            "kv_write",
+            vec![("WORKGROUP", WORKGROUP as f64)],
+            &[rb, &cache.buffer],
+            &params,
+            elementwise_grid(elements(rows.layout))?,
+        );
         Ok(())
     }
 }

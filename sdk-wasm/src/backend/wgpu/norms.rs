@@ -19,7 +19,14 @@ impl NormOps for GpuContext {
         Ok(out)
     }
 
-    fn layernorm(&self, x: Operand<WgpuStorage>, g: Operand<WgpuStorage>, b: Operand<WgpuStorage>, cols: usize, eps: f32) -> Result<WgpuStorage> {
+    fn layernorm(
+        &self,
+        x: Operand<WgpuStorage>,
+        g: Operand<WgpuStorage>,
+        b: Operand<WgpuStorage>,
+        cols: usize,
+        eps: f32,
+    ) -> Result<WgpuStorage> {
         let (xb, gb, bb) = (dense("layernorm", &x)?, dense("layernorm", &g)?, dense("layernorm", &b)?);
         let (params, rows) = row_params(&x, cols, eps)?;
         let out = output(&x.storage.ctx, elements(x.layout));

@@ -84,6 +84,7 @@ macro_rules! params {
         pub struct $name { $(pub $field: params!(@ty $ty)),* }
         impl Params for $name {
             const FIELDS: &'static [(&'static str, FieldType)] = &[$((stringify!($field), params!(@kind $ty))),*];
+            #[allow(clippy::vec_init_then_push)]
             fn words(&self) -> Vec<u32> {
                 let mut out = Vec::new();
                 $(params!(@words out, $ty, self.$field);)*

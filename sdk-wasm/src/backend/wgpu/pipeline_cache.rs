@@ -1,8 +1,8 @@
 //! Compute pipelines cached by kernel file, entry point and override-constant values
 //! (the specialisation), so each variant is compiled once per device.
 
-use crate::core::error::{Error, Result};
 use super::shaders::ShaderFile;
+use crate::core::error::{Error, Result};
 use std::collections::HashMap;
 use std::sync::Mutex;
 

@@ -22,9 +22,21 @@ impl QuantMatmulOps for GpuContext {
         let xb = dense("qmatmul", &x)?;
         let m = elements(x.layout) / s.cols.max(1);
         let row_bytes = s.dtype.storage_bytes(s.cols).unwrap_or(0);
-        let params = QmatmulParams { m: u32_of("rows", m)?, n: u32_of("outputs", s.rows)?, k: u32_of("features", s.cols)?, row_bytes: u32_of("row bytes", row_bytes)? };
+        let params = QmatmulParams {
+            m: u32_of("rows", m)?,
+            n: u32_of("outputs", s.rows)?,
+            k: u32_of("features", s.cols)?,
+            row_bytes: u32_of("row bytes", row_bytes)?,
+        };
         let out = output(&x.storage.ctx, m * s.rows);
-        self.record(shaders::QMATMUL, "qmatmul", vec![("FORMAT", format_code(s.dtype)?)], &[xb, &w.buffer, &out.buffer], &params, grid(m * s.rows)?);
+        self.record(
+            shaders::QMATMUL,
+            "qmatmul",
+            vec![("FORMAT", format_code(s.dtype)?)],
+            &[xb, &w.buffer, &out.buffer],
+            &params,
+            grid(m * s.rows)?,
+        );
         Ok(out)
     }
 }

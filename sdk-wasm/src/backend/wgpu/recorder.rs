@@ -22,7 +22,11 @@ pub(crate) struct Dispatch {
 pub(crate) enum Command {
     Dispatch(Dispatch),
     /// Bytes staged in a mapped-at-creation buffer, copied into `dst` at this point of the stream.
-    Upload { staging: wgpu::Buffer, dst: wgpu::Buffer, bytes: u64 },
+    Upload {
+        staging: wgpu::Buffer,
+        dst: wgpu::Buffer,
+        bytes: u64,
+    },
 }
 
 #[derive(Default)]

@@ -1,7 +1,7 @@
 //! Rotary position embedding, one invocation per rotated pair.
 
 use super::params::RopeParams;
-use super::{dense, elementwise_grid, elements, output, shaders, u32_of, GpuContext, WgpuStorage, WORKGROUP};
+use super::{dense, elements, elementwise_grid, output, shaders, u32_of, GpuContext, WgpuStorage, WORKGROUP};
 use crate::backend::{Operand, RotaryOps};
 use crate::core::Result;
 
@@ -12,7 +12,14 @@ impl RotaryOps for GpuContext {
         let params = RopeParams { seq: u32_of("seq", dims[0])?, heads: u32_of("heads", dims[1])?, head_dim: u32_of("head_dim", dims[2])? };
         let len = elements(x.layout);
         let out = output(&x.storage.ctx, len);
-        self.record(shaders::ROPE, "rope", vec![("WORKGROUP", WORKGROUP as f64)], &[xb, cb, sb, &out.buffer], &params, elementwise_grid(len / 2)?);
+        self.record(
+            shaders::ROPE,
+            "rope",
+            vec![("WORKGROUP", WORKGROUP as f64)],
+            &[xb, cb, sb, &out.buffer],
+            &params,
+            elementwise_grid(len / 2)?,
+        );
         Ok(out)
     }
 }

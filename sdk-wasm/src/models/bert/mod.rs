@@ -1,8 +1,8 @@
 //! BERT encoder with mean pooling and L2 normalisation (sentence-transformers style, e.g.
 //! all-MiniLM-L6-v2), loaded from HF `config.json` + `model.safetensors`.
 
-use crate::device::Device;
 use crate::core::error::{Error, Result};
+use crate::device::Device;
 use crate::ops;
 use crate::share::{ModelTensors, TensorIds, TensorKey, TensorRegistry, Transform};
 use crate::tensor::Tensor;

@@ -5,8 +5,8 @@
 //! (A Hadamard rotation of rows before encoding, as in QuaRot, was tried and measured worse
 //! here: it spreads the sink tokens' huge values over every block of the row.)
 
-use crate::device::Device;
 use crate::core::error::{Error, Result};
+use crate::device::Device;
 use crate::tensor::{blocks, DType, Tensor};
 
 /// Leading positions kept in f32 beside a block cache: models park large "attention sink"

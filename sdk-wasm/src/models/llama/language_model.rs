@@ -2,8 +2,8 @@
 //! GGUF file, and its chat template — what `accelerate run`, the bench and the JS API hold.
 
 use super::{chat_messages, ChatMessage, Llama};
-use crate::device::Device;
 use crate::core::error::Result;
+use crate::device::Device;
 use crate::text::GgufTokenizer;
 use crate::weights::Gguf;
 

@@ -17,8 +17,8 @@ pub use generate::{generate, FinishReason, Generated, Generation, Generator};
 use kv_cache::KvStore;
 pub use sampling::{argmax, Sampler, Sampling};
 
-use crate::device::Device;
 use crate::core::error::{Error, Result};
+use crate::device::Device;
 use crate::ops;
 use crate::tensor::{DType, QuantMatrix, Tensor};
 use crate::weights::Gguf;
