@@ -1,7 +1,76 @@
 //! The `kernels` suite: shapes small enough for software adapters (SwiftShader, lavapipe)
 //! to finish in seconds, large enough that timings mean something on real hardware.
 
+use super::options::BenchOptions;
+use super::record::RunRecord;
+use super::suite::Suite;
+use super::{BackendSelection, SuiteOptions};
+use crate::browser::BrowserKind;
+use crate::error::Result;
+use futures_util::future::{FutureExt, LocalBoxFuture};
 use ipfs_accelerate::bench::{Kernel, KernelCase};
+
+/// The suites `kernels` (full shapes) and `kernels-smoke` (tiny shapes).
+pub struct Kernels {
+    smoke: bool,
+}
+
+impl Kernels {
+    pub const FULL: Kernels = Kernels { smoke: false };
+    pub const SMOKE: Kernels = Kernels { smoke: true };
+}
+
+const BACKENDS: [&str; 4] = ["native-cpu", "native-wgpu", "browser-cpu", "browser-webgpu"];
+
+impl Suite for Kernels {
+    fn name(&self) -> &'static str {
+        if self.smoke {
+            "kernels-smoke"
+        } else {
+            "kernels"
+        }
+    }
+
+    fn description(&self) -> &'static str {
+        if self.smoke {
+            "tiny shapes"
+        } else {
+            "full"
+        }
+    }
+
+    fn default_report(&self) -> &'static str {
+        if self.smoke {
+            "results/kernels-smoke.html"
+        } else {
+            "results/report.html"
+        }
+    }
+
+    fn backends(&self) -> Vec<&'static str> {
+        BACKENDS.to_vec()
+    }
+
+    fn default_browsers(&self) -> Vec<BrowserKind> {
+        BackendSelection::default().browsers
+    }
+
+    fn run<'a>(&'a self, command: &'a str, opts: SuiteOptions, _: &'a BenchOptions) -> LocalBoxFuture<'a, Result<RunRecord>> {
+        let cases = if self.smoke { smoke(opts.warmup, opts.samples) } else { suite(opts.warmup, opts.samples) };
+        async move { super::run_suite(self.name(), command, &cases, &selection(opts)).await }.boxed_local()
+    }
+}
+
+fn selection(opts: SuiteOptions) -> BackendSelection {
+    let has = |b: &str| opts.backends.iter().any(|x| x == b);
+    BackendSelection {
+        native_cpu: has("native-cpu"),
+        native_wgpu: has("native-wgpu"),
+        browser_cpu: has("browser-cpu"),
+        browser_webgpu: has("browser-webgpu"),
+        browsers: opts.browsers,
+    }
+}
 
 pub fn suite(warmup: u32, samples: u32) -> Vec<KernelCase> {
     let kernels = [
