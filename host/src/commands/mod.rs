@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod doctor;
+pub mod embed;
 pub mod generate;
 pub mod manifest;
 pub mod pool;
