@@ -9,7 +9,7 @@ use super::progress;
 use super::record::{CaseRecord, CaseStatus, EnvRecord, RunRecord};
 use super::run::{epoch_seconds, finished_run};
 use super::stats::Stats;
-use super::suite::Suite;
+use super::suite::{About, Suite};
 use super::SuiteOptions;
 use crate::backends::MODELS;
 use crate::browser::{detect_all, BrowserInstall, BrowserSession};
@@ -218,16 +218,12 @@ async fn run_backend(install: &BrowserInstall, runner_url: &str, label: &str, de
 pub struct Cache;
 
 impl Suite for Cache {
-    fn name(&self) -> &'static str {
-        "cache"
-    }
-
-    fn description(&self) -> &'static str {
-        "IndexedDB vs network loads, shared-encoder memory, embedding cache"
-    }
-
-    fn default_report(&self) -> &'static str {
-        "results/cache.html"
+    fn about(&self) -> &About {
+        &About {
+            name: "cache",
+            description: "IndexedDB vs network loads, shared-encoder memory, embedding cache",
+            default_report: "results/cache.html",
+        }
     }
 
     fn backends(&self) -> Vec<&'static str> {

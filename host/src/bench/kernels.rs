@@ -3,7 +3,7 @@
 
 use super::options::BenchOptions;
 use super::record::RunRecord;
-use super::suite::Suite;
+use super::suite::{About, Suite};
 use super::{BackendSelection, SuiteOptions};
 use crate::browser::BrowserKind;
 use crate::error::Result;
@@ -13,38 +13,33 @@ use ipfs_accelerate::bench::{Kernel, KernelCase};
 /// The suites `kernels` (full shapes) and `kernels-smoke` (tiny shapes).
 pub struct Kernels {
     smoke: bool,
+    about: About,
 }
 
 impl Kernels {
-    pub const FULL: Kernels = Kernels { smoke: false };
-    pub const SMOKE: Kernels = Kernels { smoke: true };
+    pub const FULL: Kernels = Kernels {
+        smoke: false,
+        about: About {
+            name: "kernels",
+            description: "matmul, softmax, layernorm, gelu at full shapes",
+            default_report: "results/report.html",
+        },
+    };
+    pub const SMOKE: Kernels = Kernels {
+        smoke: true,
+        about: About {
+            name: "kernels-smoke",
+            description: "the same kernels at tiny shapes",
+            default_report: "results/kernels-smoke.html",
+        },
+    };
 }
 
 const BACKENDS: [&str; 4] = ["native-cpu", "native-wgpu", "browser-cpu", "browser-webgpu"];
 
 impl Suite for Kernels {
-    fn name(&self) -> &'static str {
-        if self.smoke {
-            "kernels-smoke"
-        } else {
-            "kernels"
-        }
-    }
-
-    fn description(&self) -> &'static str {
-        if self.smoke {
-            "tiny shapes"
-        } else {
-            "full"
-        }
-    }
-
-    fn default_report(&self) -> &'static str {
-        if self.smoke {
-            "results/kernels-smoke.html"
-        } else {
-            "results/report.html"
-        }
+    fn about(&self) -> &About {
+        &self.about
     }
 
     fn backends(&self) -> Vec<&'static str> {

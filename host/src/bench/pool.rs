@@ -7,7 +7,7 @@ use super::progress;
 use super::record::{CaseRecord, CaseStatus, EnvRecord, RunRecord};
 use super::run::{epoch_seconds, finished_run};
 use super::stats::Stats;
-use super::suite::Suite;
+use super::suite::{About, Suite};
 use super::SuiteOptions;
 use crate::browser::BrowserKind;
 use crate::error::Result;
@@ -138,16 +138,12 @@ fn failed(shape: &str, error: String) -> CaseRecord {
 pub struct Pool;
 
 impl Suite for Pool {
-    fn name(&self) -> &'static str {
-        "pool"
-    }
-
-    fn description(&self) -> &'static str {
-        "throughput over 1..N browser sessions, recovery from browser kills"
-    }
-
-    fn default_report(&self) -> &'static str {
-        "results/pool.html"
+    fn about(&self) -> &About {
+        &About {
+            name: "pool",
+            description: "throughput over 1..N browser sessions, recovery from browser kills",
+            default_report: "results/pool.html",
+        }
     }
 
     fn backends(&self) -> Vec<&'static str> {

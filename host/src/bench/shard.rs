@@ -8,7 +8,7 @@ use super::progress;
 use super::record::{CaseRecord, CaseStatus, EnvRecord, RunRecord};
 use super::run::{epoch_seconds, finished_run};
 use super::stats::Stats;
-use super::suite::Suite;
+use super::suite::{About, Suite};
 use super::SuiteOptions;
 use crate::backends::MODELS;
 use crate::browser::{detect_all, kill_processes};
@@ -164,16 +164,12 @@ async fn faults(
 pub struct Shard;
 
 impl Suite for Shard {
-    fn name(&self) -> &'static str {
-        "shard"
-    }
-
-    fn description(&self) -> &'static str {
-        "MiniLM-L6 split over 1..N browser sessions: latency, recovery from stage kills"
-    }
-
-    fn default_report(&self) -> &'static str {
-        "results/shard.html"
+    fn about(&self) -> &About {
+        &About {
+            name: "shard",
+            description: "MiniLM-L6 split over 1..N browser sessions: latency, recovery from stage kills",
+            default_report: "results/shard.html",
+        }
     }
 
     fn backends(&self) -> Vec<&'static str> {

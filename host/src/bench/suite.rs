@@ -9,14 +9,23 @@ use crate::browser::BrowserKind;
 use crate::error::{HostError, Result};
 use futures_util::future::LocalBoxFuture;
 
+/// What `--suite`, `--help` and `--report` say of a suite.
+pub struct About {
+    /// What `--suite` calls it.
+    pub name: &'static str,
+    /// One line for `--help`.
+    pub description: &'static str,
+    /// Where `--report` without a path writes the suite's HTML report.
+    pub default_report: &'static str,
+}
+
 /// One benchmark suite of `accelerate bench --suite NAME`.
 pub trait Suite: Sync {
-    /// What `--suite` calls it.
-    fn name(&self) -> &'static str;
-    /// One line for `--help`.
-    fn description(&self) -> &'static str;
-    /// Where `--report` without a path writes the suite's HTML report.
-    fn default_report(&self) -> &'static str;
+    /// Its name, description and default report path.
+    fn about(&self) -> &About;
+    fn name(&self) -> &'static str {
+        self.about().name
+    }
     /// The backend labels `--backends` may name; all of them run when none is named.
     fn backends(&self) -> Vec<&'static str>;
     /// The browsers of its browser backends when `--browsers` is not given.
@@ -57,7 +66,7 @@ fn unknown(name: &str) -> HostError {
 
 /// `--suite`'s help: every suite with its description.
 pub fn suites_help() -> String {
-    let list: Vec<String> = registry().iter().map(|s| format!("`{}` ({})", s.name(), s.description())).collect();
+    let list: Vec<String> = registry().iter().map(|s| format!("`{}` ({})", s.name(), s.about().description)).collect();
     format!("Suites to run, comma-separated: {}.", list.join(", "))
 }
 
@@ -91,11 +100,11 @@ mod tests {
     fn every_suite_is_registered_once_under_a_unique_name() {
         let names: Vec<&str> = registry().iter().map(|s| s.name()).collect();
         assert_eq!(names, ["kernels", "kernels-smoke", "minilm", "cache", "pool", "shard", "llm"]);
-        let reports: HashSet<&str> = registry().iter().map(|s| s.default_report()).collect();
+        let reports: HashSet<&str> = registry().iter().map(|s| s.about().default_report).collect();
         assert_eq!(reports.len(), names.len(), "two suites would overwrite one report");
         for suite in registry() {
-            assert!(!suite.description().is_empty() && !suite.description().contains('\n'), "{}", suite.name());
-            assert!(suite.default_report().starts_with("results/") && suite.default_report().ends_with(".html"));
+            assert!(!suite.about().description.is_empty() && !suite.about().description.contains('\n'), "{}", suite.name());
+            assert!(suite.about().default_report.starts_with("results/") && suite.about().default_report.ends_with(".html"));
             let backends = suite.backends();
             assert!(!backends.is_empty(), "{}", suite.name());
             assert_eq!(backends.iter().collect::<HashSet<_>>().len(), backends.len(), "{}: a backend listed twice", suite.name());
@@ -119,7 +128,7 @@ mod tests {
     fn help_is_written_from_the_registry() {
         let (suites, backends, browsers) = (suites_help(), backends_help(), browsers_help());
         for suite in registry() {
-            assert!(suites.contains(&format!("`{}` ({})", suite.name(), suite.description())), "{suites}");
+            assert!(suites.contains(&format!("`{}` ({})", suite.name(), suite.about().description)), "{suites}");
             assert!(backends.contains(&format!("{}: {}", suite.name(), suite.backends().join(", "))), "{backends}");
         }
         assert!(browsers.contains("chromium,firefox for kernels;") && browsers.ends_with("chromium for the others)"), "{browsers}");

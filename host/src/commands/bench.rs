@@ -44,7 +44,7 @@ pub async fn run(Args { suite, db, report, options }: Args) -> Result<()> {
         print!("{}", render_table(&view));
         println!("\nstored run {} in {}", record.run_id, db.display());
         if let Some(path) = &report {
-            write_report(&view, path.as_deref().unwrap_or(Path::new(suite.default_report())))?;
+            write_report(&view, path.as_deref().unwrap_or(Path::new(suite.about().default_report)))?;
         }
     }
     Ok(())

@@ -12,7 +12,7 @@ mod precision;
 use super::options::BenchOptions;
 use super::record::{EnvRecord, RunRecord};
 use super::run::{epoch_seconds, finished_run};
-use super::suite::Suite;
+use super::suite::{About, Suite};
 use super::SuiteOptions;
 use crate::browser::detect_all;
 use crate::error::{HostError, Result};
@@ -82,16 +82,8 @@ pub async fn run_suite(command: &str, opts: &SuiteOptions) -> Result<RunRecord> 
 pub struct Llm;
 
 impl Suite for Llm {
-    fn name(&self) -> &'static str {
-        "llm"
-    }
-
-    fn description(&self) -> &'static str {
-        "SmolLM2 Q4_1 generation: prefill, first token, decode, memory; ours native/browser vs candle; Q3/Q2 weights and Q8_0/Q4_1/Q2 KV cache quality"
-    }
-
-    fn default_report(&self) -> &'static str {
-        "results/llm.html"
+    fn about(&self) -> &About {
+        &About { name: "llm", description: "SmolLM2 Q4_1 generation: prefill, first token, decode, memory; ours native/browser vs candle; Q3/Q2 weights and Q8_0/Q4_1/Q2 KV cache quality", default_report: "results/llm.html" }
     }
 
     fn backends(&self) -> Vec<&'static str> {

@@ -12,7 +12,7 @@ pub use inputs::{workloads, Workload};
 use super::options::BenchOptions;
 use super::record::RunRecord;
 use super::run::{epoch_seconds, finished_run};
-use super::suite::Suite;
+use super::suite::{About, Suite};
 use super::SuiteOptions;
 use crate::browser::detect_all;
 use crate::error::Result;
@@ -61,16 +61,8 @@ pub async fn run_suite(command: &str, opts: &Options) -> Result<RunRecord> {
 pub struct MiniLm;
 
 impl Suite for MiniLm {
-    fn name(&self) -> &'static str {
-        "minilm"
-    }
-
-    fn description(&self) -> &'static str {
-        "sentence embeddings"
-    }
-
-    fn default_report(&self) -> &'static str {
-        "results/minilm.html"
+    fn about(&self) -> &About {
+        &About { name: "minilm", description: "sentence embeddings", default_report: "results/minilm.html" }
     }
 
     fn backends(&self) -> Vec<&'static str> {
