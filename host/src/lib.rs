@@ -4,14 +4,13 @@
 pub mod backends;
 pub mod bench;
 pub mod browser;
+pub mod commands;
 pub mod doctor;
 pub mod env_info;
 pub mod error;
-pub mod generate_command;
 pub mod paths;
 pub mod pool;
 pub mod report;
-pub mod run_command;
 pub mod server;
 pub mod shard;
 pub mod store;

@@ -62,17 +62,9 @@ fn demo(extra: &[String]) -> Result<(), String> {
     cargo(&["build", "--release", "-p", "ipfs-accelerate-host"])?;
     let accelerate = run::target_dir().join("release/accelerate");
     run::command(accelerate.as_os_str(), &["doctor".as_ref()])?;
-    let suites = [
-        ("kernels", "results/report.html"),
-        ("minilm", "results/minilm.html"),
-        ("cache", "results/cache.html"),
-        ("llm", "results/llm.html"),
-    ];
-    for (suite, report) in suites {
-        let args = ["bench", "--suite", suite, "--db", "results/bench.duckdb", "--report", report];
-        let mut bench: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
-        bench.extend(extra.iter().map(OsStr::new));
-        run::command(accelerate.as_os_str(), &bench)?;
-    }
-    Ok(())
+    // `--report` without a path: each suite's own report (results/report.html, results/minilm.html, …).
+    let args = ["bench", "--suite", "kernels,minilm,cache,llm", "--db", "results/bench.duckdb", "--report"];
+    let mut bench: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
+    bench.extend(extra.iter().map(OsStr::new));
+    run::command(accelerate.as_os_str(), &bench)
 }

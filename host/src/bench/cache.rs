@@ -4,14 +4,18 @@
 //! embedding with the embedding cache off and on (all repeats, half repeats).
 
 use super::minilm::workloads;
+use super::options::BenchOptions;
 use super::progress;
 use super::record::{CaseRecord, CaseStatus, EnvRecord, RunRecord};
 use super::run::{epoch_seconds, finished_run};
 use super::stats::Stats;
+use super::suite::{About, Suite};
+use super::SuiteOptions;
 use crate::backends::MODELS;
 use crate::browser::{detect_all, BrowserInstall, BrowserSession};
 use crate::error::Result;
 use crate::server::RunnerServer;
+use futures_util::future::{FutureExt, LocalBoxFuture};
 use ipfs_accelerate::AdapterSummary;
 use serde_json::{json, Value};
 
@@ -208,4 +212,25 @@ async fn run_backend(install: &BrowserInstall, runner_url: &str, label: &str, de
         progress(format!("{browser}: closing failed: {e}"));
     }
     env
+}
+
+/// The `cache` suite.
+pub struct Cache;
+
+impl Suite for Cache {
+    fn about(&self) -> &About {
+        &About {
+            name: "cache",
+            description: "IndexedDB vs network loads, shared-encoder memory, embedding cache",
+            default_report: "results/cache.html",
+        }
+    }
+
+    fn backends(&self) -> Vec<&'static str> {
+        BACKENDS.iter().map(|(label, _)| *label).collect()
+    }
+
+    fn run<'a>(&'a self, command: &'a str, opts: SuiteOptions, _: &'a BenchOptions) -> LocalBoxFuture<'a, Result<RunRecord>> {
+        async move { run_suite(command, &opts).await }.boxed_local()
+    }
 }

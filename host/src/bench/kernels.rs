@@ -1,7 +1,71 @@
 //! The `kernels` suite: shapes small enough for software adapters (SwiftShader, lavapipe)
 //! to finish in seconds, large enough that timings mean something on real hardware.
 
+use super::options::BenchOptions;
+use super::record::RunRecord;
+use super::suite::{About, Suite};
+use super::{BackendSelection, SuiteOptions};
+use crate::browser::BrowserKind;
+use crate::error::Result;
+use futures_util::future::{FutureExt, LocalBoxFuture};
 use ipfs_accelerate::bench::{Kernel, KernelCase};
+
+/// The suites `kernels` (full shapes) and `kernels-smoke` (tiny shapes).
+pub struct Kernels {
+    smoke: bool,
+    about: About,
+}
+
+impl Kernels {
+    pub const FULL: Kernels = Kernels {
+        smoke: false,
+        about: About {
+            name: "kernels",
+            description: "matmul, softmax, layernorm, gelu at full shapes",
+            default_report: "results/report.html",
+        },
+    };
+    pub const SMOKE: Kernels = Kernels {
+        smoke: true,
+        about: About {
+            name: "kernels-smoke",
+            description: "the same kernels at tiny shapes",
+            default_report: "results/kernels-smoke.html",
+        },
+    };
+}
+
+const BACKENDS: [&str; 4] = ["native-cpu", "native-wgpu", "browser-cpu", "browser-webgpu"];
+
+impl Suite for Kernels {
+    fn about(&self) -> &About {
+        &self.about
+    }
+
+    fn backends(&self) -> Vec<&'static str> {
+        BACKENDS.to_vec()
+    }
+
+    fn default_browsers(&self) -> Vec<BrowserKind> {
+        BackendSelection::default().browsers
+    }
+
+    fn run<'a>(&'a self, command: &'a str, opts: SuiteOptions, _: &'a BenchOptions) -> LocalBoxFuture<'a, Result<RunRecord>> {
+        let cases = if self.smoke { smoke(opts.warmup, opts.samples) } else { suite(opts.warmup, opts.samples) };
+        async move { super::run_suite(self.name(), command, &cases, &selection(opts)).await }.boxed_local()
+    }
+}
+
+fn selection(opts: SuiteOptions) -> BackendSelection {
+    let has = |b: &str| opts.backends.iter().any(|x| x == b);
+    BackendSelection {
+        native_cpu: has("native-cpu"),
+        native_wgpu: has("native-wgpu"),
+        browser_cpu: has("browser-cpu"),
+        browser_webgpu: has("browser-webgpu"),
+        browsers: opts.browsers,
+    }
+}
 
 pub fn suite(warmup: u32, samples: u32) -> Vec<KernelCase> {
     let kernels = [

@@ -8,21 +8,26 @@ pub mod kernels;
 pub mod llm;
 pub mod minilm;
 mod native;
+pub mod options;
 pub mod pool;
 pub mod record;
 mod run;
 pub mod shard;
 pub mod stats;
+pub mod suite;
 
 pub use browser::{run_browser_backends, run_in_browser};
 pub use native::{run_native_cpu, run_native_wgpu};
+pub use options::{BenchOptions, DEFAULT_BROWSER};
+pub(crate) use run::epoch_seconds;
 pub use run::run_suite;
+pub use suite::{registry, Suite};
 
 use crate::browser::BrowserKind;
 use ipfs_accelerate::bench::KernelCase;
 
-/// Options of the model suites (minilm, cache): samples, and which backends (record labels)
-/// in which browsers.
+/// The common options resolved for one suite ([`BenchOptions::for_suite`]): samples, and
+/// which backends (record labels) in which browsers.
 pub struct SuiteOptions {
     pub warmup: u32,
     pub samples: u32,

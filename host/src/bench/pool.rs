@@ -2,15 +2,18 @@
 //! sessions (same requests, same model), then a run with injected browser kills — how long a
 //! killed slot takes to serve again, and how many requests completed.
 
+use super::options::{BenchOptions, DEFAULT_BROWSER};
 use super::progress;
 use super::record::{CaseRecord, CaseStatus, EnvRecord, RunRecord};
 use super::run::{epoch_seconds, finished_run};
 use super::stats::Stats;
+use super::suite::{About, Suite};
 use super::SuiteOptions;
 use crate::browser::BrowserKind;
 use crate::error::Result;
 use crate::pool::{drive, BrowserPool, DriveReport, EmbedRequest, Faults, PoolConfig};
 use crate::server::RunnerServer;
+use futures_util::future::{FutureExt, LocalBoxFuture};
 use ipfs_accelerate::AdapterSummary;
 use serde_json::json;
 
@@ -58,7 +61,7 @@ pub fn drive_case(shape: &str, report: &DriveReport, extra: serde_json::Value) -
 }
 
 fn browsers_for(opts: &SuiteOptions, count: usize) -> Vec<BrowserKind> {
-    let kinds = if opts.browsers.is_empty() { vec![BrowserKind::Chromium] } else { opts.browsers.clone() };
+    let kinds = if opts.browsers.is_empty() { vec![DEFAULT_BROWSER] } else { opts.browsers.clone() };
     (0..count).map(|i| kinds[i % kinds.len()]).collect()
 }
 
@@ -129,4 +132,25 @@ fn failed(shape: &str, error: String) -> CaseRecord {
     rec.status = CaseStatus::Error;
     rec.error = Some(error);
     rec
+}
+
+/// The `pool` suite.
+pub struct Pool;
+
+impl Suite for Pool {
+    fn about(&self) -> &About {
+        &About {
+            name: "pool",
+            description: "throughput over 1..N browser sessions, recovery from browser kills",
+            default_report: "results/pool.html",
+        }
+    }
+
+    fn backends(&self) -> Vec<&'static str> {
+        vec!["browser-cpu"]
+    }
+
+    fn run<'a>(&'a self, command: &'a str, opts: SuiteOptions, bench: &'a BenchOptions) -> LocalBoxFuture<'a, Result<RunRecord>> {
+        async move { run_suite(command, &PoolOptions { suite: opts, sessions: bench.sessions, faults: bench.faults }).await }.boxed_local()
+    }
 }

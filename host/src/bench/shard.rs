@@ -3,16 +3,19 @@
 //! then stage browsers killed during requests — recovery time and whether every request
 //! completed with the unsharded output.
 
+use super::options::{BenchOptions, DEFAULT_BROWSER};
 use super::progress;
 use super::record::{CaseRecord, CaseStatus, EnvRecord, RunRecord};
 use super::run::{epoch_seconds, finished_run};
 use super::stats::Stats;
+use super::suite::{About, Suite};
 use super::SuiteOptions;
 use crate::backends::MODELS;
-use crate::browser::{detect_all, kill_processes, BrowserKind};
+use crate::browser::{detect_all, kill_processes};
 use crate::error::{HostError, Result};
 use crate::server::RunnerServer;
 use crate::shard::{balanced, ShardedModel};
+use futures_util::future::{FutureExt, LocalBoxFuture};
 use ipfs_accelerate::AdapterSummary;
 use serde_json::json;
 use std::time::Duration;
@@ -50,7 +53,7 @@ fn worst_error(a: &[Vec<f32>], b: &[Vec<f32>]) -> f64 {
 
 pub async fn run_suite(command: &str, opts: &ShardOptions) -> Result<RunRecord> {
     let started_at = epoch_seconds();
-    let kind = opts.suite.browsers.first().copied().unwrap_or(BrowserKind::Chromium);
+    let kind = opts.suite.browsers.first().copied().unwrap_or(DEFAULT_BROWSER);
     let install = detect_all()
         .into_iter()
         .find(|d| d.kind == kind)
@@ -155,4 +158,25 @@ async fn faults(
     let mut rec = case(&shape, recoveries, params, failed.first().cloned());
     rec.max_abs_err = Some(worst);
     rec
+}
+
+/// The `shard` suite.
+pub struct Shard;
+
+impl Suite for Shard {
+    fn about(&self) -> &About {
+        &About {
+            name: "shard",
+            description: "MiniLM-L6 split over 1..N browser sessions: latency, recovery from stage kills",
+            default_report: "results/shard.html",
+        }
+    }
+
+    fn backends(&self) -> Vec<&'static str> {
+        vec!["browser-cpu"]
+    }
+
+    fn run<'a>(&'a self, command: &'a str, opts: SuiteOptions, bench: &'a BenchOptions) -> LocalBoxFuture<'a, Result<RunRecord>> {
+        async move { run_suite(command, &ShardOptions { suite: opts, shards: bench.shards, faults: bench.faults }).await }.boxed_local()
+    }
 }

@@ -9,12 +9,15 @@ mod cases;
 mod native;
 mod precision;
 
+use super::options::BenchOptions;
 use super::record::{EnvRecord, RunRecord};
 use super::run::{epoch_seconds, finished_run};
+use super::suite::{About, Suite};
 use super::SuiteOptions;
 use crate::browser::detect_all;
 use crate::error::{HostError, Result};
 use crate::server::RunnerServer;
+use futures_util::future::{FutureExt, LocalBoxFuture};
 use serde_json::Value;
 
 /// Record labels of the suite, for `--backends`.
@@ -73,4 +76,21 @@ pub async fn run_suite(command: &str, opts: &SuiteOptions) -> Result<RunRecord> 
         environments.push(precision::run(&work).await);
     }
     Ok(finished_run("llm", command, started_at, environments))
+}
+
+/// The `llm` suite.
+pub struct Llm;
+
+impl Suite for Llm {
+    fn about(&self) -> &About {
+        &About { name: "llm", description: "SmolLM2 Q4_1 generation: prefill, first token, decode, memory; ours native/browser vs candle; Q3/Q2 weights and Q8_0/Q4_1/Q2 KV cache quality", default_report: "results/llm.html" }
+    }
+
+    fn backends(&self) -> Vec<&'static str> {
+        BACKENDS.to_vec()
+    }
+
+    fn run<'a>(&'a self, command: &'a str, opts: SuiteOptions, _: &'a BenchOptions) -> LocalBoxFuture<'a, Result<RunRecord>> {
+        async move { run_suite(command, &opts).await }.boxed_local()
+    }
 }

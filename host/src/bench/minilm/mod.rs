@@ -9,11 +9,15 @@ mod native;
 
 pub use inputs::{workloads, Workload};
 
+use super::options::BenchOptions;
 use super::record::RunRecord;
 use super::run::{epoch_seconds, finished_run};
+use super::suite::{About, Suite};
+use super::SuiteOptions;
 use crate::browser::detect_all;
 use crate::error::Result;
 use crate::server::RunnerServer;
+use futures_util::future::{FutureExt, LocalBoxFuture};
 
 /// Native backends of the suite: (backend for NativeEmbedder, record label).
 pub const NATIVE: [(&str, &str); 4] =
@@ -51,4 +55,21 @@ pub async fn run_suite(command: &str, opts: &Options) -> Result<RunRecord> {
         }
     }
     Ok(finished_run("minilm", command, started_at, environments))
+}
+
+/// The `minilm` suite.
+pub struct MiniLm;
+
+impl Suite for MiniLm {
+    fn about(&self) -> &About {
+        &About { name: "minilm", description: "sentence embeddings", default_report: "results/minilm.html" }
+    }
+
+    fn backends(&self) -> Vec<&'static str> {
+        backend_labels()
+    }
+
+    fn run<'a>(&'a self, command: &'a str, opts: SuiteOptions, _: &'a BenchOptions) -> LocalBoxFuture<'a, Result<RunRecord>> {
+        async move { run_suite(command, &opts).await }.boxed_local()
+    }
 }

@@ -1,6 +1,7 @@
-//! `accelerate run`: embed texts with one model on one native backend, print the head of each
-//! embedding and where the time went.
+//! `accelerate run` (embedding models): embed texts with one model on one native backend,
+//! print the head of each embedding and where the time went.
 
+use super::software_flag;
 use crate::backends::{ModelSpec, NativeEmbedder};
 use crate::error::Result;
 use std::time::Instant;
@@ -32,12 +33,4 @@ pub async fn run(model: &str, backend: &str, texts: &[String], head: usize) -> R
     }
     out += &format!("tokenize {tokenize_ms:.1} ms, load {load_ms:.1} ms, embed {embed_ms:.1} ms (first call, {} texts)\n", texts.len());
     Ok(out)
-}
-
-fn software_flag(adapter: &ipfs_accelerate::AdapterSummary) -> &'static str {
-    if adapter.software {
-        " [software adapter: CPU-emulated GPU, not a GPU figure]"
-    } else {
-        ""
-    }
 }

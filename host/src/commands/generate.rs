@@ -1,6 +1,7 @@
 //! `accelerate run --model smollm2 --prompt …`: text generation with our LLaMA decoder (CPU or
 //! wgpu) or candle's, streaming tokens to stdout, then prefill/decode speed.
 
+use super::software_flag;
 use crate::backends::text_generation::TextGenerator;
 use crate::error::Result;
 use ipfs_accelerate::models::llama::{chat_prompt, Generation, Sampling};
@@ -20,7 +21,7 @@ pub async fn run(backend: &str, prompt: &str, chat: bool, max_tokens: usize, sam
         })
         .await?;
     let adapter = &generator.adapter;
-    let flag = if adapter.software { " [software adapter: CPU-emulated GPU, not a GPU figure]" } else { "" };
+    let flag = software_flag(adapter);
     let kv = out.kv_cache_bytes.map(|b| format!("; KV cache {:.2} MB", b as f64 / 1e6)).unwrap_or_default();
     let weights = generator.weight_bytes.map(|b| format!(", weights {:.1} MB", b as f64 / 1e6)).unwrap_or_default();
     Ok(format!(

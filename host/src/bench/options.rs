@@ -1,0 +1,111 @@
+//! The options every bench suite is given (`accelerate bench` flags besides `--suite`, `--db`
+//! and `--report`), and the defaults every command shares: which browser runs when none is
+//! named, how browser and backend names are checked.
+
+use super::suite::{self, Suite};
+use super::SuiteOptions;
+use crate::browser::BrowserKind;
+use crate::error::{HostError, Result};
+
+/// The browser every command and suite uses when `--browsers` (or `--browser`) is not given.
+pub const DEFAULT_BROWSER: BrowserKind = BrowserKind::Chromium;
+
+/// The `accelerate bench` options shared by every suite; each suite reads the ones it uses.
+#[derive(clap::Args, Debug, Clone)]
+pub struct BenchOptions {
+    #[arg(long, default_value_t = 3)]
+    pub warmup: u32,
+    #[arg(long, default_value_t = 10)]
+    pub samples: u32,
+    // The help texts of --backends and --browsers are written from the suite registry.
+    #[arg(long, value_delimiter = ',', help = suite::backends_help())]
+    pub backends: Vec<String>,
+    #[arg(long, value_delimiter = ',', help = suite::browsers_help())]
+    pub browsers: Vec<String>,
+    /// pool: throughput is measured for 1..=sessions browser sessions.
+    #[arg(long, default_value_t = 3)]
+    pub sessions: usize,
+    /// pool / shard: browser kills injected in the fault run.
+    #[arg(long, default_value_t = 50)]
+    pub faults: usize,
+    /// shard: latency is measured for 1..=shards stages.
+    #[arg(long, default_value_t = 3)]
+    pub shards: usize,
+}
+
+impl BenchOptions {
+    /// The options resolved for one suite: `--backends` checked against the suite's (all of
+    /// them when none is given), `--browsers` parsed (the suite's default when none is given).
+    pub fn for_suite(&self, suite: &dyn Suite) -> Result<SuiteOptions> {
+        let backends = checked_backends(&self.backends, &suite.backends())?;
+        let browsers = browsers_or(&self.browsers, &suite.default_browsers())?;
+        Ok(SuiteOptions { warmup: self.warmup, samples: self.samples, backends, browsers })
+    }
+}
+
+/// `--browsers` as given, parsed; `default` when the flag was not given.
+pub fn browsers_or(names: &[String], default: &[BrowserKind]) -> Result<Vec<BrowserKind>> {
+    if names.is_empty() {
+        return Ok(default.to_vec());
+    }
+    parse_browsers(names)
+}
+
+/// Browser names parsed; empty entries and `none` are skipped.
+pub fn parse_browsers(browsers: &[String]) -> Result<Vec<BrowserKind>> {
+    browsers.iter().filter(|b| !b.is_empty() && *b != "none").map(|b| parse_browser(b)).collect()
+}
+
+/// One browser name parsed.
+pub fn parse_browser(name: &str) -> Result<BrowserKind> {
+    BrowserKind::parse(name).ok_or_else(|| HostError::Invalid(format!("unknown browser {name:?}; known: chromium, firefox, edge, safari")))
+}
+
+/// `backends` checked against `known`; empty means all of them.
+pub fn checked_backends(backends: &[String], known: &[&str]) -> Result<Vec<String>> {
+    if let Some(bad) = backends.iter().find(|b| !known.contains(&b.as_str())) {
+        return Err(HostError::Invalid(format!("unknown backend {bad:?}; known: {}", known.join(", "))));
+    }
+    Ok(if backends.is_empty() { known.iter().map(|s| s.to_string()).collect() } else { backends.to_vec() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn no_browsers_given_means_the_default() {
+        assert_eq!(browsers_or(&[], &[DEFAULT_BROWSER]).unwrap(), [BrowserKind::Chromium]);
+        assert_eq!(browsers_or(&[], &[DEFAULT_BROWSER; 2]).unwrap(), [BrowserKind::Chromium; 2]);
+        assert_eq!(browsers_or(&names(&["firefox", "chrome"]), &[DEFAULT_BROWSER]).unwrap(), [BrowserKind::Firefox, BrowserKind::Chromium]);
+        // `none` is an explicit choice of no browser, not a request for the default.
+        assert_eq!(browsers_or(&names(&["none"]), &[DEFAULT_BROWSER]).unwrap(), []);
+        let err = browsers_or(&names(&["netscape"]), &[DEFAULT_BROWSER]).unwrap_err().to_string();
+        assert!(err.contains("netscape") && err.contains("chromium, firefox"), "{err}");
+    }
+
+    #[test]
+    fn every_suite_defaults_to_chromium_and_kernels_adds_firefox() {
+        let opts = BenchOptions { warmup: 0, samples: 1, backends: vec![], browsers: vec![], sessions: 1, faults: 0, shards: 1 };
+        for suite in suite::registry() {
+            let want: &[BrowserKind] =
+                if suite.name().starts_with("kernels") { &[BrowserKind::Chromium, BrowserKind::Firefox] } else { &[BrowserKind::Chromium] };
+            let resolved = opts.for_suite(*suite).unwrap();
+            assert_eq!(resolved.browsers, want, "{}", suite.name());
+            assert_eq!(resolved.backends, suite.backends(), "no --backends means all of {}'s", suite.name());
+        }
+        let given = BenchOptions { browsers: names(&["firefox"]), ..opts };
+        assert_eq!(given.for_suite(suite::find("minilm").unwrap()).unwrap().browsers, [BrowserKind::Firefox]);
+    }
+
+    #[test]
+    fn unknown_backends_are_named_with_the_known_ones() {
+        let err = checked_backends(&names(&["native-tpu"]), &["native-cpu", "native-wgpu"]).unwrap_err().to_string();
+        assert!(err.contains("native-tpu") && err.contains("native-cpu, native-wgpu"), "{err}");
+        assert_eq!(checked_backends(&names(&["native-wgpu"]), &["native-cpu", "native-wgpu"]).unwrap(), ["native-wgpu"]);
+    }
+}

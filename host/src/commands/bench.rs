@@ -1,0 +1,51 @@
+//! `accelerate bench`: run one or more suites of the registry (`bench/suite.rs`), store each
+//! run in DuckDB, print its table and optionally write its HTML report.
+
+use super::report::write_report;
+use crate::bench::{suite, BenchOptions};
+use crate::report::{render_table, RunView};
+use crate::store::Store;
+use crate::{paths, HostError, Result};
+use std::path::{Path, PathBuf};
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[arg(long, value_delimiter = ',', default_value = "kernels", help = suite::suites_help())]
+    suite: Vec<String>,
+    /// DuckDB file to append the run to.
+    #[arg(long, default_value_os_t = paths::default_db())]
+    db: PathBuf,
+    /// Also write the HTML report here; without a path, to each suite's default
+    /// (results/<suite>.html, results/report.html for kernels).
+    #[arg(long, num_args = 0..=1, value_name = "PATH")]
+    report: Option<Option<PathBuf>>,
+    #[command(flatten)]
+    options: BenchOptions,
+}
+
+pub async fn run(Args { suite, db, report, options }: Args) -> Result<()> {
+    let suites = suite::parse(&suite)?;
+    if let (Some(Some(path)), true) = (&report, suites.len() > 1) {
+        return Err(HostError::Invalid(format!(
+            "--report {} names one file for {} suites; give --report without a path to write each suite's own",
+            path.display(),
+            suites.len()
+        )));
+    }
+    // Every suite's options are checked, and the store opened, before minutes of benchmarking.
+    let resolved = suites.iter().map(|s| options.for_suite(*s)).collect::<Result<Vec<_>>>()?;
+    Store::open(&db)?;
+    let command = super::command_line();
+    for (suite, opts) in suites.into_iter().zip(resolved) {
+        let record = suite.run(&command, opts, &options).await?;
+        let mut store = Store::open(&db)?;
+        store.insert_run(&record)?;
+        let view = RunView::load(&store, Some(&record.run_id))?;
+        print!("{}", render_table(&view));
+        println!("\nstored run {} in {}", record.run_id, db.display());
+        if let Some(path) = &report {
+            write_report(&view, path.as_deref().unwrap_or(Path::new(suite.about().default_report)))?;
+        }
+    }
+    Ok(())
+}

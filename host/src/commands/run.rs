@@ -1,0 +1,66 @@
+//! `accelerate run`: one model on one native backend — embeddings ([`super::embed`]), or text
+//! generation for `--model smollm2` ([`super::generate`]).
+
+use crate::error::{HostError, Result};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// minilm (all-MiniLM-L6-v2 f32), minilm-int8 (its int8 ONNX), minilm-l3 (paraphrase-MiniLM-L3-v2 ONNX),
+    /// smollm2 (SmolLM2-135M-Instruct GGUF Q4_1: text generation, needs --prompt).
+    #[arg(long, default_value = "minilm")]
+    model: String,
+    /// smollm2: the prompt to continue.
+    #[arg(long)]
+    prompt: Option<String>,
+    /// smollm2: wrap the prompt in the model's chat template.
+    #[arg(long)]
+    chat: bool,
+    /// smollm2: tokens to generate.
+    #[arg(long, default_value_t = 32)]
+    max_tokens: usize,
+    /// smollm2: 0 = greedy.
+    #[arg(long, default_value_t = 0.0)]
+    temperature: f32,
+    #[arg(long, default_value_t = 0)]
+    top_k: usize,
+    #[arg(long, default_value_t = 1.0)]
+    top_p: f32,
+    #[arg(long, default_value_t = 1.0)]
+    repetition_penalty: f32,
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// smollm2: KV cache precision, f32 | q8_0 | q4_1 | q2 (the block formats on ours-cpu).
+    #[arg(long, default_value = "f32")]
+    kv_cache: String,
+    /// ours-cpu, ours-wgpu, ort-cpu (ONNX Runtime) or candle-cpu.
+    #[arg(long, default_value = "ours-cpu")]
+    backend: String,
+    /// How many leading values of each embedding to print.
+    #[arg(long, default_value_t = 8)]
+    head: usize,
+    /// The texts to embed.
+    texts: Vec<String>,
+}
+
+pub async fn run(args: Args) -> Result<()> {
+    let Args { model, prompt, chat, max_tokens, temperature, top_k, top_p, repetition_penalty, seed, kv_cache, backend, head, texts } =
+        args;
+    if model == "smollm2" {
+        let prompt = prompt.ok_or_else(|| HostError::Invalid("--model smollm2 needs --prompt TEXT".into()))?;
+        let sampling = ipfs_accelerate::models::llama::Sampling { temperature, top_k, top_p, repetition_penalty, seed };
+        let kv = match kv_cache.as_str() {
+            "f32" => ipfs_accelerate::DType::F32,
+            "q8_0" => ipfs_accelerate::DType::Q8_0,
+            "q4_1" => ipfs_accelerate::DType::Q4_1,
+            "q2" => ipfs_accelerate::DType::Q2,
+            other => return Err(HostError::Invalid(format!("--kv-cache {other:?}: expected f32, q8_0, q4_1 or q2"))),
+        };
+        print!("{}", super::generate::run(&backend, &prompt, chat, max_tokens, sampling, kv).await?);
+        return Ok(());
+    }
+    if texts.is_empty() {
+        return Err(HostError::Invalid(format!("--model {model} needs at least one text to embed")));
+    }
+    print!("{}", super::embed::run(&model, &backend, &texts, head).await?);
+    Ok(())
+}
