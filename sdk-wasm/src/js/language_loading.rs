@@ -5,7 +5,7 @@ use super::model_files::{base_url, options_json, FileRequest};
 use super::runtime::Cache;
 use crate::device::Device;
 use crate::error::{Error, Result};
-use crate::models::llama::LanguageModel;
+use crate::models::language_model::LanguageModel;
 use crate::store::ModelManifest;
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
