@@ -2,7 +2,8 @@
 //! scripts/reference/smollm2_greedy.py (gguf package + numpy f64): dequantized rows, token
 //! ids, and greedy continuations (same top-1 ids for 10 steps, logits close).
 
-use ipfs_accelerate::models::llama::{argmax, Llama};
+use ipfs_accelerate::models::generation::{argmax, CausalLm};
+use ipfs_accelerate::models::llama::Llama;
 use ipfs_accelerate::tensor::DType;
 use ipfs_accelerate::text::GgufTokenizer;
 use ipfs_accelerate::weights::{model_cache_dir, Gguf};

@@ -5,7 +5,9 @@
 
 use super::candle_llama::CandleLlama;
 use crate::error::{HostError, Result};
-use ipfs_accelerate::models::llama::{Generation, Generator, LanguageModel, LlamaConfig, Sampler};
+use ipfs_accelerate::models::generation::{Generation, Generator, Sampler};
+use ipfs_accelerate::models::language_model::LanguageModel;
+use ipfs_accelerate::models::llama::LlamaConfig;
 use ipfs_accelerate::text::GgufTokenizer;
 use ipfs_accelerate::weights::model_cache_dir;
 use ipfs_accelerate::weights::Gguf;
@@ -82,7 +84,7 @@ impl TextGenerator {
             (Engine::Candle { model, tokenizer, context }, template, super::candle::adapter(), None)
         } else {
             let ours = LanguageModel::from_gguf_bytes(&bytes, &device)?;
-            let (template, weights) = (ours.chat_template.clone(), ours.llama.weight_bytes());
+            let (template, weights) = (ours.chat_template().map(str::to_string), ours.model().weight_bytes());
             (Engine::Ours(Box::new(ours)), template, device.summary(), Some(weights))
         };
         Ok(TextGenerator { engine, chat_template, adapter, weight_bytes, load_ms: t0.elapsed().as_secs_f64() * 1e3 })
@@ -92,9 +94,9 @@ impl TextGenerator {
     pub async fn generate(&mut self, prompt: &str, opts: &Generation, mut on_text: impl FnMut(&str) -> bool) -> Result<TextRun> {
         match &mut self.engine {
             Engine::Ours(ours) => {
-                let (llama, tok) = (&ours.llama, &ours.tokenizer);
-                let mut g = Generator::start(llama, tok, prompt, opts).await?;
-                while let Some(piece) = g.step(llama, tok).await? {
+                let (model, tok) = (ours.model(), ours.tokenizer());
+                let mut g = Generator::start(model, tok, prompt, opts).await?;
+                while let Some(piece) = g.step(model, tok).await? {
                     if !piece.is_empty() && !on_text(&piece) {
                         g.cancel();
                     }

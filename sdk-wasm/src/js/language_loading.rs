@@ -3,9 +3,9 @@
 
 use super::model_files::{base_url, options_json, FileRequest};
 use super::runtime::Cache;
-use crate::core::error::{Error, Result};
 use crate::device::Device;
-use crate::models::llama::LanguageModel;
+use crate::error::{Error, Result};
+use crate::models::language_model::LanguageModel;
 use crate::store::ModelManifest;
 use serde::Deserialize;
 use wasm_bindgen::JsValue;

@@ -3,7 +3,8 @@
 //! AbortSignal between tokens.
 
 use super::js_error;
-use crate::models::llama::{ChatMessage, Generation, Generator, LanguageModel, Sampling};
+use crate::models::generation::{ChatMessage, Generation, Generator, Sampling};
+use crate::models::language_model::LanguageModel;
 use crate::tensor::DType;
 use serde::Deserialize;
 use serde_json::json;
@@ -92,7 +93,7 @@ impl JsLanguageModel {
     /// Positions the model was trained for (prompt + output).
     #[wasm_bindgen(getter, js_name = contextLength)]
     pub fn context_length(&self) -> usize {
-        self.inner.llama.config.context
+        self.inner.model().context()
     }
 
     /// Whether the file carries a chat template this SDK can apply.
@@ -104,7 +105,7 @@ impl JsLanguageModel {
     /// Bytes of weights held (block formats at their packed size).
     #[wasm_bindgen(getter, js_name = weightBytes)]
     pub fn weight_bytes(&self) -> f64 {
-        self.inner.llama.weight_bytes() as f64
+        self.inner.model().weight_bytes() as f64
     }
 
     #[wasm_bindgen(getter, js_name = loadReport)]
@@ -114,7 +115,7 @@ impl JsLanguageModel {
 
     /// Token ids of `text` (no template applied).
     pub fn tokenize(&self, text: String) -> Result<Vec<u32>, JsValue> {
-        self.inner.tokenizer.encode(&text).map_err(js_error)
+        self.inner.tokenizer().encode(&text).map_err(js_error)
     }
 
     /// Start generating from `prompt` (a string, or JSON of `[{role, content}]` when
@@ -123,7 +124,7 @@ impl JsLanguageModel {
         let inner = Rc::clone(&self.inner);
         wasm_bindgen_futures::future_to_promise(async move {
             let options: GenerateOptions = serde_json::from_str(&options_json).map_err(|e| js_error(format!("generate options: {e}")))?;
-            let opts = options.generation(inner.llama.config.context).map_err(js_error)?;
+            let opts = options.generation(inner.model().context()).map_err(js_error)?;
             let text = if messages {
                 let turns: Vec<ChatMessage> = serde_json::from_str(&prompt)
                     .map_err(|e| js_error(format!("messages must be [{{role, content}}] with string fields: {e}")))?;
@@ -133,7 +134,7 @@ impl JsLanguageModel {
             } else {
                 prompt
             };
-            let generator = Generator::start(&inner.llama, &inner.tokenizer, &text, &opts).await.map_err(js_error)?;
+            let generator = Generator::start(inner.model(), inner.tokenizer(), &text, &opts).await.map_err(js_error)?;
             Ok(TextGeneration { model: inner, state: Rc::new(RefCell::new(Some(generator))) }.into())
         })
     }
@@ -155,7 +156,7 @@ impl TextGeneration {
         wasm_bindgen_futures::future_to_promise(async move {
             let mut generator =
                 state.borrow_mut().take().ok_or_else(|| js_error("next() called while the previous next() is still running"))?;
-            let step = generator.step(&model.llama, &model.tokenizer).await;
+            let step = generator.step(model.model(), model.tokenizer()).await;
             *state.borrow_mut() = Some(generator);
             Ok(step.map_err(js_error)?.map(JsValue::from).unwrap_or(JsValue::UNDEFINED))
         })

@@ -9,7 +9,7 @@ use super::loading::{load_embedder, LoadOptions};
 use super::{device_named, js_error};
 use crate::device::Device;
 use crate::models::embedder::SentenceEmbedder;
-use crate::models::llama::LanguageModel;
+use crate::models::language_model::LanguageModel;
 use crate::share::TensorRegistry;
 use crate::store::{IdbStore, NoStore, WeightCache};
 use serde_json::json;
@@ -48,7 +48,7 @@ impl WeightHolder for SentenceEmbedder {
 
 impl WeightHolder for LanguageModel {
     fn weight_bytes(&self) -> (u64, u64) {
-        (self.llama.weight_bytes(), 0)
+        (self.model().weight_bytes(), 0)
     }
 }
 

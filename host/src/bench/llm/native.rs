@@ -6,7 +6,7 @@ use crate::backends::text_generation::{TextGenerator, TextRun};
 use crate::bench::progress;
 use crate::bench::record::{CaseRecord, CaseStatus, EnvRecord};
 use crate::bench::SuiteOptions;
-use ipfs_accelerate::models::llama::Generation;
+use ipfs_accelerate::models::generation::Generation;
 
 /// (backend for TextGenerator, record label).
 pub const BACKENDS: [(&str, &str); 3] = [("ours-cpu", "native-cpu"), ("candle-cpu", "native-candle-cpu"), ("ours-wgpu", "native-wgpu")];

@@ -11,7 +11,8 @@ use crate::backends::text_generation::gguf_path;
 use crate::bench::progress;
 use crate::bench::record::{CaseRecord, CaseStatus, EnvRecord};
 use crate::error::{HostError, Result};
-use ipfs_accelerate::models::llama::{Generation, Generator, LanguageModel, Llama};
+use ipfs_accelerate::models::generation::{argmax, CausalLm, Generation, Generator};
+use ipfs_accelerate::models::language_model::LanguageModel;
 use ipfs_accelerate::{DType, Device};
 use serde_json::json;
 
@@ -37,10 +38,10 @@ struct Scored {
     logits: Vec<f32>,
 }
 
-async fn score(model: &Llama, ids: &[u32], kv: DType) -> Result<Scored> {
+async fn score(model: &dyn CausalLm, ids: &[u32], kv: DType) -> Result<Scored> {
     let mut cache = model.cache_in(ids.len(), kv)?;
     let logits = model.forward_all(ids, &mut cache).await?;
-    let vocab = model.config.vocab;
+    let vocab = model.vocab();
     let mut nll = 0.0f64;
     for (i, &next) in ids.iter().enumerate().skip(1) {
         let row = &logits[(i - 1) * vocab..i * vocab];
@@ -55,17 +56,16 @@ async fn score(model: &Llama, ids: &[u32], kv: DType) -> Result<Scored> {
 fn compare(a: &[f32], base: &[f32], vocab: usize) -> (f64, f64) {
     let rms = (a.iter().zip(base).map(|(x, y)| ((x - y) as f64).powi(2)).sum::<f64>() / a.len().max(1) as f64).sqrt();
     let rows = a.len() / vocab;
-    let top = |r: &[f32]| ipfs_accelerate::models::llama::argmax(r);
-    let same = (0..rows).filter(|&i| top(&a[i * vocab..(i + 1) * vocab]) == top(&base[i * vocab..(i + 1) * vocab])).count();
+    let same = (0..rows).filter(|&i| argmax(&a[i * vocab..(i + 1) * vocab]) == argmax(&base[i * vocab..(i + 1) * vocab])).count();
     (rms, same as f64 / rows.max(1) as f64)
 }
 
-async fn decode_ms_per_token(lm: &LanguageModel, model: &Llama, work: &Workload, kv: DType) -> Result<Vec<f64>> {
+async fn decode_ms_per_token(lm: &LanguageModel, model: &dyn CausalLm, work: &Workload, kv: DType) -> Result<Vec<f64>> {
     let opts = Generation { max_tokens: DECODE_TOKENS, stop_at_eos: false, kv_cache: kv, ..Generation::default() };
     let mut samples = Vec::new();
     for i in 0..=DECODE_SAMPLES {
-        let mut g = Generator::start(model, &lm.tokenizer, &work.prompt, &opts).await?;
-        while g.step(model, &lm.tokenizer).await?.is_some() {}
+        let mut g = Generator::start(model, lm.tokenizer(), &work.prompt, &opts).await?;
+        while g.step(model, lm.tokenizer()).await?.is_some() {}
         let r = g.result();
         if i > 0 {
             samples.push(r.decode_ms / r.ids.len().saturating_sub(1).max(1) as f64);
@@ -89,9 +89,9 @@ async fn study(work: &Workload) -> Result<Vec<CaseRecord>> {
     let bytes = std::fs::read(gguf_path()).map_err(|e| HostError::Invalid(format!("{}: {e}", gguf_path().display())))?;
     let lm = LanguageModel::from_gguf_bytes(&bytes, &Device::Cpu)?;
     drop(bytes);
-    let ids = lm.tokenizer.encode(TEXT)?;
-    let vocab = lm.llama.config.vocab;
-    let base = score(&lm.llama, &ids, DType::F32).await?;
+    let ids = lm.tokenizer().encode(TEXT)?;
+    let vocab = lm.model().vocab();
+    let base = score(lm.model(), &ids, DType::F32).await?;
     let mut out = Vec::new();
     // (weights, KV cache): the file's weights with each cache, then each weight format.
     let configs = [
@@ -106,10 +106,10 @@ async fn study(work: &Workload) -> Result<Vec<CaseRecord>> {
         progress(format!("precision: weights {} · KV cache {}", name(weights), name(kv)));
         let requantized;
         let model = if weights == DType::Q4_1 {
-            &lm.llama
+            lm.model()
         } else {
-            requantized = lm.llama.requantized(weights)?;
-            &requantized
+            requantized = lm.model().requantized(weights)?;
+            requantized.as_ref()
         };
         let scored = if (weights, kv) == (DType::Q4_1, DType::F32) {
             Scored { perplexity: base.perplexity, logits: base.logits.clone() }

@@ -3,22 +3,13 @@
 //! their block format (Q4_1, Q8_0 …) and are multiplied by `ops::qmatmul`. Written only
 //! against `ops`: the same code runs on the CPU (wasm SIMD in browsers) and on GPUs.
 
-mod chat;
-mod generate;
-mod kv_cache;
-mod language_model;
-mod sampling;
+// Paths the host's `run --model smollm2` still imports from here while it moves into
+// host/src/commands/; new code imports them from `models::generation`.
+pub use crate::models::generation::{chat_prompt, Generation, Sampling};
 
-pub use chat::{chat_messages, chat_prompt, ChatMessage};
-pub use kv_cache::KvCache;
-pub use language_model::LanguageModel;
-
-pub use generate::{generate, FinishReason, Generated, Generation, Generator};
-use kv_cache::KvStore;
-pub use sampling::{argmax, Sampler, Sampling};
-
-use crate::core::error::{Error, Result};
 use crate::device::Device;
+use crate::error::{Error, Result};
+use crate::models::generation::{CausalLm, KvCache, Logits};
 use crate::ops;
 use crate::tensor::{DType, QuantMatrix, Tensor};
 use crate::weights::Gguf;
@@ -148,20 +139,40 @@ impl Llama {
         let output_norm = vector(g, "output_norm.weight", c.dim, device)?;
         Ok(Llama { config: c, device: device.clone(), embeddings, output, output_norm, layers })
     }
+}
 
-    pub fn device(&self) -> &Device {
+impl CausalLm for Llama {
+    fn vocab(&self) -> usize {
+        self.config.vocab
+    }
+
+    fn context(&self) -> usize {
+        self.config.context
+    }
+
+    fn device(&self) -> &Device {
         &self.device
     }
 
-    /// Bytes of weights held (block formats count at their packed size).
-    pub fn weight_bytes(&self) -> u64 {
+    fn weight_bytes(&self) -> u64 {
         let mats = self.layers.iter().flat_map(|l| [&l.q, &l.k, &l.v, &l.o, &l.gate, &l.up, &l.down]);
         let output = if self.output.shares_storage(&self.embeddings) { 0 } else { self.output.bytes() };
         mats.map(|m| m.bytes()).sum::<u64>() + self.embeddings.bytes() + output
     }
 
-    /// Every linear weight re-quantized to `dtype` (our Q2/Q3), for the ultra-low-bit study.
-    pub fn requantized(&self, dtype: DType) -> Result<Llama> {
+    fn cache_in(&self, capacity: usize, dtype: DType) -> Result<KvCache> {
+        self.new_cache(capacity, dtype, dtype != DType::F32)
+    }
+
+    fn forward<'a>(&'a self, ids: &'a [u32], cache: &'a mut KvCache) -> Logits<'a> {
+        Box::pin(self.run(ids, cache, false))
+    }
+
+    fn forward_all<'a>(&'a self, ids: &'a [u32], cache: &'a mut KvCache) -> Logits<'a> {
+        Box::pin(self.run(ids, cache, true))
+    }
+
+    fn requantized(&self, dtype: DType) -> Result<Box<dyn CausalLm>> {
         let re = |m: &QuantMatrix| QuantMatrix::quantize(&m.dequantize()?, m.rows, m.cols, dtype)?.to_device(&self.device);
         let layers = self
             .layers
@@ -180,27 +191,18 @@ impl Llama {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(Llama {
+        Ok(Box::new(Llama {
             layers,
             config: self.config.clone(),
             device: self.device.clone(),
             embeddings: self.embeddings.clone(),
             output: self.output.clone(),
             output_norm: self.output_norm.clone(),
-        })
+        }))
     }
+}
 
-    /// An empty f32 KV cache on the model's device for up to `capacity` positions (bounded by
-    /// the model's context).
-    pub fn cache(&self, capacity: usize) -> Result<KvCache> {
-        self.cache_in(capacity, DType::F32)
-    }
-
-    /// As `cache`, holding keys and values in `dtype` (F32; or Q8_0 / Q4_1 / Q2 on the CPU).
-    pub fn cache_in(&self, capacity: usize, dtype: DType) -> Result<KvCache> {
-        self.new_cache(capacity, dtype, dtype != DType::F32)
-    }
-
+impl Llama {
     /// A CPU block cache even for F32: the quantized caches' attention without the rounding.
     pub fn cache_blocks(&self, capacity: usize, dtype: DType) -> Result<KvCache> {
         self.new_cache(capacity, dtype, true)
@@ -222,17 +224,6 @@ impl Llama {
             }
         }
         Ok((Tensor::from_vec_on(cos, [seq, half], &self.device)?, Tensor::from_vec_on(sin, [seq, half], &self.device)?))
-    }
-
-    /// Run `ids` (a prompt, or one new token) after what the cache holds; returns the logits
-    /// of the last position (length vocab) and advances the cache.
-    pub async fn forward(&self, ids: &[u32], cache: &mut KvCache) -> Result<Vec<f32>> {
-        self.run(ids, cache, false).await
-    }
-
-    /// As `forward`, with the logits of every position (`ids.len()` × vocab), for perplexity.
-    pub async fn forward_all(&self, ids: &[u32], cache: &mut KvCache) -> Result<Vec<f32>> {
-        self.run(ids, cache, true).await
     }
 
     async fn run(&self, ids: &[u32], cache: &mut KvCache, every_position: bool) -> Result<Vec<f32>> {
@@ -258,22 +249,7 @@ impl Llama {
         }
         let mut x = Tensor::from_vec_on(rows, [seq, c.dim], &self.device)?;
         let (cos, sin) = self.rope_tables(start, seq)?;
-        let total = start + seq;
-        // Causal mask over [group·seq, total]: row (g, s) sees positions ≤ start + s. Block
-        // caches apply causality themselves and need none.
-        let mask = match cache.store {
-            KvStore::Dense { .. } => {
-                let mut mask = Vec::with_capacity(group * seq * total);
-                for _ in 0..group {
-                    for s in 0..seq {
-                        mask.extend((0..total).map(|j| if j <= start + s { 0.0 } else { f32::NEG_INFINITY }));
-                    }
-                }
-                Some(Tensor::from_vec_on(mask, [group * seq, total], &self.device)?)
-            }
-            KvStore::Blocks { .. } => None,
-        };
-        let scale = 1.0 / (hd as f32).sqrt();
+        let mask = cache.causal_mask(group, seq, &self.device)?;
         for (l, layer) in self.layers.iter().enumerate() {
             let h = ops::rmsnorm(&x, &layer.attn_norm, c.eps).await?;
             let q = ops::qmatmul(&h, &layer.q).await?.reshape([seq, c.heads, hd])?;
@@ -281,33 +257,13 @@ impl Llama {
             let v = ops::qmatmul(&h, &layer.v).await?.reshape([seq, c.kv_heads, hd])?;
             let q = ops::rope(&q, &cos, &sin).await?;
             let k = ops::rope(&k, &cos, &sin).await?;
-            let attn = match &mut cache.store {
-                KvStore::Dense { keys, values } => {
-                    let mask = mask.as_ref().ok_or_else(|| Error::Model("dense KV cache without a mask".into()))?;
-                    ops::kv_write(&mut keys[l], &k, start).await?;
-                    ops::kv_write(&mut values[l], &v, start).await?;
-                    let cap = cache.capacity;
-                    let keys_t = keys[l].strided_view([c.kv_heads, hd, total], vec![cap * hd, 1, hd], 0)?;
-                    let values = values[l].strided_view([c.kv_heads, total, hd], vec![cap * hd, hd, 1], 0)?;
-                    // Heads h = kv·group + g share key/value head kv: fold the group into the rows.
-                    let q = ops::contiguous(&q.permute(&[1, 0, 2])?).await?.reshape([c.kv_heads, group * seq, hd])?;
-                    let scores = ops::scale(&ops::matmul(&q, &keys_t).await?, scale).await?;
-                    let probs = ops::softmax(&ops::add(&scores, mask).await?).await?;
-                    let attn = ops::matmul(&probs, &values).await?.reshape([c.heads, seq, hd])?;
-                    ops::contiguous(&attn.permute(&[1, 0, 2])?).await?.reshape([seq, c.dim])?
-                }
-                KvStore::Blocks { .. } => {
-                    let (q, k, v) = (q.cpu_contiguous()?, k.cpu_contiguous()?, v.cpu_contiguous()?);
-                    let out = cache.attend_blocks(l, &q, &k, &v, seq, start, c.heads)?;
-                    Tensor::from_vec(out, [seq, c.dim])?
-                }
-            };
+            let attn = cache.attend(l, &q, &k, &v, mask.as_ref()).await?;
             x = ops::add(&x, &ops::qmatmul(&attn, &layer.o).await?).await?;
             let h = ops::rmsnorm(&x, &layer.ffn_norm, c.eps).await?;
             let gated = ops::silu_mul(&ops::qmatmul(&h, &layer.gate).await?, &ops::qmatmul(&h, &layer.up).await?).await?;
             x = ops::add(&x, &ops::qmatmul(&gated, &layer.down).await?).await?;
         }
-        cache.len = total;
+        cache.advance(seq);
         if every_position {
             let h = ops::rmsnorm(&x, &self.output_norm, c.eps).await?;
             return ops::qmatmul(&h, &self.output).await?.to_vec().await;

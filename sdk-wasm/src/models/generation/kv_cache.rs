@@ -1,19 +1,22 @@
-//! The KV cache: per layer, keys and values of every position so far, bounded by a capacity.
+//! The KV cache: per layer, keys and values of every position so far, bounded by a capacity,
+//! and the attention that reads it. Its layout is attention's (layers × KV heads × head width),
+//! not one model family's: any decoder with multi-head or grouped-query attention uses it.
 //! Dense (f32 tensors on the model's device, written in place by `ops::kv_write`) or, on the
 //! CPU, in a block format (Q8_0, Q4_1 or our Q2): each head's row of a position is encoded as
 //! it is written and decoded only while attention reads it, so the cache stays 8/4/2-bit.
 //! (A Hadamard rotation of rows before encoding, as in QuaRot, was tried and measured worse
 //! here: it spreads the sink tokens' huge values over every block of the row.)
 
-use crate::core::error::{Error, Result};
 use crate::device::Device;
+use crate::error::{Error, Result};
+use crate::ops;
 use crate::tensor::{blocks, DType, Tensor};
 
 /// Leading positions kept in f32 beside a block cache: models park large "attention sink"
 /// activations on the first tokens, and rounding those costs far more than their size.
 const SINK: usize = 4;
 
-pub(super) enum KvStore {
+enum KvStore {
     Dense {
         keys: Vec<Tensor>,
         values: Vec<Tensor>,
@@ -31,7 +34,7 @@ pub(super) enum KvStore {
 }
 
 pub struct KvCache {
-    pub(super) store: KvStore,
+    store: KvStore,
     pub capacity: usize,
     pub len: usize,
     kv_heads: usize,
@@ -41,7 +44,7 @@ pub struct KvCache {
 impl KvCache {
     /// With `blocks` false, the dense f32 cache on `device`; else a CPU block cache in `dtype`
     /// (Q8_0, Q4_1, Q2, or F32 rows — the same code path without the rounding).
-    pub(super) fn new(
+    pub fn new(
         layers: usize,
         kv_heads: usize,
         capacity: usize,
@@ -100,20 +103,69 @@ impl KvCache {
         }
     }
 
+    /// The causal mask a dense cache's attention adds, over [group·seq, len + seq] for `seq`
+    /// new positions: row (g, s) sees positions ≤ len + s. Block caches apply causality
+    /// themselves and need none. Built once per forward pass, shared by every layer.
+    pub fn causal_mask(&self, group: usize, seq: usize, device: &Device) -> Result<Option<Tensor>> {
+        let (start, total) = (self.len, self.len + seq);
+        match self.store {
+            KvStore::Dense { .. } => {
+                let mut mask = Vec::with_capacity(group * seq * total);
+                for _ in 0..group {
+                    for s in 0..seq {
+                        mask.extend((0..total).map(|j| if j <= start + s { 0.0 } else { f32::NEG_INFINITY }));
+                    }
+                }
+                Ok(Some(Tensor::from_vec_on(mask, [group * seq, total], device)?))
+            }
+            KvStore::Blocks { .. } => Ok(None),
+        }
+    }
+
+    /// Attention for layer `l` of `seq` new positions after the `len` cached: `q` is
+    /// [seq, heads, hd] and `k`, `v` [seq, kv_heads, hd] (roped); `k` and `v` are written at
+    /// `len`, then each query row attends causally. `mask` is `causal_mask`'s. Returns
+    /// [seq, heads·hd]. The cache's `len` moves only with `advance`, after the last layer.
+    pub async fn attend(&mut self, l: usize, q: &Tensor, k: &Tensor, v: &Tensor, mask: Option<&Tensor>) -> Result<Tensor> {
+        let (seq, heads) = match q.dims() {
+            &[seq, heads, _] => (seq, heads),
+            dims => return Err(Error::Model(format!("attention queries must be [seq, heads, hd], got {dims:?}"))),
+        };
+        let (kv_heads, hd, cap, start) = (self.kv_heads, self.head_dim, self.capacity, self.len);
+        let (total, group) = (start + seq, heads / kv_heads);
+        match &mut self.store {
+            KvStore::Dense { keys, values } => {
+                let mask = mask.ok_or_else(|| Error::Model("dense KV cache without a mask".into()))?;
+                ops::kv_write(&mut keys[l], k, start).await?;
+                ops::kv_write(&mut values[l], v, start).await?;
+                let keys_t = keys[l].strided_view([kv_heads, hd, total], vec![cap * hd, 1, hd], 0)?;
+                let values = values[l].strided_view([kv_heads, total, hd], vec![cap * hd, hd, 1], 0)?;
+                // Heads h = kv·group + g share key/value head kv: fold the group into the rows.
+                let q = ops::contiguous(&q.permute(&[1, 0, 2])?).await?.reshape([kv_heads, group * seq, hd])?;
+                let scale = 1.0 / (hd as f32).sqrt();
+                let scores = ops::scale(&ops::matmul(&q, &keys_t).await?, scale).await?;
+                let probs = ops::softmax(&ops::add(&scores, mask).await?).await?;
+                let attn = ops::matmul(&probs, &values).await?.reshape([heads, seq, hd])?;
+                ops::contiguous(&attn.permute(&[1, 0, 2])?).await?.reshape([seq, heads * hd])
+            }
+            KvStore::Blocks { .. } => {
+                let (q, k, v) = (q.cpu_contiguous()?, k.cpu_contiguous()?, v.cpu_contiguous()?);
+                let out = self.attend_blocks(l, &q, &k, &v, seq, start, heads)?;
+                Tensor::from_vec(out, [seq, heads * hd])
+            }
+        }
+    }
+
+    /// After every layer has attended: the `seq` new positions are cached.
+    pub fn advance(&mut self, seq: usize) {
+        self.len += seq;
+    }
+
     /// Block caches: attention for layer `l` on the CPU. `q` is [seq, heads, hd] (roped), `k`
     /// and `v` [seq, kv_heads, hd]; they are appended at `start`, then each query row attends
     /// causally to positions ≤ start + its index. Returns [seq, heads, hd].
     #[allow(clippy::too_many_arguments)]
-    pub(super) fn attend_blocks(
-        &mut self,
-        l: usize,
-        q: &[f32],
-        k: &[f32],
-        v: &[f32],
-        seq: usize,
-        start: usize,
-        heads: usize,
-    ) -> Result<Vec<f32>> {
+    fn attend_blocks(&mut self, l: usize, q: &[f32], k: &[f32], v: &[f32], seq: usize, start: usize, heads: usize) -> Result<Vec<f32>> {
         let (kvh, hd, cap) = (self.kv_heads, self.head_dim, self.capacity);
         let KvStore::Blocks { dtype, row_bytes, keys, values, sink_keys, sink_values } = &mut self.store else {
             return Err(Error::Model("attend_blocks on a dense KV cache".into()));

@@ -2,7 +2,7 @@
 //! next piece of text as soon as it is whole UTF-8 (a character can span tokens). The JS API
 //! awaits one step at a time (and yields to the page between them); `generate` loops natively.
 
-use super::{KvCache, Llama, Sampler, Sampling};
+use super::{CausalLm, KvCache, Sampler, Sampling};
 use crate::clock::now_ms;
 use crate::core::error::{Error, Result};
 use crate::tensor::DType;
@@ -96,16 +96,16 @@ pub struct Generator {
 
 impl Generator {
     /// Tokenise `prompt` (already templated if it is a chat turn) and run it through the model.
-    pub async fn start(model: &Llama, tok: &GgufTokenizer, prompt: &str, opts: &Generation) -> Result<Generator> {
+    pub async fn start(model: &dyn CausalLm, tok: &GgufTokenizer, prompt: &str, opts: &Generation) -> Result<Generator> {
         let prompt_ids = tok.encode(prompt)?;
         if prompt_ids.is_empty() {
             return Err(Error::Model("the prompt is empty (no tokens to start from)".into()));
         }
-        if prompt_ids.len() >= opts.context.min(model.config.context) {
+        if prompt_ids.len() >= opts.context.min(model.context()) {
             return Err(Error::Model(format!(
                 "the prompt has {} tokens; the context holds {} (prompt + output)",
                 prompt_ids.len(),
-                opts.context.min(model.config.context)
+                opts.context.min(model.context())
             )));
         }
         let mut cache = model.cache_in(opts.context.min(prompt_ids.len() + opts.max_tokens), opts.kv_cache)?;
@@ -129,7 +129,7 @@ impl Generator {
 
     /// Choose the next token; its text (empty while a character is incomplete), or None
     /// when generation has ended.
-    pub async fn step(&mut self, model: &Llama, tok: &GgufTokenizer) -> Result<Option<String>> {
+    pub async fn step(&mut self, model: &dyn CausalLm, tok: &GgufTokenizer) -> Result<Option<String>> {
         if self.done {
             return Ok(None);
         }
@@ -201,7 +201,7 @@ impl Generator {
 /// Generate from `prompt` (already templated if it is a chat turn). `on_text` gets each new
 /// text piece and returns false to stop.
 pub async fn generate(
-    model: &Llama,
+    model: &dyn CausalLm,
     tok: &GgufTokenizer,
     prompt: &str,
     opts: &Generation,
