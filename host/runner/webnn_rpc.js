@@ -21,20 +21,46 @@ async function tryStep(steps, name, fn) {
   }
 }
 
-/** createContext() with no options and with each deviceType; the context is destroyed again. */
-async function webnnDevices() {
-  if (!("ml" in navigator)) return { present: false, reason: "navigator.ml is missing", devices: {} };
-  const devices = {};
-  for (const deviceType of [undefined, ...DEVICE_TYPES]) {
-    const key = deviceType ?? "default";
-    try {
-      const context = await navigator.ml.createContext(deviceType ? { deviceType } : {});
-      devices[key] = { ok: true };
-      if (typeof context.destroy === "function") context.destroy();
-    } catch (e) {
-      devices[key] = { ok: false, reason: errorText(e) };
-    }
+/**
+ * One deviceType (undefined: no options): does createContext() resolve, does a one-op graph
+ * build, dispatch and read back the right numbers, and where does it run (`graph.devices`).
+ */
+async function probeDevice(deviceType) {
+  const entry = { deviceType: deviceType ?? "default", context: false, runs: false };
+  let context;
+  try {
+    context = await navigator.ml.createContext(deviceType ? { deviceType } : {});
+    entry.context = true;
+  } catch (e) {
+    entry.reason = errorText(e);
+    return entry;
   }
+  try {
+    const b = new MLGraphBuilder(context);
+    const x = b.input("x", { dataType: "float32", shape: [2] });
+    const graph = await b.build({ y: b.add(x, x) });
+    entry.graphDevices = Array.isArray(graph.devices) ? [...graph.devices] : null;
+    const xT = await context.createTensor({ dataType: "float32", shape: [2], writable: true });
+    const yT = await context.createTensor({ dataType: "float32", shape: [2], readable: true });
+    context.writeTensor(xT, new Float32Array([1.5, -2]));
+    context.dispatch(graph, { x: xT }, { y: yT });
+    const y = new Float32Array(await context.readTensor(yT));
+    entry.runs = y[0] === 3 && y[1] === -4;
+    if (!entry.runs) entry.reason = `x+x gave [${y}] for x=[1.5,-2]`;
+    graph.destroy();
+  } catch (e) {
+    entry.reason = `graph: ${errorText(e)}`;
+  } finally {
+    context.destroy();
+  }
+  return entry;
+}
+
+/** Every deviceType (and no options), as `probeDevice` reports them. */
+async function webnnDevices() {
+  if (!("ml" in navigator)) return { present: false, reason: "navigator.ml is missing", devices: [] };
+  const devices = [];
+  for (const deviceType of [undefined, ...DEVICE_TYPES]) devices.push(await probeDevice(deviceType));
   return { present: true, devices };
 }
 
