@@ -6,8 +6,21 @@ import * as sdk from "/sdk/index.js";
 
 const ORT_DIST = "/vendor/onnxruntime-web/dist/";
 
+// Thrown when the SDK cannot give the requested device: the benchmark records the backend as
+// unavailable with the SDK's own reason instead of timing anything.
+class DeviceUnavailable extends Error {}
+
 async function oursEngine(device, model) {
-  const acc = await sdk.Accelerator.create({ prefer: [device] });
+  let acc;
+  try {
+    acc = await sdk.Accelerator.create({ prefer: [device] });
+  } catch (e) {
+    throw new DeviceUnavailable(String((e && e.message) || e));
+  }
+  if (acc.device !== device) {
+    acc.dispose();
+    throw new DeviceUnavailable(`asked for ${device}, the SDK chose ${acc.device}`);
+  }
   // Embedding cache off: the benchmark repeats the same texts, and must time the model, not a lookup.
   const m = await acc.load(model.baseUrl, { weights: model.weights, maxTokens: model.maxTokens, embeddingCache: 0 });
   return {
@@ -82,6 +95,7 @@ export async function makeEngine(engine, model) {
   switch (engine) {
     case "ours-cpu": return oursEngine("cpu", model);
     case "ours-webgpu": return oursEngine("webgpu", model);
+    case "ours-webnn": return oursEngine("webnn", model);
     case "ort-web": return ortWebEngine(model);
     case "transformers-js": return transformersJsEngine(model);
     default: throw new Error(`unknown engine ${JSON.stringify(engine)}`);
@@ -92,7 +106,13 @@ export async function makeEngine(engine, model) {
 // reference sentences for the accuracy check. Software GPU adapters run only the first workload.
 export async function benchEmbeddings({ engine, model, workloads, reference, warmup, samples }) {
   const t0 = performance.now();
-  const e = await makeEngine(engine, model);
+  let e;
+  try {
+    e = await makeEngine(engine, model);
+  } catch (err) {
+    if (err instanceof DeviceUnavailable) return { unavailable: err.message, userAgent: navigator.userAgent };
+    throw err;
+  }
   const loadMs = performance.now() - t0;
   try {
     const c0 = performance.now();

@@ -7,6 +7,7 @@ import { cacheRpc } from "/cache_rpc.js";
 import { poolRpc } from "/pool_rpc.js";
 import { shardRpc } from "/shard_rpc.js";
 import { llmRpc } from "/llm_rpc.js";
+import { webnnRpc } from "/webnn_rpc.js";
 
 // Feature probes: the smallest valid module using one feature, built here so the bytes explain
 // themselves. Type section: one func () -> v128; one function; a body of `ops`.
@@ -42,14 +43,12 @@ async function probeWebGpu() {
   }
 }
 
+// Present, a default context, and per deviceType whether a tiny graph really runs (webnn_rpc.js).
 async function probeWebNn() {
-  if (!("ml" in navigator)) return { present: false, context: false, reason: "navigator.ml is missing" };
-  try {
-    await navigator.ml.createContext();
-    return { present: true, context: true };
-  } catch (e) {
-    return { present: true, context: false, reason: `${e && e.name || "Error"}: ${e && e.message || e}` };
-  }
+  const { present, reason, devices } = await webnnRpc.webnnDevices();
+  if (!present) return { present: false, context: false, reason, devices };
+  const fallback = devices.find((d) => d.deviceType === "default") || {};
+  return { present: true, context: !!fallback.context, reason: fallback.reason ?? null, devices };
 }
 
 async function probeStorage() {
@@ -117,6 +116,7 @@ window.__accelerate = {
   ...poolRpc,
   ...shardRpc,
   ...llmRpc,
+  ...webnnRpc,
   // The message a failing load/embed rejects with (null if it succeeded), for error tests.
   async errorOf(baseUrl, texts, options) {
     try {

@@ -21,7 +21,12 @@ pub fn vendor_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("IPFS_ACCELERATE_VENDOR") {
         return PathBuf::from(dir);
     }
-    workspace_root().join(".deps").join("js")
+    deps_dir().join("js")
+}
+
+/// Where `cargo xtask setup` installs third-party runtimes (`.deps` in the workspace).
+pub fn deps_dir() -> PathBuf {
+    workspace_root().join(".deps")
 }
 
 /// Default DuckDB file for benchmark results.

@@ -20,6 +20,7 @@ pub fn setup() -> Result<(), String> {
     libduckdb()?;
     crate::vendor::onnxruntime()?;
     crate::vendor::npm_packages()?;
+    crate::chromium_webnn::install()?;
     crate::fixtures::install()?;
     println!("xtask: setup complete");
     Ok(())

@@ -6,6 +6,7 @@
 //! - `test`        setup + build-wasm + fmt/clippy + the whole test suite
 //! - `demo`        setup + build-wasm + `accelerate doctor` + `accelerate bench` (kernels, minilm)
 
+mod chromium_webnn;
 mod deps;
 mod fixtures;
 mod run;

@@ -1,6 +1,6 @@
 //! WebDriver capabilities per browser: headless, fresh profile, GPU/ML features enabled.
 
-use super::BrowserKind;
+use super::{chromium_webnn, BrowserKind};
 use serde_json::{json, Map, Value};
 use std::path::Path;
 
@@ -49,6 +49,17 @@ pub fn build(kind: BrowserKind, binary: &Path, profile: &Path) -> (Map<String, V
             let flags = chromium_flags(profile);
             let key = if kind == BrowserKind::Edge { "ms:edgeOptions" } else { "goog:chromeOptions" };
             caps.insert(key.into(), json!({ "binary": binary.display().to_string(), "args": flags }));
+            flags
+        }
+        BrowserKind::ChromiumWebnn => {
+            let mut flags = chromium_flags(profile);
+            for extra in chromium_webnn::EXTRA_FLAGS {
+                if !flags.iter().any(|f| f == extra) {
+                    flags.push(extra.into());
+                }
+            }
+            caps.insert("browserName".into(), json!(chromium_webnn::BROWSER_NAME));
+            caps.insert("goog:chromeOptions".into(), json!({ "binary": binary.display().to_string(), "args": flags }));
             flags
         }
         BrowserKind::Firefox => {

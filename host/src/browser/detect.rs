@@ -10,6 +10,10 @@ pub struct BrowserInstall {
     pub binary: PathBuf,
     pub driver: PathBuf,
     pub version: String,
+    /// Extra arguments for the WebDriver server.
+    pub driver_args: Vec<String>,
+    /// Extra environment for the WebDriver server (the browser it starts inherits it).
+    pub driver_env: Vec<(String, String)>,
 }
 
 /// A browser found (with its driver), or why it is not usable here.
@@ -22,6 +26,8 @@ pub struct Detection {
 fn candidates(kind: BrowserKind) -> (&'static [&'static str], &'static [&'static str]) {
     match kind {
         BrowserKind::Chromium => (&["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"], &["chromedriver"]),
+        // Found by its install directory instead (see `detect`).
+        BrowserKind::ChromiumWebnn => (&[], &["chromedriver"]),
         BrowserKind::Firefox => (&["firefox-esr", "firefox"], &["geckodriver"]),
         BrowserKind::Edge => (&["microsoft-edge", "microsoft-edge-stable", "msedge"], &["msedgedriver"]),
         BrowserKind::Safari => (&["/Applications/Safari.app/Contents/MacOS/Safari"], &["safaridriver"]),
@@ -33,6 +39,9 @@ pub fn detect_all() -> Vec<Detection> {
 }
 
 pub fn detect(kind: BrowserKind) -> Result<BrowserInstall, String> {
+    if kind == BrowserKind::ChromiumWebnn {
+        return super::chromium_webnn::detect();
+    }
     let (binaries, drivers) = candidates(kind);
     let binary = binaries
         .iter()
@@ -49,11 +58,11 @@ pub fn detect(kind: BrowserKind) -> Result<BrowserInstall, String> {
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
         .filter(|v| !v.is_empty())
         .unwrap_or_else(|| "unknown".into());
-    Ok(BrowserInstall { kind, binary, driver, version })
+    Ok(BrowserInstall { kind, binary, driver, version, driver_args: Vec::new(), driver_env: Vec::new() })
 }
 
 /// An absolute path, or a name looked up on PATH and in ~/.cargo/bin (where geckodriver lands).
-fn find_executable(name: &str) -> Option<PathBuf> {
+pub(super) fn find_executable(name: &str) -> Option<PathBuf> {
     let path = Path::new(name);
     if path.is_absolute() {
         return path.is_file().then(|| path.to_path_buf());

@@ -1,7 +1,7 @@
 //! One WebDriver server process per browser instance, on a free loopback port.
 
+use super::BrowserInstall;
 use crate::error::{Context, HostError, Result};
-use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 use tokio::process::{Child, Command};
@@ -15,9 +15,11 @@ pub struct DriverProcess {
 }
 
 impl DriverProcess {
-    pub async fn spawn(driver: &Path, browser: &str) -> Result<DriverProcess> {
+    pub async fn spawn(install: &BrowserInstall) -> Result<DriverProcess> {
+        let (driver, browser) = (&install.driver, install.kind.name());
         let port = free_port()?;
         let mut command = Command::new(driver);
+        command.args(&install.driver_args).envs(install.driver_env.iter().map(|(k, v)| (k, v)));
         if driver.file_name().is_some_and(|n| n == "geckodriver") {
             command.args(["--port", &port.to_string(), "--host", "127.0.0.1"]);
         } else {

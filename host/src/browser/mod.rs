@@ -2,11 +2,13 @@
 //! calling into the SDK page they load.
 
 mod capabilities;
+mod chromium_webnn;
 mod detect;
 mod driver;
 mod session;
 
-pub use detect::{detect_all, BrowserInstall, Detection};
+pub use chromium_webnn::install_dir as chromium_webnn_dir;
+pub use detect::{detect, detect_all, BrowserInstall, Detection};
 pub use session::{kill_processes, BrowserSession};
 
 use serde::{Deserialize, Serialize};
@@ -15,17 +17,24 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "lowercase")]
 pub enum BrowserKind {
     Chromium,
+    /// The Chromium 153 headless shell that `cargo xtask setup` unpacks into
+    /// .deps/chromium-webnn: the one browser here with a working WebNN backend. Never a default
+    /// browser; chosen by name (`--browsers chromium-webnn`) or by the WebNN bench backends.
+    #[serde(rename = "chromium-webnn")]
+    ChromiumWebnn,
     Firefox,
     Edge,
     Safari,
 }
 
 impl BrowserKind {
-    pub const ALL: [BrowserKind; 4] = [BrowserKind::Chromium, BrowserKind::Firefox, BrowserKind::Edge, BrowserKind::Safari];
+    pub const ALL: [BrowserKind; 5] =
+        [BrowserKind::Chromium, BrowserKind::ChromiumWebnn, BrowserKind::Firefox, BrowserKind::Edge, BrowserKind::Safari];
 
     pub fn name(self) -> &'static str {
         match self {
             BrowserKind::Chromium => "chromium",
+            BrowserKind::ChromiumWebnn => "chromium-webnn",
             BrowserKind::Firefox => "firefox",
             BrowserKind::Edge => "edge",
             BrowserKind::Safari => "safari",
@@ -35,10 +44,16 @@ impl BrowserKind {
     pub fn parse(name: &str) -> Option<BrowserKind> {
         match name.to_ascii_lowercase().as_str() {
             "chromium" | "chrome" => Some(BrowserKind::Chromium),
+            "chromium-webnn" => Some(BrowserKind::ChromiumWebnn),
             "firefox" => Some(BrowserKind::Firefox),
             "edge" | "msedge" => Some(BrowserKind::Edge),
             "safari" => Some(BrowserKind::Safari),
             _ => None,
         }
+    }
+
+    /// Every name `parse` accepts as the canonical one, for error messages.
+    pub fn known_names() -> String {
+        BrowserKind::ALL.map(BrowserKind::name).join(", ")
     }
 }

@@ -41,7 +41,7 @@ impl BrowserSession {
         let name = install.kind.name();
         let profile = fresh_profile_dir(name)?;
         let (caps, flags) = capabilities::build(install.kind, &install.binary, &profile);
-        let driver = DriverProcess::spawn(&install.driver, name).await?;
+        let driver = DriverProcess::spawn(install).await?;
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
         let client = ClientBuilder::new(connector)
             .capabilities(caps)

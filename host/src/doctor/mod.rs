@@ -6,5 +6,5 @@ mod probe;
 mod report;
 
 pub use native::{native_adapters, onnxruntime_location};
-pub use probe::{BrowserProbe, WebGpuProbe, WebNnProbe};
+pub use probe::{BrowserProbe, WebGpuProbe, WebNnDeviceProbe, WebNnProbe};
 pub use report::{collect, DoctorReport};

@@ -46,8 +46,39 @@ impl WebGpuProbe {
 #[serde(rename_all = "camelCase", default)]
 pub struct WebNnProbe {
     pub present: bool,
+    /// `createContext()` with no options resolved.
     pub context: bool,
     pub reason: Option<String>,
+    /// No options, then deviceType cpu, gpu, npu.
+    pub devices: Vec<WebNnDeviceProbe>,
+}
+
+/// One WebNN deviceType: a context, and a one-op graph built, dispatched and read back.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct WebNnDeviceProbe {
+    /// "default" (no options), "cpu", "gpu" or "npu".
+    pub device_type: String,
+    pub context: bool,
+    /// The graph ran and gave the right numbers.
+    pub runs: bool,
+    /// Where the browser says the graph runs (`MLGraph.devices`), when it says.
+    pub graph_devices: Option<Vec<String>>,
+    pub reason: Option<String>,
+}
+
+impl WebNnProbe {
+    /// The deviceTypes whose graphs really run, e.g. "cpu, gpu (runs on gpu+cpu), npu (runs on cpu)".
+    pub fn working_devices(&self) -> Vec<String> {
+        self.devices
+            .iter()
+            .filter(|d| d.runs && d.device_type != "default")
+            .map(|d| match &d.graph_devices {
+                Some(on) if on.len() != 1 || on[0] != d.device_type => format!("{} (runs on {})", d.device_type, on.join("+")),
+                _ => d.device_type.clone(),
+            })
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

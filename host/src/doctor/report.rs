@@ -140,6 +140,14 @@ fn render_probe(out: &mut String, p: &BrowserProbe) {
         (true, false) => format!("present, createContext() failed: {}", n.reason.as_deref().unwrap_or("?")),
     };
     let _ = writeln!(out, "            WebNN    {webnn}");
+    if n.context {
+        let working = n.working_devices();
+        let working = if working.is_empty() { "none".to_string() } else { working.join(", ") };
+        let _ = writeln!(out, "                     devices that run a graph: {working}");
+        for d in n.devices.iter().filter(|d| !d.runs && d.device_type != "default") {
+            let _ = writeln!(out, "                     {}: {}", d.device_type, d.reason.as_deref().unwrap_or("?"));
+        }
+    }
     let w = &p.wasm;
     let _ = writeln!(
         out,

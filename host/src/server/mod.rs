@@ -34,6 +34,7 @@ const CACHE_RPC_JS: &str = include_str!("../../runner/cache_rpc.js");
 const POOL_RPC_JS: &str = include_str!("../../runner/pool_rpc.js");
 const SHARD_RPC_JS: &str = include_str!("../../runner/shard_rpc.js");
 const LLM_RPC_JS: &str = include_str!("../../runner/llm_rpc.js");
+const WEBNN_RPC_JS: &str = include_str!("../../runner/webnn_rpc.js");
 /// npm packages `cargo xtask setup` unpacks into .deps/js/ for in-browser comparisons.
 const VENDOR_PACKAGES: [&str; 2] = ["onnxruntime-web", "transformers"];
 
@@ -69,6 +70,7 @@ impl RunnerServer {
             .route("/pool_rpc.js", get(|| async { respond(StatusCode::OK, "text/javascript", POOL_RPC_JS.into()) }))
             .route("/shard_rpc.js", get(|| async { respond(StatusCode::OK, "text/javascript", SHARD_RPC_JS.into()) }))
             .route("/llm_rpc.js", get(|| async { respond(StatusCode::OK, "text/javascript", LLM_RPC_JS.into()) }))
+            .route("/webnn_rpc.js", get(|| async { respond(StatusCode::OK, "text/javascript", WEBNN_RPC_JS.into()) }))
             .route("/vendor/{package}/{*path}", get(serve_vendor))
             .route("/hf/{model}/{*path}", get(serve_hf_layout))
             .route("/sdk/index.js", get(|| async { respond(StatusCode::OK, "text/javascript", SDK_INDEX_JS.into()) }))

@@ -8,21 +8,36 @@ use super::Options;
 use crate::backends::{ModelSpec, MODELS};
 use crate::bench::progress;
 use crate::bench::record::{CaseRecord, CaseStatus, EnvRecord};
-use crate::browser::{BrowserInstall, BrowserSession};
+use crate::browser::{BrowserInstall, BrowserKind, BrowserSession};
 use ipfs_accelerate::AdapterSummary;
 use serde_json::{json, Value};
 
 /// In-page engines and the record label of each.
-pub const ENGINES: [(&str, &str); 4] = [
+pub const ENGINES: [(&str, &str); 5] = [
     ("ours-cpu", "browser-cpu"),
     ("ours-webgpu", "browser-webgpu"),
+    ("ours-webnn", "browser-webnn"),
     ("ort-web", "browser-ort-web"),
     ("transformers-js", "browser-transformers-js"),
 ];
 
+/// The backend that needs WebNN, which only the `chromium-webnn` browser has here.
+pub const WEBNN_LABEL: &str = "browser-webnn";
+
+/// Which browser runs which backend: `browser-webnn` runs in chromium-webnn whether or not
+/// `--browsers` names it (no other browser here has a WebNN backend); every other backend runs
+/// in the browsers `--browsers` selects, chromium-webnn included when it is named.
+pub fn runs_in(label: &str, kind: BrowserKind, selected: bool) -> bool {
+    if label == WEBNN_LABEL {
+        kind == BrowserKind::ChromiumWebnn
+    } else {
+        selected
+    }
+}
+
 fn runs(engine: &str, model: &ModelSpec) -> bool {
     match engine {
-        "ours-cpu" | "ours-webgpu" => model.ours_weights.is_some(),
+        "ours-cpu" | "ours-webgpu" | "ours-webnn" => model.ours_weights.is_some(),
         "ort-web" => model.onnx_weights.is_some(),
         _ => model.transformers_js_dtype.is_some(),
     }
@@ -58,6 +73,7 @@ pub async fn run(install: &BrowserInstall, runner_url: &str, engine: &str, label
     let mut records: Vec<CaseRecord> = Vec::new();
     let mut adapter = AdapterSummary::default();
     let mut user_agent = None;
+    let mut unavailable = None;
     for model in MODELS.iter().filter(|m| runs(engine, m)) {
         let (work, refs) = match (workloads(model), reference(model)) {
             (Ok(w), Ok(r)) => (w, r),
@@ -78,8 +94,13 @@ pub async fn run(install: &BrowserInstall, runner_url: &str, engine: &str, label
                 continue;
             }
         };
-        adapter = serde_json::from_value(reply["adapter"].clone()).unwrap_or_default();
         user_agent = reply["userAgent"].as_str().map(String::from);
+        if let Some(reason) = reply["unavailable"].as_str() {
+            // The SDK has no such device in this browser: the same for every model.
+            unavailable = Some(format!("the SDK could not open device {}: {reason}", engine.trim_start_matches("ours-")));
+            break;
+        }
+        adapter = serde_json::from_value(reply["adapter"].clone()).unwrap_or_default();
         let start = records.len();
         records.push(timed(model, "load", "", 0, 0, vec![reply["loadMs"].as_f64().unwrap_or(f64::NAN)]));
         records.push(timed(model, "first call b1×short", &work[0].tokens, 1, 0, vec![reply["coldMs"].as_f64().unwrap_or(f64::NAN)]));
@@ -93,6 +114,7 @@ pub async fn run(install: &BrowserInstall, runner_url: &str, engine: &str, label
         apply_accuracy(&mut records[start..], model, refs.worst_error(&got).map_err(|e| e.to_string()));
     }
     let mut env = EnvRecord::new(label, adapter, records);
+    env.unavailable_reason = unavailable;
     env.browser = Some(browser.into());
     env.browser_version = Some(session.version.clone());
     env.browser_flags = session.flags.clone();

@@ -40,8 +40,9 @@ pub async fn run_suite(command: &str, opts: &Options) -> Result<RunRecord> {
     let engines: Vec<_> = browser::ENGINES.iter().filter(|(_, l)| wanted(l)).collect();
     if !engines.is_empty() {
         let server = RunnerServer::start(crate::paths::wasm_pkg_dir()).await?;
-        for detection in detect_all().into_iter().filter(|d| opts.browsers.contains(&d.kind)) {
-            for (engine, label) in &engines {
+        for detection in detect_all() {
+            let selected = opts.browsers.contains(&detection.kind);
+            for (engine, label) in engines.iter().filter(|(_, l)| browser::runs_in(l, detection.kind, selected)) {
                 environments.push(match &detection.install {
                     Ok(install) => browser::run(install, &server.url(), engine, label, opts).await,
                     Err(reason) => {
