@@ -57,3 +57,17 @@ impl BrowserKind {
         BrowserKind::ALL.map(BrowserKind::name).join(", ")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::BrowserKind;
+
+    #[test]
+    fn every_kind_parses_from_its_name_and_serializes_as_it() {
+        for kind in BrowserKind::ALL {
+            assert_eq!(BrowserKind::parse(kind.name()), Some(kind));
+            assert_eq!(serde_json::to_value(kind).ok(), Some(serde_json::json!(kind.name())));
+        }
+        assert!(BrowserKind::known_names().contains("chromium-webnn"));
+    }
+}

@@ -124,3 +124,17 @@ pub async fn run(install: &BrowserInstall, runner_url: &str, engine: &str, label
     }
     env
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn webnn_backend_runs_only_in_chromium_webnn_and_always_there() {
+        assert!(runs_in(WEBNN_LABEL, BrowserKind::ChromiumWebnn, false));
+        assert!(!runs_in(WEBNN_LABEL, BrowserKind::Chromium, true));
+        assert!(!runs_in("browser-cpu", BrowserKind::ChromiumWebnn, false));
+        assert!(runs_in("browser-cpu", BrowserKind::ChromiumWebnn, true));
+        assert!(ENGINES.iter().any(|(_, l)| *l == WEBNN_LABEL));
+    }
+}
