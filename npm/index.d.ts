@@ -36,7 +36,7 @@ export function deviceInfo(device: "cpu" | "webgpu"): Promise<AdapterSummary>;
 export function runKernelCase(kernelCase: KernelCase, device: "cpu" | "webgpu"): Promise<CaseOutcome>;
 export function cpuFlavour(): Promise<string>;
 
-export type DeviceName = "webgpu" | "cpu";
+export type DeviceName = "webgpu" | "webnn" | "cpu";
 
 export interface AcceleratorOptions {
   /** Devices to try, in order (default ["webgpu", "cpu"]). */

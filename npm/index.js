@@ -33,6 +33,9 @@ export async function runKernelCase(kernelCase, device) {
   return JSON.parse(await sdk.runKernelCase(JSON.stringify(kernelCase), device));
 }
 
+/** Devices the SDK can open; WebNN only where the browser has a WebNN backend. */
+const KNOWN_DEVICES = ["webgpu", "webnn", "cpu"];
+/** What `create` tries when not told: WebNN is opt-in (`prefer: ["webnn", …]`). */
 const DEVICES = ["webgpu", "cpu"];
 /** IndexedDB database that holds cached weights, unless `cache: {name}` says otherwise. */
 const DEFAULT_CACHE_DB = "ipfs-accelerate-weights";
@@ -63,7 +66,7 @@ export class Accelerator {
   static async create({ prefer = DEVICES, wasm, cache = true } = {}) {
     if (!Array.isArray(prefer) || prefer.length === 0) throw new TypeError('prefer must be a non-empty array, e.g. ["webgpu", "cpu"]');
     for (const device of prefer) {
-      if (!DEVICES.includes(device)) throw new TypeError(`unknown device ${JSON.stringify(device)}; expected one of ${DEVICES.join(", ")}`);
+      if (!KNOWN_DEVICES.includes(device)) throw new TypeError(`unknown device ${JSON.stringify(device)}; expected one of ${KNOWN_DEVICES.join(", ")}`);
     }
     const { name: cacheDb, maxBytes } = cacheOptions(cache);
     await init(wasm);
@@ -79,7 +82,7 @@ export class Accelerator {
     throw new Error(`no preferred device is available: ${Object.entries(skipped).map(([d, why]) => `${d}: ${why}`).join("; ")}`);
   }
 
-  /** "webgpu" or "cpu". */
+  /** "webgpu", "webnn" or "cpu". */
   get device() {
     return this.#device;
   }

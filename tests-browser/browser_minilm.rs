@@ -20,18 +20,26 @@ fn floats(v: &Value) -> Vec<f64> {
     v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
 }
 
-async fn chromium(server: &RunnerServer) -> BrowserSession {
-    let install = detect_all().into_iter().find(|d| d.kind == BrowserKind::Chromium).and_then(|d| d.install.ok()).expect("chromium");
+async fn launch(kind: BrowserKind, server: &RunnerServer) -> BrowserSession {
+    let install = detect_all().into_iter().find(|d| d.kind == kind).and_then(|d| d.install.ok()).unwrap_or_else(|| panic!("{kind:?} not installed"));
     BrowserSession::launch(&install, &server.url()).await.unwrap()
+}
+
+async fn chromium(server: &RunnerServer) -> BrowserSession {
+    launch(BrowserKind::Chromium, server).await
 }
 
 /// All reference sentences in one `embed` call: a batch mixing lengths (1 to 256 tokens).
 async fn embed_in_chromium(prefer: &str, count: usize) -> (Value, Vec<Vec<f64>>) {
+    embed_in(BrowserKind::Chromium, prefer, count).await
+}
+
+async fn embed_in(kind: BrowserKind, prefer: &str, count: usize) -> (Value, Vec<Vec<f64>>) {
     let reference: Value = serde_json::from_str(REFERENCE).unwrap();
     let sentences: Vec<&Value> = reference["sentences"].as_array().unwrap().iter().take(count).collect();
     let texts: Vec<Value> = sentences.iter().map(|s| s["text"].clone()).collect();
     let server = RunnerServer::start(wasm_pkg_dir()).await.unwrap();
-    let session = chromium(&server).await;
+    let session = launch(kind, &server).await;
     let options = json!({ "prefer": [prefer], "maxTokens": reference["max_tokens"] });
     let reply = session
         .call("embedWithApi", vec![Value::from("/models/all-minilm-l6-v2/"), Value::Array(texts), options])
@@ -56,6 +64,19 @@ fn assert_matches(reply: &Value, want: &[Vec<f64>]) {
         let c = cosine(g, w);
         assert!(c >= 0.9999, "sentence {i}: cosine {c}");
     }
+}
+
+/// MiniLM's recorded graph built with MLGraphBuilder and run with MLContext.dispatch in the
+/// WebNN Chromium (TFLite/XNNPACK), through the public JS API.
+#[tokio::test(flavor = "multi_thread")]
+async fn webnn_embeddings_match_reference_in_chromium_153() {
+    if !ipfs_accelerate_host::browser::chromium_webnn_dir().exists() {
+        println!("skipping: the WebNN Chromium is absent (`cargo xtask setup` installs it)");
+        return;
+    }
+    let (reply, want) = embed_in(BrowserKind::ChromiumWebnn, "webnn", usize::MAX).await;
+    assert_eq!(reply["device"], "webnn");
+    assert_matches(&reply, &want);
 }
 
 #[tokio::test(flavor = "multi_thread")]
