@@ -2,6 +2,7 @@
 //! model code calls these and never names a device.
 
 mod activation;
+mod attention;
 mod elementwise;
 mod layout;
 mod llama;
@@ -9,6 +10,7 @@ mod matmul;
 mod normalize;
 
 pub use activation::gelu;
+pub use attention::attention;
 pub use elementwise::{add, mul, scale};
 pub use layout::{contiguous, gather_rows};
 pub use llama::{kv_write, qmatmul, rmsnorm, rope, silu_mul};
