@@ -2,7 +2,7 @@
 
 use super::{check_f32, finish, operand};
 use crate::backend::ElementwiseOps;
-use crate::core::{broadcast_shape, BinaryOp, Result};
+use crate::core::{broadcast_shape, BinaryOp, Error, Result};
 use crate::tensor::storage::dispatch;
 use crate::tensor::Tensor;
 
@@ -16,7 +16,8 @@ pub async fn mul(a: &Tensor, b: &Tensor) -> Result<Tensor> {
 
 async fn binary(op: BinaryOp, a: &Tensor, b: &Tensor) -> Result<Tensor> {
     check_f32(op.name(), &[a, b])?;
-    let out_dims = broadcast_shape(a.dims(), b.dims())?;
+    let out_dims = broadcast_shape(a.dims(), b.dims())
+        .map_err(|_| Error::shape(op.name(), format!("{} and {} do not broadcast", a.shape(), b.shape())))?;
     let out = dispatch!(op.name(), [a.storage(), b.storage()] => |be, sa, sb| be.binary(op, operand(sa, a), operand(sb, b), &out_dims));
     finish(out, out_dims).await
 }

@@ -3,6 +3,7 @@
 //! device; backends never see an unchecked shape.
 
 mod activations;
+mod attention;
 mod elementwise;
 mod layout;
 mod matmul;
@@ -11,6 +12,7 @@ mod quant_matmul;
 mod rotary;
 
 pub use activations::{gelu, silu_mul, unary};
+pub use attention::attention;
 pub use elementwise::{add, mul, scale};
 pub use layout::{contiguous, gather_rows, kv_write};
 pub use matmul::matmul;

@@ -39,6 +39,7 @@ pub struct GpuContext {
     uniforms: UniformRing,
     bind_groups: Mutex<HashMap<BindKey, wgpu::BindGroup>>,
     submits: AtomicU64,
+    submit_lock: Mutex<()>,
 }
 
 impl GpuContext {
@@ -100,6 +101,7 @@ impl GpuContext {
             uniforms,
             bind_groups: Mutex::default(),
             submits: AtomicU64::new(0),
+            submit_lock: Mutex::new(()),
         })
     }
 
@@ -145,7 +147,7 @@ impl GpuContext {
             padded.into()
         };
         let mut recorder = self.lock_recorder();
-        if recorder.is_empty() {
+        if recorder.is_idle() {
             // Nothing pending: a queue write lands before the next submit, in order.
             self.queue.write_buffer(buffer.raw(), 0, &words);
         } else {
@@ -227,10 +229,23 @@ impl GpuContext {
     /// Encode everything recorded into one command buffer, plus a copy of `readback` into a
     /// mappable buffer if asked, and submit it once. Returns that mappable buffer.
     pub(crate) async fn flush(&self, readback: Option<(&GpuBuffer, u64)>) -> Result<Option<wgpu::Buffer>> {
-        let commands = std::mem::take(&mut self.lock_recorder().commands);
-        if commands.is_empty() && readback.is_none() {
-            return Ok(None);
-        }
+        // One flush at a time: the params ring is written and submitted as one step, and
+        // commands recorded meanwhile by other threads go to the next submit, in order.
+        let _submitting = self.submit_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let commands = {
+            let mut recorder = self.lock_recorder();
+            if recorder.commands.is_empty() && readback.is_none() {
+                return Ok(None);
+            }
+            recorder.encoding += 1;
+            std::mem::take(&mut recorder.commands)
+        };
+        let result = self.encode_and_submit(commands, readback).await;
+        self.lock_recorder().encoding -= 1;
+        result
+    }
+
+    async fn encode_and_submit(&self, commands: Vec<Command>, readback: Option<(&GpuBuffer, u64)>) -> Result<Option<wgpu::Buffer>> {
         let mut pipelines = Vec::new();
         for command in &commands {
             if let Command::Dispatch(d) = command {

@@ -32,11 +32,15 @@ pub(crate) enum Command {
 #[derive(Default)]
 pub(crate) struct Recorder {
     pub commands: Vec<Command>,
+    /// Flushes that took commands and have not submitted them yet (another thread's queue
+    /// write would land before those commands).
+    pub encoding: usize,
 }
 
 impl Recorder {
-    pub fn is_empty(&self) -> bool {
-        self.commands.is_empty()
+    /// Nothing recorded and nothing being encoded: a queue write is in order.
+    pub fn is_idle(&self) -> bool {
+        self.commands.is_empty() && self.encoding == 0
     }
 
     pub fn dispatches(&self) -> usize {
