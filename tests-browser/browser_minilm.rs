@@ -21,7 +21,8 @@ fn floats(v: &Value) -> Vec<f64> {
 }
 
 async fn launch(kind: BrowserKind, server: &RunnerServer) -> BrowserSession {
-    let install = detect_all().into_iter().find(|d| d.kind == kind).and_then(|d| d.install.ok()).unwrap_or_else(|| panic!("{kind:?} not installed"));
+    let install =
+        detect_all().into_iter().find(|d| d.kind == kind).and_then(|d| d.install.ok()).unwrap_or_else(|| panic!("{kind:?} not installed"));
     BrowserSession::launch(&install, &server.url()).await.unwrap()
 }
 

@@ -228,8 +228,10 @@ impl GpuContext {
 
     /// Encode everything recorded into one command buffer, plus a copy of `readback` into a
     /// mappable buffer if asked, and submit it once. Returns that mappable buffer.
+    #[allow(clippy::await_holding_lock)]
     pub(crate) async fn flush(&self, readback: Option<(&GpuBuffer, u64)>) -> Result<Option<wgpu::Buffer>> {
-        // One flush at a time: the params ring is written and submitted as one step, and
+        // One flush at a time (a std lock across the pipeline awaits is deliberate: natively
+        // they resolve on this thread's poll, and browsers run one thread): the params ring is written and submitted as one step, and
         // commands recorded meanwhile by other threads go to the next submit, in order.
         let _submitting = self.submit_lock.lock().unwrap_or_else(|p| p.into_inner());
         let commands = {
