@@ -76,7 +76,7 @@ fn doctor_json_lists_every_browser_and_native_adapters() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let browsers: Vec<&str> = report["browsers"].as_array().unwrap().iter().map(|b| b["browser"].as_str().unwrap()).collect();
-    assert_eq!(browsers, ["chromium", "firefox", "edge", "safari"]);
+    assert_eq!(browsers, ["chromium", "chromium-webnn", "firefox", "edge", "safari"]);
     // Absent browsers say why instead of disappearing.
     for b in report["browsers"].as_array().unwrap() {
         assert!(b["version"].is_string() || b["problem"].is_string(), "{b}");

@@ -19,13 +19,13 @@ pub enum Device {
 
 impl Device {
     /// Open the best GPU adapter wgpu can find (WebGPU in a browser).
-    pub async fn gpu() -> crate::Result<Device> {
+    pub async fn gpu() -> crate::core::Result<Device> {
         Ok(Device::Gpu(Arc::new(gpu::GpuContext::new().await?)))
     }
 
     /// Open a WebNN context (`deviceType` "cpu", "gpu" or "npu"); errors give the browser's reason.
     #[cfg(target_arch = "wasm32")]
-    pub async fn webnn(device_type: &str) -> crate::Result<Device> {
+    pub async fn webnn(device_type: &str) -> crate::core::Result<Device> {
         Ok(Device::WebNn(Arc::new(crate::backend::webnn::WebNnContext::new(device_type).await?)))
     }
 
@@ -39,7 +39,7 @@ impl Device {
     }
 
     /// Wait until everything recorded on this device has run (GPUs submit their recording).
-    pub async fn sync(&self) -> crate::Result<()> {
+    pub async fn sync(&self) -> crate::core::Result<()> {
         match self {
             Device::Cpu => Ok(()),
             Device::Gpu(ctx) => ctx.sync().await,

@@ -11,6 +11,7 @@ mod native;
 pub mod options;
 pub mod pool;
 pub mod record;
+pub mod registry;
 mod run;
 pub mod shard;
 pub mod stats;
@@ -19,14 +20,15 @@ pub mod suite;
 pub use browser::{run_browser_backends, run_in_browser};
 pub use native::{run_native_cpu, run_native_wgpu};
 pub use options::{BenchOptions, DEFAULT_BROWSER};
+pub use registry::registry;
 pub(crate) use run::epoch_seconds;
 pub use run::run_suite;
-pub use suite::{registry, Suite};
+pub use suite::Suite;
 
 use crate::browser::BrowserKind;
 use ipfs_accelerate::bench::KernelCase;
 
-/// The common options resolved for one suite ([`BenchOptions::for_suite`]): samples, and
+/// The common options resolved for one suite ([`Suite::options`]): samples, and
 /// which backends (record labels) in which browsers.
 pub struct SuiteOptions {
     pub warmup: u32,

@@ -2,8 +2,6 @@
 //! and `--report`), and the defaults every command shares: which browser runs when none is
 //! named, how browser and backend names are checked.
 
-use super::suite::{self, Suite};
-use super::SuiteOptions;
 use crate::browser::BrowserKind;
 use crate::error::{HostError, Result};
 
@@ -17,10 +15,11 @@ pub struct BenchOptions {
     pub warmup: u32,
     #[arg(long, default_value_t = 10)]
     pub samples: u32,
-    // The help texts of --backends and --browsers are written from the suite registry.
-    #[arg(long, value_delimiter = ',', help = suite::backends_help())]
+    // The help texts of --backends and --browsers are written from the suite registry
+    // (`commands/bench.rs`), which sits above the suites that read these options.
+    #[arg(long, value_delimiter = ',')]
     pub backends: Vec<String>,
-    #[arg(long, value_delimiter = ',', help = suite::browsers_help())]
+    #[arg(long, value_delimiter = ',')]
     pub browsers: Vec<String>,
     /// pool: throughput is measured for 1..=sessions browser sessions.
     #[arg(long, default_value_t = 3)]
@@ -31,16 +30,6 @@ pub struct BenchOptions {
     /// shard: latency is measured for 1..=shards stages.
     #[arg(long, default_value_t = 3)]
     pub shards: usize,
-}
-
-impl BenchOptions {
-    /// The options resolved for one suite: `--backends` checked against the suite's (all of
-    /// them when none is given), `--browsers` parsed (the suite's default when none is given).
-    pub fn for_suite(&self, suite: &dyn Suite) -> Result<SuiteOptions> {
-        let backends = checked_backends(&self.backends, &suite.backends())?;
-        let browsers = browsers_or(&self.browsers, &suite.default_browsers())?;
-        Ok(SuiteOptions { warmup: self.warmup, samples: self.samples, backends, browsers })
-    }
 }
 
 /// `--browsers` as given, parsed; `default` when the flag was not given.
@@ -58,7 +47,7 @@ pub fn parse_browsers(browsers: &[String]) -> Result<Vec<BrowserKind>> {
 
 /// One browser name parsed.
 pub fn parse_browser(name: &str) -> Result<BrowserKind> {
-    BrowserKind::parse(name).ok_or_else(|| HostError::Invalid(format!("unknown browser {name:?}; known: chromium, firefox, edge, safari")))
+    BrowserKind::parse(name).ok_or_else(|| HostError::Invalid(format!("unknown browser {name:?}; known: {}", BrowserKind::known_names())))
 }
 
 /// `backends` checked against `known`; empty means all of them.
@@ -85,21 +74,7 @@ mod tests {
         // `none` is an explicit choice of no browser, not a request for the default.
         assert_eq!(browsers_or(&names(&["none"]), &[DEFAULT_BROWSER]).unwrap(), []);
         let err = browsers_or(&names(&["netscape"]), &[DEFAULT_BROWSER]).unwrap_err().to_string();
-        assert!(err.contains("netscape") && err.contains("chromium, firefox"), "{err}");
-    }
-
-    #[test]
-    fn every_suite_defaults_to_chromium_and_kernels_adds_firefox() {
-        let opts = BenchOptions { warmup: 0, samples: 1, backends: vec![], browsers: vec![], sessions: 1, faults: 0, shards: 1 };
-        for suite in suite::registry() {
-            let want: &[BrowserKind] =
-                if suite.name().starts_with("kernels") { &[BrowserKind::Chromium, BrowserKind::Firefox] } else { &[BrowserKind::Chromium] };
-            let resolved = opts.for_suite(*suite).unwrap();
-            assert_eq!(resolved.browsers, want, "{}", suite.name());
-            assert_eq!(resolved.backends, suite.backends(), "no --backends means all of {}'s", suite.name());
-        }
-        let given = BenchOptions { browsers: names(&["firefox"]), ..opts };
-        assert_eq!(given.for_suite(suite::find("minilm").unwrap()).unwrap().browsers, [BrowserKind::Firefox]);
+        assert!(err.contains("netscape") && err.contains("chromium, chromium-webnn, firefox"), "{err}");
     }
 
     #[test]

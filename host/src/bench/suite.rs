@@ -2,11 +2,11 @@
 //! [`registry`], `accelerate bench --help` is written from it, and `accelerate bench` runs
 //! what it returns. Each suite implements [`Suite`] in its own file under `bench/`.
 
-use super::options::{BenchOptions, DEFAULT_BROWSER};
+use super::options::{browsers_or, checked_backends, BenchOptions, DEFAULT_BROWSER};
 use super::record::RunRecord;
-use super::{cache, kernels, llm, minilm, pool, shard, SuiteOptions};
+use super::SuiteOptions;
 use crate::browser::BrowserKind;
-use crate::error::{HostError, Result};
+use crate::error::Result;
 use futures_util::future::LocalBoxFuture;
 
 /// What `--suite`, `--help` and `--report` say of a suite.
@@ -34,103 +34,12 @@ pub trait Suite: Sync {
     }
     /// Runs the suite. `opts` are the common options resolved for it
     /// ([`BenchOptions::for_suite`]); `bench` holds the suite-specific ones (sessions, shards…).
+    /// The common options resolved for this suite: `--backends` checked against its own (all
+    /// of them when none is given), `--browsers` parsed (its default when none is given).
+    fn options(&self, bench: &BenchOptions) -> Result<SuiteOptions> {
+        let backends = checked_backends(&bench.backends, &self.backends())?;
+        let browsers = browsers_or(&bench.browsers, &self.default_browsers())?;
+        Ok(SuiteOptions { warmup: bench.warmup, samples: bench.samples, backends, browsers })
+    }
     fn run<'a>(&'a self, command: &'a str, opts: SuiteOptions, bench: &'a BenchOptions) -> LocalBoxFuture<'a, Result<RunRecord>>;
-}
-
-/// Every suite, in the order `--help` lists them. Adding a suite: implement [`Suite`] in its
-/// file and add it here (docs/guides/adding-a-bench-suite.md).
-static REGISTRY: [&dyn Suite; 7] =
-    [&kernels::Kernels::FULL, &kernels::Kernels::SMOKE, &minilm::MiniLm, &cache::Cache, &pool::Pool, &shard::Shard, &llm::Llm];
-
-pub fn registry() -> &'static [&'static dyn Suite] {
-    &REGISTRY
-}
-
-/// The registered suite called `name`.
-pub fn find(name: &str) -> Result<&'static dyn Suite> {
-    registry().iter().copied().find(|s| s.name() == name).ok_or_else(|| unknown(name))
-}
-
-/// `--suite a,b` (already split on commas): each name looked up, in the order given.
-pub fn parse(names: &[String]) -> Result<Vec<&'static dyn Suite>> {
-    if names.is_empty() {
-        return Err(unknown(""));
-    }
-    names.iter().map(|n| find(n)).collect()
-}
-
-fn unknown(name: &str) -> HostError {
-    let known: Vec<&str> = registry().iter().map(|s| s.name()).collect();
-    HostError::Invalid(format!("unknown suite {name:?}; available: {}", known.join(", ")))
-}
-
-/// `--suite`'s help: every suite with its description.
-pub fn suites_help() -> String {
-    let list: Vec<String> = registry().iter().map(|s| format!("`{}` ({})", s.name(), s.about().description)).collect();
-    format!("Suites to run, comma-separated: {}.", list.join(", "))
-}
-
-/// `--backends`' help: each suite's backend labels.
-pub fn backends_help() -> String {
-    let list: Vec<String> = registry().iter().map(|s| format!("{}: {}", s.name(), s.backends().join(", "))).collect();
-    format!("Comma-separated backends (default: all of the suite's). {}.", list.join(". "))
-}
-
-/// `--browsers`' help: the suites whose default is not the common one, then the common one.
-pub fn browsers_help() -> String {
-    let names = |kinds: &[BrowserKind]| kinds.iter().map(|k| k.name()).collect::<Vec<_>>().join(",");
-    let special: Vec<String> = registry()
-        .iter()
-        .filter(|s| s.default_browsers() != [DEFAULT_BROWSER])
-        .map(|s| format!("{} for {}", names(&s.default_browsers()), s.name()))
-        .collect();
-    let common = format!("{} for the others", DEFAULT_BROWSER.name());
-    format!(
-        "Comma-separated browsers for the browser backends: chromium, firefox, edge, safari (default: {})",
-        special.into_iter().chain([common]).collect::<Vec<_>>().join("; ")
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::collections::HashSet;
-
-    #[test]
-    fn every_suite_is_registered_once_under_a_unique_name() {
-        let names: Vec<&str> = registry().iter().map(|s| s.name()).collect();
-        assert_eq!(names, ["kernels", "kernels-smoke", "minilm", "cache", "pool", "shard", "llm"]);
-        let reports: HashSet<&str> = registry().iter().map(|s| s.about().default_report).collect();
-        assert_eq!(reports.len(), names.len(), "two suites would overwrite one report");
-        for suite in registry() {
-            assert!(!suite.about().description.is_empty() && !suite.about().description.contains('\n'), "{}", suite.name());
-            assert!(suite.about().default_report.starts_with("results/") && suite.about().default_report.ends_with(".html"));
-            let backends = suite.backends();
-            assert!(!backends.is_empty(), "{}", suite.name());
-            assert_eq!(backends.iter().collect::<HashSet<_>>().len(), backends.len(), "{}: a backend listed twice", suite.name());
-            assert!(!suite.default_browsers().is_empty(), "{}", suite.name());
-        }
-    }
-
-    #[test]
-    fn suite_lists_parse_in_order_and_unknown_names_list_the_registered_ones() {
-        let parsed = parse(&["minilm".into(), "kernels-smoke".into()]).unwrap();
-        assert_eq!(parsed.iter().map(|s| s.name()).collect::<Vec<_>>(), ["minilm", "kernels-smoke"]);
-        let err = parse(&["minilm".into(), "nope".into()]).err().map(|e| e.to_string()).unwrap_or_default();
-        assert!(err.contains("\"nope\""), "{err}");
-        for suite in registry() {
-            assert!(err.contains(suite.name()), "{err} lacks {}", suite.name());
-        }
-        assert!(parse(&[]).is_err() && parse(&["".into()]).is_err(), "no suite named is an error, not an empty run");
-    }
-
-    #[test]
-    fn help_is_written_from_the_registry() {
-        let (suites, backends, browsers) = (suites_help(), backends_help(), browsers_help());
-        for suite in registry() {
-            assert!(suites.contains(&format!("`{}` ({})", suite.name(), suite.about().description)), "{suites}");
-            assert!(backends.contains(&format!("{}: {}", suite.name(), suite.backends().join(", "))), "{backends}");
-        }
-        assert!(browsers.contains("chromium,firefox for kernels;") && browsers.ends_with("chromium for the others)"), "{browsers}");
-    }
 }

@@ -5,8 +5,8 @@
 //! `browserName: "chrome-headless-shell"` (without it chromedriver waits for a first page the
 //! headless shell never opens: "unable to discover open pages").
 
-use super::detect::find_executable;
-use super::{BrowserInstall, BrowserKind};
+use super::install::{find_executable, BrowserInstall};
+use super::BrowserKind;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

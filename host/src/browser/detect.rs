@@ -1,20 +1,8 @@
 //! Which browsers and WebDriver servers this machine has.
 
+use super::install::{find_executable, BrowserInstall};
 use super::BrowserKind;
-use std::path::{Path, PathBuf};
 use std::process::Command;
-
-#[derive(Debug, Clone)]
-pub struct BrowserInstall {
-    pub kind: BrowserKind,
-    pub binary: PathBuf,
-    pub driver: PathBuf,
-    pub version: String,
-    /// Extra arguments for the WebDriver server.
-    pub driver_args: Vec<String>,
-    /// Extra environment for the WebDriver server (the browser it starts inherits it).
-    pub driver_env: Vec<(String, String)>,
-}
 
 /// A browser found (with its driver), or why it is not usable here.
 #[derive(Debug, Clone)]
@@ -59,17 +47,4 @@ pub fn detect(kind: BrowserKind) -> Result<BrowserInstall, String> {
         .filter(|v| !v.is_empty())
         .unwrap_or_else(|| "unknown".into());
     Ok(BrowserInstall { kind, binary, driver, version, driver_args: Vec::new(), driver_env: Vec::new() })
-}
-
-/// An absolute path, or a name looked up on PATH and in ~/.cargo/bin (where geckodriver lands).
-pub(super) fn find_executable(name: &str) -> Option<PathBuf> {
-    let path = Path::new(name);
-    if path.is_absolute() {
-        return path.is_file().then(|| path.to_path_buf());
-    }
-    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect()).unwrap_or_default();
-    if let Some(home) = std::env::var_os("HOME") {
-        dirs.push(PathBuf::from(home).join(".cargo").join("bin"));
-    }
-    dirs.into_iter().map(|d| d.join(name)).find(|p| p.is_file())
 }

@@ -5,10 +5,12 @@ mod capabilities;
 mod chromium_webnn;
 mod detect;
 mod driver;
+mod install;
 mod session;
 
 pub use chromium_webnn::install_dir as chromium_webnn_dir;
-pub use detect::{detect, detect_all, BrowserInstall, Detection};
+pub use detect::{detect, detect_all, Detection};
+pub use install::BrowserInstall;
 pub use session::{kill_processes, BrowserSession};
 
 use serde::{Deserialize, Serialize};

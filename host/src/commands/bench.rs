@@ -1,16 +1,17 @@
-//! `accelerate bench`: run one or more suites of the registry (`bench/suite.rs`), store each
+//! `accelerate bench`: run one or more suites of the registry (`bench/registry.rs`), store each
 //! run in DuckDB, print its table and optionally write its HTML report.
 
 use super::report::write_report;
-use crate::bench::{suite, BenchOptions};
+use crate::bench::{registry, BenchOptions};
 use crate::report::{render_table, RunView};
 use crate::store::Store;
 use crate::{paths, HostError, Result};
 use std::path::{Path, PathBuf};
 
 #[derive(clap::Args)]
+#[command(mut_arg("backends", |a| a.help(registry::backends_help())), mut_arg("browsers", |a| a.help(registry::browsers_help())))]
 pub struct Args {
-    #[arg(long, value_delimiter = ',', default_value = "kernels", help = suite::suites_help())]
+    #[arg(long, value_delimiter = ',', default_value = "kernels", help = registry::suites_help())]
     suite: Vec<String>,
     /// DuckDB file to append the run to.
     #[arg(long, default_value_os_t = paths::default_db())]
@@ -24,7 +25,7 @@ pub struct Args {
 }
 
 pub async fn run(Args { suite, db, report, options }: Args) -> Result<()> {
-    let suites = suite::parse(&suite)?;
+    let suites = registry::parse(&suite)?;
     if let (Some(Some(path)), true) = (&report, suites.len() > 1) {
         return Err(HostError::Invalid(format!(
             "--report {} names one file for {} suites; give --report without a path to write each suite's own",
@@ -33,7 +34,7 @@ pub async fn run(Args { suite, db, report, options }: Args) -> Result<()> {
         )));
     }
     // Every suite's options are checked, and the store opened, before minutes of benchmarking.
-    let resolved = suites.iter().map(|s| options.for_suite(*s)).collect::<Result<Vec<_>>>()?;
+    let resolved = suites.iter().map(|s| s.options(&options)).collect::<Result<Vec<_>>>()?;
     Store::open(&db)?;
     let command = super::command_line();
     for (suite, opts) in suites.into_iter().zip(resolved) {

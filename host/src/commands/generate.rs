@@ -4,7 +4,7 @@
 use super::software_flag;
 use crate::backends::text_generation::TextGenerator;
 use crate::error::Result;
-use ipfs_accelerate::models::llama::{chat_prompt, Generation, Sampling};
+use ipfs_accelerate::models::generation::{chat_prompt, Generation, Sampling};
 use ipfs_accelerate::DType;
 use std::io::Write;
 

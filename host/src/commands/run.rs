@@ -47,7 +47,7 @@ pub async fn run(args: Args) -> Result<()> {
         args;
     if model == "smollm2" {
         let prompt = prompt.ok_or_else(|| HostError::Invalid("--model smollm2 needs --prompt TEXT".into()))?;
-        let sampling = ipfs_accelerate::models::llama::Sampling { temperature, top_k, top_p, repetition_penalty, seed };
+        let sampling = ipfs_accelerate::models::generation::Sampling { temperature, top_k, top_p, repetition_penalty, seed };
         let kv = match kv_cache.as_str() {
             "f32" => ipfs_accelerate::DType::F32,
             "q8_0" => ipfs_accelerate::DType::Q8_0,

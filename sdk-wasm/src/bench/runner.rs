@@ -34,7 +34,8 @@ pub async fn run_case(device: &Device, case: &KernelCase) -> Result<CaseOutcome>
     for i in 0..case.warmup + case.samples {
         let start = now_ms();
         let out = run_once(&case.kernel, &inputs).await?;
-        finish(device).await?;
+        // Wait for recorded GPU work so a sample measures execution, not just recording.
+        device.sync().await?;
         let elapsed = now_ms() - start;
         if i >= case.warmup {
             samples_ms.push(elapsed);
@@ -57,9 +58,4 @@ async fn run_once(kernel: &Kernel, inputs: &[Tensor]) -> Result<Tensor> {
         Kernel::Gelu { .. } => ops::gelu(arg(0)?).await,
         Kernel::Add { .. } => ops::add(arg(0)?, arg(1)?).await,
     }
-}
-
-/// Wait for queued GPU work so a sample measures execution, not just submission.
-async fn finish(device: &Device) -> Result<()> {
-    device.sync().await
 }

@@ -2,7 +2,7 @@
 //! manifest's only `.gguf` file unless `file` names one), then the decoder on the device.
 
 use super::model_files::{base_url, options_json, FileRequest};
-use super::runtime::Cache;
+use super::weight_cache::Cache;
 use crate::device::Device;
 use crate::error::{Error, Result};
 use crate::models::language_model::LanguageModel;

@@ -2,7 +2,7 @@
 //! `model_files`, then the embedder.
 
 use super::model_files::{base_url, options_json, FileRequest};
-use super::runtime::{with_cache, Cache};
+use super::weight_cache::{with_cache, Cache};
 use crate::core::error::{Error, Result};
 use crate::device::Device;
 use crate::models::bert::Pooling;

@@ -7,6 +7,7 @@ mod language_model;
 mod loading;
 mod model_files;
 mod runtime;
+mod weight_cache;
 
 use crate::bench::{run_case, KernelCase};
 use crate::device::Device;

@@ -2,7 +2,7 @@
 //! each wanted file by CID through the weight cache. A URL without a manifest still loads,
 //! but unverified and uncached, and says so in the load report. Shared by every model kind.
 
-use super::runtime::{with_cache, Cache};
+use super::weight_cache::{with_cache, Cache};
 use crate::core::error::{Error, Result};
 use crate::store::{fetch_all, FileOrigin, HttpFetcher, LoadProgress, ModelManifest};
 use crate::weights::Cid;

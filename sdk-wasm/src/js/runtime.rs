@@ -6,6 +6,7 @@ use super::embedding_model::EmbeddingModel;
 use super::language_loading::{load_language_model, LanguageLoadOptions};
 use super::language_model::JsLanguageModel;
 use super::loading::{load_embedder, LoadOptions};
+use super::weight_cache::{with_cache, Cache};
 use super::{device_named, js_error};
 use crate::device::Device;
 use crate::models::embedder::SentenceEmbedder;
@@ -17,22 +18,6 @@ use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 use std::sync::Arc;
 use wasm_bindgen::prelude::*;
-
-pub(super) enum Cache {
-    IndexedDb(WeightCache<IdbStore>),
-    Off(WeightCache<NoStore>, String),
-}
-
-/// `$body` with `$c` bound to whichever weight cache is in use (the two are different types).
-macro_rules! with_cache {
-    ($cache:expr, $c:ident => $body:expr) => {
-        match $cache {
-            crate::js::runtime::Cache::IndexedDb($c) => $body,
-            crate::js::runtime::Cache::Off($c, _) => $body,
-        }
-    };
-}
-pub(super) use with_cache;
 
 /// What the memory report needs of any loaded model.
 trait WeightHolder {

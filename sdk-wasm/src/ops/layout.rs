@@ -55,6 +55,8 @@ pub async fn kv_write(cache: &mut Tensor, rows: &Tensor, start: usize) -> Result
             ctx.kv_write(c, dims, operand(r, rows), start)?;
             ctx.flush_if_long().await
         }
+        #[cfg(target_arch = "wasm32")]
+        (Storage::WebNn(c), Storage::WebNn(r)) => c.context().kv_write(c, dims, operand(r, rows), start),
         (c, r) => Err(mismatch("kv_write", c, r)),
     }
 }

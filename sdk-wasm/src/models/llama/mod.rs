@@ -3,10 +3,6 @@
 //! their block format (Q4_1, Q8_0 …) and are multiplied by `ops::qmatmul`. Written only
 //! against `ops`: the same code runs on the CPU (wasm SIMD in browsers) and on GPUs.
 
-// Paths the host's `run --model smollm2` still imports from here while it moves into
-// host/src/commands/; new code imports them from `models::generation`.
-pub use crate::models::generation::{chat_prompt, Generation, Sampling};
-
 use crate::device::Device;
 use crate::error::{Error, Result};
 use crate::models::generation::{CausalLm, KvCache, Logits};
