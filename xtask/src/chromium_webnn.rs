@@ -3,7 +3,7 @@
 //! `chromium` + `lib/` + SwiftShader, by download → verify → unpack → rename. The host's
 //! `chromium-webnn` browser runs it with LD_LIBRARY_PATH=<dir>/lib:<dir> (host/src/browser/).
 
-use crate::run::{command, verify_sha256, workspace_root};
+use crate::run::{command, npm_tarball, workspace_root};
 use std::ffi::OsStr;
 use std::path::Path;
 
@@ -27,16 +27,7 @@ pub fn install() -> Result<(), String> {
         return Ok(());
     }
     let started = std::time::Instant::now();
-    let download = deps.join("download");
-    std::fs::create_dir_all(&download).map_err(|e| format!("creating {}: {e}", download.display()))?;
-    let tarball = download.join(TARBALL);
-    if !tarball.is_file() {
-        command(
-            OsStr::new("npm"),
-            &["pack".as_ref(), NPM_SPEC.as_ref(), "--silent".as_ref(), "--pack-destination".as_ref(), download.as_os_str()],
-        )?;
-    }
-    verify_sha256(&tarball, TARBALL_SHA256)?;
+    let tarball = npm_tarball(NPM_SPEC, TARBALL, TARBALL_SHA256)?;
     let staging = deps.join("chromium-webnn.partial");
     let _ = std::fs::remove_dir_all(&staging);
     unpack(&tarball, &staging)?;

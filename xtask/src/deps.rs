@@ -101,16 +101,7 @@ fn libduckdb() -> Result<(), String> {
     if dir.join("libduckdb.so").is_file() {
         return Ok(());
     }
-    let download = workspace_root().join(".deps/download");
-    std::fs::create_dir_all(&download).map_err(|e| format!("creating {}: {e}", download.display()))?;
-    let tarball = download.join(DUCKDB_TARBALL);
-    if !tarball.is_file() {
-        command(
-            OsStr::new("npm"),
-            &["pack".as_ref(), DUCKDB_NPM_PACKAGE.as_ref(), "--silent".as_ref(), "--pack-destination".as_ref(), download.as_os_str()],
-        )?;
-    }
-    crate::run::verify_sha256(&tarball, DUCKDB_TARBALL_SHA256)?;
+    let tarball = crate::run::npm_tarball(DUCKDB_NPM_PACKAGE, DUCKDB_TARBALL, DUCKDB_TARBALL_SHA256)?;
     // Extract into a staging dir and rename, so an interrupted setup leaves no partial library.
     let staging = workspace_root().join(".deps/duckdb.partial");
     let _ = std::fs::remove_dir_all(&staging);

@@ -61,3 +61,19 @@ pub fn verify_sha256(file: &std::path::Path, expected: &str) -> Result<(), Strin
     }
     Ok(())
 }
+
+/// The npm tarball `file` of `spec` in .deps/download (packed there by `npm pack` unless already
+/// present), checked against its pinned sha256.
+pub fn npm_tarball(spec: &str, file: &str, sha256: &str) -> Result<PathBuf, String> {
+    let download = workspace_root().join(".deps/download");
+    std::fs::create_dir_all(&download).map_err(|e| format!("creating {}: {e}", download.display()))?;
+    let tarball = download.join(file);
+    if !tarball.is_file() {
+        command(
+            OsStr::new("npm"),
+            &["pack".as_ref(), spec.as_ref(), "--silent".as_ref(), "--pack-destination".as_ref(), download.as_os_str()],
+        )?;
+    }
+    verify_sha256(&tarball, sha256)?;
+    Ok(tarball)
+}

@@ -2,7 +2,7 @@
 //! PyPI wheel) for the native host, and onnxruntime-web + transformers.js (from npm) served to
 //! the browser by the host. Each lands in .deps/ by download → verify → unpack → rename.
 
-use crate::run::{command, verify_sha256, workspace_root};
+use crate::run::{command, npm_tarball, verify_sha256, workspace_root};
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
@@ -84,21 +84,12 @@ pub fn onnxruntime() -> Result<(), String> {
 
 /// .deps/js/<package>/ for each pinned npm package (its `package/` contents).
 pub fn npm_packages() -> Result<(), String> {
-    let download = deps().join("download");
     for p in &NPM_PACKAGES {
         let dest = deps().join("js").join(p.dir);
         if dest.join("package.json").is_file() {
             continue;
         }
-        create_dir(&download)?;
-        let tarball = download.join(p.tarball);
-        if !tarball.is_file() {
-            command(
-                OsStr::new("npm"),
-                &["pack".as_ref(), p.spec.as_ref(), "--silent".as_ref(), "--pack-destination".as_ref(), download.as_os_str()],
-            )?;
-        }
-        verify_sha256(&tarball, p.sha256)?;
+        let tarball = npm_tarball(p.spec, p.tarball, p.sha256)?;
         let staging = deps().join("js").join(format!("{}.partial", p.dir));
         let _ = std::fs::remove_dir_all(&staging);
         create_dir(&staging)?;
