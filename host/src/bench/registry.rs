@@ -66,10 +66,6 @@ pub fn browsers_help() -> String {
 mod tests {
     use super::*;
     use crate::bench::options::BenchOptions;
-
-    fn names(list: &[&str]) -> Vec<String> {
-        list.iter().map(|s| s.to_string()).collect()
-    }
     use std::collections::HashSet;
 
     #[test]
@@ -120,7 +116,7 @@ mod tests {
             assert_eq!(resolved.browsers, want, "{}", suite.name());
             assert_eq!(resolved.backends, suite.backends(), "no --backends means all of {}'s", suite.name());
         }
-        let given = BenchOptions { browsers: names(&["firefox"]), ..opts };
+        let given = BenchOptions { browsers: vec!["firefox".into()], ..opts };
         assert_eq!(find("minilm").unwrap().options(&given).unwrap().browsers, [BrowserKind::Firefox]);
     }
 }

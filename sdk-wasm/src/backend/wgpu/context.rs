@@ -39,7 +39,7 @@ pub struct GpuContext {
     uniforms: UniformRing,
     bind_groups: Mutex<HashMap<BindKey, wgpu::BindGroup>>,
     submits: AtomicU64,
-    submit_lock: Mutex<()>,
+    submit_lock: futures_util::lock::Mutex<()>,
 }
 
 impl GpuContext {
@@ -101,7 +101,7 @@ impl GpuContext {
             uniforms,
             bind_groups: Mutex::default(),
             submits: AtomicU64::new(0),
-            submit_lock: Mutex::new(()),
+            submit_lock: futures_util::lock::Mutex::new(()),
         })
     }
 
@@ -228,22 +228,21 @@ impl GpuContext {
 
     /// Encode everything recorded into one command buffer, plus a copy of `readback` into a
     /// mappable buffer if asked, and submit it once. Returns that mappable buffer.
-    #[allow(clippy::await_holding_lock)]
     pub(crate) async fn flush(&self, readback: Option<(&GpuBuffer, u64)>) -> Result<Option<wgpu::Buffer>> {
-        // One flush at a time (a std lock across the pipeline awaits is deliberate: natively
-        // they resolve on this thread's poll, and browsers run one thread): the params ring is written and submitted as one step, and
-        // commands recorded meanwhile by other threads go to the next submit, in order.
-        let _submitting = self.submit_lock.lock().unwrap_or_else(|p| p.into_inner());
+        // One flush at a time, awaited rather than blocked on (in a browser a second flush is
+        // another task on the same thread): the params ring is written and submitted as one
+        // step, and what is recorded meanwhile goes to the next submit, in order.
+        let _submitting = self.submit_lock.lock().await;
         let commands = {
             let mut recorder = self.lock_recorder();
             if recorder.commands.is_empty() && readback.is_none() {
                 return Ok(None);
             }
-            recorder.encoding += 1;
+            recorder.encoding = true;
             std::mem::take(&mut recorder.commands)
         };
         let result = self.encode_and_submit(commands, readback).await;
-        self.lock_recorder().encoding -= 1;
+        self.lock_recorder().encoding = false;
         result
     }
 

@@ -32,15 +32,15 @@ pub(crate) enum Command {
 #[derive(Default)]
 pub(crate) struct Recorder {
     pub commands: Vec<Command>,
-    /// Flushes that took commands and have not submitted them yet (another thread's queue
-    /// write would land before those commands).
-    pub encoding: usize,
+    /// A flush took the commands and has not submitted them yet (a queue write now would land
+    /// before them).
+    pub encoding: bool,
 }
 
 impl Recorder {
     /// Nothing recorded and nothing being encoded: a queue write is in order.
     pub fn is_idle(&self) -> bool {
-        self.commands.is_empty() && self.encoding == 0
+        self.commands.is_empty() && !self.encoding
     }
 
     pub fn dispatches(&self) -> usize {
