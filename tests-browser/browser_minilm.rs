@@ -26,6 +26,10 @@ async fn launch(kind: BrowserKind, server: &RunnerServer) -> BrowserSession {
     BrowserSession::launch(&install, &server.url()).await.unwrap()
 }
 
+fn cores() -> u64 {
+    std::thread::available_parallelism().map(|n| n.get() as u64).unwrap_or(1)
+}
+
 async fn chromium(server: &RunnerServer) -> BrowserSession {
     launch(BrowserKind::Chromium, server).await
 }
@@ -36,19 +40,36 @@ async fn embed_in_chromium(prefer: &str, count: usize) -> (Value, Vec<Vec<f64>>)
 }
 
 async fn embed_in(kind: BrowserKind, prefer: &str, count: usize) -> (Value, Vec<Vec<f64>>) {
+    embed_with(kind, Page::Isolated, json!({ "prefer": [prefer] }), count).await
+}
+
+/// Whether the runner page is served cross-origin isolated (COOP/COEP), as wasm threads need.
+#[derive(PartialEq)]
+enum Page {
+    Isolated,
+    NotIsolated,
+}
+
+/// `embedWithApi` with `options` (prefer, threads) on the first `count` reference sentences.
+async fn embed_with(kind: BrowserKind, page: Page, mut options: Value, count: usize) -> (Value, Vec<Vec<f64>>) {
     let reference: Value = serde_json::from_str(REFERENCE).unwrap();
     let sentences: Vec<&Value> = reference["sentences"].as_array().unwrap().iter().take(count).collect();
     let texts: Vec<Value> = sentences.iter().map(|s| s["text"].clone()).collect();
     let server = RunnerServer::start(wasm_pkg_dir()).await.unwrap();
-    let session = launch(kind, &server).await;
-    let options = json!({ "prefer": [prefer], "maxTokens": reference["max_tokens"] });
+    let url = if page == Page::Isolated { server.url() } else { format!("{}?isolation=off", server.url()) };
+    let install =
+        detect_all().into_iter().find(|d| d.kind == kind).and_then(|d| d.install.ok()).unwrap_or_else(|| panic!("{kind:?} not installed"));
+    let session = BrowserSession::launch(&install, &url).await.unwrap();
+    options["maxTokens"] = reference["max_tokens"].clone();
+    let prefer = options["prefer"][0].as_str().unwrap_or("?").to_string();
     let reply = session
         .call("embedWithApi", vec![Value::from("/models/all-minilm-l6-v2/"), Value::Array(texts), options])
         .await
         .unwrap_or_else(|e| panic!("{prefer}: {e}"));
     session.close().await.unwrap();
     eprintln!(
-        "chromium {prefer}: load {:.0} ms, embed {} texts {:.0} ms",
+        "{kind:?} {prefer} ({}): load {:.0} ms, embed {} texts {:.0} ms",
+        reply["info"],
         reply["loadMs"].as_f64().unwrap_or(-1.0),
         sentences.len(),
         reply["embedMs"].as_f64().unwrap_or(-1.0)
@@ -84,6 +105,10 @@ async fn webnn_embeddings_match_reference_in_chromium_153() {
 async fn chromium_wasm_cpu_embeddings_match_reference_through_the_js_api() {
     let (reply, want) = embed_in_chromium("cpu", usize::MAX).await;
     assert_eq!(reply["device"], "cpu");
+    // An isolated page, no `threads`: the threaded build over every core, in the engine's Worker.
+    assert_eq!(reply["info"]["build"], "threads", "{}", reply["info"]);
+    assert_eq!(reply["info"]["threads"], cores(), "{}", reply["info"]);
+    assert_eq!(reply["info"]["cpuFlavour"], "wasm-simd128-threads");
     assert_eq!(reply["dimensions"], 384);
     assert_matches(&reply, &want);
     // Progress came for all three files, and the last report of the weights is complete.
@@ -92,6 +117,38 @@ async fn chromium_wasm_cpu_embeddings_match_reference_through_the_js_api() {
     let last = &reply["progress"]["last"];
     assert_eq!(last["loaded"], last["total"], "{last}");
     assert!(last["loaded"].as_u64().unwrap() > 80_000_000, "{last}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn firefox_wasm_threads_embeddings_match_reference() {
+    let (reply, want) = embed_with(BrowserKind::Firefox, Page::Isolated, json!({ "prefer": ["cpu"] }), 4).await;
+    assert_eq!(reply["info"]["build"], "threads", "{}", reply["info"]);
+    assert_eq!(reply["info"]["threads"], cores(), "{}", reply["info"]);
+    assert_matches(&reply, &want);
+}
+
+/// `threads: 1` loads the one-thread build even where threads could run.
+#[tokio::test(flavor = "multi_thread")]
+async fn one_thread_when_asked_for() {
+    let (reply, want) = embed_with(BrowserKind::Chromium, Page::Isolated, json!({ "prefer": ["cpu"], "threads": 1 }), 4).await;
+    assert_eq!(reply["info"]["build"], "simd", "{}", reply["info"]);
+    assert_eq!(reply["info"]["threads"], 1);
+    assert_eq!(reply["info"]["cpuFlavour"], "wasm-simd128");
+    assert_matches(&reply, &want);
+}
+
+/// A page without COOP/COEP cannot share memory between workers: the one-thread build runs,
+/// and `info()` says why.
+#[tokio::test(flavor = "multi_thread")]
+async fn without_cross_origin_isolation_the_one_thread_build_runs_and_says_why() {
+    for kind in [BrowserKind::Chromium, BrowserKind::Firefox] {
+        let (reply, want) = embed_with(kind, Page::NotIsolated, json!({ "prefer": ["cpu"] }), 4).await;
+        let info = &reply["info"];
+        assert_eq!(info["build"], "simd", "{kind:?}: {info}");
+        assert_eq!(info["crossOriginIsolated"], false, "{kind:?}: {info}");
+        assert!(info["threadsUnavailable"].as_str().unwrap().contains("cross-origin isolated"), "{kind:?}: {info}");
+        assert_matches(&reply, &want);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -37,7 +37,7 @@ async function cacheLoad(url, { prefer = ["cpu"], cache = { name: DB }, weights,
   const loadMs = performance.now() - t0;
   const embeddings = (await model.embed(texts)).map((e) => Array.from(e));
   const result = {
-    name: model.name, report: model.loadReport, loadMs, origins, embeddings, memory: acc.memory(), cache: await cacheState(acc),
+    name: model.name, report: model.loadReport, loadMs, origins, embeddings, memory: await acc.memory(), cache: await cacheState(acc),
     adapter: acc.adapter, userAgent: navigator.userAgent,
   };
   if (keep) window.__kept = [...(window.__kept || []), acc];
@@ -108,21 +108,21 @@ async function sharedMemory(url, { prefer = ["cpu"], text = "shared weights" } =
   const acc = await sdk.Accelerator.create({ prefer, cache: false });
   const mean = await acc.load(url, { pooling: "mean" });
   const [meanVector] = await mean.embed([text]);
-  const one = acc.memory();
+  const one = await acc.memory();
   const cls = await acc.load(url, { pooling: "cls" });
   const [clsVector] = await cls.embed([text]);
-  const two = acc.memory();
+  const two = await acc.memory();
   mean.dispose();
-  const afterFirst = acc.memory();
+  const afterFirst = await acc.memory();
   cls.dispose();
-  const afterBoth = acc.memory();
+  const afterBoth = await acc.memory();
   acc.dispose();
   // The same two models without sharing: one Accelerator (registry) each.
   const separate = [await sdk.Accelerator.create({ prefer, cache: false }), await sdk.Accelerator.create({ prefer, cache: false })];
   const models = [await separate[0].load(url, { pooling: "mean" }), await separate[1].load(url, { pooling: "cls" })];
   await models[0].embed([text]);
   await models[1].embed([text]);
-  const unsharedBytes = separate.reduce((sum, a) => sum + a.memory().totalBytes, 0);
+  const unsharedBytes = (await Promise.all(separate.map((a) => a.memory()))).reduce((sum, m) => sum + m.totalBytes, 0);
   for (const a of separate) a.dispose();
   return { device: acc.device, adapter: acc.adapter, one, two, afterFirst, afterBoth, unsharedBytes, mean: Array.from(meanVector), cls: Array.from(clsVector) };
 }
@@ -142,7 +142,7 @@ async function embeddingCacheRounds(url, texts, { prefer = ["cpu"], entries = 10
     await model.embed(batch);
     ms.push(performance.now() - t);
   }
-  const stats = model.cacheStats();
+  const stats = await model.cacheStats();
   acc.dispose();
   return { ms, stats };
 }

@@ -14,7 +14,7 @@ async function withModel(baseUrl, prefer, body) {
       hasChatTemplate: model.hasChatTemplate, weightBytes: model.weightBytes, loadReport: model.loadReport,
       progressEvents: progress.length,
     };
-    return { ...facts, ...(await body(model)), wasmMemoryBytes: await sdk.wasmMemoryBytes() };
+    return { ...facts, ...(await body(model)), wasmMemoryBytes: await acc.wasmMemoryBytes() };
   } finally {
     acc.dispose();
   }
@@ -34,7 +34,7 @@ export const llmRpc = {
       };
       try {
         const result = await model.generate(prompt, { ...options, onToken, signal: controller.signal });
-        return { result, pieces, tokenized: model.tokenize(typeof prompt === "string" ? prompt : "") };
+        return { result, pieces, tokenized: await model.tokenize(typeof prompt === "string" ? prompt : "") };
       } catch (e) {
         return { error: { name: e && e.name, message: String(e && e.message || e), result: e && e.result || null }, pieces };
       }

@@ -63,9 +63,9 @@ async function probeStorage() {
 const ready = sdk.init();
 
 // Load a model through the public API, embed `texts`, free it. Times are performance.now() ms.
-async function embedWithApi(baseUrl, texts, { prefer = ["cpu"], maxTokens, weights, repeats = 0 } = {}) {
+async function embedWithApi(baseUrl, texts, { prefer = ["cpu"], threads, maxTokens, weights, repeats = 0 } = {}) {
   const t0 = performance.now();
-  const acc = await sdk.Accelerator.create({ prefer });
+  const acc = await sdk.Accelerator.create({ prefer, threads });
   const progress = [];
   const model = await acc.load(baseUrl, { maxTokens, weights, onProgress: (p) => progress.push(p) });
   const t1 = performance.now();
@@ -80,7 +80,7 @@ async function embedWithApi(baseUrl, texts, { prefer = ["cpu"], maxTokens, weigh
       warmMs.push(performance.now() - s);
     }
     return {
-      device: acc.device, adapter: acc.adapter, skipped: acc.skipped, dimensions: model.dimensions, maxTokens: model.maxTokens,
+      device: acc.device, info: acc.info(), adapter: acc.adapter, skipped: acc.skipped, dimensions: model.dimensions, maxTokens: model.maxTokens,
       embeddings: embeddings.map((e) => Array.from(e)), loadMs: t1 - t0, embedMs: t2 - t1, warmMs,
       progress: { events: progress.length, files: [...new Set(progress.map((p) => p.file))], last: progress.at(-1) ?? null },
     };

@@ -10,11 +10,14 @@ const WASM_BINDGEN_VERSION: &str = "0.2.130";
 const DUCKDB_NPM_PACKAGE: &str = "@duckdb/node-bindings-linux-x64@1.5.6-r.1";
 const DUCKDB_TARBALL: &str = "duckdb-node-bindings-linux-x64-1.5.6-r.1.tgz";
 const DUCKDB_TARBALL_SHA256: &str = "1b9f82478539bb9a1d1df44bd103121a12ae52142c07158dc52b97d2ec1d69ff";
+/// The nightly toolchain of the threaded wasm build (std rebuilt with atomics needs rust-src).
+pub const NIGHTLY: &str = "nightly-2026-05-19";
 const APT_PACKAGES: [&str; 6] = ["chromium", "chromium-driver", "firefox-esr", "mesa-vulkan-drivers", "libvulkan1", "unzip"];
 
 pub fn setup() -> Result<(), String> {
     apt_packages()?;
     wasm_target()?;
+    nightly_with_rust_src()?;
     wasm_bindgen_cli()?;
     geckodriver()?;
     libduckdb()?;
@@ -77,6 +80,16 @@ fn wasm_target() -> Result<(), String> {
         return Ok(());
     }
     run_list(&["rustup", "target", "add", "wasm32-unknown-unknown"])
+}
+
+/// rustup checks every component against the channel manifest's sha256s.
+fn nightly_with_rust_src() -> Result<(), String> {
+    let toolchain = format!("+{NIGHTLY}");
+    let out = std::process::Command::new("rustup").args([toolchain.as_str(), "component", "list", "--installed"]).output();
+    if matches!(&out, Ok(o) if o.status.success() && String::from_utf8_lossy(&o.stdout).lines().any(|l| l.starts_with("rust-src"))) {
+        return Ok(());
+    }
+    run_list(&["rustup", "toolchain", "install", NIGHTLY, "--profile", "minimal", "--component", "rust-src"])
 }
 
 fn wasm_bindgen_cli() -> Result<(), String> {

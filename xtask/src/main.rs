@@ -2,7 +2,7 @@
 //! in seconds on a fresh machine).
 //!
 //! - `setup`       install what builds and tests need, model fixtures included (idempotent)
-//! - `build-wasm`  build the SDK for wasm32 and run wasm-bindgen into npm/pkg
+//! - `build-wasm`  build the SDK's two wasm builds (npm/pkg, npm/pkg-threads) with their JS glue
 //! - `test`        setup + build-wasm + fmt/clippy + the whole test suite
 //! - `demo`        setup + build-wasm + `accelerate doctor` + `accelerate bench` (kernels, minilm)
 
@@ -11,8 +11,9 @@ mod deps;
 mod fixtures;
 mod run;
 mod vendor;
+mod wasm;
 
-use run::{cargo, workspace_root};
+use run::cargo;
 use std::ffi::OsStr;
 use std::process::ExitCode;
 
@@ -20,7 +21,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("setup") => deps::setup(),
-        Some("build-wasm") => build_wasm(),
+        Some("build-wasm") => wasm::build(),
         Some("test") => test(),
         Some("demo") => demo(&args[1..]),
         _ => Err("usage: cargo xtask <setup|build-wasm|test|demo>".to_string()),
@@ -34,23 +35,9 @@ fn main() -> ExitCode {
     }
 }
 
-/// Compile the SDK to wasm32 (+simd128, see .cargo/config.toml) and generate the JS glue.
-fn build_wasm() -> Result<(), String> {
-    let root = workspace_root();
-    cargo(&["build", "-p", "ipfs-accelerate", "--target", "wasm32-unknown-unknown", "--release"])?;
-    let wasm = run::target_dir().join("wasm32-unknown-unknown/release/ipfs_accelerate.wasm");
-    let out = root.join("npm/pkg");
-    run::command(
-        deps::wasm_bindgen_bin().as_os_str(),
-        &["--target".as_ref(), "web".as_ref(), "--out-dir".as_ref(), out.as_os_str(), wasm.as_os_str()],
-    )?;
-    println!("xtask: wasm package in {}", out.display());
-    Ok(())
-}
-
 fn test() -> Result<(), String> {
     deps::setup()?;
-    build_wasm()?;
+    wasm::build()?;
     cargo(&["fmt", "--all", "--", "--check"])?;
     cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
     cargo(&["clippy", "-p", "ipfs-accelerate", "--target", "wasm32-unknown-unknown", "--", "-D", "warnings"])?;
@@ -59,7 +46,7 @@ fn test() -> Result<(), String> {
 
 fn demo(extra: &[String]) -> Result<(), String> {
     deps::setup()?;
-    build_wasm()?;
+    wasm::build()?;
     cargo(&["build", "--release", "-p", "ipfs-accelerate-host"])?;
     let accelerate = run::target_dir().join("release/accelerate");
     run::command(accelerate.as_os_str(), &["doctor".as_ref()])?;

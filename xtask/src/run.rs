@@ -22,10 +22,16 @@ pub fn target_dir() -> PathBuf {
 
 /// Run a program in the workspace root; fail with its command line if it fails.
 pub fn command(program: &OsStr, args: &[&OsStr]) -> Result<(), String> {
+    command_with_env(program, args, &[])
+}
+
+/// `command` with extra environment variables.
+pub fn command_with_env(program: &OsStr, args: &[&OsStr], env: &[(&str, &str)]) -> Result<(), String> {
     let shown = format!("{} {}", program.to_string_lossy(), args.iter().map(|a| a.to_string_lossy()).collect::<Vec<_>>().join(" "));
     println!("xtask: $ {shown}");
     let status = Command::new(program)
         .args(args)
+        .envs(env.iter().copied())
         .current_dir(workspace_root())
         // wgpu's GL backend wants a runtime dir; headless machines often have none.
         .env("XDG_RUNTIME_DIR", std::env::var_os("XDG_RUNTIME_DIR").unwrap_or_else(|| std::env::temp_dir().into_os_string()))

@@ -35,6 +35,18 @@ pub(super) async fn serve_file(dir: &std::path::Path, file: &str, request: &Head
     serve_path(&dir.join(file), mime_of(file), request).await
 }
 
+/// `path` (`dir/…/file`, plain segments only) under `root`.
+pub(super) async fn serve_nested(root: &std::path::Path, path: &str, request: &HeaderMap) -> Response<Body> {
+    let segments: Vec<&str> = path.split('/').collect();
+    let Some((file, parents)) = segments.split_last() else {
+        return respond(StatusCode::NOT_FOUND, "text/plain", "not found".into());
+    };
+    if !parents.iter().all(|s| plain_name(s)) {
+        return respond(StatusCode::BAD_REQUEST, "text/plain", "bad path".into());
+    }
+    serve_file(&parents.iter().fold(root.to_path_buf(), |dir, s| dir.join(s)), file, request).await
+}
+
 pub(super) async fn serve_path(path: &std::path::Path, mime: &'static str, request: &HeaderMap) -> Response<Body> {
     let Ok(bytes) = tokio::fs::read(path).await else {
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();

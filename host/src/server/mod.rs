@@ -11,11 +11,11 @@ pub use shard_hub::ShardHub;
 
 use crate::error::{Context, Result};
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, Response, StatusCode};
 use axum::routing::get;
 use axum::Router;
-use files::{plain_name, serve_file, serve_path};
+use files::{plain_name, serve_file, serve_nested, serve_path};
 use ipfs_accelerate::weights::Cid;
 use manifests::Manifests;
 use request_log::RequestLog;
@@ -29,6 +29,9 @@ const RUNNER_JS: &str = include_str!("../../runner/runner.js");
 /// The npm package's entry, served as `/sdk/index.js` beside `/sdk/pkg/` so the runner uses
 /// the same public API a web developer imports.
 const SDK_INDEX_JS: &str = include_str!("../../../npm/index.js");
+/// The engine the entry runs in a Worker, and that worker's message loop.
+const SDK_ENGINE_JS: &str = include_str!("../../../npm/engine.js");
+const SDK_WORKER_JS: &str = include_str!("../../../npm/worker.js");
 const ENGINES_JS: &str = include_str!("../../runner/engines.js");
 const CACHE_RPC_JS: &str = include_str!("../../runner/cache_rpc.js");
 const POOL_RPC_JS: &str = include_str!("../../runner/pool_rpc.js");
@@ -63,7 +66,7 @@ impl RunnerServer {
             )));
         }
         let app = Router::new()
-            .route("/", get(|| async { respond(StatusCode::OK, "text/html; charset=utf-8", RUNNER_HTML.into()) }))
+            .route("/", get(runner_page))
             .route("/runner.js", get(|| async { respond(StatusCode::OK, "text/javascript", RUNNER_JS.into()) }))
             .route("/engines.js", get(|| async { respond(StatusCode::OK, "text/javascript", ENGINES_JS.into()) }))
             .route("/cache_rpc.js", get(|| async { respond(StatusCode::OK, "text/javascript", CACHE_RPC_JS.into()) }))
@@ -74,7 +77,10 @@ impl RunnerServer {
             .route("/vendor/{package}/{*path}", get(serve_vendor))
             .route("/hf/{model}/{*path}", get(serve_hf_layout))
             .route("/sdk/index.js", get(|| async { respond(StatusCode::OK, "text/javascript", SDK_INDEX_JS.into()) }))
+            .route("/sdk/engine.js", get(|| async { respond(StatusCode::OK, "text/javascript", SDK_ENGINE_JS.into()) }))
+            .route("/sdk/worker.js", get(|| async { respond(StatusCode::OK, "text/javascript", SDK_WORKER_JS.into()) }))
             .route("/sdk/pkg/{file}", get(serve_pkg))
+            .route("/sdk/pkg-threads/{*path}", get(serve_pkg_threads))
             .route("/pkg/{file}", get(serve_pkg))
             .route("/models/{model}/{file}", get(serve_model))
             .route("/ipfs/{cid}", get(serve_by_cid))
@@ -161,14 +167,10 @@ async fn serve_by_cid(State(dirs): State<Arc<Dirs>>, Path(cid): Path<String>, he
 
 /// `/vendor/<package>/<dir>/…/<file>`: only the pinned packages, only plain path segments.
 async fn serve_vendor(State(dirs): State<Arc<Dirs>>, Path((package, path)): Path<(String, String)>, headers: HeaderMap) -> Response<Body> {
-    let segments: Vec<&str> = path.split('/').collect();
-    let (Some((file, parents)), true) = (segments.split_last(), VENDOR_PACKAGES.contains(&package.as_str())) else {
+    if !VENDOR_PACKAGES.contains(&package.as_str()) {
         return respond(StatusCode::NOT_FOUND, "text/plain", "unknown package".into());
-    };
-    if !parents.iter().all(|s| plain_name(s)) {
-        return respond(StatusCode::BAD_REQUEST, "text/plain", "bad path".into());
     }
-    serve_file(&parents.iter().fold(dirs.vendor.join(&package), |dir, s| dir.join(s)), file, &headers).await
+    serve_nested(&dirs.vendor.join(&package), &path, &headers).await
 }
 
 /// A model directory in the layout transformers.js expects (`<model>/onnx/model_quantized.onnx`
@@ -213,8 +215,25 @@ async fn tokenizer_config_with_max_length(dir: &std::path::Path) -> Response<Bod
     respond(StatusCode::OK, "application/json", config.to_string().into())
 }
 
+/// The runner page, cross-origin isolated (so wasm threads can run) unless the URL asks for
+/// `?isolation=off`: how tests see the one-thread fallback a page without COOP/COEP gets.
+async fn runner_page(RawQuery(query): RawQuery) -> Response<Body> {
+    let mut response = respond(StatusCode::OK, "text/html; charset=utf-8", RUNNER_HTML.into());
+    if query.is_some_and(|q| q.split('&').any(|p| p == "isolation=off")) {
+        response.headers_mut().remove("cross-origin-opener-policy");
+        response.headers_mut().remove("cross-origin-embedder-policy");
+    }
+    response
+}
+
 async fn serve_pkg(State(dirs): State<Arc<Dirs>>, Path(file): Path<String>, headers: HeaderMap) -> Response<Body> {
     serve_file(&dirs.pkg, &file, &headers).await
+}
+
+/// The threaded build, beside the one-thread build (`npm/pkg-threads` next to `npm/pkg`); its
+/// thread pool's worker script sits in a `snippets/…` subdirectory. Plain path segments only.
+async fn serve_pkg_threads(State(dirs): State<Arc<Dirs>>, Path(path): Path<String>, headers: HeaderMap) -> Response<Body> {
+    serve_nested(&dirs.pkg.with_file_name("pkg-threads"), &path, &headers).await
 }
 
 pub(super) fn respond(status: StatusCode, mime: &'static str, body: Body) -> Response<Body> {

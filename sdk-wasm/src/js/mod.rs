@@ -66,6 +66,16 @@ pub fn cpu_flavour() -> String {
     crate::device::cpu::flavour().to_string()
 }
 
+/// `initThreadPool(n)`: starts the threaded build's pool of n Web Workers (engine.js calls it).
+#[cfg(feature = "threads")]
+pub use wasm_bindgen_rayon::init_thread_pool;
+
+/// Threads the CPU kernels split work over (the pool's size in the threaded build, else 1).
+#[wasm_bindgen(js_name = cpuThreads)]
+pub fn cpu_threads() -> usize {
+    crate::backend::cpu::threads()
+}
+
 /// JSON description of a device's adapter (opens the WebGPU device for "webgpu").
 #[wasm_bindgen(js_name = deviceInfo)]
 pub async fn device_info(device: String) -> Result<String, JsValue> {

@@ -1,10 +1,15 @@
 //! The browser store: IndexedDB through rexie. Object stores `files` (CID → JSON record),
 //! `chunks` ("<cid>/<index>" → Uint8Array, at most CHUNK_BYTES each) and `models`
 //! (name → JSON record). A chunk and its file record are written in one transaction.
+//!
+//! A write issues every request of its transaction, and listens for the transaction's end,
+//! before its first await returns (`join`): in the threaded build a future resumes in a later
+//! task, by which time a transaction with nothing pending has already committed.
 
 use super::blob_store::{BlobStore, FileRecord, ModelRecord, Quota};
 use crate::core::error::{Error, Result};
 use crate::weights::Cid;
+use futures_util::future::{join, join3};
 use rexie::{KeyRange, ObjectStore, Rexie, TransactionMode};
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -17,8 +22,17 @@ pub struct IdbStore {
     db: Rexie,
 }
 
+/// rexie's own message is only "idb error": the causes underneath say what went wrong.
 fn store_error(what: &str) -> impl Fn(rexie::Error) -> Error + '_ {
-    move |e| Error::Store(format!("IndexedDB {what}: {e}"))
+    move |e| {
+        let mut message = format!("IndexedDB {what}: {e}");
+        let mut cause = std::error::Error::source(&e);
+        while let Some(c) = cause {
+            message.push_str(&format!(": {c}"));
+            cause = c.source();
+        }
+        Error::Store(message)
+    }
 }
 
 fn chunk_key(cid: &Cid, index: u32) -> JsValue {
@@ -57,8 +71,10 @@ impl IdbStore {
 
     async fn put_one(&self, name: &str, key: JsValue, value: JsValue) -> Result<()> {
         let tx = self.db.transaction(&[name], TransactionMode::ReadWrite).map_err(store_error(name))?;
-        tx.store(name).map_err(store_error(name))?.put(&value, Some(&key)).await.map_err(store_error(name))?;
-        tx.done().await.map_err(store_error(name))?;
+        let store = tx.store(name).map_err(store_error(name))?;
+        let (put, done) = join(store.put(&value, Some(&key)), tx.done()).await;
+        put.map_err(store_error(name))?;
+        done.map_err(store_error(name))?;
         Ok(())
     }
 }
@@ -77,18 +93,14 @@ impl BlobStore for IdbStore {
 
     async fn put_chunk(&self, record: &FileRecord, index: u32, bytes: &[u8]) -> Result<()> {
         let tx = self.db.transaction(&[FILES, CHUNKS], TransactionMode::ReadWrite).map_err(store_error("chunk write"))?;
-        let chunk = js_sys::Uint8Array::from(bytes);
-        tx.store(CHUNKS)
-            .map_err(store_error(CHUNKS))?
-            .put(&chunk.into(), Some(&chunk_key(&record.cid, index)))
-            .await
-            .map_err(store_error(CHUNKS))?;
-        tx.store(FILES)
-            .map_err(store_error(FILES))?
-            .put(&to_json(record)?, Some(&JsValue::from_str(&record.cid.to_string())))
-            .await
-            .map_err(store_error(FILES))?;
-        tx.done().await.map_err(store_error("chunk write"))?;
+        let chunk: JsValue = js_sys::Uint8Array::from(bytes).into();
+        let (chunks, files) = (tx.store(CHUNKS).map_err(store_error(CHUNKS))?, tx.store(FILES).map_err(store_error(FILES))?);
+        let (record_json, cid) = (to_json(record)?, JsValue::from_str(&record.cid.to_string()));
+        let (chunk_put, file_put, done) =
+            join3(chunks.put(&chunk, Some(&chunk_key(&record.cid, index))), files.put(&record_json, Some(&cid)), tx.done()).await;
+        chunk_put.map_err(store_error(CHUNKS))?;
+        file_put.map_err(store_error(FILES))?;
+        done.map_err(store_error("chunk write"))?;
         Ok(())
     }
 
@@ -109,13 +121,12 @@ impl BlobStore for IdbStore {
         let range = KeyRange::bound(&JsValue::from_str(&prefix), &JsValue::from_str(&format!("{}0", record.cid)), None, Some(true))
             .map_err(|e| Error::Store(format!("IndexedDB key range: {e}")))?;
         let tx = self.db.transaction(&[FILES, CHUNKS], TransactionMode::ReadWrite).map_err(store_error("delete"))?;
-        tx.store(CHUNKS).map_err(store_error(CHUNKS))?.delete(range.into()).await.map_err(store_error(CHUNKS))?;
-        tx.store(FILES)
-            .map_err(store_error(FILES))?
-            .delete(JsValue::from_str(&record.cid.to_string()))
-            .await
-            .map_err(store_error(FILES))?;
-        tx.done().await.map_err(store_error("delete"))?;
+        let (chunks, files) = (tx.store(CHUNKS).map_err(store_error(CHUNKS))?, tx.store(FILES).map_err(store_error(FILES))?);
+        let (chunks_deleted, file_deleted, done) =
+            join3(chunks.delete(range.into()), files.delete(JsValue::from_str(&record.cid.to_string())), tx.done()).await;
+        chunks_deleted.map_err(store_error(CHUNKS))?;
+        file_deleted.map_err(store_error(FILES))?;
+        done.map_err(store_error("delete"))?;
         Ok(())
     }
 
@@ -129,8 +140,10 @@ impl BlobStore for IdbStore {
 
     async fn delete_model(&self, name: &str) -> Result<()> {
         let tx = self.db.transaction(&[MODELS], TransactionMode::ReadWrite).map_err(store_error(MODELS))?;
-        tx.store(MODELS).map_err(store_error(MODELS))?.delete(JsValue::from_str(name)).await.map_err(store_error(MODELS))?;
-        tx.done().await.map_err(store_error(MODELS))?;
+        let store = tx.store(MODELS).map_err(store_error(MODELS))?;
+        let (deleted, done) = join(store.delete(JsValue::from_str(name)), tx.done()).await;
+        deleted.map_err(store_error(MODELS))?;
+        done.map_err(store_error(MODELS))?;
         Ok(())
     }
 

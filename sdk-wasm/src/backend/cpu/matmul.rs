@@ -1,7 +1,8 @@
 //! Register-blocked matmul: B is packed into column panels, then an MR×NR micro-kernel walks K
 //! with its MR×NR accumulators in registers.
 
-use super::{threads, CpuBackend, CpuStorage};
+use super::parallel::{for_each_chunk, threads};
+use super::{CpuBackend, CpuStorage};
 use crate::backend::{MatmulOps, MatmulPlan, Operand};
 use crate::core::Result;
 
@@ -89,15 +90,11 @@ pub fn matmul_packed(a: &[f32], b: &PackedB, m: usize, out: &mut [f32]) {
         compute_rows(kernel, a, panels, 0, m, k, n, &mut out[..m * n]);
         return;
     }
-    // Split whole micro-kernel row blocks across scoped threads (never reached in wasm,
-    // where `threads()` is 1).
-    let rows_per = m.div_ceil(MR).div_ceil(workers) * MR;
-    std::thread::scope(|scope| {
-        for (chunk_index, chunk) in out[..m * n].chunks_mut(rows_per * n).enumerate() {
-            let row0 = chunk_index * rows_per;
-            let rows = chunk.len() / n;
-            scope.spawn(move || compute_rows(kernel, a, panels, row0, rows, k, n, chunk));
-        }
+    // Whole micro-kernel row blocks per part, a few parts per thread so a slow thread
+    // (another tab, the page) does not hold the rest up.
+    let rows_per = m.div_ceil(MR).div_ceil(workers * 2).max(1) * MR;
+    for_each_chunk(&mut out[..m * n], rows_per * n, |chunk_index, chunk| {
+        compute_rows(kernel, a, panels, chunk_index * rows_per, chunk.len() / n, k, n, chunk)
     });
 }
 

@@ -6,6 +6,7 @@ mod elementwise;
 mod layout;
 mod matmul;
 mod norms;
+mod parallel;
 mod qdot;
 mod quant_matmul;
 mod rotary;
@@ -15,6 +16,7 @@ pub use activations::erf;
 pub use elementwise::binary;
 pub use matmul::{matmul, matmul_packed, PackedB};
 pub use norms::{layernorm, softmax};
+pub use parallel::threads;
 pub use quant_matmul::qmatmul;
 pub use storage::CpuStorage;
 
@@ -30,23 +32,13 @@ impl Backend for CpuBackend {
 
 /// Which CPU code path this build runs (recorded with results).
 pub fn flavour() -> &'static str {
-    if cfg!(all(target_arch = "wasm32", target_feature = "simd128")) {
+    if cfg!(all(target_arch = "wasm32", target_feature = "simd128", feature = "threads")) {
+        "wasm-simd128-threads"
+    } else if cfg!(all(target_arch = "wasm32", target_feature = "simd128")) {
         "wasm-simd128"
     } else if cfg!(target_arch = "wasm32") {
         "wasm-scalar"
     } else {
         "native"
-    }
-}
-
-/// Worker threads for large native kernels (browsers run single-threaded here).
-pub(crate) fn threads() -> usize {
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
-    }
-    #[cfg(target_arch = "wasm32")]
-    {
-        1
     }
 }

@@ -2,7 +2,8 @@
 //! block by block into a small f32 buffer that stays in L1 and is reused for every row of x,
 //! so the weights stay 4-bit (or 2/3/8-bit) in memory and are read once per call.
 
-use super::{threads, CpuBackend, CpuStorage};
+use super::parallel::{for_each_chunk, threads};
+use super::{CpuBackend, CpuStorage};
 use crate::backend::{Operand, QuantMatmulOps, QuantShape};
 use crate::core::blocks::decode_row;
 use crate::core::{DType, Result};
@@ -28,11 +29,9 @@ pub fn qmatmul(x: &[f32], m: usize, k: usize, w: &[u8], dtype: DType, n: usize, 
     // (one contiguous run per weight row), then the bands are laid back into m×n.
     let band = n.div_ceil(workers).next_multiple_of(ROWS_PER_STEP);
     let mut t = vec![0.0; n * m];
-    std::thread::scope(|scope| {
-        for (i, chunk) in t.chunks_mut(band * m).enumerate() {
-            let rows = i * band..(i * band + chunk.len() / m.max(1));
-            scope.spawn(move || rows_into(x, m, k, w, row_bytes, dtype, rows, chunk));
-        }
+    for_each_chunk(&mut t, band * m, |i, chunk| {
+        let rows = i * band..(i * band + chunk.len() / m.max(1));
+        rows_into(x, m, k, w, row_bytes, dtype, rows, chunk)
     });
     transpose_into(&t, n, m, out);
 }

@@ -1,0 +1,463 @@
+// The engine: the SDK in the thread that runs it. The package's entry (index.js) runs this
+// module in a dedicated Worker and proxies to it (worker.js), so the page's main thread never
+// computes; it also works as is inside a worker of your own.
+//
+// Two wasm builds sit beside it (`cargo xtask build-wasm`): pkg/ (SIMD, one thread) and
+// pkg-threads/ (SIMD over a pool of Web Workers sharing the module's memory). The threaded one
+// needs a cross-origin isolated page (COOP: same-origin + COEP: require-corp) and a worker
+// (waiting on atomics is not allowed on a page's main thread).
+
+let sdk = null;
+let ready = null;
+let loaded = null;
+
+// The smallest module with a shared memory (memory section: one memory, flags 3 = shared with
+// a maximum, 1 page each): it validates only where wasm threads exist.
+const WASM_SHARED_MEMORY = new Uint8Array([0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 5, 4, 1, 3, 1, 1]);
+
+/** Why the threaded build cannot run here, or null when it can. */
+function threadsUnavailableReason() {
+  if (!self.crossOriginIsolated) return "the page is not cross-origin isolated (serve it with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)";
+  if (typeof SharedArrayBuffer !== "function") return "SharedArrayBuffer is missing";
+  if (!WebAssembly.validate(WASM_SHARED_MEMORY)) return "this browser does not validate wasm shared memory";
+  if (typeof self.document !== "undefined") return "the threaded build runs only in a Worker (a page's main thread may not wait on atomics)";
+  return null;
+}
+
+/**
+ * Load and instantiate one wasm build (idempotent: the first call decides). `threads`: the pool
+ * size (default: every core); 1, or a place where threads cannot run, loads the one-thread
+ * build, and `info().threadsUnavailable` says why. `wasm` overrides where the one-thread
+ * module is loaded from (and implies it).
+ */
+export function init({ threads, wasm } = {}) {
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) {
+    return Promise.reject(new TypeError("threads must be a whole number ≥ 1"));
+  }
+  ready ??= loadBuild(threads, wasm);
+  return ready;
+}
+
+async function loadBuild(threads, wasm) {
+  const cores = self.navigator?.hardwareConcurrency || 1;
+  const wanted = threads ?? cores;
+  let reason = wasm !== undefined ? "a wasm module was given (the one-thread build)" : wanted <= 1 ? "one thread was asked for" : threadsUnavailableReason();
+  if (reason === null) {
+    try {
+      const threaded = await import("./pkg-threads/ipfs_accelerate.js");
+      await threaded.default();
+      await threaded.initThreadPool(wanted);
+      sdk = threaded;
+      loaded = { build: "threads", threads: threaded.cpuThreads(), threadsUnavailable: null };
+      return;
+    } catch (e) {
+      reason = `the threaded build did not start: ${messageOf(e)}`;
+    }
+  }
+  const single = await import("./pkg/ipfs_accelerate.js");
+  await single.default(wasm === undefined ? undefined : { module_or_path: wasm });
+  sdk = single;
+  loaded = { build: "simd", threads: 1, threadsUnavailable: reason };
+}
+
+/**
+ * Which build runs and why: `{ build: "threads" | "simd", threads, threadsUnavailable (null or
+ * the reason), cpuFlavour, crossOriginIsolated }`.
+ */
+export async function info() {
+  await init();
+  return { ...loaded, cpuFlavour: sdk.cpuFlavour(), crossOriginIsolated: self.crossOriginIsolated === true };
+}
+
+export async function version() {
+  await init();
+  return sdk.version();
+}
+
+/** Which CPU kernels this build runs ("wasm-simd128" when SIMD is compiled in). */
+export async function cpuFlavour() {
+  await init();
+  return sdk.cpuFlavour();
+}
+
+/** Adapter facts for "cpu" or "webgpu" (includes `software: true` for CPU-emulated GPUs). */
+export async function deviceInfo(device) {
+  await init();
+  return JSON.parse(await sdk.deviceInfo(device));
+}
+
+/** Run one kernel benchmark case on "cpu" or "webgpu"; see KernelCase in index.d.ts. */
+export async function runKernelCase(kernelCase, device) {
+  await init();
+  return JSON.parse(await sdk.runKernelCase(JSON.stringify(kernelCase), device));
+}
+
+/** Devices the SDK can open; WebNN only where the browser has a WebNN backend. */
+const KNOWN_DEVICES = ["webgpu", "webnn", "cpu"];
+/** What `create` tries when not told: WebNN is opt-in (`prefer: ["webnn", …]`). */
+const DEVICES = ["webgpu", "cpu"];
+/** IndexedDB database that holds cached weights, unless `cache: {name}` says otherwise. */
+const DEFAULT_CACHE_DB = "ipfs-accelerate-weights";
+
+/** Entry point: picks a device, loads models onto it, caches their weights by content id. */
+export class Accelerator {
+  #runtime;
+  #device;
+  #adapter;
+  #skipped;
+  #models = new Set();
+  #disposed = false;
+  #cache;
+
+  constructor(runtime, device, adapter, skipped) {
+    this.#runtime = runtime;
+    this.#device = device;
+    this.#adapter = adapter;
+    this.#skipped = skipped;
+    this.#cache = new WeightCache(runtime);
+  }
+
+  /**
+   * The first usable device of `prefer` (default ["webgpu", "cpu"]). A device that is not
+   * available is skipped, and why is kept in `skipped`. `cache`: true (default), false, or
+   * `{ name, maxBytes }` — the IndexedDB database and a bound below the browser's quota.
+   */
+  static async create({ prefer = DEVICES, wasm, threads, cache = true } = {}) {
+    if (!Array.isArray(prefer) || prefer.length === 0) throw new TypeError('prefer must be a non-empty array, e.g. ["webgpu", "cpu"]');
+    for (const device of prefer) {
+      if (!KNOWN_DEVICES.includes(device)) throw new TypeError(`unknown device ${JSON.stringify(device)}; expected one of ${KNOWN_DEVICES.join(", ")}`);
+    }
+    const { name: cacheDb, maxBytes } = cacheOptions(cache);
+    await init({ threads, wasm });
+    const skipped = {};
+    for (const device of prefer) {
+      try {
+        const runtime = await sdk.Runtime.create(device, cacheDb, maxBytes);
+        return new Accelerator(runtime, device, JSON.parse(await sdk.deviceInfo(device)), skipped);
+      } catch (e) {
+        skipped[device] = messageOf(e);
+      }
+    }
+    throw new Error(`no preferred device is available: ${Object.entries(skipped).map(([d, why]) => `${d}: ${why}`).join("; ")}`);
+  }
+
+  /** "webgpu", "webnn" or "cpu". */
+  get device() {
+    return this.#device;
+  }
+
+  /** Adapter facts (name, backend, `software` for CPU-emulated GPUs). */
+  get adapter() {
+    return this.#adapter;
+  }
+
+  /** Devices that were preferred but not available, with the reason. */
+  get skipped() {
+    return { ...this.#skipped };
+  }
+
+  /** The weight cache: list(), delete(name), clear(), usage(), persist(). */
+  get cache() {
+    return this.#cache;
+  }
+
+  /**
+   * Load a sentence-embedding model from a base URL holding manifest.json (file CIDs),
+   * config.json, tokenizer.json and the weights (`weights`, default "model.safetensors";
+   * ".onnx" works too). Every file is checked against its CID; weights come from the cache
+   * when a verified copy is there. Options: onProgress({file, loaded, total, origin}),
+   * maxTokens, signal, pooling ("mean" | "cls"), embeddingCache (entries, 0 = off),
+   * gateway (an IPFS gateway prefix: files are fetched as `<gateway><cid>`), manifest
+   * (an object, instead of fetching manifest.json).
+   */
+  async load(url, { onProgress, signal, ...options } = {}) {
+    return this.#loadWith("load", url, onProgress, (runtime, u) => runtime.loadEmbedding(u, options, onProgress, signal), EmbeddingModel);
+  }
+
+  /**
+   * Load a text-generation model (LLaMA family, one GGUF file: Q4_0/Q4_1/Q8_0/F16/F32) from a
+   * base URL holding manifest.json and the .gguf file (the manifest's only .gguf unless
+   * `file` names one). The file is checked against its CID and cached in IndexedDB like any
+   * weights. Options: onProgress, signal, file, gateway, manifest.
+   */
+  async loadLanguageModel(url, { onProgress, signal, ...options } = {}) {
+    return this.#loadWith("loadLanguageModel", url, onProgress, (runtime, u) => runtime.loadLanguage(u, options, onProgress, signal), LanguageModel);
+  }
+
+  /** Check the arguments, load through the runtime, and track the model for dispose(). */
+  async #loadWith(method, url, onProgress, load, Model) {
+    if (this.#disposed) throw new Error("this Accelerator was disposed");
+    if (typeof url !== "string" && !(url instanceof URL)) throw new TypeError(`${method}(url): url must be a string or URL`);
+    if (onProgress !== undefined && typeof onProgress !== "function") throw new TypeError("onProgress must be a function");
+    let inner;
+    try {
+      inner = await load(this.#runtime, String(url));
+    } catch (e) {
+      throw new Error(messageOf(e));
+    }
+    const model = new Model(inner, () => {
+      this.#models.delete(model);
+      this.#runtime.trim();
+    });
+    this.#models.add(model);
+    return model;
+  }
+
+  /**
+   * Weight memory: `{ devices: {cpu, gpu}, totalBytes, sharedBytes, tensors, models: [{name,
+   * bytes, sharedBytes}], gpuPool }` — a tensor shared by several models is counted once.
+   */
+  memory() {
+    if (this.#disposed) throw new Error("this Accelerator was disposed");
+    return this.#runtime.memory();
+  }
+
+  /** Free every model this Accelerator loaded. */
+  dispose() {
+    if (this.#disposed) return;
+    for (const model of [...this.#models]) model.dispose();
+    this.#disposed = true;
+    this.#runtime.trim();
+  }
+}
+
+/** Cached model weights (IndexedDB), by content id. */
+class WeightCache {
+  #runtime;
+
+  constructor(runtime) {
+    this.#runtime = runtime;
+  }
+
+  /** Why weights are not cached (e.g. IndexedDB unavailable), or null when they are. */
+  get disabledReason() {
+    return this.#runtime.cacheDisabledReason ?? null;
+  }
+
+  /** Cached models, most recently used first: [{name, version, bytes, lastUsed, storedAt, files}]. */
+  list() {
+    return this.#runtime.cacheList();
+  }
+
+  /** Delete a cached model (and files no other model uses). Resolves to whether it was cached. */
+  delete(name) {
+    if (typeof name !== "string") throw new TypeError("delete(name): name must be a string");
+    return this.#runtime.cacheDelete(name);
+  }
+
+  clear() {
+    return this.#runtime.cacheClear();
+  }
+
+  /** {bytes, partialBytes, models, files, budget, quota: {usage, quota}}. */
+  usage() {
+    return this.#runtime.cacheUsage();
+  }
+
+  /** Ask the browser not to evict the cache under storage pressure; whether it agreed. */
+  persist() {
+    return this.#runtime.cachePersist();
+  }
+}
+
+/** The wasm object of a model, reachable only inside this module. */
+const INNER = Symbol("inner");
+
+/** What every loaded model shares: its wasm object, and freeing it once. */
+class LoadedModel {
+  #inner;
+  #onDispose;
+
+  constructor(inner, onDispose) {
+    this.#inner = inner;
+    this.#onDispose = onDispose;
+  }
+
+  /** Free the model's memory (weights no other model shares, on the CPU or GPU). Further calls reject. */
+  dispose() {
+    if (!this.#inner) return;
+    this.#inner.free();
+    this.#inner = null;
+    this.#onDispose();
+  }
+
+  [INNER]() {
+    if (!this.#inner) throw new Error("this model was disposed");
+    return this.#inner;
+  }
+}
+
+/** A loaded sentence-embedding model. */
+export class EmbeddingModel extends LoadedModel {
+  get dimensions() {
+    return this[INNER]().dimensions;
+  }
+
+  get maxTokens() {
+    return this[INNER]().maxTokens;
+  }
+
+  /** The model's name (from its manifest). */
+  get name() {
+    return this[INNER]().name;
+  }
+
+  /** How the load went: {files: {path: "cache" | "network" | "resumed" | "refetched" | "uncached"}, networkBytes, verified}. */
+  get loadReport() {
+    return this[INNER]().loadReport;
+  }
+
+  /** {hits, misses, entries, capacity} of the embedding cache. */
+  cacheStats() {
+    return this[INNER]().cacheStats();
+  }
+
+  /**
+   * Sharding, first stage: embed `texts` as one padded batch and run layers [0, end);
+   * resolves to the activations as bytes (Uint8Array) for the next stage.
+   */
+  stageFirst(texts, end) {
+    return this[INNER]().stageFirst(texts, end);
+  }
+
+  /** Sharding, later stage: layers [start, end) over `bytes`; with `pool`, pooled embeddings. */
+  stageNext(bytes, start, end, pool) {
+    return this[INNER]().stageNext(bytes, start, end, pool);
+  }
+
+  /** One L2-normalised Float32Array per text, in order. */
+  async embed(texts) {
+    if (!Array.isArray(texts) || texts.some((t) => typeof t !== "string")) throw new TypeError("embed(texts): texts must be an array of strings");
+    return this[INNER]().embed(texts);
+  }
+
+}
+
+/** A loaded text-generation model. */
+export class LanguageModel extends LoadedModel {
+  #busy = false;
+
+  get name() {
+    return this[INNER]().name;
+  }
+
+  /** Positions the model was trained for (prompt + output). */
+  get contextLength() {
+    return this[INNER]().contextLength;
+  }
+
+  /** Whether `generate` can apply the file's chat template (messages, or `chat: true`). */
+  get hasChatTemplate() {
+    return this[INNER]().hasChatTemplate;
+  }
+
+  /** Bytes of weights held, at their quantized size. */
+  get weightBytes() {
+    return this[INNER]().weightBytes;
+  }
+
+  get loadReport() {
+    return this[INNER]().loadReport;
+  }
+
+  /** Token ids of `text` (no template applied). */
+  tokenize(text) {
+    if (typeof text !== "string") throw new TypeError("tokenize(text): text must be a string");
+    return Array.from(this[INNER]().tokenize(text));
+  }
+
+  /**
+   * Generate text after `prompt` (a string; or `[{role, content}]` messages, put through the
+   * model's chat template; `chat: true` does that for a string). Options: maxTokens (128),
+   * temperature (0 = greedy), topK, topP, repetitionPenalty, seed, stopAtEos (true),
+   * kvCache ("f32" default; "q8_0" | "q4_1" | "q2" hold the KV cache in blocks, CPU device only),
+   * onToken(piece) — called with each new piece of text as it comes; returning false stops —
+   * and signal (AbortSignal: rejects with an AbortError whose `result` holds the text so far).
+   * Resolves to {text, tokens, promptTokens, finishReason ("eos" | "length" | "context" |
+   * "cancelled"), prefillMs, timeToFirstTokenMs, decodeMs, prefillTokensPerSecond,
+   * decodeTokensPerSecond, kvCacheBytes}.
+   */
+  async generate(prompt, { onToken, signal, ...options } = {}) {
+    const messages = Array.isArray(prompt);
+    if (!messages && typeof prompt !== "string") throw new TypeError("generate(prompt): prompt must be a string or an array of {role, content}");
+    if (onToken !== undefined && typeof onToken !== "function") throw new TypeError("onToken must be a function");
+    if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError("signal must be an AbortSignal");
+    const inner = this[INNER]();
+    if (this.#busy) throw new Error("this model is already generating; await the previous generate() first");
+    signal?.throwIfAborted();
+    this.#busy = true;
+    let generation;
+    try {
+      try {
+        generation = await inner.start(messages ? JSON.stringify(prompt) : prompt, messages, JSON.stringify(options));
+      } catch (e) {
+        throw new Error(messageOf(e));
+      }
+      for (;;) {
+        if (signal?.aborted) {
+          generation.cancel();
+          throw abortError(signal, generation.result());
+        }
+        let piece;
+        try {
+          piece = await generation.next();
+        } catch (e) {
+          throw new Error(messageOf(e));
+        }
+        if (piece === undefined) break;
+        // Awaited: behind the Worker proxy the answer comes back as a message.
+        if (piece !== "" && onToken && (await onToken(piece)) === false) generation.cancel();
+        // Let the page run (rendering, the abort button) between tokens.
+        await nextTask();
+      }
+      return generation.result();
+    } finally {
+      generation?.free();
+      this.#busy = false;
+    }
+  }
+
+}
+
+/** Resolves on the next macrotask; unlike setTimeout(0) it is not clamped to 4 ms. */
+function nextTask() {
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
+}
+
+function abortError(signal, result) {
+  const reason = signal.reason;
+  const error = reason instanceof Error ? reason : new DOMException(reason === undefined ? "generation was aborted" : String(reason), "AbortError");
+  try {
+    error.result = result;
+  } catch {
+    // a frozen reason: the partial result is lost, the abort is not
+  }
+  return error;
+}
+
+function cacheOptions(cache) {
+  if (cache === false) return { name: undefined, maxBytes: undefined };
+  if (cache === true || cache === undefined) return { name: DEFAULT_CACHE_DB, maxBytes: undefined };
+  if (typeof cache !== "object" || cache === null) throw new TypeError("cache must be true, false or { name, maxBytes }");
+  const { name = DEFAULT_CACHE_DB, maxBytes } = cache;
+  if (typeof name !== "string" || name === "") throw new TypeError("cache.name must be a non-empty string");
+  if (maxBytes !== undefined && !(Number.isFinite(maxBytes) && maxBytes >= 0)) throw new TypeError("cache.maxBytes must be a non-negative number");
+  return { name, maxBytes };
+}
+
+function messageOf(e) {
+  return e && e.message ? e.message : String(e);
+}
+
+/** Bytes of the SDK's wasm memory; it only grows, so this is the peak heap so far. */
+export async function wasmMemoryBytes() {
+  await init();
+  return sdk.wasmMemoryBytes();
+}
