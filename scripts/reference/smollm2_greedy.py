@@ -90,6 +90,10 @@ class Model:
         self.w = weights(reader)
         self.cache = [([], []) for _ in range(self.layers)]
 
+    def mm(self, x, name):
+        """x @ W.T for the weight `name` (smollm2_q8_activations.py overrides it)."""
+        return x @ self.w[name].T
+
     def forward(self, ids, start):
         w = self.w
         x = w["token_embd.weight"][ids]  # [seq, dim]
@@ -99,9 +103,9 @@ class Model:
         for l in range(self.layers):
             p = f"blk.{l}."
             h = rmsnorm(x, w[p + "attn_norm.weight"], self.eps)
-            q = (h @ w[p + "attn_q.weight"].T).reshape(seq, self.heads, hd)
-            k = (h @ w[p + "attn_k.weight"].T).reshape(seq, self.kv_heads, hd)
-            v = (h @ w[p + "attn_v.weight"].T).reshape(seq, self.kv_heads, hd)
+            q = self.mm(h, p + "attn_q.weight").reshape(seq, self.heads, hd)
+            k = self.mm(h, p + "attn_k.weight").reshape(seq, self.kv_heads, hd)
+            v = self.mm(h, p + "attn_v.weight").reshape(seq, self.kv_heads, hd)
             q, k = rope(q, pos, self.base), rope(k, pos, self.base)
             ks, vs = self.cache[l]
             ks.append(k)
@@ -117,14 +121,14 @@ class Model:
                 s[causal] = -np.inf
                 s = np.exp(s - s.max(-1, keepdims=True))
                 att[:, head] = (s / s.sum(-1, keepdims=True)) @ vh
-            x = x + att.reshape(seq, dim) @ w[p + "attn_output.weight"].T
+            x = x + self.mm(att.reshape(seq, dim), p + "attn_output.weight")
             h = rmsnorm(x, w[p + "ffn_norm.weight"], self.eps)
-            g = h @ w[p + "ffn_gate.weight"].T
-            u = h @ w[p + "ffn_up.weight"].T
-            x = x + (g / (1 + np.exp(-g)) * u) @ w[p + "ffn_down.weight"].T
+            g = self.mm(h, p + "ffn_gate.weight")
+            u = self.mm(h, p + "ffn_up.weight")
+            x = x + self.mm(g / (1 + np.exp(-g)) * u, p + "ffn_down.weight")
         x = rmsnorm(x[-1], w["output_norm.weight"], self.eps)
-        out = w.get("output.weight", w["token_embd.weight"])  # tied embeddings when absent
-        return out @ x
+        out = "output.weight" if "output.weight" in w else "token_embd.weight"  # tied embeddings when absent
+        return self.mm(x, out)
 
 
 def greedy(model, ids):

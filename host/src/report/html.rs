@@ -67,7 +67,7 @@ pub fn render_html(view: &RunView) -> String {
     }
     h.push_str(
         "<p class=note>Medians over the timed samples after warm-up; ±MAD is the median absolute deviation. \
-        Every output was checked against a plain f64 reference before it was recorded. \
+        Every output was checked against an independent f64 reference before it was recorded (for a backend that rounds activations to 8 bits, as candle's quantized LLaMA does, one with that rounding). \
         Bars in orange ran on a software adapter and are not GPU figures.</p></body></html>",
     );
     h

@@ -57,7 +57,8 @@ pub async fn run(install: &BrowserInstall, runner_url: &str, prefer: &str, label
                 peak: reply["wasmMemoryBytes"].as_f64().map(|b| ("wasm memory", b as u64)),
             };
             let adapter: AdapterSummary = serde_json::from_value(reply["adapter"].clone()).unwrap_or_default();
-            let mut env = EnvRecord::new(label, adapter, records(&runs, warmup, work, tokens.min(work.want_ids.len()), &memory));
+            let mut env =
+                EnvRecord::new(label, adapter, records(&runs, warmup, &work.reference, tokens.min(work.reference.ids.len()), &memory));
             env.browser = Some(browser.into());
             if reply["device"].as_str() != Some(prefer) {
                 env.unavailable_reason = Some(format!("the page ran on {} instead of {prefer}", reply["device"]));

@@ -1,7 +1,7 @@
 //! Case records of the llm suite from a backend's generations: prefill, time to first token,
 //! decode per token and memory, each carrying the greedy-token check against the reference.
 
-use super::Workload;
+use super::{GreedyCheck, GreedyReference};
 use crate::backends::text_generation::TextRun;
 use crate::bench::record::{CaseRecord, CaseStatus};
 use crate::bench::stats::Stats;
@@ -22,7 +22,9 @@ fn median(values: &[f64]) -> f64 {
     Stats::of(values).map_or(f64::NAN, |s| s.median)
 }
 
-pub fn records(runs: &[TextRun], warmup: u32, work: &Workload, checked: usize, memory: &Memory) -> Vec<CaseRecord> {
+/// The cases of one backend's `runs`, each carrying the check of every run's first `checked`
+/// greedy ids against `reference`.
+pub fn records(runs: &[TextRun], warmup: u32, reference: &GreedyReference, checked: usize, memory: &Memory) -> Vec<CaseRecord> {
     let prompt_tokens = runs.first().map_or(0, |r| r.prompt_tokens);
     let tokens = runs.first().map_or(0, |r| r.ids.len());
     let prefill: Vec<f64> = runs.iter().map(|r| r.prefill_ms).collect();
@@ -30,12 +32,16 @@ pub fn records(runs: &[TextRun], warmup: u32, work: &Workload, checked: usize, m
     let per_token: Vec<f64> = runs.iter().map(|r| r.decode_ms / r.ids.len().saturating_sub(1).max(1) as f64).collect();
     let prefill_tps = prompt_tokens as f64 / (median(&prefill) / 1e3);
     let decode_tps = 1e3 / median(&per_token);
-    // Every sample's first `checked` greedy ids against the reference; each case carries it.
-    let want = &work.want_ids[..checked.min(work.want_ids.len())];
-    let wrong = runs.iter().map(|r| want.iter().zip(&r.ids).filter(|(a, b)| a != b).count() + want.len().saturating_sub(r.ids.len())).max();
+    // Every sample's first `checked` greedy ids against the reference; each case carries the
+    // worst sample's check.
+    let check = runs.iter().map(|r| reference.check(&r.ids, checked)).max_by_key(|c| (c.wrong, std::cmp::Reverse(c.compared)));
     let greedy_ids = runs.first().map(|r| r.ids.clone()).unwrap_or_default();
     let checked_params = |mut p: serde_json::Value| {
-        p["checked_tokens"] = want.len().into();
+        p["reference"] = reference.name.into();
+        p["checked_tokens"] = check.as_ref().map_or(0, |c| c.compared).into();
+        if let Some(GreedyCheck { wrong: 0, first_difference: Some((step, margin)), .. }) = &check {
+            p["near_tie"] = json!({ "step": step, "reference_margin": margin });
+        }
         p["greedy_ids"] = greedy_ids.clone().into();
         p
     };
@@ -78,12 +84,17 @@ pub fn records(runs: &[TextRun], warmup: u32, work: &Workload, checked: usize, m
         0.0,
     ));
     for rec in &mut out {
-        rec.max_abs_err = wrong.map(|w| w as f64);
-        match wrong {
-            Some(0) => {}
-            Some(w) => {
+        rec.max_abs_err = check.as_ref().map(|c| c.wrong as f64);
+        match &check {
+            Some(GreedyCheck { wrong: 0, .. }) => {}
+            Some(c) => {
                 rec.status = CaseStatus::Mismatch;
-                rec.error = Some(format!("{w} of the first {} greedy tokens differ from the reference", want.len()));
+                let at = c
+                    .first_difference
+                    .map(|(step, margin)| format!(", first at step {step} where the reference's top two are {margin:.2} apart"))
+                    .unwrap_or_default();
+                rec.error =
+                    Some(format!("{} of the first {} greedy tokens differ from the {} reference{at}", c.wrong, c.compared, reference.name));
             }
             None => {
                 rec.status = CaseStatus::Error;
