@@ -1,6 +1,8 @@
 // ESM entry of the npm package. The engine runs in a dedicated Web Worker (worker.js over
-// engine.js), one per Accelerator, so loading, embedding and generating never block the page;
-// this module is a thin proxy with the same API. Every call is asynchronous; an object's fixed
+// engine.js), so loading, embedding and generating never block the page; this module is a thin
+// proxy with the same API. Accelerators with the same `threads` share one engine (one wasm
+// instance and thread pool per page, which also knows every model in use, so the weight cache
+// never evicts one). Every call is asynchronous; an object's fixed
 // properties (device, adapter, dimensions, name, …) are read when it is created.
 
 /** Devices the SDK can open; WebNN only where the browser has a WebNN backend. */
@@ -41,9 +43,9 @@ class EngineWorker {
   }
 
   /** Stop the worker (and its thread pool); calls still waiting reject. */
-  terminate() {
+  terminate(why) {
     this.#worker.terminate();
-    this.#fail(new Error("this Accelerator was disposed"));
+    this.#fail(new Error(why));
   }
 
   #fail(error) {
@@ -142,53 +144,70 @@ function splitOptions(options, names) {
   return { sent: rest, callbacks, signal };
 }
 
-const shared = new Map();
+const engines = new Map();
 
-/** The worker module-level functions use: one per `threads` setting, created on first use. */
-function sharedWorker(threads) {
-  if (!shared.has(threads)) {
+/**
+ * The engine for `threads` (and `wasm`, where a module is given), started on first use:
+ * one per setting, shared by the module's functions and every Accelerator asking for it.
+ */
+async function engineFor(threads, wasm) {
+  const key = wasm === undefined ? `threads=${threads ?? "all"}` : typeof wasm === "string" ? `wasm=${wasm}` : null;
+  if (key !== null && engines.has(key)) return engines.get(key);
+  const starting = (async () => {
     const worker = new EngineWorker();
-    worker.call(0, "init", [{ threads }]).catch(() => {});
-    shared.set(threads, worker);
-  }
-  return shared.get(threads);
+    try {
+      await worker.call(0, "init", [{ threads, wasm }]);
+      return worker;
+    } catch (e) {
+      worker.terminate("the engine did not start");
+      if (key !== null) engines.delete(key);
+      throw e;
+    }
+  })();
+  if (key !== null) engines.set(key, starting);
+  return starting;
 }
 
-/** Start the shared engine worker and its wasm build (idempotent). */
-export function init() {
-  return sharedWorker().call(0, "init", [{}]);
+/** Call one of the engine module's functions in the engine for `threads`. */
+async function callEngine(threads, method, args) {
+  return (await engineFor(threads)).call(0, method, args);
+}
+
+/** Start the default engine worker and its wasm build (idempotent). */
+export async function init() {
+  await engineFor(undefined);
 }
 
 /** Which build the shared engine runs: {build, threads, threadsUnavailable, cpuFlavour, crossOriginIsolated}. */
 export function info() {
-  return sharedWorker().call(0, "info");
+  return callEngine(undefined, "info");
 }
 
 export function version() {
-  return sharedWorker().call(0, "version");
+  return callEngine(undefined, "version");
 }
 
 /** Which CPU kernels the shared engine's build runs ("wasm-simd128", "wasm-simd128-threads"). */
 export function cpuFlavour() {
-  return sharedWorker().call(0, "cpuFlavour");
+  return callEngine(undefined, "cpuFlavour");
 }
 
 /** Adapter facts for "cpu" or "webgpu" (includes `software: true` for CPU-emulated GPUs). */
 export function deviceInfo(device) {
-  return sharedWorker().call(0, "deviceInfo", [device]);
+  return callEngine(undefined, "deviceInfo", [device]);
 }
 
 /** Run one kernel benchmark case on "cpu" or "webgpu"; see KernelCase in index.d.ts. `threads` as for Accelerator.create. */
 export function runKernelCase(kernelCase, device, { threads } = {}) {
-  return sharedWorker(threads).call(0, "runKernelCase", [kernelCase, device]);
+  return callEngine(threads, "runKernelCase", [kernelCase, device]);
 }
 
 /** Bytes of the shared engine's wasm memory; it only grows, so this is its peak heap so far. */
 export function wasmMemoryBytes() {
-  return sharedWorker().call(0, "wasmMemoryBytes");
+  return callEngine(undefined, "wasmMemoryBytes");
 }
 
-/** Entry point: an engine in its own Worker, on the first usable device of `prefer`. */
+/** Entry point: picks a device, loads models onto it in the engine Worker, caches their weights by content id. */
 export class Accelerator {
   #worker;
   #remote;
@@ -207,11 +226,11 @@ export class Accelerator {
   }
 
   /**
-   * A new engine (its own Worker and wasm instance) on the first usable device of `prefer`
-   * (default ["webgpu", "cpu"]); a device that is not available is skipped, and why is kept in
-   * `skipped`. `cache`: true (default), false, or `{ name, maxBytes }`. `threads`: the most
-   * CPU threads it may use (default: every core; 1 = the one-thread build). `wasm`: where to
-   * load the one-thread module from.
+   * An accelerator on the first usable device of `prefer` (default ["webgpu", "cpu"]); a device
+   * that is not available is skipped, and why is kept in `skipped`. `cache`: true (default),
+   * false, or `{ name, maxBytes }`. `threads`: the most CPU threads its engine may use
+   * (default: every core; 1 = the one-thread build). `wasm`: where to load the one-thread
+   * module from.
    */
   static async create(options = {}) {
     if (options === null || typeof options !== "object") throw new TypeError("Accelerator.create(options): options must be an object");
@@ -220,15 +239,9 @@ export class Accelerator {
     for (const device of prefer ?? []) {
       if (!KNOWN_DEVICES.includes(device)) throw new TypeError(`unknown device ${JSON.stringify(device)}; expected one of ${KNOWN_DEVICES.join(", ")}`);
     }
-    const worker = new EngineWorker();
-    try {
-      await worker.call(0, "init", [{ threads, wasm: wasm instanceof URL ? String(wasm) : wasm }]);
-      const { remote, props } = await worker.call(0, "create", [{ prefer, cache }]);
-      return new Accelerator(worker, remote, props, await worker.call(0, "info"));
-    } catch (e) {
-      worker.terminate();
-      throw e;
-    }
+    const worker = await engineFor(threads, wasm instanceof URL ? String(wasm) : wasm);
+    const { remote, props } = await worker.call(0, "create", [{ prefer, cache }]);
+    return new Accelerator(worker, remote, props, await worker.call(0, "info"));
   }
 
   /** "webgpu", "webnn" or "cpu". */
@@ -290,12 +303,12 @@ export class Accelerator {
     return this.#remote.call("memory");
   }
 
-  /** Free every model and stop this Accelerator's worker. */
+  /** Free every model this Accelerator loaded. */
   dispose() {
     if (this.#disposed) return;
     this.#disposed = true;
     for (const model of [...this.#models]) model.markDisposed();
-    this.#worker.terminate();
+    this.#remote.call("dispose").catch(() => {});
   }
 }
 
@@ -334,9 +347,12 @@ class WeightCache {
     return this.#remote.call("cache.usage");
   }
 
-  /** Ask the browser not to evict the cache under storage pressure; whether it agreed. */
-  persist() {
-    return this.#remote.call("cache.persist");
+  /**
+   * Ask the browser not to evict the cache under storage pressure; whether it agreed. Asked
+   * here, not in the engine: `navigator.storage.persist()` exists only in windows.
+   */
+  async persist() {
+    return typeof navigator.storage?.persist === "function" ? navigator.storage.persist() : false;
   }
 }
 

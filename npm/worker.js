@@ -11,7 +11,7 @@ import * as engine from "./engine.js";
 /** What the page may call, per kind of object. */
 const METHODS = {
   module: ["init", "info", "version", "cpuFlavour", "deviceInfo", "runKernelCase", "wasmMemoryBytes", "create"],
-  accelerator: ["load", "loadLanguageModel", "memory", "dispose", "cache.list", "cache.delete", "cache.clear", "cache.usage", "cache.persist"],
+  accelerator: ["load", "loadLanguageModel", "memory", "dispose", "cache.list", "cache.delete", "cache.clear", "cache.usage"],
   embedding: ["embed", "cacheStats", "stageFirst", "stageNext", "dispose"],
   language: ["tokenize", "generate", "dispose"],
 };

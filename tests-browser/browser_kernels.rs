@@ -67,7 +67,8 @@ async fn chromium_webgpu_wgsl_kernels_match_cpu_reference() {
 async fn chromium_wasm_simd_cpu_kernels_match_cpu_reference() {
     let (_server, session) = launch(BrowserKind::Chromium).await;
     let info = session.call("deviceInfo", vec![Value::from("cpu")]).await.unwrap();
-    assert_eq!(info["name"], "wasm-simd128", "the browser build must run the SIMD path: {info}");
+    // The page is cross-origin isolated: the threaded SIMD build runs.
+    assert_eq!(info["name"], "wasm-simd128-threads", "the browser build must run the SIMD path over threads: {info}");
     check_kernels(&session, "cpu").await;
     session.close().await.unwrap();
 }

@@ -159,8 +159,13 @@ impl BlobStore for IdbStore {
         })
     }
 
+    /// Only windows have `navigator.storage.persist()`; in a worker the answer is no.
     async fn persist(&self) -> Result<bool> {
         let Some(storage) = storage_manager() else { return Ok(false) };
+        let has_persist = js_sys::Reflect::get(&storage, &"persist".into()).is_ok_and(|f| f.is_function());
+        if !has_persist {
+            return Ok(false);
+        }
         let promise = storage.persist().map_err(|e| Error::Store(format!("storage.persist(): {e:?}")))?;
         let granted = wasm_bindgen_futures::JsFuture::from(promise).await.map_err(|e| Error::Store(format!("storage.persist(): {e:?}")))?;
         Ok(granted.as_bool().unwrap_or(false))
