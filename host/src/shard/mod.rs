@@ -19,6 +19,17 @@ use tokio::sync::mpsc;
 /// Tries per stage of one request (each after relaunching the stage's browser).
 const STAGE_ATTEMPTS: u32 = 3;
 
+/// Texts per sharded request; more are refused (callers split them), which bounds the
+/// largest message a stage sends.
+pub const MAX_TEXTS_PER_REQUEST: usize = 16;
+
+/// The largest WebSocket message the host accepts from a stage. The largest legitimate one is
+/// a stage's `Activations` for a full request: a 16-byte header (magic, 3 u32 dims), then per text
+/// `max_position_embeddings` (512 for MiniLM) × (hidden 384 f32 + 1 u32 mask) = 788 480
+/// bytes, × 16 texts = 12.0 MiB; pooled embeddings are far smaller. 16 MiB leaves room for
+/// a model a little wider; a page sending more is refused by the socket, not buffered.
+pub const MAX_STAGE_MESSAGE_BYTES: usize = 16 << 20;
+
 struct Stage {
     layers: Range<usize>,
     last: bool,
@@ -124,6 +135,12 @@ impl ShardedModel {
 
     /// Embed `texts` through every stage in turn.
     pub async fn embed(&mut self, texts: &[String]) -> Result<ShardRun> {
+        if texts.is_empty() || texts.len() > MAX_TEXTS_PER_REQUEST {
+            return Err(HostError::Invalid(format!(
+                "a sharded request embeds 1..={MAX_TEXTS_PER_REQUEST} texts (got {}); split larger batches",
+                texts.len()
+            )));
+        }
         let started = Instant::now();
         let mut run = ShardRun::default();
         let mut input = Message::Text(serde_json::json!({ "texts": texts }).to_string().into());
@@ -218,6 +235,16 @@ mod tests {
         let mut b = [batch.to_le_bytes(), width.to_le_bytes()].concat();
         values.iter().for_each(|v| b.extend_from_slice(&v.to_le_bytes()));
         b
+    }
+
+    #[test]
+    fn the_largest_legitimate_stage_message_fits_the_socket_limit() {
+        use super::{MAX_STAGE_MESSAGE_BYTES, MAX_TEXTS_PER_REQUEST};
+        // Activations of MiniLM at its longest: the header, then per text 512 positions of
+        // 384 f32 values and one u32 mask entry.
+        let activations = 16 + MAX_TEXTS_PER_REQUEST * 512 * (384 + 1) * 4;
+        assert!(activations <= MAX_STAGE_MESSAGE_BYTES, "{activations}");
+        assert!(MAX_STAGE_MESSAGE_BYTES < 4 * activations / 3 + (1 << 20), "the limit should stay near what is needed");
     }
 
     #[test]
