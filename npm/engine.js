@@ -389,7 +389,7 @@ export class LanguageModel extends LoadedModel {
     let generation;
     try {
       try {
-        generation = await inner.start(messages ? JSON.stringify(prompt) : prompt, messages, JSON.stringify(options));
+        generation = await inner.start(messages ? JSON.stringify(prompt) : prompt, messages, JSON.stringify(options, nonFiniteAsString));
       } catch (e) {
         throw new Error(messageOf(e));
       }
@@ -450,6 +450,12 @@ function cacheOptions(cache) {
   if (typeof name !== "string" || name === "") throw new TypeError("cache.name must be a non-empty string");
   if (maxBytes !== undefined && !(Number.isFinite(maxBytes) && maxBytes >= 0)) throw new TypeError("cache.maxBytes must be a non-negative number");
   return { name, maxBytes };
+}
+
+/** JSON.stringify replacer: NaN and ±Infinity as strings (plain JSON would turn them into null,
+ * i.e. "not given"), so the SDK's option check refuses them by name. */
+function nonFiniteAsString(_key, value) {
+  return typeof value === "number" && !Number.isFinite(value) ? String(value) : value;
 }
 
 function messageOf(e) {

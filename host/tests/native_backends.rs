@@ -76,6 +76,42 @@ async fn candle_llama_greedy_ids_match_the_8_bit_activation_reference() {
     );
 }
 
+/// all-MiniLM-L6-v2's files (linked) beside its config.json edited by `edit`, in a fresh directory.
+fn minilm_with_config(tag: &str, edit: impl Fn(&mut Value)) -> ModelSpec {
+    let spec = *ModelSpec::find("minilm").unwrap();
+    let dir = std::env::temp_dir().join(format!("ipfs-accelerate-config-{}-{tag}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut config: Value = serde_json::from_slice(&std::fs::read(spec.dir().join("config.json")).unwrap()).unwrap();
+    edit(&mut config);
+    std::fs::write(dir.join("config.json"), config.to_string()).unwrap();
+    for entry in std::fs::read_dir(spec.dir()).unwrap().flatten().filter(|e| e.file_name() != "config.json") {
+        let link = dir.join(entry.file_name());
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(entry.path(), &link).unwrap();
+    }
+    // An absolute `dir` replaces the model cache in `ModelSpec::dir`'s join.
+    ModelSpec { dir: Box::leak(dir.to_string_lossy().into_owned().into_boxed_str()), ..spec }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_configs_are_refused_by_ours_and_candle_before_loading() {
+    let cases: [(&str, &str, Value); 4] = [
+        ("heads0", "num_attention_heads", 0.into()),
+        ("layers1e9", "num_hidden_layers", 1_000_000_000u64.into()),
+        ("layers1e18", "num_hidden_layers", 1_000_000_000_000_000_000u64.into()),
+        ("layers7", "encoder.layer.6", 7.into()),
+    ];
+    for (tag, named, value) in cases {
+        let key = if tag.starts_with("heads") { "num_attention_heads" } else { "num_hidden_layers" };
+        let spec = minilm_with_config(tag, |c| c[key] = value.clone());
+        for backend in ["ours-cpu", "candle-cpu"] {
+            // candle panicked on 0 heads; a huge layer count aborted on its allocation.
+            let err = NativeEmbedder::load(backend, &spec).await.err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(err.contains(named), "{backend} {tag}: {err}");
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_backend_that_cannot_run_a_model_says_which() {
     let err = NativeEmbedder::load("ours-cpu", ModelSpec::find("minilm-int8").unwrap()).await.err().unwrap().to_string();

@@ -67,6 +67,35 @@ fn cli_names_what_was_wrong() {
 }
 
 #[test]
+fn cli_refuses_bad_sampling_counts_and_pools_up_front_by_name() {
+    // Sampling: the SDK's check, shared with the JS API, before the model is loaded.
+    let run = |flag: &str, value: &str| accelerate(&["run", "--model", "smollm2", "--prompt", "x", flag, value]);
+    for (flag, value) in
+        [("--temperature", "-1"), ("--temperature", "NaN"), ("--top-p", "2"), ("--repetition-penalty", "0"), ("--kv-cache", "q5")]
+    {
+        let (ok, err) = run(flag, value);
+        assert!(!ok && err.contains(&format!("{flag}: ")) && err.contains(value), "{flag} {value}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    let db = std::env::temp_dir().join(format!("never-created-{}.duckdb", std::process::id()));
+    let db = db.to_str().unwrap();
+    // Sample counts are bounded before anything runs or is stored.
+    let (ok, err) = accelerate(&["bench", "--samples", "100000", "--db", db]);
+    assert!(!ok && err.contains("--samples") && err.contains("10000"), "{err}");
+    let (ok, err) = accelerate(&["bench", "--samples", "0", "--db", db]);
+    assert!(!ok && err.contains("--samples"), "{err}");
+    // A pool with no browser, or kills that never happen, are refused at once (not after a
+    // 90 s wait and a panic, or an endless stream of requests).
+    let started = std::time::Instant::now();
+    let (ok, err) = accelerate(&["pool", "--browsers", "none", "--requests", "1", "--db", db]);
+    assert!(!ok && err.contains("--browsers") && !err.contains("panicked"), "{err}");
+    let (ok, err) = accelerate(&["pool", "--kill-every", "0", "--db", db]);
+    assert!(!ok && err.contains("--kill-every"), "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(20), "{:?}", started.elapsed());
+    assert!(!std::path::Path::new(db).exists(), "nothing may be written on bad input");
+}
+
+#[test]
 fn doctor_json_lists_every_browser_and_native_adapters() {
     let out = Command::new(env!("CARGO_BIN_EXE_accelerate"))
         .args(["doctor", "--json", "--no-launch"])

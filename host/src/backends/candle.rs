@@ -5,7 +5,9 @@ use crate::error::{HostError, Result};
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use candle_transformers::models::bert::{BertModel, Config};
+use ipfs_accelerate::models::bert::BertConfig;
 use ipfs_accelerate::text::Encoding;
+use ipfs_accelerate::weights::SafeTensors;
 use ipfs_accelerate::AdapterSummary;
 use std::path::Path;
 
@@ -31,9 +33,13 @@ impl CandleEmbedder {
     pub fn load(dir: &Path, weights: &str) -> Result<CandleEmbedder> {
         let config_path = dir.join("config.json");
         let text = std::fs::read_to_string(&config_path).map_err(|e| err(format!("{}: {e}", config_path.display())))?;
+        // Our checks first: candle trusts the config (0 heads panics inside it) and allocates
+        // what it implies; ours bound every dimension and hold it against the file's table.
+        let ours = BertConfig::from_json(&text).map_err(|e| err(format!("{}: {e}", config_path.display())))?;
         let config: Config = serde_json::from_str(&text).map_err(|e| err(format!("{}: {e}", config_path.display())))?;
         let file = dir.join(weights);
         let bytes = std::fs::read(&file).map_err(|e| err(format!("{}: {e}", file.display())))?;
+        ours.check_weights(&SafeTensors::parse(&bytes)?).map_err(|e| err(format!("{}: {e}", file.display())))?;
         let vb = VarBuilder::from_buffered_safetensors(bytes, DType::F32, &Device::Cpu).map_err(err)?;
         let model = BertModel::load(vb, &config).map_err(err)?;
         Ok(CandleEmbedder { model, hidden: config.hidden_size })

@@ -1,6 +1,7 @@
 //! The models `accelerate run`/`bench` know, and which of their files each backend runs.
 
 /// A model fixture (installed by `cargo xtask setup` into the model cache).
+#[derive(Debug, Clone, Copy)]
 pub struct ModelSpec {
     pub name: &'static str,
     pub description: &'static str,
@@ -18,6 +19,7 @@ pub struct ModelSpec {
     pub reference: Reference,
 }
 
+#[derive(Debug, Clone, Copy)]
 pub enum Reference {
     /// scripts/reference/minilm_embeddings.py (numpy f64 forward on the f32 safetensors).
     NumpyL6,

@@ -37,6 +37,9 @@ pub trait Suite: Sync {
     /// The common options resolved for this suite: `--backends` checked against its own (all
     /// of them when none is given), `--browsers` parsed (its default when none is given).
     fn options(&self, bench: &BenchOptions) -> Result<SuiteOptions> {
+        // Sample counts are bounded up front (the SDK's one bound, which every case checks
+        // again), not discovered per case after the browsers have started.
+        ipfs_accelerate::bench::check_counts(bench.warmup, bench.samples, ipfs_accelerate::core::OptionStyle::Cli)?;
         let backends = checked_backends(&bench.backends, &self.backends())?;
         let browsers = browsers_or(&bench.browsers, &self.default_browsers())?;
         Ok(SuiteOptions { warmup: bench.warmup, samples: bench.samples, backends, browsers })

@@ -34,6 +34,10 @@ pub struct Args {
 
 pub async fn run(Args { browsers, requests, in_flight, kill_every, prefer, text, db }: Args) -> Result<()> {
     let kinds = browsers_or(&browsers, &[DEFAULT_BROWSER; 2])?;
+    if kinds.is_empty() {
+        return Err(HostError::Invalid("--browsers: the pool needs at least one browser session (`none` leaves none)".into()));
+    }
+    let faults = kill_every.map(|every| Faults::every(every, requests)).transpose()?;
     let mut placement = Placement::default();
     for p in &prefer {
         let (model_type, browser) =
@@ -49,7 +53,6 @@ pub async fn run(Args { browsers, requests, in_flight, kill_every, prefer, text,
     let server = RunnerServer::start(paths::wasm_pkg_dir()).await?;
     let pool = BrowserPool::start(PoolConfig { browsers: kinds.clone(), placement, ..PoolConfig::default() }, &server.url()).await?;
     let request = EmbedRequest::new("/models/all-minilm-l6-v2/", vec![text]);
-    let faults = kill_every.map(|every| Faults { every, kills: requests / every.max(1) });
     let report = drive(&pool, &request, requests, in_flight.unwrap_or(2 * kinds.len()), faults).await;
     for slot in pool.slots() {
         let h = slot.health().clone();

@@ -2,6 +2,8 @@
 //! generation for `--model smollm2` ([`super::generate`]).
 
 use crate::error::{HostError, Result};
+use ipfs_accelerate::core::OptionStyle;
+use ipfs_accelerate::models::generation::{kv_cache_dtype, Sampling};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -18,14 +20,18 @@ pub struct Args {
     /// smollm2: tokens to generate.
     #[arg(long, default_value_t = 32)]
     max_tokens: usize,
+    // Negative numbers are taken as values, so `--temperature -1` reaches the SDK's check
+    // (shared with the JS API) and is refused by name, not mistaken for a flag.
     /// smollm2: 0 = greedy.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
     temperature: f32,
     #[arg(long, default_value_t = 0)]
     top_k: usize,
-    #[arg(long, default_value_t = 1.0)]
+    /// smollm2: nucleus sampling, in (0, 1].
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     top_p: f32,
-    #[arg(long, default_value_t = 1.0)]
+    /// smollm2: > 0; 1 = none.
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     repetition_penalty: f32,
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -47,14 +53,10 @@ pub async fn run(args: Args) -> Result<()> {
         args;
     if model == "smollm2" {
         let prompt = prompt.ok_or_else(|| HostError::Invalid("--model smollm2 needs --prompt TEXT".into()))?;
-        let sampling = ipfs_accelerate::models::generation::Sampling { temperature, top_k, top_p, repetition_penalty, seed };
-        let kv = match kv_cache.as_str() {
-            "f32" => ipfs_accelerate::DType::F32,
-            "q8_0" => ipfs_accelerate::DType::Q8_0,
-            "q4_1" => ipfs_accelerate::DType::Q4_1,
-            "q2" => ipfs_accelerate::DType::Q2,
-            other => return Err(HostError::Invalid(format!("--kv-cache {other:?}: expected f32, q8_0, q4_1 or q2"))),
-        };
+        let sampling = Sampling { temperature, top_k, top_p, repetition_penalty, seed };
+        // The same check as the JS API's, before the model is loaded.
+        sampling.check(OptionStyle::Cli)?;
+        let kv = kv_cache_dtype(&kv_cache, OptionStyle::Cli)?;
         print!("{}", super::generate::run(&backend, &prompt, chat, max_tokens, sampling, kv).await?);
         return Ok(());
     }

@@ -2,6 +2,7 @@
 //! the workload behind `accelerate pool` and `bench --suite pool`.
 
 use super::{BrowserPool, EmbedOutcome, EmbedRequest};
+use crate::error::{HostError, Result};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -31,13 +32,32 @@ pub struct Faults {
     pub kills: usize,
 }
 
+impl Faults {
+    /// A kill after every `every` completed requests, as many as `requests` allow
+    /// (`--kill-every`); 0 is refused: it would never kill, and requests would be sent until
+    /// the kills that never come were done.
+    pub fn every(every: usize, requests: usize) -> Result<Faults> {
+        if every == 0 {
+            return Err(HostError::Invalid("--kill-every: must be at least 1 (kill a browser after every N completed requests)".into()));
+        }
+        Ok(Faults { every, kills: requests / every })
+    }
+}
+
 /// Run `count` requests like `request` (more if the faults need them), `in_flight` at a time;
 /// each text gets the request's number appended, so every request is really computed.
 pub async fn drive(pool: &BrowserPool, request: &EmbedRequest, count: usize, in_flight: usize, faults: Option<Faults>) -> DriveReport {
     use futures_util::stream::{self, StreamExt};
     let started = Instant::now();
+    if pool.slots().is_empty() {
+        // `BrowserPool::start` refuses an empty pool; nothing here could ever answer.
+        let failed = (0..count).map(|_| "the pool has no browser session".to_string()).collect();
+        return DriveReport { failed, ..DriveReport::default() };
+    }
     let done = AtomicUsize::new(0);
     let kills_done = AtomicUsize::new(0);
+    // Faults that can never kill (every 0) are no faults: requests are not sent for them.
+    let faults = faults.filter(|f| f.every > 0 && f.kills > 0);
     let target_kills = faults.map_or(0, |f| f.kills);
     let before: Vec<usize> = pool.slots().iter().map(|s| s.recoveries_ms.lock().map(|r| r.len()).unwrap_or(0)).collect();
     let done = &done;
@@ -53,7 +73,7 @@ pub async fn drive(pool: &BrowserPool, request: &EmbedRequest, count: usize, in_
         .buffer_unordered(in_flight.max(1))
         .collect::<Vec<_>>();
     let killer = async {
-        let Some(f) = faults.filter(|f| f.every > 0) else { return 0 };
+        let Some(f) = faults else { return 0 };
         let mut kills = 0;
         while kills < f.kills {
             let after = done.load(Ordering::SeqCst) + f.every;
@@ -89,4 +109,18 @@ pub async fn drive(pool: &BrowserPool, request: &EmbedRequest, count: usize, in_
         report.recoveries_ms.extend(slot.recoveries_ms.lock().map(|r| r[skip..].to_vec()).unwrap_or_default());
     }
     report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Faults;
+
+    #[test]
+    fn kill_every_zero_is_refused_by_name_and_one_kills_after_each_request() {
+        let err = Faults::every(0, 10).unwrap_err().to_string();
+        assert!(err.contains("--kill-every"), "{err}");
+        let f = Faults::every(1, 10).unwrap();
+        assert_eq!((f.every, f.kills), (1, 10));
+        assert_eq!(Faults::every(20, 10).unwrap().kills, 0);
+    }
 }

@@ -80,6 +80,9 @@ pub struct BrowserPool {
 impl BrowserPool {
     /// Launch every configured browser (concurrently) against the runner at `runner_url`.
     pub async fn start(config: PoolConfig, runner_url: &str) -> Result<BrowserPool> {
+        if config.browsers.is_empty() {
+            return Err(HostError::Invalid("pool: no browser sessions to start (a pool needs at least one)".into()));
+        }
         let installs = detect_all();
         let mut launches = Vec::new();
         for (id, kind) in config.browsers.iter().enumerate() {

@@ -1,6 +1,7 @@
 //! Loopback-only HTTP server for the runner page and the wasm package, with the COOP/COEP
 //! headers browsers require for SharedArrayBuffer (wasm threads).
 
+mod connections;
 mod files;
 mod manifests;
 mod request_log;
@@ -93,6 +94,7 @@ impl RunnerServer {
         // Loopback only: the runner must never be reachable from the network.
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await.context("binding the runner server on 127.0.0.1")?;
         let addr = listener.local_addr().context("reading the runner server address")?;
+        let listener = connections::LimitedListener::new(listener, connections::MAX_CONNECTIONS);
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
@@ -151,7 +153,8 @@ async fn shard_socket(
     if !dirs.hub.knows(&token, stage) {
         return respond(StatusCode::FORBIDDEN, "text/plain", "unknown shard run".into());
     }
-    upgrade.max_message_size(1 << 30).on_upgrade(move |socket| async move { dirs.hub.deliver(&token, stage, socket) })
+    let max = crate::shard::MAX_STAGE_MESSAGE_BYTES;
+    upgrade.max_message_size(max).max_frame_size(max).on_upgrade(move |socket| async move { dirs.hub.deliver(&token, stage, socket) })
 }
 
 /// A local IPFS gateway over the model directories: `/ipfs/<cid>` is the file with that id.

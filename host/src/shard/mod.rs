@@ -19,6 +19,17 @@ use tokio::sync::mpsc;
 /// Tries per stage of one request (each after relaunching the stage's browser).
 const STAGE_ATTEMPTS: u32 = 3;
 
+/// Texts per sharded request; more are refused (callers split them), which bounds the
+/// largest message a stage sends.
+pub const MAX_TEXTS_PER_REQUEST: usize = 16;
+
+/// The largest WebSocket message the host accepts from a stage. The largest legitimate one is
+/// a stage's `Activations` for a full request: a 16-byte header (magic, 3 u32 dims), then per text
+/// `max_position_embeddings` (512 for MiniLM) × (hidden 384 f32 + 1 u32 mask) = 788 480
+/// bytes, × 16 texts = 12.0 MiB; pooled embeddings are far smaller. 16 MiB leaves room for
+/// a model a little wider; a page sending more is refused by the socket, not buffered.
+pub const MAX_STAGE_MESSAGE_BYTES: usize = 16 << 20;
+
 struct Stage {
     layers: Range<usize>,
     last: bool,
@@ -124,6 +135,12 @@ impl ShardedModel {
 
     /// Embed `texts` through every stage in turn.
     pub async fn embed(&mut self, texts: &[String]) -> Result<ShardRun> {
+        if texts.is_empty() || texts.len() > MAX_TEXTS_PER_REQUEST {
+            return Err(HostError::Invalid(format!(
+                "a sharded request embeds 1..={MAX_TEXTS_PER_REQUEST} texts (got {}); split larger batches",
+                texts.len()
+            )));
+        }
         let started = Instant::now();
         let mut run = ShardRun::default();
         let mut input = Message::Text(serde_json::json!({ "texts": texts }).to_string().into());
@@ -148,7 +165,7 @@ impl ShardedModel {
             input = Message::Binary(output.into());
         }
         let Message::Binary(bytes) = input else { return Err(HostError::Invalid("no stage ran".into())) };
-        run.embeddings = pooled(&bytes)?;
+        run.embeddings = pooled(&bytes, texts.len())?;
         run.latency_ms = started.elapsed().as_secs_f64() * 1e3;
         Ok(run)
     }
@@ -189,17 +206,59 @@ impl ShardedModel {
     }
 }
 
-/// The last stage's answer: u32 batch, u32 width, then batch × width f32.
-fn pooled(bytes: &[u8]) -> Result<Vec<Vec<f32>>> {
-    let bad = || HostError::Invalid(format!("last shard answered {} bytes, not pooled embeddings", bytes.len()));
-    if bytes.len() < 8 {
-        return Err(bad());
+/// The last stage's answer for `expected` texts: u32 batch, u32 width, then batch × width f32.
+/// The size is computed with checked arithmetic: header values near u32::MAX must not wrap
+/// around to a length that matches a short reply.
+fn pooled(bytes: &[u8], expected: usize) -> Result<Vec<Vec<f32>>> {
+    let bad = |why: &str| {
+        HostError::Invalid(format!("last shard answered {} bytes, not pooled embeddings of {expected} texts: {why}", bytes.len()))
+    };
+    let (Some(head), Some(body)) = (bytes.get(..8), bytes.get(8..)) else { return Err(bad("no 8-byte header")) };
+    let batch = u32::from_le_bytes([head[0], head[1], head[2], head[3]]) as usize;
+    let width = u32::from_le_bytes([head[4], head[5], head[6], head[7]]) as usize;
+    if batch != expected || width == 0 {
+        return Err(bad(&format!("header says {batch} × {width}")));
     }
-    let batch = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) as usize;
-    let width = u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]) as usize;
-    if bytes.len() != 8 + 4 * batch * width || width == 0 {
-        return Err(bad());
+    let size = batch.checked_mul(width).and_then(|n| n.checked_mul(4));
+    if size != Some(body.len()) {
+        return Err(bad(&format!("{batch} × {width} f32 do not fill {} bytes", body.len())));
     }
-    let values: Vec<f32> = bytes[8..].chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+    let values: Vec<f32> = body.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
     Ok(values.chunks_exact(width).map(<[f32]>::to_vec).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pooled;
+
+    fn reply(batch: u32, width: u32, values: &[f32]) -> Vec<u8> {
+        let mut b = [batch.to_le_bytes(), width.to_le_bytes()].concat();
+        values.iter().for_each(|v| b.extend_from_slice(&v.to_le_bytes()));
+        b
+    }
+
+    #[test]
+    fn the_largest_legitimate_stage_message_fits_the_socket_limit() {
+        use super::{MAX_STAGE_MESSAGE_BYTES, MAX_TEXTS_PER_REQUEST};
+        // Activations of MiniLM at its longest: the header, then per text 512 positions of
+        // 384 f32 values and one u32 mask entry.
+        let activations = 16 + MAX_TEXTS_PER_REQUEST * 512 * (384 + 1) * 4;
+        assert!(activations <= MAX_STAGE_MESSAGE_BYTES, "{activations}");
+        assert!(MAX_STAGE_MESSAGE_BYTES < 4 * activations / 3 + (1 << 20), "the limit should stay near what is needed");
+    }
+
+    #[test]
+    fn pooled_replies_are_checked_without_overflow() {
+        assert_eq!(pooled(&reply(2, 2, &[1.0, 2.0, 3.0, 4.0]), 2).unwrap(), vec![vec![1.0, 2.0], vec![3.0, 4.0]]);
+        // 2^31 × 2^31 × 4 = 2^64 wraps to 0 in wrapping arithmetic: an empty body "matched".
+        let huge = reply(1 << 31, 1 << 31, &[]);
+        assert!(pooled(&huge, 1 << 31).is_err());
+        // u32::MAX × u32::MAX × 4 overflows usize too.
+        assert!(pooled(&reply(u32::MAX, u32::MAX, &[]), u32::MAX as usize).is_err());
+        // Batch must be the number of texts sent; short bodies and headers are refused.
+        assert!(pooled(&reply(1, 2, &[1.0, 2.0]), 2).unwrap_err().to_string().contains("1 × 2"));
+        assert!(pooled(&reply(2, 2, &[1.0]), 2).is_err());
+        assert!(pooled(&[0, 0, 0], 0).is_err());
+        assert!(pooled(&reply(1, 0, &[]), 1).is_err());
+    }
 }

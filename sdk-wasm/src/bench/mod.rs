@@ -6,4 +6,4 @@ mod case;
 mod runner;
 
 pub use case::{Kernel, KernelCase};
-pub use runner::{run_case, CaseOutcome};
+pub use runner::{check_counts, run_case, CaseOutcome, MAX_SAMPLES};

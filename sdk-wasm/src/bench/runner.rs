@@ -3,6 +3,7 @@
 use super::case::{Kernel, KernelCase, LAYERNORM_EPS};
 use crate::clock::now_ms;
 use crate::core::error::{Error, Result};
+use crate::core::OptionStyle;
 use crate::device::{AdapterSummary, Device};
 use crate::ops;
 use crate::tensor::Tensor;
@@ -19,12 +20,23 @@ pub struct CaseOutcome {
     pub output: Vec<f32>,
 }
 
-const MAX_SAMPLES: u32 = 10_000;
+/// The most timed samples (and warm-up runs) a case may ask for.
+pub const MAX_SAMPLES: u32 = 10_000;
+
+/// The one check of sample counts: `accelerate bench` runs it on its flags before anything
+/// starts, and every case (native or sent to a page) again before it runs.
+pub fn check_counts(warmup: u32, samples: u32, style: OptionStyle) -> Result<()> {
+    if samples == 0 || samples > MAX_SAMPLES {
+        return Err(Error::InvalidOption { option: style.name("samples"), detail: format!("must be 1..={MAX_SAMPLES}, got {samples}") });
+    }
+    if warmup > MAX_SAMPLES {
+        return Err(Error::InvalidOption { option: style.name("warmup"), detail: format!("must be at most {MAX_SAMPLES}, got {warmup}") });
+    }
+    Ok(())
+}
 
 pub async fn run_case(device: &Device, case: &KernelCase) -> Result<CaseOutcome> {
-    if case.samples == 0 || case.samples > MAX_SAMPLES || case.warmup > MAX_SAMPLES {
-        return Err(Error::BadCase(format!("samples must be 1..={MAX_SAMPLES} and warmup ≤ {MAX_SAMPLES}")));
-    }
+    check_counts(case.warmup, case.samples, OptionStyle::Rust)?;
     let mut inputs = Vec::new();
     for t in case.kernel.inputs(case.seed)? {
         inputs.push(t.to_device(device).await?);

@@ -31,6 +31,9 @@ pub enum Error {
     HashMismatch { file: String, expected: String, actual: String },
     #[error("model: {0}")]
     Model(String),
+    /// An option a caller passed (JS API, CLI or Rust), named in the caller's spelling.
+    #[error("{option}: {detail}")]
+    InvalidOption { option: String, detail: String },
     #[error("invalid benchmark case: {0}")]
     BadCase(String),
 }

@@ -9,6 +9,7 @@ mod elementwise;
 pub mod error;
 pub mod f16;
 pub mod low_bits;
+mod option_name;
 mod random;
 mod shape;
 
@@ -16,5 +17,6 @@ pub use broadcast::{broadcast_shape, broadcast_strides};
 pub use dtype::DType;
 pub use elementwise::{BinaryOp, UnaryOp};
 pub use error::{Error, Result};
+pub use option_name::OptionStyle;
 pub use random::SeededRng;
 pub use shape::{Layout, Shape};

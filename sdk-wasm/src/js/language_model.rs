@@ -3,9 +3,9 @@
 //! AbortSignal between tokens.
 
 use super::js_error;
-use crate::models::generation::{ChatMessage, Generation, Generator, Sampling};
+use crate::core::OptionStyle;
+use crate::models::generation::{kv_cache_dtype, ChatMessage, Generation, Generator, Sampling};
 use crate::models::language_model::LanguageModel;
-use crate::tensor::DType;
 use serde::Deserialize;
 use serde_json::json;
 use std::cell::RefCell;
@@ -31,9 +31,12 @@ impl JsLanguageModel {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct GenerateOptions {
     max_tokens: Option<usize>,
+    #[serde(default, deserialize_with = "js_number")]
     temperature: Option<f32>,
     top_k: Option<usize>,
+    #[serde(default, deserialize_with = "js_number")]
     top_p: Option<f32>,
+    #[serde(default, deserialize_with = "js_number")]
     repetition_penalty: Option<f32>,
     seed: Option<u64>,
     stop_at_eos: Option<bool>,
@@ -41,6 +44,28 @@ struct GenerateOptions {
     chat: Option<bool>,
     /// "f32" (default), "q8_0", "q4_1" or "q2" (the quantized ones on the CPU device).
     kv_cache: Option<String>,
+}
+
+/// A JS number, where npm/index.js sends NaN and ±Infinity as the strings "NaN",
+/// "Infinity" and "-Infinity" (JSON has no such numbers and JSON.stringify would make them
+/// null, i.e. "not given"), so `Sampling::check` sees and refuses them like the CLI's.
+fn js_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<f32>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Number {
+        Finite(f32),
+        NonFinite(String),
+    }
+    match Option::<Number>::deserialize(d)? {
+        None => Ok(None),
+        Some(Number::Finite(v)) => Ok(Some(v)),
+        Some(Number::NonFinite(s)) => match s.as_str() {
+            "NaN" => Ok(Some(f32::NAN)),
+            "Infinity" => Ok(Some(f32::INFINITY)),
+            "-Infinity" => Ok(Some(f32::NEG_INFINITY)),
+            other => Err(serde::de::Error::custom(format!("expected a number, got {other:?}"))),
+        },
+    }
 }
 
 /// Default output bound when the caller gives none.
@@ -56,22 +81,8 @@ impl GenerateOptions {
             repetition_penalty: self.repetition_penalty.unwrap_or(d.repetition_penalty),
             seed: self.seed.unwrap_or(d.seed),
         };
-        if !(sampling.temperature.is_finite() && sampling.temperature >= 0.0) {
-            return Err(format!("temperature must be a number ≥ 0, got {}", sampling.temperature));
-        }
-        if !(sampling.top_p > 0.0 && sampling.top_p <= 1.0) {
-            return Err(format!("topP must be in (0, 1], got {}", sampling.top_p));
-        }
-        if !(sampling.repetition_penalty.is_finite() && sampling.repetition_penalty > 0.0) {
-            return Err(format!("repetitionPenalty must be a number > 0, got {}", sampling.repetition_penalty));
-        }
-        let kv_cache = match self.kv_cache.as_deref().unwrap_or("f32") {
-            "f32" => DType::F32,
-            "q8_0" => DType::Q8_0,
-            "q4_1" => DType::Q4_1,
-            "q2" => DType::Q2,
-            other => return Err(format!("kvCache must be \"f32\", \"q8_0\", \"q4_1\" or \"q2\", got {other:?}")),
-        };
+        sampling.check(OptionStyle::Js).map_err(|e| e.to_string())?;
+        let kv_cache = kv_cache_dtype(self.kv_cache.as_deref().unwrap_or("f32"), OptionStyle::Js).map_err(|e| e.to_string())?;
         Ok(Generation {
             max_tokens: self.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS),
             sampling,

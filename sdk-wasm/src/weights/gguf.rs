@@ -2,6 +2,7 @@
 //! then aligned tensor data. Every count, length and offset is checked against the file's size
 //! before it is used, so a truncated or corrupt file is an error, never a huge allocation.
 
+use super::budget::MemoryBudget;
 use crate::core::error::{Error, Result};
 use crate::tensor::DType;
 use std::collections::BTreeMap;
@@ -81,6 +82,10 @@ fn dtype_of(code: u32, tensor: &str) -> Result<DType> {
 struct Reader<'a> {
     bytes: &'a [u8],
     pos: usize,
+    /// A value takes `size_of::<MetaValue>()` (32) bytes however few it took in the file, so
+    /// an array of 90M one-byte items in a 90 MB file would be 2.9 GB: what a value will
+    /// take is charged here before it is allocated.
+    budget: MemoryBudget,
 }
 
 impl<'a> Reader<'a> {
@@ -116,6 +121,7 @@ impl<'a> Reader<'a> {
     }
     fn string(&mut self, what: &str) -> Result<String> {
         let len = self.count(what, 1)?;
+        self.budget.charge(len, what)?;
         let raw = self.take(len, what)?;
         String::from_utf8(raw.to_vec()).map_err(|_| bad(format!("{what} is not valid UTF-8")))
     }
@@ -147,6 +153,7 @@ impl<'a> Reader<'a> {
                     _ => 8,
                 };
                 let n = self.count(&format!("{what} array length"), min)?;
+                self.budget.charge_items::<MetaValue>(n, &format!("{what} ({n} items)"))?;
                 let mut items = Vec::with_capacity(n);
                 for _ in 0..n {
                     items.push(self.value(inner, key, depth + 1)?);
@@ -163,7 +170,7 @@ impl<'a> Reader<'a> {
 
 impl<'a> Gguf<'a> {
     pub fn parse(bytes: &'a [u8]) -> Result<Gguf<'a>> {
-        let mut r = Reader { bytes, pos: 0 };
+        let mut r = Reader { bytes, pos: 0, budget: MemoryBudget::new("GGUF") };
         if r.take(4, "the magic number")? != MAGIC {
             return Err(bad("not a GGUF file (magic is not \"GGUF\")"));
         }
@@ -178,6 +185,7 @@ impl<'a> Gguf<'a> {
         for _ in 0..kv_count {
             let key = r.string("a metadata key")?;
             let kind = r.u32(&format!("metadata {key:?} type"))?;
+            r.budget.charge_items::<MetaValue>(1, &format!("metadata {key:?}"))?;
             let value = r.value(kind, &key, 0)?;
             metadata.insert(key, value);
         }
@@ -186,6 +194,7 @@ impl<'a> Gguf<'a> {
             Some(MetaValue::Uint(a)) if *a > 0 && a.is_power_of_two() && *a <= 1 << 16 => *a as usize,
             Some(other) => return Err(bad(format!("general.alignment {other:?} is not a power of two"))),
         };
+        r.budget.charge_items::<GgufTensor>(tensor_count, "the tensor table")?;
         let mut entries = Vec::with_capacity(tensor_count);
         for _ in 0..tensor_count {
             let name = r.string("a tensor name")?;
@@ -394,5 +403,38 @@ pub(crate) mod tests {
         let mut f = file;
         f[4..8].copy_from_slice(&9u32.to_le_bytes());
         assert!(Gguf::parse(&f).err().map(|e| e.to_string()).unwrap_or_default().contains("version 9"));
+    }
+
+    /// A file whose one metadata key is an array of `n` u8 items, all present.
+    fn byte_array_file(n: usize) -> Vec<u8> {
+        let mut b = MAGIC.to_vec();
+        b.extend(3u32.to_le_bytes());
+        b.extend(0u64.to_le_bytes()); // tensors
+        b.extend(1u64.to_le_bytes()); // metadata
+        b.extend(4u64.to_le_bytes());
+        b.extend(b"huge");
+        b.extend(9u32.to_le_bytes()); // array
+        b.extend(0u32.to_le_bytes()); // of u8
+        b.extend((n as u64).to_le_bytes());
+        b.resize(b.len() + n, 7);
+        b
+    }
+
+    #[test]
+    fn metadata_memory_is_bounded_not_just_its_bytes_in_the_file() {
+        // 10M one-byte items really are in this 10 MB file, but would take 320 MB as values:
+        // refused before the Vec is allocated (a 90M-item file would have asked for 2.9 GB).
+        let f = byte_array_file(10_000_000);
+        let err = Gguf::parse(&f).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("\"huge\"") && err.contains("10000000 items") && err.contains("256 MiB"), "{err}");
+        // A count beyond the bytes left is refused as before, whatever the budget.
+        let mut short = byte_array_file(16);
+        let at = short.len() - 24;
+        short[at..at + 8].copy_from_slice(&90_000_000u64.to_le_bytes());
+        let err = Gguf::parse(&short).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("90000000") && err.contains("bytes left"), "{err}");
+        // Arrays of ordinary size parse.
+        let g = byte_array_file(1000);
+        assert!(matches!(Gguf::parse(&g).unwrap().metadata().get("huge"), Some(MetaValue::Array(a)) if a.len() == 1000));
     }
 }

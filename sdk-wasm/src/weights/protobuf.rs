@@ -92,14 +92,23 @@ impl<'a> Iterator for Fields<'a> {
     }
 }
 
-/// A repeated integer field, which writers may emit packed (one length-delimited run) or not.
-pub fn push_ints(field: Field<'_>, out: &mut Vec<i64>) -> Result<()> {
+/// A repeated integer field, which writers may emit packed (one length-delimited run) or not;
+/// more than `max` values in all is an error (a packed run of one-byte varints would otherwise
+/// become eight times its size in memory).
+pub fn push_ints(field: Field<'_>, out: &mut Vec<i64>, max: usize) -> Result<()> {
+    let mut push = |v: u64| {
+        if out.len() >= max {
+            return Err(bad(format!("field {} holds more than {max} integers", field.number())));
+        }
+        out.push(v as i64);
+        Ok(())
+    };
     match field {
-        Field::Varint(_, v) => out.push(v as i64),
+        Field::Varint(_, v) => push(v)?,
         Field::Bytes(_, packed) => {
             let mut inner = Fields::new(packed);
             while inner.pos < packed.len() {
-                out.push(inner.varint()? as i64);
+                push(inner.varint()?)?;
             }
         }
         other => return Err(bad(format!("field {} should hold integers", other.number()))),
@@ -130,8 +139,10 @@ mod tests {
     #[test]
     fn packed_and_unpacked_ints_read_the_same() {
         let mut out = Vec::new();
-        push_ints(Field::Varint(1, 5), &mut out).unwrap();
-        push_ints(Field::Bytes(1, &[1, 0xac, 0x02]), &mut out).unwrap();
+        push_ints(Field::Varint(1, 5), &mut out, 3).unwrap();
+        push_ints(Field::Bytes(1, &[1, 0xac, 0x02]), &mut out, 3).unwrap();
+        let err = push_ints(Field::Bytes(1, &[1; 1000]), &mut Vec::new(), 8).unwrap_err().to_string();
+        assert!(err.contains("more than 8"), "{err}");
         assert_eq!(out, vec![5, 1, 300]);
     }
 }

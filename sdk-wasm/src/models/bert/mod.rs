@@ -8,49 +8,12 @@ use crate::share::{ModelTensors, TensorIds, TensorKey, TensorRegistry, Transform
 use crate::tensor::Tensor;
 use crate::text::Encoding;
 use crate::weights::WeightSource;
-use serde::Deserialize;
 use std::sync::Arc;
 
+mod config;
 mod stages;
+pub use config::BertConfig;
 pub use stages::Activations;
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct BertConfig {
-    pub model_type: String,
-    pub hidden_size: usize,
-    pub num_attention_heads: usize,
-    pub num_hidden_layers: usize,
-    pub intermediate_size: usize,
-    pub max_position_embeddings: usize,
-    pub vocab_size: usize,
-    #[serde(default = "default_eps")]
-    pub layer_norm_eps: f32,
-    #[serde(default)]
-    pub hidden_act: Option<String>,
-}
-
-fn default_eps() -> f32 {
-    1e-12
-}
-
-impl BertConfig {
-    pub fn from_json(text: &str) -> Result<BertConfig> {
-        let config: BertConfig = serde_json::from_str(text).map_err(|e| Error::Model(format!("config.json: {e}")))?;
-        if config.model_type != "bert" {
-            return Err(Error::Model(format!("unknown architecture {:?}: this loader handles \"bert\"", config.model_type)));
-        }
-        if let Some(act) = config.hidden_act.as_deref().filter(|a| *a != "gelu") {
-            return Err(Error::Model(format!("hidden_act {act:?} is not supported (only exact \"gelu\")")));
-        }
-        if config.num_attention_heads == 0 || !config.hidden_size.is_multiple_of(config.num_attention_heads) {
-            return Err(Error::Model(format!(
-                "hidden_size {} is not divisible by {} heads",
-                config.hidden_size, config.num_attention_heads
-            )));
-        }
-        Ok(config)
-    }
-}
 
 /// `x · W^T + b`, with W stored pre-transposed ([in, out], contiguous) at load time.
 struct Linear {
@@ -183,6 +146,8 @@ impl Bert {
         registry: &Arc<TensorRegistry>,
         ids: TensorIds,
     ) -> Result<Bert> {
+        // Every weight's name and shape is checked against the file's table before any is read.
+        config.check_weights(st)?;
         let tensors = ModelTensors::new(Arc::clone(registry), ids);
         let l = Loader { st, device, tensors: &tensors };
         let (h, ff) = (config.hidden_size, config.intermediate_size);
@@ -194,7 +159,7 @@ impl Bert {
             return Err(Error::Model(format!("token type embeddings have width {}, config expects {h}", token_type.shape())));
         }
         let embedding_norm = l.norm("embeddings.LayerNorm", h).await?;
-        let mut layers = Vec::with_capacity(config.num_hidden_layers);
+        let mut layers = Vec::new();
         for i in 0..config.num_hidden_layers {
             let p = format!("encoder.layer.{i}");
             layers.push(Layer {

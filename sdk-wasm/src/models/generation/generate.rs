@@ -5,6 +5,7 @@
 use super::{CausalLm, KvCache, Sampler, Sampling};
 use crate::clock::now_ms;
 use crate::core::error::{Error, Result};
+use crate::core::OptionStyle;
 use crate::tensor::DType;
 use crate::text::GgufTokenizer;
 
@@ -97,6 +98,7 @@ pub struct Generator {
 impl Generator {
     /// Tokenise `prompt` (already templated if it is a chat turn) and run it through the model.
     pub async fn start(model: &dyn CausalLm, tok: &GgufTokenizer, prompt: &str, opts: &Generation) -> Result<Generator> {
+        opts.sampling.check(OptionStyle::Rust)?;
         let prompt_ids = tok.encode(prompt)?;
         if prompt_ids.is_empty() {
             return Err(Error::Model("the prompt is empty (no tokens to start from)".into()));

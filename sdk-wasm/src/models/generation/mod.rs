@@ -6,11 +6,13 @@
 mod chat;
 mod generate;
 mod kv_cache;
+mod options;
 mod sampling;
 
 pub use chat::{chat_messages, chat_prompt, ChatMessage};
 pub use generate::{generate, FinishReason, Generated, Generation, Generator};
 pub use kv_cache::KvCache;
+pub use options::kv_cache_dtype;
 pub use sampling::{argmax, Sampler, Sampling};
 
 use crate::device::Device;

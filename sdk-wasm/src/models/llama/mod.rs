@@ -10,61 +10,8 @@ use crate::ops;
 use crate::tensor::{DType, QuantMatrix, Tensor};
 use crate::weights::Gguf;
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct LlamaConfig {
-    pub layers: usize,
-    pub dim: usize,
-    pub hidden: usize,
-    pub heads: usize,
-    pub kv_heads: usize,
-    pub vocab: usize,
-    pub context: usize,
-    pub rope_base: f64,
-    pub eps: f32,
-}
-
-impl LlamaConfig {
-    pub fn from_gguf(g: &Gguf) -> Result<LlamaConfig> {
-        let arch = g.string("general.architecture")?;
-        if arch != "llama" {
-            return Err(Error::Model(format!("unknown architecture {arch:?} (this loader reads \"llama\")")));
-        }
-        let u = |k: &str| g.uint(&format!("llama.{k}")).map(|v| v as usize);
-        let heads = u("attention.head_count")?;
-        let cfg = LlamaConfig {
-            layers: u("block_count")?,
-            dim: u("embedding_length")?,
-            hidden: u("feed_forward_length")?,
-            heads,
-            kv_heads: u("attention.head_count_kv").unwrap_or(heads),
-            vocab: g.strings("tokenizer.ggml.tokens")?.len(),
-            context: u("context_length")?,
-            rope_base: g.float("llama.rope.freq_base").unwrap_or(10_000.0),
-            eps: g.float("llama.attention.layer_norm_rms_epsilon")? as f32,
-        };
-        if cfg.heads == 0
-            || cfg.kv_heads == 0
-            || !cfg.dim.is_multiple_of(cfg.heads)
-            || !cfg.heads.is_multiple_of(cfg.kv_heads)
-            || !(cfg.dim / cfg.heads).is_multiple_of(2)
-        {
-            return Err(Error::Model(format!("inconsistent head layout: {cfg:?}")));
-        }
-        // Counts from the file size allocations: bound them by what the file can hold.
-        if cfg.context == 0 || cfg.layers == 0 || cfg.layers > g.tensors().len() {
-            return Err(Error::Model(format!(
-                "{} layers and a {}-token context do not fit a file of {} tensors",
-                cfg.layers,
-                cfg.context,
-                g.tensors().len()
-            )));
-        }
-        Ok(cfg)
-    }
-    pub fn head_dim(&self) -> usize {
-        self.dim / self.heads
-    }
-}
+mod config;
+pub use config::LlamaConfig;
 
 struct Layer {
     attn_norm: Tensor,
@@ -110,6 +57,8 @@ impl Llama {
     /// Read a LLaMA GGUF file onto `device`; every tensor's shape is checked against the config.
     pub fn from_gguf(g: &Gguf, device: &Device) -> Result<Llama> {
         let c = LlamaConfig::from_gguf(g)?;
+        // Every tensor's shape against the config, on the table alone, before any is copied.
+        c.check_weights(g)?;
         let kv_dim = c.kv_heads * c.head_dim();
         let on = |m: QuantMatrix| m.to_device(device);
         let embeddings = matrix(g, "token_embd.weight", c.vocab, c.dim)?;
@@ -117,7 +66,7 @@ impl Llama {
             Ok(_) => on(matrix(g, "output.weight", c.vocab, c.dim)?)?,
             Err(_) => on(embeddings.clone())?, // tied embeddings
         };
-        let mut layers = Vec::with_capacity(c.layers);
+        let mut layers = Vec::new();
         for l in 0..c.layers {
             let n = |s: &str| format!("blk.{l}.{s}.weight");
             layers.push(Layer {
