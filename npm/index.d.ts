@@ -1,5 +1,21 @@
-export function init(moduleOrPath?: string | URL | Response | BufferSource | WebAssembly.Module): Promise<unknown>;
+/** Start the default engine Worker (idempotent); every other call does so on first use. */
+export function init(): Promise<void>;
 export function version(): Promise<string>;
+
+/** Which wasm build an engine runs, and why. */
+export interface EngineInfo {
+  /** "threads": SIMD over a pool of Web Workers; "simd": one thread. */
+  build: "threads" | "simd";
+  /** Threads the CPU kernels use. */
+  threads: number;
+  /** Why the threaded build is not running (e.g. the page is not cross-origin isolated), or null. */
+  threadsUnavailable: string | null;
+  cpuFlavour: string;
+  crossOriginIsolated: boolean;
+}
+
+/** The default engine's build. */
+export function info(): Promise<EngineInfo>;
 
 export interface AdapterSummary {
   name: string;
@@ -32,8 +48,8 @@ export interface CaseOutcome {
   output_f32_b64: string;
 }
 
-export function deviceInfo(device: "cpu" | "webgpu"): Promise<AdapterSummary>;
-export function runKernelCase(kernelCase: KernelCase, device: "cpu" | "webgpu"): Promise<CaseOutcome>;
+export function deviceInfo(device: "cpu" | "webgpu", options?: { threads?: number }): Promise<AdapterSummary>;
+export function runKernelCase(kernelCase: KernelCase, device: "cpu" | "webgpu", options?: { threads?: number }): Promise<CaseOutcome>;
 export function cpuFlavour(): Promise<string>;
 
 export type DeviceName = "webgpu" | "webnn" | "cpu";
@@ -41,8 +57,15 @@ export type DeviceName = "webgpu" | "webnn" | "cpu";
 export interface AcceleratorOptions {
   /** Devices to try, in order (default ["webgpu", "cpu"]). */
   prefer?: DeviceName[];
-  /** Where to load the wasm module from (default: next to the package). */
-  wasm?: string | URL | Response | BufferSource | WebAssembly.Module;
+  /**
+   * The most CPU threads the engine may use (default: every core). The threaded build needs a
+   * cross-origin isolated page (COOP: same-origin, COEP: require-corp); elsewhere, or with 1,
+   * the one-thread build runs and `info().threadsUnavailable` says why. Accelerators with the
+   * same setting share one engine Worker.
+   */
+  threads?: number;
+  /** Where to load the one-thread wasm module from (default: next to the package). */
+  wasm?: string | URL | BufferSource | WebAssembly.Module;
   /** Weight cache in IndexedDB: true (default), false, or a database name and a size bound. */
   cache?: boolean | { name?: string; maxBytes?: number };
 }
@@ -109,7 +132,7 @@ export class EmbeddingModel {
   readonly maxTokens: number;
   readonly name: string;
   readonly loadReport: LoadReport;
-  cacheStats(): EmbeddingCacheStats;
+  cacheStats(): Promise<EmbeddingCacheStats>;
   /** One L2-normalised Float32Array per text, in order. */
   embed(texts: string[]): Promise<Float32Array[]>;
   /** Sharding: embed `texts` as one padded batch, run layers [0, end); activations as bytes. */
@@ -219,7 +242,7 @@ export class LanguageModel {
   readonly hasChatTemplate: boolean;
   readonly weightBytes: number;
   readonly loadReport: LoadReport;
-  tokenize(text: string): number[];
+  tokenize(text: string): Promise<number[]>;
   generate(prompt: string | ChatMessage[], options?: GenerateOptions): Promise<GenerateResult>;
   dispose(): void;
 }
@@ -237,10 +260,14 @@ export class Accelerator {
   load(url: string | URL, options?: LoadOptions): Promise<EmbeddingModel>;
   /** Load a text-generation model: one GGUF file (Q4_0/Q4_1/Q8_0/F16/F32, LLaMA family). */
   loadLanguageModel(url: string | URL, options?: LanguageLoadOptions): Promise<LanguageModel>;
-  memory(): MemoryReport;
+  memory(): Promise<MemoryReport>;
+  /** The engine's build (threads or one thread, and why), with the chosen device. */
+  info(): EngineInfo & { device: DeviceName };
+  /** Bytes of this engine's wasm memory (its peak heap so far). */
+  wasmMemoryBytes(): Promise<number>;
   /** Dispose every model loaded through this Accelerator. */
   dispose(): void;
 }
 
-/** Bytes of the SDK's wasm memory; it only grows, so this is the peak heap so far. */
+/** Bytes of the default engine's wasm memory; it only grows, so this is the peak heap so far. */
 export function wasmMemoryBytes(): Promise<number>;

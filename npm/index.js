@@ -192,9 +192,9 @@ export function cpuFlavour() {
   return callEngine(undefined, "cpuFlavour");
 }
 
-/** Adapter facts for "cpu" or "webgpu" (includes `software: true` for CPU-emulated GPUs). */
-export function deviceInfo(device) {
-  return callEngine(undefined, "deviceInfo", [device]);
+/** Adapter facts for "cpu" or "webgpu" (includes `software: true` for CPU-emulated GPUs), in the engine for `threads`. */
+export function deviceInfo(device, { threads } = {}) {
+  return callEngine(threads, "deviceInfo", [device]);
 }
 
 /** Run one kernel benchmark case on "cpu" or "webgpu"; see KernelCase in index.d.ts. `threads` as for Accelerator.create. */

@@ -40,7 +40,8 @@ async fn launch(kind: BrowserKind) -> (RunnerServer, BrowserSession) {
 
 async fn check_kernels(session: &BrowserSession, device: &str) {
     for case in cases() {
-        let (samples, output) = run_in_browser(session, &case, device).await.unwrap_or_else(|e| panic!("{device} {:?}: {e}", case.kernel));
+        let (samples, output) =
+            run_in_browser(session, &case, device, None).await.unwrap_or_else(|e| panic!("{device} {:?}: {e}", case.kernel));
         assert_eq!(samples.len(), 2);
         assert!(samples.iter().all(|s| *s >= 0.0));
         let want = case.kernel.reference_output(case.seed).unwrap();

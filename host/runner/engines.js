@@ -10,10 +10,10 @@ const ORT_DIST = "/vendor/onnxruntime-web/dist/";
 // unavailable with the SDK's own reason instead of timing anything.
 class DeviceUnavailable extends Error {}
 
-async function oursEngine(device, model) {
+async function oursEngine(device, model, threads) {
   let acc;
   try {
-    acc = await sdk.Accelerator.create({ prefer: [device] });
+    acc = await sdk.Accelerator.create({ prefer: [device], threads });
   } catch (e) {
     throw new DeviceUnavailable(String((e && e.message) || e));
   }
@@ -23,17 +23,20 @@ async function oursEngine(device, model) {
   }
   // Embedding cache off: the benchmark repeats the same texts, and must time the model, not a lookup.
   const m = await acc.load(model.baseUrl, { weights: model.weights, maxTokens: model.maxTokens, embeddingCache: 0 });
+  const { build, threads: used } = acc.info();
   return {
-    adapter: { ...acc.adapter, name: `ipfs-accelerate ${device}: ${acc.adapter.name}` },
+    adapter: { ...acc.adapter, name: `ipfs-accelerate ${device}: ${acc.adapter.name} (${build} build, ${used} thread(s))` },
     embed: (w) => m.embed(w.texts),
     dispose: () => acc.dispose(),
   };
 }
 
 // onnxruntime-web's wasm backend on the same ONNX file; pooling as everywhere else.
-async function ortWebEngine(model) {
+// `threads`: its pool size (undefined: its own default, which depends on the core count).
+async function ortWebEngine(model, threads) {
   const ort = await import(`${ORT_DIST}ort.wasm.bundle.min.mjs`);
   ort.env.wasm.wasmPaths = ORT_DIST;
+  if (threads !== undefined) ort.env.wasm.numThreads = threads;
   const session = await ort.InferenceSession.create(model.baseUrl + model.onnx, { executionProviders: ["wasm"] });
   const meta = session.outputMetadata || [];
   const byShape = session.outputNames.find((n, i) => meta[i] && meta[i].shape && meta[i].shape.length === 3 && meta[i].type === "float32");
@@ -61,8 +64,9 @@ async function ortWebEngine(model) {
 }
 
 // transformers.js' feature-extraction pipeline (its own tokenizer), models served by the host.
-async function transformersJsEngine(model) {
+async function transformersJsEngine(model, threads) {
   const tf = await import("/vendor/transformers/dist/transformers.web.js");
+  if (threads !== undefined) tf.env.backends.onnx.wasm.numThreads = threads;
   tf.env.allowRemoteModels = false;
   tf.env.allowLocalModels = true;
   tf.env.localModelPath = "/hf/";
@@ -73,7 +77,7 @@ async function transformersJsEngine(model) {
   };
   const extractor = await tf.pipeline("feature-extraction", model.hfId, { device: "wasm", dtype: model.hfDtype });
   return {
-    adapter: { name: `transformers.js ${tf.env.version} (onnxruntime-web wasm, ${model.hfDtype})`, backend: "transformers-js-wasm", device_type: "Cpu" },
+    adapter: { name: `transformers.js ${tf.env.version} (onnxruntime-web wasm, ${model.hfDtype}, ${tf.env.backends.onnx.wasm.numThreads ?? "default"} thread(s))`, backend: "transformers-js-wasm", device_type: "Cpu" },
     async embed(w) {
       const out = await extractor(w.texts, { pooling: "mean", normalize: true });
       return out.tolist();
@@ -92,8 +96,13 @@ function meanPoolNormalize(data, start, tokens, width) {
 }
 
 export async function makeEngine(engine, model) {
+  // "-threads": as many threads as the machine has cores, for ours and the incumbents alike.
+  const cores = navigator.hardwareConcurrency || 1;
   switch (engine) {
-    case "ours-cpu": return oursEngine("cpu", model);
+    case "ours-cpu": return oursEngine("cpu", model, 1);
+    case "ours-cpu-threads": return oursEngine("cpu", model, cores);
+    case "ort-web-threads": return ortWebEngine(model, cores);
+    case "transformers-js-threads": return transformersJsEngine(model, cores);
     case "ours-webgpu": return oursEngine("webgpu", model);
     case "ours-webnn": return oursEngine("webnn", model);
     case "ort-web": return ortWebEngine(model);

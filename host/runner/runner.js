@@ -109,7 +109,7 @@ window.__accelerate = {
       storage: await probeStorage(),
     };
   },
-  deviceInfo: (device) => sdk.deviceInfo(device),
+  deviceInfo: (device, threads) => sdk.deviceInfo(device, { threads: threads ?? undefined }),
   embedWithApi,
   benchEmbeddings,
   ...cacheRpc,
@@ -126,13 +126,13 @@ window.__accelerate = {
       return { name: e && e.name, message: String(e && e.message || e) };
     }
   },
-  async runKernelCase(caseJson, device) {
+  async runKernelCase(caseJson, device, threads) {
     let kernelCase;
     try {
       kernelCase = JSON.parse(caseJson);
     } catch (e) {
       throw new Error(`invalid case JSON: ${e.message}`);
     }
-    return sdk.runKernelCase(kernelCase, device);
+    return sdk.runKernelCase(kernelCase, device, { threads: threads ?? undefined });
   },
 };

@@ -6,7 +6,7 @@ use ipfs_accelerate_host::report::{render_html, render_table, RunView};
 use ipfs_accelerate_host::store::Store;
 
 fn native_only() -> BackendSelection {
-    BackendSelection { native_cpu: true, native_wgpu: true, browsers: vec![], browser_cpu: false, browser_webgpu: false }
+    BackendSelection { native_cpu: true, native_wgpu: true, browsers: vec![], browser_backends: vec![] }
 }
 
 fn temp_db(name: &str) -> std::path::PathBuf {

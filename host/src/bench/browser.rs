@@ -13,6 +13,21 @@ use ipfs_accelerate::device::is_software_adapter;
 use ipfs_accelerate::AdapterSummary;
 use serde_json::Value;
 
+/// One browser backend of the kernel suite: the device, and the engine's thread cap (None:
+/// every core, the threaded build where the page is cross-origin isolated).
+pub struct BrowserBackend {
+    pub label: &'static str,
+    pub device: &'static str,
+    pub threads: Option<u32>,
+}
+
+/// `browser-cpu` is the one-thread build, so `browser-cpu-threads` shows what threads add.
+pub const BROWSER_BACKENDS: [BrowserBackend; 3] = [
+    BrowserBackend { label: "browser-cpu", device: "cpu", threads: Some(1) },
+    BrowserBackend { label: "browser-cpu-threads", device: "cpu", threads: None },
+    BrowserBackend { label: "browser-webgpu", device: "webgpu", threads: None },
+];
+
 pub async fn run_browser_backends(
     runner_url: &str,
     selection: &BackendSelection,
@@ -20,7 +35,6 @@ pub async fn run_browser_backends(
     refs: &References,
 ) -> Vec<EnvRecord> {
     let mut envs = Vec::new();
-    let wanted = |cpu: bool| if cpu { selection.browser_cpu } else { selection.browser_webgpu };
     for detection in detect_all().into_iter().filter(|d| selection.browsers.contains(&d.kind)) {
         let name = detection.kind.name();
         let session = match detection.install {
@@ -35,13 +49,10 @@ pub async fn run_browser_backends(
             }
         };
         let probe = BrowserProbe::collect(&session).await;
-        for (backend, device) in [("browser-cpu", "cpu"), ("browser-webgpu", "webgpu")] {
-            if !wanted(device == "cpu") {
-                continue;
-            }
-            let mut env = match adapter_for(&session, device, &probe).await {
-                Ok(adapter) => run_cases(&session, backend, device, adapter, cases, refs).await,
-                Err(e) => unavailable(backend, cases, e.to_string()),
+        for backend in BROWSER_BACKENDS.iter().filter(|b| selection.browser_backends.contains(&b.label)) {
+            let mut env = match adapter_for(&session, backend, &probe).await {
+                Ok(adapter) => run_cases(&session, backend, adapter, cases, refs).await,
+                Err(e) => unavailable(backend.label, cases, e.to_string()),
             };
             env.browser = Some(name.to_string());
             env.browser_version = Some(session.version.clone());
@@ -58,17 +69,18 @@ pub async fn run_browser_backends(
 
 /// The selected browser backends of `kind`, all marked unavailable for `reason`.
 pub(crate) fn unavailable_browser(kind: BrowserKind, selection: &BackendSelection, cases: &[KernelCase], reason: &str) -> Vec<EnvRecord> {
-    [("browser-cpu", selection.browser_cpu), ("browser-webgpu", selection.browser_webgpu)]
-        .into_iter()
-        .filter(|(_, wanted)| *wanted)
-        .map(|(backend, _)| EnvRecord { browser: Some(kind.name().into()), ..unavailable(backend, cases, reason.to_string()) })
+    selection
+        .browser_backends
+        .iter()
+        .map(|backend| EnvRecord { browser: Some(kind.name().into()), ..unavailable(backend, cases, reason.to_string()) })
         .collect()
 }
 
 /// What ran the work. For WebGPU the page's own `adapter.info` is authoritative: it is what
 /// names SwiftShader or lavapipe, so simulated figures are flagged.
-async fn adapter_for(session: &BrowserSession, device: &str, probe: &Result<BrowserProbe>) -> Result<AdapterSummary> {
-    let info = session.call("deviceInfo", vec![Value::String(device.into())]).await?;
+async fn adapter_for(session: &BrowserSession, backend: &BrowserBackend, probe: &Result<BrowserProbe>) -> Result<AdapterSummary> {
+    let device = backend.device;
+    let info = session.call("deviceInfo", vec![Value::String(device.into()), threads_json(backend.threads)]).await?;
     let mut adapter: AdapterSummary =
         serde_json::from_value(info).map_err(|e| HostError::Invalid(format!("deviceInfo({device}) returned bad JSON: {e}")))?;
     if device == "webgpu" {
@@ -89,29 +101,39 @@ async fn adapter_for(session: &BrowserSession, device: &str, probe: &Result<Brow
 
 async fn run_cases(
     session: &BrowserSession,
-    backend: &str,
-    device: &str,
+    backend: &BrowserBackend,
     adapter: AdapterSummary,
     cases: &[KernelCase],
     refs: &References,
 ) -> EnvRecord {
-    let label = format!("{backend} ({})", session.kind.name());
+    let label = format!("{} ({})", backend.label, session.kind.name());
     progress(format!("{label}: {}{}", adapter.name, if adapter.software { " [software adapter]" } else { "" }));
     let mut records = Vec::new();
     for (i, case) in cases.iter().enumerate() {
         progress(format!("{label}: {}", describe(case)));
-        records.push(match run_in_browser(session, case, device).await {
+        records.push(match run_in_browser(session, case, backend.device, backend.threads).await {
             Ok((samples, output)) => record(case, i, refs, samples, &output),
             Err(e) => failed(case, CaseStatus::Error, e.to_string()),
         });
     }
-    EnvRecord::new(backend, adapter, records)
+    EnvRecord::new(backend.label, adapter, records)
 }
 
-/// Run one case in the page; returns the samples and the decoded output.
-pub async fn run_in_browser(session: &BrowserSession, case: &KernelCase, device: &str) -> Result<(Vec<f64>, Vec<f32>)> {
+fn threads_json(threads: Option<u32>) -> Value {
+    threads.map(Value::from).unwrap_or(Value::Null)
+}
+
+/// Run one case in the page, in the engine with `threads` (None: every core); returns the
+/// samples and the decoded output.
+pub async fn run_in_browser(
+    session: &BrowserSession,
+    case: &KernelCase,
+    device: &str,
+    threads: Option<u32>,
+) -> Result<(Vec<f64>, Vec<f32>)> {
     let case_json = serde_json::to_string(case).map_err(|e| HostError::Invalid(e.to_string()))?;
-    let reply = session.call("runKernelCase", vec![Value::String(case_json), Value::String(device.into())]).await?;
+    let args = vec![Value::String(case_json), Value::String(device.into()), threads_json(threads)];
+    let reply = session.call("runKernelCase", args).await?;
     let bad = |what: &str| HostError::Invalid(format!("runKernelCase reply: {what}"));
     let samples: Vec<f64> = serde_json::from_value(reply.get("samples_ms").cloned().ok_or_else(|| bad("no samples_ms"))?)
         .map_err(|_| bad("samples_ms is not a list of numbers"))?;

@@ -35,7 +35,7 @@ impl Kernels {
     };
 }
 
-const BACKENDS: [&str; 4] = ["native-cpu", "native-wgpu", "browser-cpu", "browser-webgpu"];
+const BACKENDS: [&str; 5] = ["native-cpu", "native-wgpu", "browser-cpu", "browser-cpu-threads", "browser-webgpu"];
 
 impl Suite for Kernels {
     fn about(&self) -> &About {
@@ -61,8 +61,7 @@ fn selection(opts: SuiteOptions) -> BackendSelection {
     BackendSelection {
         native_cpu: has("native-cpu"),
         native_wgpu: has("native-wgpu"),
-        browser_cpu: has("browser-cpu"),
-        browser_webgpu: has("browser-webgpu"),
+        browser_backends: super::browser::BROWSER_BACKENDS.iter().map(|b| b.label).filter(|b| has(b)).collect(),
         browsers: opts.browsers,
     }
 }

@@ -43,8 +43,8 @@ pub struct BackendSelection {
     pub native_cpu: bool,
     pub native_wgpu: bool,
     pub browsers: Vec<BrowserKind>,
-    pub browser_cpu: bool,
-    pub browser_webgpu: bool,
+    /// Labels of `browser::BROWSER_BACKENDS` to run.
+    pub browser_backends: Vec<&'static str>,
 }
 
 impl Default for BackendSelection {
@@ -53,8 +53,7 @@ impl Default for BackendSelection {
             native_cpu: true,
             native_wgpu: true,
             browsers: vec![BrowserKind::Chromium, BrowserKind::Firefox],
-            browser_cpu: true,
-            browser_webgpu: true,
+            browser_backends: browser::BROWSER_BACKENDS.iter().map(|b| b.label).collect(),
         }
     }
 }

@@ -34,7 +34,7 @@ pub async fn run_suite(suite: &str, command: &str, cases: &[KernelCase], selecti
     if selection.native_wgpu {
         environments.push(run_native_wgpu(cases, &refs).await);
     }
-    if !selection.browsers.is_empty() && (selection.browser_cpu || selection.browser_webgpu) {
+    if !selection.browsers.is_empty() && !selection.browser_backends.is_empty() {
         match RunnerServer::start(crate::paths::wasm_pkg_dir()).await {
             Ok(server) => environments.extend(run_browser_backends(&server.url(), selection, cases, &refs).await),
             Err(e) => {

@@ -11,8 +11,19 @@ use crate::browser::{BrowserInstall, BrowserSession};
 use ipfs_accelerate::AdapterSummary;
 use serde_json::{json, Value};
 
-/// (device the page prefers, record label).
-pub const ENGINES: [(&str, &str); 2] = [("cpu", "browser-cpu"), ("webgpu", "browser-webgpu")];
+/// How the page runs one engine: the device it prefers, and its thread cap (None: every core).
+pub struct Engine {
+    pub prefer: &'static str,
+    pub threads: Option<u32>,
+    pub label: &'static str,
+}
+
+/// `browser-cpu` is the one-thread build; `browser-cpu-threads` uses every core.
+pub const ENGINES: [Engine; 3] = [
+    Engine { prefer: "cpu", threads: Some(1), label: "browser-cpu" },
+    Engine { prefer: "cpu", threads: None, label: "browser-cpu-threads" },
+    Engine { prefer: "webgpu", threads: None, label: "browser-webgpu" },
+];
 
 const MODEL_URL: &str = "/models/smollm2-135m-instruct/";
 
@@ -29,7 +40,8 @@ fn text_run(r: &Value) -> TextRun {
     }
 }
 
-pub async fn run(install: &BrowserInstall, runner_url: &str, prefer: &str, label: &str, work: &Workload, opts: &SuiteOptions) -> EnvRecord {
+pub async fn run(install: &BrowserInstall, runner_url: &str, engine: &Engine, work: &Workload, opts: &SuiteOptions) -> EnvRecord {
+    let Engine { prefer, threads, label } = *engine;
     let browser = install.kind.name();
     let fail = |reason: String| {
         let mut env =
@@ -45,7 +57,7 @@ pub async fn run(install: &BrowserInstall, runner_url: &str, prefer: &str, label
     let software = prefer == "webgpu";
     let (warmup, samples, tokens) = if software { (0, 1, SOFTWARE_TOKENS) } else { (opts.warmup.min(2), opts.samples, work.max_tokens) };
     progress(format!("{label} ({browser}): {samples} × {tokens} tokens"));
-    let spec = json!({ "prefer": [prefer], "maxTokens": tokens, "warmup": warmup, "samples": samples });
+    let spec = json!({ "prefer": [prefer], "threads": threads, "maxTokens": tokens, "warmup": warmup, "samples": samples });
     let reply = session.call("benchGenerate", vec![MODEL_URL.into(), work.prompt.clone().into(), spec]).await;
     let mut env = match reply {
         Err(e) => fail(e.to_string()),

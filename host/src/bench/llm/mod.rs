@@ -21,7 +21,8 @@ use futures_util::future::{FutureExt, LocalBoxFuture};
 use serde_json::Value;
 
 /// Record labels of the suite, for `--backends`.
-pub const BACKENDS: [&str; 6] = ["native-cpu", "native-candle-cpu", "native-wgpu", "browser-cpu", "browser-webgpu", "precision"];
+pub const BACKENDS: [&str; 7] =
+    ["native-cpu", "native-candle-cpu", "native-wgpu", "browser-cpu", "browser-cpu-threads", "browser-webgpu", "precision"];
 
 /// The greedy ids a backend's are checked against, with the margin (top logit minus the
 /// runner-up's) the reference had at each step.
@@ -136,13 +137,14 @@ pub async fn run_suite(command: &str, opts: &SuiteOptions) -> Result<RunRecord> 
     for (backend, label) in native::BACKENDS.iter().filter(|(_, l)| wanted(l)) {
         environments.push(native::run(backend, label, &work, opts).await);
     }
-    let engines: Vec<_> = browser::ENGINES.iter().filter(|(_, l)| wanted(l)).collect();
+    let engines: Vec<_> = browser::ENGINES.iter().filter(|e| wanted(e.label)).collect();
     if !engines.is_empty() {
         let server = RunnerServer::start(crate::paths::wasm_pkg_dir()).await?;
         for detection in detect_all().into_iter().filter(|d| opts.browsers.contains(&d.kind)) {
-            for (prefer, label) in &engines {
+            for engine in &engines {
+                let label = engine.label;
                 environments.push(match &detection.install {
-                    Ok(install) => browser::run(install, &server.url(), prefer, label, &work, opts).await,
+                    Ok(install) => browser::run(install, &server.url(), engine, &work, opts).await,
                     Err(reason) => {
                         let mut env = EnvRecord::new(label, Default::default(), Vec::new());
                         env.browser = Some(detection.kind.name().into());

@@ -12,13 +12,18 @@ use crate::browser::{BrowserInstall, BrowserKind, BrowserSession};
 use ipfs_accelerate::AdapterSummary;
 use serde_json::{json, Value};
 
-/// In-page engines and the record label of each.
-pub const ENGINES: [(&str, &str); 5] = [
+/// In-page engines and the record label of each. `browser-cpu` is our one-thread build and the
+/// incumbents at their own default thread count; each `-threads` row uses every core, so the
+/// gain of threads shows per engine and the engines compare at equal threads.
+pub const ENGINES: [(&str, &str); 8] = [
     ("ours-cpu", "browser-cpu"),
+    ("ours-cpu-threads", "browser-cpu-threads"),
     ("ours-webgpu", "browser-webgpu"),
     ("ours-webnn", "browser-webnn"),
     ("ort-web", "browser-ort-web"),
+    ("ort-web-threads", "browser-ort-web-threads"),
     ("transformers-js", "browser-transformers-js"),
+    ("transformers-js-threads", "browser-transformers-js-threads"),
 ];
 
 /// The backend that needs WebNN, which only the `chromium-webnn` browser has here.
@@ -37,8 +42,8 @@ pub fn runs_in(label: &str, kind: BrowserKind, selected: bool) -> bool {
 
 fn runs(engine: &str, model: &ModelSpec) -> bool {
     match engine {
-        "ours-cpu" | "ours-webgpu" | "ours-webnn" => model.ours_weights.is_some(),
-        "ort-web" => model.onnx_weights.is_some(),
+        "ours-cpu" | "ours-cpu-threads" | "ours-webgpu" | "ours-webnn" => model.ours_weights.is_some(),
+        "ort-web" | "ort-web-threads" => model.onnx_weights.is_some(),
         _ => model.transformers_js_dtype.is_some(),
     }
 }

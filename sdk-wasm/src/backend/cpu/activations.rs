@@ -1,5 +1,6 @@
 //! Element-wise activations (`UnaryOp`) and SwiGLU's gate.
 
+use super::parallel::for_each_row_block;
 use super::{CpuBackend, CpuStorage};
 use crate::backend::{ActivationOps, Operand};
 use crate::core::{Result, UnaryOp};
@@ -24,8 +25,10 @@ fn silu(v: f32) -> f32 {
 
 /// `f` over every value: one monomorphic loop per op, so each vectorises on its own (a
 /// per-element `match` on the op measured 1.6× slower natively, 2.8× in wasm).
-fn map(x: &[f32], f: impl Fn(f32) -> f32) -> Vec<f32> {
-    x.iter().map(|&v| f(v)).collect()
+fn map(x: &[f32], f: impl Fn(f32) -> f32 + Sync + Send) -> Vec<f32> {
+    let mut out = vec![0.0; x.len()];
+    for_each_row_block(&mut out, 1, |start, block| block.iter_mut().zip(&x[start..]).for_each(|(d, &v)| *d = f(v)));
+    out
 }
 
 impl ActivationOps for CpuBackend {
@@ -41,6 +44,10 @@ impl ActivationOps for CpuBackend {
 
     fn silu_mul(&self, gate: Operand<CpuStorage>, up: Operand<CpuStorage>) -> Result<CpuStorage> {
         let (g, u) = (gate.storage.dense(gate.layout)?, up.storage.dense(up.layout)?);
-        Ok(CpuStorage::f32(g.iter().zip(u.iter()).map(|(&g, &u)| silu(g) * u).collect()))
+        let mut out = vec![0.0; g.len().min(u.len())];
+        for_each_row_block(&mut out, 1, |start, block| {
+            block.iter_mut().zip(&g[start..]).zip(&u[start..]).for_each(|((d, &g), &u)| *d = silu(g) * u)
+        });
+        Ok(CpuStorage::f32(out))
     }
 }

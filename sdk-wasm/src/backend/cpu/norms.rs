@@ -1,5 +1,6 @@
 //! Row-wise softmax, layer normalisation and RMS normalisation over the last dimension.
 
+use super::parallel::for_each_row_block;
 use super::{CpuBackend, CpuStorage};
 use crate::backend::{NormOps, Operand};
 use crate::core::Result;
@@ -10,16 +11,18 @@ pub fn softmax(x: &[f32], cols: usize) -> Vec<f32> {
     if cols == 0 {
         return out;
     }
-    for (row, dst) in x.chunks_exact(cols).zip(out.chunks_exact_mut(cols)) {
-        let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        let mut sum = 0.0;
-        for (d, &v) in dst.iter_mut().zip(row) {
-            *d = (v - max).exp();
-            sum += *d;
+    for_each_row_block(&mut out, cols, |row0, block| {
+        for (row, dst) in x[row0 * cols..].chunks_exact(cols).zip(block.chunks_exact_mut(cols)) {
+            let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            let mut sum = 0.0;
+            for (d, &v) in dst.iter_mut().zip(row) {
+                *d = (v - max).exp();
+                sum += *d;
+            }
+            let inv = 1.0 / sum;
+            dst.iter_mut().for_each(|d| *d *= inv);
         }
-        let inv = 1.0 / sum;
-        dst.iter_mut().for_each(|d| *d *= inv);
-    }
+    });
     out
 }
 
@@ -29,14 +32,16 @@ pub fn layernorm(x: &[f32], gamma: &[f32], beta: &[f32], cols: usize, eps: f32) 
     if cols == 0 {
         return out;
     }
-    for (row, dst) in x.chunks_exact(cols).zip(out.chunks_exact_mut(cols)) {
-        let mean = row.iter().sum::<f32>() / cols as f32;
-        let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / cols as f32;
-        let inv = 1.0 / (var + eps).sqrt();
-        for (((d, &v), &g), &b) in dst.iter_mut().zip(row).zip(gamma).zip(beta) {
-            *d = (v - mean) * inv * g + b;
+    for_each_row_block(&mut out, cols, |row0, block| {
+        for (row, dst) in x[row0 * cols..].chunks_exact(cols).zip(block.chunks_exact_mut(cols)) {
+            let mean = row.iter().sum::<f32>() / cols as f32;
+            let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / cols as f32;
+            let inv = 1.0 / (var + eps).sqrt();
+            for (((d, &v), &g), &b) in dst.iter_mut().zip(row).zip(gamma).zip(beta) {
+                *d = (v - mean) * inv * g + b;
+            }
         }
-    }
+    });
     out
 }
 
@@ -46,13 +51,15 @@ pub fn rmsnorm(x: &[f32], gamma: &[f32], cols: usize, eps: f32) -> Vec<f32> {
     if cols == 0 {
         return out;
     }
-    for (row, dst) in x.chunks_exact(cols).zip(out.chunks_exact_mut(cols)) {
-        let mean_sq = row.iter().map(|v| v * v).sum::<f32>() / cols as f32;
-        let inv = 1.0 / (mean_sq + eps).sqrt();
-        for ((d, &v), &g) in dst.iter_mut().zip(row).zip(gamma) {
-            *d = v * inv * g;
+    for_each_row_block(&mut out, cols, |row0, block| {
+        for (row, dst) in x[row0 * cols..].chunks_exact(cols).zip(block.chunks_exact_mut(cols)) {
+            let mean_sq = row.iter().map(|v| v * v).sum::<f32>() / cols as f32;
+            let inv = 1.0 / (mean_sq + eps).sqrt();
+            for ((d, &v), &g) in dst.iter_mut().zip(row).zip(gamma) {
+                *d = v * inv * g;
+            }
         }
-    }
+    });
     out
 }
 

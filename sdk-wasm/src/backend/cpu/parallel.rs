@@ -30,6 +30,22 @@ where
     }
 }
 
+/// Elements below which one thread is faster than waking the pool (a wake-up costs microseconds).
+const PARALLEL_MIN_ELEMENTS: usize = 1 << 15;
+
+/// `f(first_row, rows)` over blocks of whole `cols`-long rows of `out`: one block per thread
+/// when `out` is large enough to pay for it, else one block.
+pub(crate) fn for_each_row_block<F>(out: &mut [f32], cols: usize, f: F)
+where
+    F: Fn(usize, &mut [f32]) + Sync + Send,
+{
+    let cols = cols.max(1);
+    let rows = out.len() / cols;
+    let parts = if out.len() >= PARALLEL_MIN_ELEMENTS { threads() } else { 1 };
+    let rows_per = rows.div_ceil(parts).max(1);
+    for_each_chunk(out, rows_per * cols, |i, block| f(i * rows_per, block));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -40,6 +56,20 @@ mod tests {
         for_each_chunk(&mut out, 10, |i, chunk| chunk.iter_mut().for_each(|v| *v += i + 1));
         let expected: Vec<usize> = (0..103).map(|j| j / 10 + 1).collect();
         assert_eq!(out, expected);
+    }
+
+    #[test]
+    fn row_blocks_cover_every_row_once() {
+        for len in [0, 7 * 3, PARALLEL_MIN_ELEMENTS * 3 + 9] {
+            let mut out = vec![0.0f32; len];
+            for_each_row_block(&mut out, 3, |row0, block| {
+                for (r, row) in block.chunks_exact_mut(3).enumerate() {
+                    row.iter_mut().for_each(|v| *v += (row0 + r) as f32);
+                }
+            });
+            let wrong = out.iter().enumerate().position(|(i, &v)| v != (i / 3) as f32);
+            assert_eq!(wrong, None, "len {len}");
+        }
     }
 
     #[test]
