@@ -89,6 +89,20 @@ async function embedWithApi(baseUrl, texts, { prefer = ["cpu"], threads, maxToke
   }
 }
 
+// Main-thread tasks longer than 50 ms (the Long Tasks API) while `body` runs: with the
+// engine in its Worker, loading and inference must leave the page responsive.
+async function longTasksDuring(body) {
+  if (!PerformanceObserver.supportedEntryTypes?.includes("longtask")) return { supported: false };
+  const tasks = [];
+  const observer = new PerformanceObserver((list) => tasks.push(...list.getEntries().map((e) => ({ name: e.name, ms: e.duration }))));
+  observer.observe({ type: "longtask" });
+  const result = await body();
+  // Entries arrive asynchronously: give the observer a moment before stopping it.
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  observer.disconnect();
+  return { supported: true, tasks, result };
+}
+
 window.__accelerate = {
   ready,
   async probe() {
@@ -112,6 +126,16 @@ window.__accelerate = {
   deviceInfo: (device, threads) => sdk.deviceInfo(device, { threads: threads ?? undefined }),
   embedWithApi,
   benchEmbeddings,
+  // Long tasks while MiniLM loads and embeds, or SmolLM2 loads and generates (cold: nothing cached).
+  longTasksDuringEmbed: (baseUrl, texts) => longTasksDuring(async () => (await embedWithApi(baseUrl, texts)).dimensions),
+  // The control: a deliberate busy loop on the main thread must show up.
+  longTasksDuringBusyLoop: (ms) => longTasksDuring(async () => {
+    const end = performance.now() + ms;
+    while (performance.now() < end);
+    return ms;
+  }),
+  longTasksDuringGenerate: (baseUrl, prompt, maxTokens) =>
+    longTasksDuring(async () => (await llmRpc.generateWithApi(baseUrl, prompt, { maxTokens, stopAtEos: false })).result?.tokens.length ?? null),
   ...cacheRpc,
   ...poolRpc,
   ...shardRpc,
