@@ -36,7 +36,8 @@ async fn no_long_main_thread_task_while_minilm_loads_and_embeds() {
 #[tokio::test(flavor = "multi_thread")]
 async fn no_long_main_thread_task_while_smollm2_loads_and_generates() {
     let reply =
-        long_tasks("longTasksDuringGenerate", vec!["/models/smollm2-135m-instruct/".into(), "The capital of France is".into(), 8.into()]).await;
+        long_tasks("longTasksDuringGenerate", vec!["/models/smollm2-135m-instruct/".into(), "The capital of France is".into(), 8.into()])
+            .await;
     assert_eq!(reply["result"], 8, "{reply}");
     assert_eq!(reply["tasks"], Value::Array(vec![]), "main-thread tasks over 50 ms: {reply}");
 }

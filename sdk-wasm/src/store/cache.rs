@@ -65,11 +65,12 @@ fn ids_check(cid: &Cid, ids: &BTreeMap<String, Cid>) -> Cid {
 }
 
 /// `f()`'s value, adding its duration to `total`.
-fn timed<T>(total: &mut f64, f: impl FnOnce() -> T) -> T {
+/// The file's content id, its time added to the load's verify time.
+async fn verified_cid(bytes: &[u8], t: &mut LoadTimings) -> Cid {
     let start = crate::clock::now_ms();
-    let value = f();
-    *total += crate::clock::now_ms() - start;
-    value
+    let cid = Cid::of_file(bytes).await;
+    t.verify_ms += crate::clock::now_ms() - start;
+    cid
 }
 
 impl LoadedModel {
@@ -296,9 +297,14 @@ impl<S: BlobStore> WeightCache<S> {
             let stored = self.read_chunks(&rec).await?;
             t.store_read_ms += crate::clock::now_ms() - start;
             match stored {
-                Some(bytes) if rec.complete && rec.size == f.size && timed(&mut t.verify_ms, || Cid::of(&bytes)) == f.cid => {
-                    progress(LoadProgress { file: f.path.clone(), loaded: f.size, total: f.size, origin: FileOrigin::Cache });
-                    return Ok((bytes, FileOrigin::Cache, 0));
+                Some(bytes) if rec.complete && rec.size == f.size => {
+                    if verified_cid(&bytes, t).await == f.cid {
+                        progress(LoadProgress { file: f.path.clone(), loaded: f.size, total: f.size, origin: FileOrigin::Cache });
+                        return Ok((bytes, FileOrigin::Cache, 0));
+                    }
+                    // Damaged in the store: fetched again.
+                    self.store.delete_file(&rec).await?;
+                    origin = FileOrigin::Refetched;
                 }
                 Some(bytes) if !rec.complete && rec.size == f.size => {
                     origin = FileOrigin::Resumed;
@@ -338,7 +344,7 @@ impl<S: BlobStore> WeightCache<S> {
         fetcher: &F,
         t: &mut LoadTimings,
     ) -> Result<(Vec<u8>, FileOrigin, u64)> {
-        let actual = timed(&mut t.verify_ms, || Cid::of(&bytes));
+        let actual = verified_cid(&bytes, t).await;
         if actual != f.cid {
             if let Some(rec) = self.store.file(&f.cid).await? {
                 self.store.delete_file(&rec).await?;

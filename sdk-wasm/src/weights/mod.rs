@@ -8,6 +8,8 @@ mod onnx;
 mod protobuf;
 mod safetensors;
 mod source;
+#[cfg(target_arch = "wasm32")]
+mod web_digest;
 
 pub use crate::core::f16::{f16_to_f32, f32_to_f16};
 pub use cid::{Cid, CidHasher};
