@@ -16,9 +16,14 @@ const KEYS: usize = 64;
 /// Query rows per block: they share each transposed key tile.
 const ROWS: usize = 32;
 /// Below this many multiply-adds one thread is faster than handing work to the pool.
-const PARALLEL_MIN_MACS: usize = 1 << 18;
-/// Scores computed together per query row (independent lanes, kept in registers).
+const PARALLEL_MIN_MACS: usize = 1 << 20;
+/// Independent partial sums of a reduction (so it vectorises without reassociating adds).
 const LANES: usize = 16;
+/// Scores computed together per query row, one accumulator chain per lane kept in registers:
+/// 8 AVX registers natively; 8 of wasm's 128-bit registers in browsers.
+const SCORE_LANES: usize = if cfg!(target_arch = "wasm32") { 32 } else { 64 };
+/// Output columns accumulated together over a tile's keys, likewise in registers.
+const OUT_LANES: usize = 32;
 
 /// A rank-3 view [problem, row, column] of f32 data through strides. The problem index p
 /// lands at `(p / per)·group_stride + (p % per)·head_stride`, so a rank-4 bias [B, H, ..]
@@ -35,6 +40,12 @@ pub(crate) struct View<'a> {
 }
 
 impl<'a> View<'a> {
+    /// Where row `r` of problem `p` starts in the data.
+    #[inline(always)]
+    fn start(&self, p: usize, r: usize) -> usize {
+        self.offset + (p / self.per) * self.group_stride + (p % self.per) * self.head_stride + r * self.row_stride
+    }
+
     /// A rank-3 layout [b, rows, cols] as a view.
     fn of(data: &'a [f32], layout: &Layout) -> Result<View<'a>> {
         match (layout.shape.dims(), layout.strides.as_slice()) {
@@ -68,7 +79,7 @@ impl<'a> View<'a> {
     /// else gathered into `buf`.
     #[inline(always)]
     fn row<'b>(&'b self, p: usize, r: usize, cols: std::ops::Range<usize>, buf: &'b mut [f32]) -> &'b [f32] {
-        let start = self.offset + (p / self.per) * self.group_stride + (p % self.per) * self.head_stride + r * self.row_stride;
+        let start = self.start(p, r);
         let len = cols.len();
         if self.col_stride == 1 {
             let at = start + cols.start;
@@ -151,19 +162,20 @@ impl Kernel<'_> {
             // SAFETY: the CPU was just checked for the features the function is compiled for.
             return unsafe { self.block_avx2(p, i0, out, scratch) };
         }
-        self.block(p, i0, out, scratch)
+        self.block::<false>(p, i0, out, scratch)
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
     fn block_avx2(&self, p: usize, i0: usize, out: &mut [f32], scratch: &mut Scratch) {
-        self.block(p, i0, out, scratch)
+        self.block::<true>(p, i0, out, scratch)
     }
 
     /// Query rows `i0..` of problem `p` (as many as `out` holds, at most ROWS): every key
-    /// tile, folded in with an online softmax.
+    /// tile, folded in with an online softmax. `FUSED`: multiply-adds as FMA instructions
+    /// (only where the target has them; elsewhere `mul_add` is a library call).
     #[inline(always)]
-    fn block(&self, p: usize, i0: usize, out: &mut [f32], scratch: &mut Scratch) {
+    fn block<const FUSED: bool>(&self, p: usize, i0: usize, out: &mut [f32], scratch: &mut Scratch) {
         let AttentionPlan { sk, d, dv, scale, .. } = self.plan;
         let len = out.len() / dv;
         let Scratch { q, kt, row, v, s, max, sum } = scratch;
@@ -176,7 +188,7 @@ impl Kernel<'_> {
         sum[..len].fill(0.0);
         for j0 in (0..sk).step_by(KEYS) {
             let n = KEYS.min(sk - j0);
-            // The key tile, transposed so a query row's scores are computed LANES at a time.
+            // The key tile, transposed so a query row's scores are computed SCORE_LANES at a time.
             for j in 0..n {
                 let kr = self.k.row(p, j0 + j, 0..d, row);
                 for (c, &x) in kr.iter().enumerate() {
@@ -197,7 +209,7 @@ impl Kernel<'_> {
                 }
             }
             for r in 0..len {
-                scores(&q[r * d..(r + 1) * d], kt, s);
+                scores::<FUSED>(&q[r * d..(r + 1) * d], kt, s);
                 let s = &mut s[..n];
                 match &self.bias {
                     Some(bias) => {
@@ -219,19 +231,11 @@ impl Kernel<'_> {
                     acc.iter_mut().for_each(|a| *a *= c);
                     max[r] = new_max;
                 }
-                let mut tile_sum = 0.0;
-                for x in s.iter_mut() {
-                    *x = (*x - new_max).exp();
-                    tile_sum += *x;
-                }
-                sum[r] += tile_sum;
-                for (j, &w) in s.iter().enumerate() {
-                    if w == 0.0 {
-                        continue; // a masked key
-                    }
-                    let vr = if values_in_place { self.v.row(p, j0 + j, 0..dv, row) } else { &v[j * dv..(j + 1) * dv] };
-                    acc.iter_mut().zip(vr).for_each(|(a, &x)| *a += w * x);
-                }
+                s.iter_mut().for_each(|x| *x = exp_nonpositive(*x - new_max));
+                sum[r] += lane_sum(s);
+                let (data, base, stride) =
+                    if values_in_place { (self.v.data, self.v.start(p, j0), self.v.row_stride) } else { (&v[..], 0, dv) };
+                weighted_sum::<FUSED>(s, data, base, stride, acc);
             }
         }
         for r in 0..len {
@@ -241,20 +245,104 @@ impl Kernel<'_> {
     }
 }
 
-/// `s[j] = q · key j` for a tile transposed as `kt` [d, KEYS]: LANES keys at a time, each
+/// `s[j] = q · key j` for a tile transposed as `kt` [d, KEYS]: SCORE_LANES keys at a time, each
 /// accumulated over d in its own lane (no `mul_add`: a slow library call without FMA, e.g.
 /// in wasm; the compiler vectorises the lanes).
 #[inline(always)]
-fn scores(q: &[f32], kt: &[f32], s: &mut [f32; KEYS]) {
-    for (l0, out) in s.chunks_exact_mut(LANES).enumerate() {
-        let mut acc = [0.0f32; LANES];
+fn scores<const FUSED: bool>(q: &[f32], kt: &[f32], s: &mut [f32; KEYS]) {
+    for (l0, out) in s.chunks_exact_mut(SCORE_LANES).enumerate() {
+        let mut acc = [0.0f32; SCORE_LANES];
         for (c, &x) in q.iter().enumerate() {
-            let k = &kt[c * KEYS + l0 * LANES..c * KEYS + (l0 + 1) * LANES];
-            for l in 0..LANES {
-                acc[l] += x * k[l];
+            let k = &kt[c * KEYS + l0 * SCORE_LANES..c * KEYS + (l0 + 1) * SCORE_LANES];
+            for l in 0..SCORE_LANES {
+                acc[l] = madd::<FUSED>(x, k[l], acc[l]);
             }
         }
         out.copy_from_slice(&acc);
+    }
+}
+
+/// `acc += Σ_j w[j] · row j` with row j at `data[base + j·stride..][..acc.len()]`: OUT_LANES
+/// columns at a time held across the keys; keys of weight 0 (masked) skipped.
+#[inline(always)]
+fn weighted_sum<const FUSED: bool>(w: &[f32], data: &[f32], base: usize, stride: usize, acc: &mut [f32]) {
+    let dv = acc.len();
+    let mut chunks = acc.chunks_exact_mut(OUT_LANES);
+    for (ci, out) in chunks.by_ref().enumerate() {
+        let mut a = [0.0f32; OUT_LANES];
+        a.copy_from_slice(out);
+        for (j, &wj) in w.iter().enumerate() {
+            if wj == 0.0 {
+                continue;
+            }
+            let at = base + j * stride + ci * OUT_LANES;
+            let x = &data[at..at + OUT_LANES];
+            for l in 0..OUT_LANES {
+                a[l] = madd::<FUSED>(wj, x[l], a[l]);
+            }
+        }
+        out.copy_from_slice(&a);
+    }
+    let tail = chunks.into_remainder();
+    let c0 = dv - tail.len();
+    for (j, &wj) in w.iter().enumerate() {
+        if wj != 0.0 {
+            let at = base + j * stride + c0;
+            tail.iter_mut().zip(&data[at..at + dv - c0]).for_each(|(a, &x)| *a = madd::<FUSED>(wj, x, *a));
+        }
+    }
+}
+
+#[inline(always)]
+fn madd<const FUSED: bool>(a: f32, b: f32, c: f32) -> f32 {
+    if FUSED {
+        a.mul_add(b, c)
+    } else {
+        c + a * b
+    }
+}
+
+/// Σ x in LANES independent partial sums (so the loop vectorises; f32 adds are not reassociated).
+#[inline(always)]
+fn lane_sum(x: &[f32]) -> f32 {
+    let mut acc = [0.0f32; LANES];
+    let chunks = x.chunks_exact(LANES);
+    let tail: f32 = chunks.remainder().iter().sum();
+    for c in chunks {
+        for l in 0..LANES {
+            acc[l] += c[l];
+        }
+    }
+    acc.iter().sum::<f32>() + tail
+}
+
+/// eˣ for x ≤ 0 without a library call, so a tile's exponentials vectorise: x = n·ln 2 + r
+/// (Cody–Waite: ln 2 in two parts, |r| ≤ ln 2 / 2), eʳ by Cephes' `expf` polynomial (within
+/// 2 ulp), 2ⁿ built in the exponent bits. Below −87.3 (where eˣ leaves the normal range) it
+/// is 0, so −1e9 masks give exactly 0; −∞ gives 0 and NaN stays NaN.
+#[inline(always)]
+fn exp_nonpositive(x: f32) -> f32 {
+    const LOG2E: f32 = std::f32::consts::LOG2_E;
+    const LN2_HI: f32 = 0.693_359_4;
+    const LN2_LO: f32 = -2.121_944_4e-4;
+    /// 1.5·2²³: adding and subtracting it rounds to the nearest integer (ties to even).
+    const ROUND: f32 = 12_582_912.0;
+    const FLOOR: f32 = -87.3;
+    let xc = if x < FLOOR { FLOOR } else { x };
+    let n = (xc * LOG2E + ROUND) - ROUND;
+    let r = (xc - n * LN2_HI) - n * LN2_LO;
+    let mut p = 1.987_569_2e-4f32;
+    p = p * r + 1.398_199_9e-3;
+    p = p * r + 8.333_452e-3;
+    p = p * r + 4.166_579_6e-2;
+    p = p * r + 1.666_666_5e-1;
+    p = p * r + 0.5;
+    let er = p * r * r + r + 1.0;
+    let two_n = f32::from_bits(((n as i32 + 127) as u32) << 23);
+    if x < FLOOR {
+        0.0
+    } else {
+        er * two_n
     }
 }
 
@@ -283,6 +371,18 @@ impl AttentionOps for CpuBackend {
 mod tests {
     use super::*;
     use crate::core::{SeededRng, Shape};
+
+    #[test]
+    fn exp_is_within_two_ulp_and_masks_to_zero() {
+        let mut x = 0.0f32;
+        while x > -87.0 {
+            let (got, want) = (exp_nonpositive(x) as f64, (x as f64).exp());
+            assert!((got - want).abs() <= 2.0 * f32::EPSILON as f64 * want, "exp({x}) = {got}, want {want}");
+            x -= 0.000_37;
+        }
+        assert_eq!([exp_nonpositive(-1e9), exp_nonpositive(f32::NEG_INFINITY), exp_nonpositive(0.0)], [0.0, 0.0, 1.0]);
+        assert!(exp_nonpositive(f32::NAN).is_nan());
+    }
 
     /// Masks of −∞ (outside `ops::attention`'s contract for GPUs, but what a CPU caller may
     /// pass): whole leading key tiles masked must add nothing, not NaN.
