@@ -874,6 +874,13 @@ struct AttentionCase {
     bias: Option<(Vec<f32>, Vec<usize>)>,
 }
 
+/// A bias [b, sq, sk] of −1e9 everywhere but one key per row, which walks from the first key
+/// to the last over the rows (so a row's early key tiles may all be masked).
+fn only_one_key(b: usize, sq: usize, sk: usize) -> Vec<f32> {
+    let rows = b * sq;
+    (0..rows).flat_map(|r| (0..sk).map(move |j| if j == r * (sk - 1) / (rows - 1).max(1) { 0.5 } else { -1e9 })).collect()
+}
+
 async fn attention(device: &Device) -> Result<()> {
     let causal = |sq: usize, sk: usize| {
         let past = sk - sq;
@@ -924,6 +931,24 @@ async fn attention(device: &Device) -> Result<()> {
         },
         AttentionCase { what: "one query (decode)", b: 9, sq: 1, sk: 300, d: 64, dv: 64, bias: None },
         AttentionCase { what: "one key", b: 2, sq: 3, sk: 1, d: 7, dv: 5, bias: None },
+        AttentionCase {
+            what: "every key masked but one (in the first, a middle or the last key tile)",
+            b: 2,
+            sq: 5,
+            sk: 131,
+            d: 8,
+            dv: 6,
+            bias: Some((only_one_key(2, 5, 131), vec![2, 5, 131])),
+        },
+        AttentionCase {
+            what: "causal, more query rows than a block, keys not a multiple of a tile",
+            b: 3,
+            sq: 45,
+            sk: 97,
+            d: 16,
+            dv: 16,
+            bias: causal(45, 97),
+        },
     ];
     for (ci, c) in cases.into_iter().enumerate() {
         let seed = 200 + 10 * ci as u64;
@@ -954,9 +979,16 @@ async fn attention(device: &Device) -> Result<()> {
 }
 
 /// Views as llama makes them: queries [seq, heads, d] seen as [heads, seq, d], keys and values
-/// a window of a [heads, capacity, d] cache, a causal mask, and scale 1 (no scale op).
+/// a window of a [heads, capacity, d] cache, a causal mask, and scale 1 (no scale op); a
+/// prefill after cached positions, and one decoded position over more than two key tiles.
 async fn attention_views(device: &Device) -> Result<()> {
-    let (heads, seq, cap, total, d) = (4, 3, 10, 7, 8);
+    for (heads, seq, cap, total, d) in [(4, 3, 10, 7, 8), (3, 1, 160, 151, 16)] {
+        attention_window(device, heads, seq, cap, total, d).await?;
+    }
+    Ok(())
+}
+
+async fn attention_window(device: &Device, heads: usize, seq: usize, cap: usize, total: usize, d: usize) -> Result<()> {
     let qs = rand(&[seq, heads, d], 300, 1.0).await?;
     let kc = rand(&[heads, cap, d], 301, 1.0).await?;
     let vc = rand(&[heads, cap, d], 302, 1.0).await?;
@@ -973,8 +1005,37 @@ async fn attention_views(device: &Device) -> Result<()> {
         let tk = view(upload(device, &kc, &[heads, cap, d]).await?)?;
         let tv = view(upload(device, &vc, &[heads, cap, d]).await?)?;
         let got = ops::attention(&tq, &tk, &tv, Some(&upload(device, &mask, &[seq, total]).await?), scale).await?;
-        assert_close(&format!("attention over views, scale {scale}"), device, &got.to_vec().await?, &want, |j| bound[j]);
+        assert_close(
+            &format!("attention over views, {seq} of {total} positions, scale {scale}"),
+            device,
+            &got.to_vec().await?,
+            &want,
+            |j| bound[j],
+        );
     }
+    Ok(())
+}
+
+/// Inner dimensions not contiguous: keys stored [b, d, sk] and values [b, dv, sk], both seen
+/// transposed; queries stored [sq, b, d]; a bias stored [sk, sq] seen as [sq, sk].
+async fn attention_strided(device: &Device) -> Result<()> {
+    let (b, sq, sk, d, dv) = (3, 6, 70, 5, 7);
+    let (qs, ks, vs) = (rand(&[sq, b, d], 310, 1.0).await?, rand(&[b, d, sk], 311, 1.0).await?, rand(&[b, dv, sk], 312, 1.0).await?);
+    let bs = rand(&[sk, sq], 313, 2.0).await?;
+    let q = reference::permute(&qs, &[sq, b, d], &[1, 0, 2]);
+    let k = reference::permute(&ks, &[b, d, sk], &[0, 2, 1]);
+    let v = reference::permute(&vs, &[b, dv, sk], &[0, 2, 1]);
+    let bias = reference::permute(&bs, &[sk, sq], &[1, 0]);
+    let full = reference::broadcast_to(&bias, &[sq, sk], &[b, sq, sk]).expect("bias broadcasts");
+    let scale = 0.4;
+    let want = reference::attention(&q, &k, &v, Some(&full), b, sq, sk, d, dv, scale);
+    let bound = attention_bound(&q, &k, &v, Some(&full), b, sq, sk, d, dv, scale);
+    let tq = upload(device, &qs, &[sq, b, d]).await?.permute(&[1, 0, 2])?;
+    let tk = upload(device, &ks, &[b, d, sk]).await?.transpose(1, 2)?;
+    let tv = upload(device, &vs, &[b, dv, sk]).await?.transpose(1, 2)?;
+    let tb = upload(device, &bs, &[sk, sq]).await?.transpose(0, 1)?;
+    let got = ops::attention(&tq, &tk, &tv, Some(&tb), scale).await?;
+    assert_close("attention over transposed views", device, &got.to_vec().await?, &want, |j| bound[j]);
     Ok(())
 }
 
@@ -1027,5 +1088,6 @@ on_every_device!(
     mixed_devices,
     attention,
     attention_views,
+    attention_strided,
     attention_bad_input,
 );

@@ -91,6 +91,37 @@ pub trait QuantMatmulOps: Backend {
     fn qmatmul(&self, x: Operand<Self::Storage>, w: &Self::Storage, shape: QuantShape) -> Result<Self::Storage>;
 }
 
+/// Scaled dot-product attention's sizes: `b` problems of `sq` queries over `sk` keys, q and k
+/// `d` wide, v `dv` wide, scores scaled by `scale` (see `ops::attention` for the bias rules).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AttentionPlan {
+    pub b: usize,
+    pub sq: usize,
+    pub sk: usize,
+    pub d: usize,
+    pub dv: usize,
+    pub scale: f32,
+    /// For a rank-4 bias [B, H, ..]: B, the scores being seen as [B, b / B, sq, sk].
+    pub bias_groups: Option<usize>,
+}
+
+pub trait AttentionOps: Backend {
+    /// `softmax(q·kᵀ·scale + bias)·v` in one fused kernel: q [b, sq, d], k [b, sk, d],
+    /// v [b, sk, dv] (any strides), `bias` broadcasting per the plan → [b, sq, dv] contiguous.
+    /// `None` (the default): the backend has no fused kernel, and `ops::attention` composes
+    /// it from the other families.
+    fn attention(
+        &self,
+        _q: Operand<Self::Storage>,
+        _k: Operand<Self::Storage>,
+        _v: Operand<Self::Storage>,
+        _bias: Option<Operand<Self::Storage>>,
+        _plan: &AttentionPlan,
+    ) -> Result<Option<Self::Storage>> {
+        Ok(None)
+    }
+}
+
 /// Every family: what a backend must implement to run every model.
-pub trait AllOps: MatmulOps + ElementwiseOps + ActivationOps + NormOps + RotaryOps + LayoutOps + QuantMatmulOps {}
-impl<B: MatmulOps + ElementwiseOps + ActivationOps + NormOps + RotaryOps + LayoutOps + QuantMatmulOps> AllOps for B {}
+pub trait AllOps: MatmulOps + ElementwiseOps + ActivationOps + NormOps + RotaryOps + LayoutOps + QuantMatmulOps + AttentionOps {}
+impl<B: MatmulOps + ElementwiseOps + ActivationOps + NormOps + RotaryOps + LayoutOps + QuantMatmulOps + AttentionOps> AllOps for B {}

@@ -1,8 +1,11 @@
-//! Scaled dot-product attention, composed from the public ops (matmul with the keys
+//! Scaled dot-product attention: a backend's fused kernel where it has one (the CPU: tiled,
+//! online softmax, no score matrix), else composed from the public ops (matmul with the keys
 //! transposed as a view, scale, add, softmax, matmul), so it runs wherever they run.
 
-use super::{add, contiguous, matmul, scale as scale_by, softmax};
+use super::{add, check_f32, contiguous, finish, matmul, operand, scale as scale_by, softmax};
+use crate::backend::{AttentionOps, AttentionPlan};
 use crate::error::{Error, Result};
+use crate::tensor::storage::dispatch;
 use crate::tensor::Tensor;
 
 /// `softmax(q·kᵀ·scale + bias)·v` for every one of `b` independent problems (b = batch·heads):
@@ -22,7 +25,28 @@ use crate::tensor::Tensor;
 /// q, k and v may be strided views (a transposed or permuted tensor, a window of a KV cache);
 /// the scores and probabilities are always dense.
 pub async fn attention(q: &Tensor, k: &Tensor, v: &Tensor, bias: Option<&Tensor>, scale: f32) -> Result<Tensor> {
+    check_f32("attention", &[q, k, v])?;
+    check_f32("attention", &bias.into_iter().collect::<Vec<_>>())?;
     let plan = plan(q, k, v, bias)?;
+    let [b, sq, _] = plan.scores;
+    let (d, dv) = (q.shape().last_dim(), v.shape().last_dim());
+    let fused = AttentionPlan { b, sq, sk: k.dims()[1], d, dv, scale, bias_groups: plan.bias_groups };
+    let out = match bias {
+        None => dispatch!(optional "attention", [q.storage(), k.storage(), v.storage()] => |be, qs, ks, vs| {
+            be.attention(operand(qs, q), operand(ks, k), operand(vs, v), None, &fused)
+        }),
+        Some(bias) => dispatch!(optional "attention", [q.storage(), k.storage(), v.storage(), bias.storage()] => |be, qs, ks, vs, bs| {
+            be.attention(operand(qs, q), operand(ks, k), operand(vs, v), Some(operand(bs, bias)), &fused)
+        }),
+    };
+    match out {
+        Some(out) => finish(out, [b, sq, dv]).await,
+        None => composed(q, k, v, bias, scale, &plan).await,
+    }
+}
+
+/// The same from the public ops, for backends without a fused kernel.
+async fn composed(q: &Tensor, k: &Tensor, v: &Tensor, bias: Option<&Tensor>, scale: f32, plan: &Plan) -> Result<Tensor> {
     let scores = matmul(q, &k.transpose(1, 2)?).await?;
     let scores = if scale == 1.0 { scores } else { scale_by(&scores, scale).await? };
     let scores = match (bias, plan.bias_groups) {

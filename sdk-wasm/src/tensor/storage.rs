@@ -102,26 +102,38 @@ pub(crate) fn mismatch(op: &'static str, a: &Storage, b: &Storage) -> Error {
 /// Run `$body` on the backend the storages share, binding each storage as its backend's type
 /// and `$backend` as the backend; wraps the result back into a `Storage`.
 /// `dispatch!("op", [a, b] => |backend, a, b| backend.op(...))`.
+///
+/// `dispatch!(optional "op", …)` is for a method that may decline (`Result<Option<_>>`, e.g.
+/// a fused kernel only some backends have): it gives `Option<Storage>`.
 macro_rules! dispatch {
-    ($op:expr, [$first:expr $(, $rest:expr)*] => |$b:ident, $s0:ident $(, $s:ident)*| $body:expr) => {{
+    (optional $op:expr, [$first:expr $(, $rest:expr)*] => |$b:ident, $s0:ident $(, $s:ident)*| $body:expr) => {
+        $crate::tensor::storage::dispatch!(@wrap $op, [$first $(, $rest)*] => |$b, $s0 $(, $s)*| $body, |out, variant| out?.map(variant))
+    };
+    ($op:expr, [$first:expr $(, $rest:expr)*] => |$b:ident, $s0:ident $(, $s:ident)*| $body:expr) => {
+        $crate::tensor::storage::dispatch!(@wrap $op, [$first $(, $rest)*] => |$b, $s0 $(, $s)*| $body, |out, variant| variant(out?))
+    };
+    (@wrap $op:expr, [$first:expr $(, $rest:expr)*] => |$b:ident, $s0:ident $(, $s:ident)*| $body:expr, |$out:ident, $variant:ident| $wrap:expr) => {{
         use $crate::tensor::Storage;
         let first: &Storage = $first;
         match first {
             Storage::Cpu($s0) => {
                 $(let Storage::Cpu($s) = $rest else { return Err($crate::tensor::storage::mismatch($op, first, $rest)) };)*
                 let $b = &$crate::backend::cpu::CpuBackend;
-                Storage::Cpu($body?)
+                let ($out, $variant) = ($body, Storage::Cpu);
+                $wrap
             }
             Storage::Gpu($s0) => {
                 $(let Storage::Gpu($s) = $rest else { return Err($crate::tensor::storage::mismatch($op, first, $rest)) };)*
                 let $b = &*$s0.ctx;
-                Storage::Gpu($body?)
+                let ($out, $variant) = ($body, Storage::Gpu);
+                $wrap
             }
             #[cfg(target_arch = "wasm32")]
             Storage::WebNn($s0) => {
                 $(let Storage::WebNn($s) = $rest else { return Err($crate::tensor::storage::mismatch($op, first, $rest)) };)*
                 let $b = &*$s0.context();
-                Storage::WebNn($body?)
+                let ($out, $variant) = ($body, Storage::WebNn);
+                $wrap
             }
         }
     }};

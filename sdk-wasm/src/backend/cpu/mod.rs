@@ -2,6 +2,7 @@
 //! In browsers the crate is built with `+simd128` and the hot kernels use wasm SIMD.
 
 mod activations;
+mod attention;
 mod elementwise;
 mod layout;
 mod matmul;

@@ -66,6 +66,16 @@ impl CpuStorage {
         }
     }
 
+    /// Every f32 element in storage order (what a layout's offset and strides index into):
+    /// borrowed, or unpacked from matmul panels.
+    pub fn f32_data(&self) -> Result<Cow<'_, [f32]>> {
+        match self {
+            CpuStorage::F32 { data, .. } => Ok(Cow::Borrowed(data)),
+            CpuStorage::Packed(p) => Ok(Cow::Owned(p.unpack())),
+            CpuStorage::Bytes(_) => Err(Error::shape("cpu", "block-format bytes read as f32; use qmatmul")),
+        }
+    }
+
     /// The block bytes of a quantized weight.
     pub fn block_bytes(&self) -> Result<&[u8]> {
         match self {

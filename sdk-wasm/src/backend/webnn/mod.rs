@@ -13,8 +13,11 @@ mod graph;
 pub use context::WebNnContext;
 pub use graph::WebNnStorage;
 
-use super::Backend;
+use super::{AttentionOps, Backend};
 
 impl Backend for WebNnContext {
     type Storage = WebNnStorage;
 }
+
+/// No fused kernel: `ops::attention` builds the matmul, add and softmax nodes.
+impl AttentionOps for WebNnContext {}

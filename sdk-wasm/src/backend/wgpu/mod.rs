@@ -23,13 +23,16 @@ pub use context::{summarize, GpuContext};
 pub use pipeline_cache::PipelineKey;
 pub use storage::WgpuStorage;
 
-use super::Backend;
+use super::{AttentionOps, Backend};
 use crate::core::{Error, Layout, Result};
 use std::sync::Arc;
 
 impl Backend for GpuContext {
     type Storage = WgpuStorage;
 }
+
+/// No fused kernel: `ops::attention` records the matmul, scale, add and softmax kernels.
+impl AttentionOps for GpuContext {}
 
 /// Wait for a wgpu callback; natively the device must be polled for callbacks to fire,
 /// in browsers the event loop does it.

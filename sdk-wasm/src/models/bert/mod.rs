@@ -268,10 +268,8 @@ impl Bert {
         let q = split(layer.query.forward(x).await?).await?;
         let k = split(layer.key.forward(x).await?).await?;
         let v = split(layer.value.forward(x).await?).await?;
-        let scores = ops::scale(&ops::matmul(&q, &k.transpose(1, 2)?).await?, 1.0 / (d as f32).sqrt()).await?;
-        let scores = ops::add(&scores.reshape([batch, heads, seq, seq])?, mask_bias).await?;
-        let probs = ops::softmax(&scores).await?.reshape([batch * heads, seq, seq])?;
-        let context = ops::matmul(&probs, &v).await?; // [batch·heads, seq, d]
+        // The mask [batch, 1, 1, seq] groups the batch·heads problems by sequence.
+        let context = ops::attention(&q, &k, &v, Some(mask_bias), 1.0 / (d as f32).sqrt()).await?; // [batch·heads, seq, d]
         let context =
             ops::contiguous(&context.reshape([batch, heads, seq, d])?.permute(&[0, 2, 1, 3])?).await?.reshape([batch * seq, h])?;
         let attended = ops::add(&layer.attention_out.forward(&context).await?, x).await?;

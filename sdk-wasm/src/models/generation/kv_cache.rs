@@ -16,6 +16,10 @@ use crate::tensor::{blocks, DType, Tensor};
 /// activations on the first tokens, and rounding those costs far more than their size.
 const SINK: usize = 4;
 
+/// What a causal mask adds at a future position: finite (as `ops::attention` asks), and its
+/// exponential underflows to exactly 0.
+const MASKED: f32 = -1e9;
+
 enum KvStore {
     Dense {
         keys: Vec<Tensor>,
@@ -113,7 +117,7 @@ impl KvCache {
                 let mut mask = Vec::with_capacity(group * seq * total);
                 for _ in 0..group {
                     for s in 0..seq {
-                        mask.extend((0..total).map(|j| if j <= start + s { 0.0 } else { f32::NEG_INFINITY }));
+                        mask.extend((0..total).map(|j| if j <= start + s { 0.0 } else { MASKED }));
                     }
                 }
                 Ok(Some(Tensor::from_vec_on(mask, [group * seq, total], device)?))
@@ -138,14 +142,13 @@ impl KvCache {
                 let mask = mask.ok_or_else(|| Error::Model("dense KV cache without a mask".into()))?;
                 ops::kv_write(&mut keys[l], k, start).await?;
                 ops::kv_write(&mut values[l], v, start).await?;
-                let keys_t = keys[l].strided_view([kv_heads, hd, total], vec![cap * hd, 1, hd], 0)?;
-                let values = values[l].strided_view([kv_heads, total, hd], vec![cap * hd, hd, 1], 0)?;
+                // The filled window of the cache, read in place.
+                let window = |t: &Tensor| t.strided_view([kv_heads, total, hd], vec![cap * hd, hd, 1], 0);
+                let (keys, values) = (window(&keys[l])?, window(&values[l])?);
                 // Heads h = kv·group + g share key/value head kv: fold the group into the rows.
                 let q = ops::contiguous(&q.permute(&[1, 0, 2])?).await?.reshape([kv_heads, group * seq, hd])?;
                 let scale = 1.0 / (hd as f32).sqrt();
-                let scores = ops::scale(&ops::matmul(&q, &keys_t).await?, scale).await?;
-                let probs = ops::softmax(&ops::add(&scores, mask).await?).await?;
-                let attn = ops::matmul(&probs, &values).await?.reshape([heads, seq, hd])?;
+                let attn = ops::attention(&q, &keys, &values, Some(mask), scale).await?.reshape([heads, seq, hd])?;
                 ops::contiguous(&attn.permute(&[1, 0, 2])?).await?.reshape([seq, heads * hd])
             }
             KvStore::Blocks { .. } => {

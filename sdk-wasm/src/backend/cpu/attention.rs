@@ -1,0 +1,406 @@
+//! Fused attention, `softmax(q·kᵀ·scale + bias)·v`, never holding more scores than one key
+//! tile of one query row. Work units are blocks of query rows (of one problem); each walks
+//! the keys in tiles of [`KEYS`]: the tile's keys are transposed into a small buffer, each
+//! query row's scores for the tile are computed, and an online softmax (running max and sum,
+//! the accumulator rescaled when the max grows) folds the tile's values into the output row.
+//! q, k, v and the bias are read through their strides (a transposed query, a KV-cache
+//! window, a broadcast mask), so no input is copied whole.
+
+use super::parallel::{for_each_chunk, threads};
+use super::{CpuBackend, CpuStorage};
+use crate::backend::{AttentionOps, AttentionPlan, Operand};
+use crate::core::{Error, Layout, Result};
+
+/// Keys per tile: the transposed tile (d × KEYS) and a row's scores stay in L1.
+const KEYS: usize = 64;
+/// Query rows per block: they share each transposed key tile.
+const ROWS: usize = 32;
+/// Below this many multiply-adds one thread is faster than handing work to the pool.
+const PARALLEL_MIN_MACS: usize = 1 << 20;
+/// Independent partial sums of a reduction (so it vectorises without reassociating adds).
+const LANES: usize = 16;
+/// Scores computed together per query row, one accumulator chain per lane kept in registers:
+/// 8 AVX registers natively; 8 of wasm's 128-bit registers in browsers.
+const SCORE_LANES: usize = if cfg!(target_arch = "wasm32") { 32 } else { 64 };
+/// Output columns accumulated together over a tile's keys, likewise in registers.
+const OUT_LANES: usize = 32;
+
+/// A rank-3 view [problem, row, column] of f32 data through strides. The problem index p
+/// lands at `(p / per)·group_stride + (p % per)·head_stride`, so a rank-4 bias [B, H, ..]
+/// grouping problems as [B, b / B] is a view too; broadcast dimensions have stride 0.
+#[derive(Clone, Copy)]
+pub(crate) struct View<'a> {
+    data: &'a [f32],
+    offset: usize,
+    per: usize,
+    group_stride: usize,
+    head_stride: usize,
+    row_stride: usize,
+    col_stride: usize,
+}
+
+impl<'a> View<'a> {
+    /// Where row `r` of problem `p` starts in the data.
+    #[inline(always)]
+    fn start(&self, p: usize, r: usize) -> usize {
+        self.offset + (p / self.per) * self.group_stride + (p % self.per) * self.head_stride + r * self.row_stride
+    }
+
+    /// A rank-3 layout [b, rows, cols] as a view.
+    fn of(data: &'a [f32], layout: &Layout) -> Result<View<'a>> {
+        match (layout.shape.dims(), layout.strides.as_slice()) {
+            (&[_, _, _], &[p, r, c]) => {
+                Ok(View { data, offset: layout.offset, per: 1, group_stride: p, head_stride: 0, row_stride: r, col_stride: c })
+            }
+            _ => Err(Error::shape("attention", format!("expected a rank-3 view, got {}", layout.shape))),
+        }
+    }
+
+    /// A bias broadcasting to the scores [b, sq, sk] per `plan` (checked by `ops::attention`).
+    fn bias(data: &'a [f32], layout: &Layout, plan: &AttentionPlan) -> Result<View<'a>> {
+        let (dims, strides) = (layout.shape.dims(), layout.strides.as_slice());
+        // Size-1 dimensions broadcast: stride 0.
+        let s = |i: usize| if dims[i] == 1 { 0 } else { strides[i] };
+        let offset = layout.offset;
+        match (dims.len(), plan.bias_groups) {
+            (4, Some(groups)) if groups > 0 => {
+                Ok(View { data, offset, per: plan.b / groups, group_stride: s(0), head_stride: s(1), row_stride: s(2), col_stride: s(3) })
+            }
+            (rank @ 0..=3, None) => {
+                // Right-aligned against [b, sq, sk]; missing leading dimensions broadcast.
+                let at = |i: usize| if i + rank >= 3 { s(i + rank - 3) } else { 0 };
+                Ok(View { data, offset, per: 1, group_stride: at(0), head_stride: 0, row_stride: at(1), col_stride: at(2) })
+            }
+            _ => Err(Error::shape("attention", format!("bias {} does not match the plan {plan:?}", layout.shape))),
+        }
+    }
+
+    /// Elements `cols` of row `r` of problem `p`: borrowed when they are adjacent in the data,
+    /// else gathered into `buf`.
+    #[inline(always)]
+    fn row<'b>(&'b self, p: usize, r: usize, cols: std::ops::Range<usize>, buf: &'b mut [f32]) -> &'b [f32] {
+        let start = self.start(p, r);
+        let len = cols.len();
+        if self.col_stride == 1 {
+            let at = start + cols.start;
+            return &self.data[at..at + len];
+        }
+        for (dst, c) in buf[..len].iter_mut().zip(cols) {
+            *dst = self.data[start + c * self.col_stride];
+        }
+        &buf[..len]
+    }
+}
+
+/// Attention for every problem into `out` [b, sq, dv] (contiguous).
+pub(crate) fn attention(q: View, k: View, v: View, bias: Option<View>, plan: &AttentionPlan, out: &mut [f32]) {
+    let AttentionPlan { b, sq, sk, d, dv, .. } = *plan;
+    let rows = b * sq;
+    if rows == 0 || dv == 0 {
+        return;
+    }
+    let macs = rows * sk * (d + dv);
+    // Enough units for the pool to balance, each at most one block.
+    let unit = if macs < PARALLEL_MIN_MACS || threads() == 1 { rows } else { rows.div_ceil(4 * threads()).clamp(1, ROWS) };
+    let kernel = Kernel { q, k, v, bias, plan: *plan };
+    for_each_chunk(out, unit * dv, |i, chunk| kernel.rows(i * unit, chunk));
+}
+
+struct Kernel<'a> {
+    q: View<'a>,
+    k: View<'a>,
+    v: View<'a>,
+    bias: Option<View<'a>>,
+    plan: AttentionPlan,
+}
+
+/// Per-unit buffers, allocated once per unit.
+struct Scratch {
+    /// The query block, row-major [rows, d].
+    q: Vec<f32>,
+    /// The key tile transposed: [d, KEYS] (keys past the end are zero).
+    kt: Vec<f32>,
+    /// One gathered row of a strided key, value or bias.
+    row: Vec<f32>,
+    /// The value tile [KEYS, dv] when values are strided.
+    v: Vec<f32>,
+    /// One query row's scores for the tile, then their exponentials.
+    s: [f32; KEYS],
+    /// Running max and sum of exponentials per query row of the block.
+    max: [f32; ROWS],
+    sum: [f32; ROWS],
+}
+
+impl Kernel<'_> {
+    /// Global query rows `first..` (row g is row g % sq of problem g / sq) into `out`.
+    fn rows(&self, first: usize, out: &mut [f32]) {
+        let AttentionPlan { sq, d, dv, sk, .. } = self.plan;
+        let width = d.max(dv).max(sk.min(KEYS));
+        let mut scratch = Scratch {
+            q: vec![0.0; ROWS * d],
+            kt: vec![0.0; d * KEYS],
+            row: vec![0.0; width],
+            v: vec![0.0; KEYS * dv],
+            s: [0.0; KEYS],
+            max: [0.0; ROWS],
+            sum: [0.0; ROWS],
+        };
+        let n = out.len() / dv;
+        let mut g = first;
+        while g < first + n {
+            let (p, i) = (g / sq, g % sq);
+            let len = ROWS.min(sq - i).min(first + n - g);
+            let block = &mut out[(g - first) * dv..(g - first + len) * dv];
+            self.block_dispatch(p, i, block, &mut scratch);
+            g += len;
+        }
+    }
+
+    fn block_dispatch(&self, p: usize, i0: usize, out: &mut [f32], scratch: &mut Scratch) {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+            // SAFETY: the CPU was just checked for the features the function is compiled for.
+            return unsafe { self.block_avx2(p, i0, out, scratch) };
+        }
+        self.block::<false>(p, i0, out, scratch)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    fn block_avx2(&self, p: usize, i0: usize, out: &mut [f32], scratch: &mut Scratch) {
+        self.block::<true>(p, i0, out, scratch)
+    }
+
+    /// Query rows `i0..` of problem `p` (as many as `out` holds, at most ROWS): every key
+    /// tile, folded in with an online softmax. `FUSED`: multiply-adds as FMA instructions
+    /// (only where the target has them; elsewhere `mul_add` is a library call).
+    #[inline(always)]
+    fn block<const FUSED: bool>(&self, p: usize, i0: usize, out: &mut [f32], scratch: &mut Scratch) {
+        let AttentionPlan { sk, d, dv, scale, .. } = self.plan;
+        let len = out.len() / dv;
+        let Scratch { q, kt, row, v, s, max, sum } = scratch;
+        for r in 0..len {
+            let qr = self.q.row(p, i0 + r, 0..d, row);
+            q[r * d..(r + 1) * d].copy_from_slice(qr);
+        }
+        out.fill(0.0);
+        max[..len].fill(f32::NEG_INFINITY);
+        sum[..len].fill(0.0);
+        for j0 in (0..sk).step_by(KEYS) {
+            let n = KEYS.min(sk - j0);
+            // The key tile, transposed so a query row's scores are computed SCORE_LANES at a time.
+            for j in 0..n {
+                let kr = self.k.row(p, j0 + j, 0..d, row);
+                for (c, &x) in kr.iter().enumerate() {
+                    kt[c * KEYS + j] = x;
+                }
+            }
+            if n < KEYS {
+                for c in 0..d {
+                    kt[c * KEYS + n..(c + 1) * KEYS].fill(0.0);
+                }
+            }
+            // The value tile: read in place when its rows are contiguous.
+            let values_in_place = self.v.col_stride == 1;
+            if !values_in_place {
+                for j in 0..n {
+                    let vr = self.v.row(p, j0 + j, 0..dv, row);
+                    v[j * dv..(j + 1) * dv].copy_from_slice(vr);
+                }
+            }
+            for r in 0..len {
+                scores::<FUSED>(&q[r * d..(r + 1) * d], kt, s);
+                let s = &mut s[..n];
+                match &self.bias {
+                    Some(bias) => {
+                        let br = bias.row(p, i0 + r, j0..j0 + n, row);
+                        s.iter_mut().zip(br).for_each(|(x, &b)| *x = *x * scale + b);
+                    }
+                    None if scale != 1.0 => s.iter_mut().for_each(|x| *x *= scale),
+                    None => {}
+                }
+                let tile_max = s.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                let new_max = max[r].max(tile_max);
+                if new_max == f32::NEG_INFINITY {
+                    continue; // every key so far masked with −∞: nothing to add yet
+                }
+                let acc = &mut out[r * dv..(r + 1) * dv];
+                if new_max > max[r] {
+                    let c = (max[r] - new_max).exp();
+                    sum[r] *= c;
+                    acc.iter_mut().for_each(|a| *a *= c);
+                    max[r] = new_max;
+                }
+                s.iter_mut().for_each(|x| *x = exp_nonpositive(*x - new_max));
+                sum[r] += lane_sum(s);
+                let (data, base, stride) =
+                    if values_in_place { (self.v.data, self.v.start(p, j0), self.v.row_stride) } else { (&v[..], 0, dv) };
+                weighted_sum::<FUSED>(s, data, base, stride, acc);
+            }
+        }
+        for r in 0..len {
+            let inv = 1.0 / sum[r];
+            out[r * dv..(r + 1) * dv].iter_mut().for_each(|a| *a *= inv);
+        }
+    }
+}
+
+/// `s[j] = q · key j` for a tile transposed as `kt` [d, KEYS]: SCORE_LANES keys at a time, each
+/// accumulated over d in its own lane (no `mul_add`: a slow library call without FMA, e.g.
+/// in wasm; the compiler vectorises the lanes).
+#[inline(always)]
+fn scores<const FUSED: bool>(q: &[f32], kt: &[f32], s: &mut [f32; KEYS]) {
+    for (l0, out) in s.chunks_exact_mut(SCORE_LANES).enumerate() {
+        let mut acc = [0.0f32; SCORE_LANES];
+        for (c, &x) in q.iter().enumerate() {
+            let k = &kt[c * KEYS + l0 * SCORE_LANES..c * KEYS + (l0 + 1) * SCORE_LANES];
+            for l in 0..SCORE_LANES {
+                acc[l] = madd::<FUSED>(x, k[l], acc[l]);
+            }
+        }
+        out.copy_from_slice(&acc);
+    }
+}
+
+/// `acc += Σ_j w[j] · row j` with row j at `data[base + j·stride..][..acc.len()]`: OUT_LANES
+/// columns at a time held across the keys; keys of weight 0 (masked) skipped.
+#[inline(always)]
+fn weighted_sum<const FUSED: bool>(w: &[f32], data: &[f32], base: usize, stride: usize, acc: &mut [f32]) {
+    let dv = acc.len();
+    let mut chunks = acc.chunks_exact_mut(OUT_LANES);
+    for (ci, out) in chunks.by_ref().enumerate() {
+        let mut a = [0.0f32; OUT_LANES];
+        a.copy_from_slice(out);
+        for (j, &wj) in w.iter().enumerate() {
+            if wj == 0.0 {
+                continue;
+            }
+            let at = base + j * stride + ci * OUT_LANES;
+            let x = &data[at..at + OUT_LANES];
+            for l in 0..OUT_LANES {
+                a[l] = madd::<FUSED>(wj, x[l], a[l]);
+            }
+        }
+        out.copy_from_slice(&a);
+    }
+    let tail = chunks.into_remainder();
+    let c0 = dv - tail.len();
+    for (j, &wj) in w.iter().enumerate() {
+        if wj != 0.0 {
+            let at = base + j * stride + c0;
+            tail.iter_mut().zip(&data[at..at + dv - c0]).for_each(|(a, &x)| *a = madd::<FUSED>(wj, x, *a));
+        }
+    }
+}
+
+#[inline(always)]
+fn madd<const FUSED: bool>(a: f32, b: f32, c: f32) -> f32 {
+    if FUSED {
+        a.mul_add(b, c)
+    } else {
+        c + a * b
+    }
+}
+
+/// Σ x in LANES independent partial sums (so the loop vectorises; f32 adds are not reassociated).
+#[inline(always)]
+fn lane_sum(x: &[f32]) -> f32 {
+    let mut acc = [0.0f32; LANES];
+    let chunks = x.chunks_exact(LANES);
+    let tail: f32 = chunks.remainder().iter().sum();
+    for c in chunks {
+        for l in 0..LANES {
+            acc[l] += c[l];
+        }
+    }
+    acc.iter().sum::<f32>() + tail
+}
+
+/// eˣ for x ≤ 0 without a library call, so a tile's exponentials vectorise: x = n·ln 2 + r
+/// (Cody–Waite: ln 2 in two parts, |r| ≤ ln 2 / 2), eʳ by Cephes' `expf` polynomial (within
+/// 2 ulp), 2ⁿ built in the exponent bits. Below −87.3 (where eˣ leaves the normal range) it
+/// is 0, so −1e9 masks give exactly 0; −∞ gives 0 and NaN stays NaN.
+#[inline(always)]
+fn exp_nonpositive(x: f32) -> f32 {
+    const LOG2E: f32 = std::f32::consts::LOG2_E;
+    const LN2_HI: f32 = 0.693_359_4;
+    const LN2_LO: f32 = -2.121_944_4e-4;
+    /// 1.5·2²³: adding and subtracting it rounds to the nearest integer (ties to even).
+    const ROUND: f32 = 12_582_912.0;
+    const FLOOR: f32 = -87.3;
+    let xc = if x < FLOOR { FLOOR } else { x };
+    let n = (xc * LOG2E + ROUND) - ROUND;
+    let r = (xc - n * LN2_HI) - n * LN2_LO;
+    let mut p = 1.987_569_2e-4f32;
+    p = p * r + 1.398_199_9e-3;
+    p = p * r + 8.333_452e-3;
+    p = p * r + 4.166_579_6e-2;
+    p = p * r + 1.666_666_5e-1;
+    p = p * r + 0.5;
+    let er = p * r * r + r + 1.0;
+    let two_n = f32::from_bits(((n as i32 + 127) as u32) << 23);
+    if x < FLOOR {
+        0.0
+    } else {
+        er * two_n
+    }
+}
+
+impl AttentionOps for CpuBackend {
+    fn attention(
+        &self,
+        q: Operand<CpuStorage>,
+        k: Operand<CpuStorage>,
+        v: Operand<CpuStorage>,
+        bias: Option<Operand<CpuStorage>>,
+        plan: &AttentionPlan,
+    ) -> Result<Option<CpuStorage>> {
+        let (qd, kd, vd) = (q.storage.f32_data()?, k.storage.f32_data()?, v.storage.f32_data()?);
+        let bd = bias.map(|b| b.storage.f32_data()).transpose()?;
+        let bias = match (&bd, bias) {
+            (Some(data), Some(b)) => Some(View::bias(data, b.layout, plan)?),
+            _ => None,
+        };
+        let mut out = vec![0.0; plan.b * plan.sq * plan.dv];
+        attention(View::of(&qd, q.layout)?, View::of(&kd, k.layout)?, View::of(&vd, v.layout)?, bias, plan, &mut out);
+        Ok(Some(CpuStorage::f32(out)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::{SeededRng, Shape};
+
+    #[test]
+    fn exp_is_within_two_ulp_and_masks_to_zero() {
+        let mut x = 0.0f32;
+        while x > -87.0 {
+            let (got, want) = (exp_nonpositive(x) as f64, (x as f64).exp());
+            assert!((got - want).abs() <= 2.0 * f32::EPSILON as f64 * want, "exp({x}) = {got}, want {want}");
+            x -= 0.000_37;
+        }
+        assert_eq!([exp_nonpositive(-1e9), exp_nonpositive(f32::NEG_INFINITY), exp_nonpositive(0.0)], [0.0, 0.0, 1.0]);
+        assert!(exp_nonpositive(f32::NAN).is_nan());
+    }
+
+    /// Masks of −∞ (outside `ops::attention`'s contract for GPUs, but what a CPU caller may
+    /// pass): whole leading key tiles masked must add nothing, not NaN.
+    #[test]
+    fn leading_tiles_masked_with_infinity_add_nothing() {
+        let (sq, sk, d, dv) = (2, 2 * KEYS + 3, 4, 3);
+        let (q, k, v) = (SeededRng::new(1).fill(sq * d), SeededRng::new(2).fill(sk * d), SeededRng::new(3).fill(sk * dv));
+        let bias: Vec<f32> = (0..sq * sk).map(|i| if i % sk >= KEYS + 1 + i / sk { 0.0 } else { f32::NEG_INFINITY }).collect();
+        let plan = AttentionPlan { b: 1, sq, sk, d, dv, scale: 0.5, bias_groups: None };
+        let layout = |dims: [usize; 3]| Layout::contiguous(Shape::new(dims));
+        let (lq, lk, lv) = (layout([1, sq, d]), layout([1, sk, d]), layout([1, sk, dv]));
+        let mut out = vec![0.0; sq * dv];
+        let b = View { data: &bias, offset: 0, per: 1, group_stride: 0, head_stride: 0, row_stride: sk, col_stride: 1 };
+        let (q3, k3, v3) = (View::of(&q, &lq).unwrap(), View::of(&k, &lk).unwrap(), View::of(&v, &lv).unwrap());
+        attention(q3, k3, v3, Some(b), &plan, &mut out);
+        let want = crate::reference::attention(&q, &k, &v, Some(&bias), 1, sq, sk, d, dv, 0.5);
+        for (g, w) in out.iter().zip(&want) {
+            assert!((g - w).abs() < 1e-5, "{out:?} vs {want:?}");
+        }
+    }
+}
