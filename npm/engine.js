@@ -462,6 +462,18 @@ function messageOf(e) {
   return e && e.message ? e.message : String(e);
 }
 
+/** Start timing every CPU op this engine runs. */
+export async function profileBegin() {
+  await init();
+  sdk.profileBegin();
+}
+
+/** Stop timing: `{op: {calls, ms}}` since profileBegin(). */
+export async function profileTake() {
+  await init();
+  return JSON.parse(sdk.profileTake());
+}
+
 /** Bytes of the SDK's wasm memory; it only grows, so this is the peak heap so far. */
 export async function wasmMemoryBytes() {
   await init();

@@ -14,6 +14,16 @@ export interface EngineInfo {
   crossOriginIsolated: boolean;
 }
 
+export interface OpTotal {
+  calls: number;
+  ms: number;
+}
+
+/** Start timing every CPU op of the engine for `threads` (shared by Accelerators with that setting). */
+export function profileBegin(options?: { threads?: number }): Promise<void>;
+/** Stop timing: calls and milliseconds per op name since profileBegin(). */
+export function profileTake(options?: { threads?: number }): Promise<Record<string, OpTotal>>;
+
 /** The default engine's build. */
 export function info(): Promise<EngineInfo>;
 

@@ -207,6 +207,16 @@ export function wasmMemoryBytes() {
   return callEngine(undefined, "wasmMemoryBytes");
 }
 
+/** Start timing every CPU op in the engine for `threads` (the engine Accelerators with that setting share). */
+export function profileBegin({ threads } = {}) {
+  return callEngine(threads, "profileBegin");
+}
+
+/** Stop timing: `{op: {calls, ms}}` of CPU ops since profileBegin(). */
+export function profileTake({ threads } = {}) {
+  return callEngine(threads, "profileTake");
+}
+
 /** Entry point: picks a device, loads models onto it in the engine Worker, caches their weights by content id. */
 export class Accelerator {
   #worker;

@@ -10,7 +10,7 @@ import * as engine from "./engine.js";
 
 /** What the page may call, per kind of object. */
 const METHODS = {
-  module: ["init", "info", "version", "cpuFlavour", "deviceInfo", "runKernelCase", "wasmMemoryBytes", "create"],
+  module: ["init", "info", "version", "cpuFlavour", "deviceInfo", "runKernelCase", "wasmMemoryBytes", "profileBegin", "profileTake", "create"],
   accelerator: ["load", "loadLanguageModel", "memory", "dispose", "cache.list", "cache.delete", "cache.clear", "cache.usage"],
   embedding: ["embed", "cacheStats", "stageFirst", "stageNext", "dispose"],
   language: ["tokenize", "generate", "dispose"],

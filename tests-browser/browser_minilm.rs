@@ -227,3 +227,33 @@ async fn broken_models_reject_with_messages_that_name_the_problem() {
     assert!(err["message"].as_str().unwrap().contains("unknown device \"tpu\""), "{err}");
     session.close().await.unwrap();
 }
+
+/// The engine's per-op CPU profile (`profileBegin`/`profileTake`) in the threaded build: every op
+/// of a BERT forward shows up, and together they account for most of the embed's wall time
+/// (they cannot exceed it: CPU ops run one after another).
+#[tokio::test(flavor = "multi_thread")]
+async fn per_op_cpu_profile_accounts_for_the_embed_time() {
+    let server = RunnerServer::start(wasm_pkg_dir()).await.unwrap();
+    let session = chromium(&server).await;
+    let texts: Vec<Value> = (0..8).map(|i| Value::from(format!("{i} {}", "profiled words ".repeat(60)))).collect();
+    let reply = session
+        .call("profileEmbed", vec!["/models/all-minilm-l6-v2/".into(), Value::Array(texts), json!({ "repeats": 2, "maxTokens": 128 })])
+        .await
+        .unwrap();
+    session.close().await.unwrap();
+    let ops = reply["ops"].as_object().unwrap_or_else(|| panic!("{reply}"));
+    let mut rows: Vec<(&String, f64, u64)> =
+        ops.iter().map(|(name, t)| (name, t["ms"].as_f64().unwrap(), t["calls"].as_u64().unwrap())).collect();
+    rows.sort_by(|a, b| b.1.total_cmp(&a.1));
+    for (name, ms, calls) in &rows {
+        eprintln!("{name:>12} {ms:9.1} ms {calls:5} calls");
+    }
+    for op in ["matmul", "attention", "gelu", "layernorm", "add"] {
+        assert!(ops.contains_key(op), "{op} missing: {reply}");
+    }
+    // 6 layers × 6 linears per forward, 2 forwards.
+    assert_eq!(ops["matmul"]["calls"], 72, "{reply}");
+    let summed: f64 = rows.iter().map(|r| r.1).sum();
+    let wall = reply["totalMs"].as_f64().unwrap();
+    assert!(summed <= wall && summed >= 0.5 * wall, "ops {summed:.1} ms of {wall:.1} ms wall");
+}

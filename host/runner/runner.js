@@ -103,6 +103,22 @@ async function longTasksDuring(body) {
   return { supported: true, tasks, result };
 }
 
+// Per-op CPU time of `repeats` warm embeds (after one warm-up), for `threads`.
+async function profileEmbed(baseUrl, texts, { threads, repeats = 3, weights, maxTokens } = {}) {
+  const acc = await sdk.Accelerator.create({ prefer: ["cpu"], threads: threads ?? undefined });
+  try {
+    const model = await acc.load(baseUrl, { weights, maxTokens, embeddingCache: 0 });
+    await model.embed(texts);
+    const t0 = performance.now();
+    await sdk.profileBegin({ threads: threads ?? undefined });
+    for (let i = 0; i < repeats; i++) await model.embed(texts);
+    const ops = await sdk.profileTake({ threads: threads ?? undefined });
+    return { info: acc.info(), repeats, totalMs: performance.now() - t0, ops };
+  } finally {
+    acc.dispose();
+  }
+}
+
 window.__accelerate = {
   ready,
   async probe() {
@@ -126,6 +142,7 @@ window.__accelerate = {
   deviceInfo: (device, threads) => sdk.deviceInfo(device, { threads: threads ?? undefined }),
   embedWithApi,
   benchEmbeddings,
+  profileEmbed,
   // Long tasks while MiniLM loads and embeds, or SmolLM2 loads and generates (cold: nothing cached).
   longTasksDuringEmbed: (baseUrl, texts) => longTasksDuring(async () => (await embedWithApi(baseUrl, texts)).dimensions),
   // The control: a deliberate busy loop on the main thread must show up.

@@ -76,6 +76,18 @@ pub fn cpu_threads() -> usize {
     crate::backend::cpu::threads()
 }
 
+/// Start timing every CPU op (see `backend::cpu::profile`).
+#[wasm_bindgen(js_name = profileBegin)]
+pub fn profile_begin() {
+    crate::backend::cpu::profile::begin();
+}
+
+/// Stop timing; JSON `{op: {calls, ms}}` since `profileBegin`.
+#[wasm_bindgen(js_name = profileTake)]
+pub fn profile_take() -> Result<String, JsValue> {
+    serde_json::to_string(&crate::backend::cpu::profile::take()).map_err(js_error)
+}
+
 /// JSON description of a device's adapter (opens the WebGPU device for "webgpu").
 #[wasm_bindgen(js_name = deviceInfo)]
 pub async fn device_info(device: String) -> Result<String, JsValue> {

@@ -119,7 +119,9 @@ macro_rules! dispatch {
             Storage::Cpu($s0) => {
                 $(let Storage::Cpu($s) = $rest else { return Err($crate::tensor::storage::mismatch($op, first, $rest)) };)*
                 let $b = &$crate::backend::cpu::CpuBackend;
+                let started = $crate::backend::cpu::profile::start();
                 let ($out, $variant) = ($body, Storage::Cpu);
+                $crate::backend::cpu::profile::record($op, started);
                 $wrap
             }
             Storage::Gpu($s0) => {

@@ -112,29 +112,43 @@ fn pack_b(b: &[f32], k: usize, n: usize) -> Vec<f32> {
     packed
 }
 
+/// Bytes of A kept hot (in L2) while every panel of B passes over them.
+const A_BLOCK_BYTES: usize = 128 << 10;
+
 /// Rows `row0..row0+rows` of the product, written to `out` (which starts at row0).
+///
+/// Blocked for the caches: a block of A's rows (about `A_BLOCK_BYTES`) stays in L2 while each
+/// k×NR panel of B, in L1, serves all of the block's micro-kernel rows. Walking MR rows at a
+/// time over every panel instead streamed all of B from memory per MR rows, which capped the
+/// kernel at the memory bandwidth and left a second thread nothing to gain.
 #[allow(clippy::too_many_arguments)]
 fn compute_rows(kernel: MicroKernel, a: &[f32], panels: &[f32], row0: usize, rows: usize, k: usize, n: usize, out: &mut [f32]) {
-    let mut r = 0;
-    while r < rows {
-        let block = MR.min(rows - r);
+    let block_rows = (A_BLOCK_BYTES / (4 * k.max(1)) / MR).max(1) * MR;
+    let mut r0 = 0;
+    while r0 < rows {
+        let end = (r0 + block_rows).min(rows);
         for (p, panel) in panels.chunks_exact(k * NR).enumerate() {
             let col0 = p * NR;
             let width = NR.min(n - col0);
-            let mut acc = [[0.0f32; NR]; MR];
-            // A short last block repeats its last row: the vector kernel still runs, and the
-            // extra rows' results are dropped below.
-            let block_rows: [&[f32]; MR] = std::array::from_fn(|i| {
-                let row = row0 + r + i.min(block - 1);
-                &a[row * k..(row + 1) * k]
-            });
-            kernel(block_rows, panel, &mut acc);
-            for (i, acc_row) in acc.iter().take(block).enumerate() {
-                let dst = &mut out[(r + i) * n + col0..(r + i) * n + col0 + width];
-                dst.copy_from_slice(&acc_row[..width]);
+            let mut r = r0;
+            while r < end {
+                let block = MR.min(end - r);
+                let mut acc = [[0.0f32; NR]; MR];
+                // A short last block repeats its last row: the vector kernel still runs, and the
+                // extra rows' results are dropped below.
+                let block_rows: [&[f32]; MR] = std::array::from_fn(|i| {
+                    let row = row0 + r + i.min(block - 1);
+                    &a[row * k..(row + 1) * k]
+                });
+                kernel(block_rows, panel, &mut acc);
+                for (i, acc_row) in acc.iter().take(block).enumerate() {
+                    let dst = &mut out[(r + i) * n + col0..(r + i) * n + col0 + width];
+                    dst.copy_from_slice(&acc_row[..width]);
+                }
+                r += block;
             }
         }
-        r += block;
+        r0 = end;
     }
 }
 

@@ -8,6 +8,7 @@ mod layout;
 mod matmul;
 mod norms;
 mod parallel;
+pub mod profile;
 mod qdot;
 mod quant_matmul;
 mod rotary;
