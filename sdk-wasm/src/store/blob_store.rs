@@ -70,6 +70,14 @@ pub trait BlobStore {
     async fn put_chunk(&self, record: &FileRecord, index: u32, bytes: &[u8]) -> Result<()>;
     async fn put_file(&self, record: &FileRecord) -> Result<()>;
     async fn chunk(&self, cid: &Cid, index: u32) -> Result<Option<Vec<u8>>>;
+    /// Chunks `indices` of a file, in order; a store that can overlaps the reads.
+    async fn chunks(&self, cid: &Cid, indices: std::ops::Range<u32>) -> Result<Vec<Option<Vec<u8>>>> {
+        let mut out = Vec::with_capacity(indices.len());
+        for i in indices {
+            out.push(self.chunk(cid, i).await?);
+        }
+        Ok(out)
+    }
     /// Remove a file's record and every chunk it has.
     async fn delete_file(&self, record: &FileRecord) -> Result<()>;
     async fn models(&self) -> Result<Vec<ModelRecord>>;

@@ -9,7 +9,7 @@
 use super::blob_store::{BlobStore, FileRecord, ModelRecord, Quota};
 use crate::core::error::{Error, Result};
 use crate::weights::Cid;
-use futures_util::future::{join, join3};
+use futures_util::future::{join, join3, join_all};
 use rexie::{KeyRange, ObjectStore, Rexie, TransactionMode};
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -113,6 +113,17 @@ impl BlobStore for IdbStore {
         let value = tx.store(CHUNKS).map_err(store_error(CHUNKS))?.get(chunk_key(cid, index)).await.map_err(store_error(CHUNKS))?;
         // Anything but bytes (e.g. tampered with) reads as missing: the file is fetched again.
         Ok(value.and_then(|v| v.dyn_into::<js_sys::Uint8Array>().ok()).map(|a| a.to_vec()))
+    }
+
+    /// One transaction, every get issued before the first is awaited.
+    async fn chunks(&self, cid: &Cid, indices: std::ops::Range<u32>) -> Result<Vec<Option<Vec<u8>>>> {
+        let tx = self.db.transaction(&[CHUNKS], TransactionMode::ReadOnly).map_err(store_error(CHUNKS))?;
+        let store = tx.store(CHUNKS).map_err(store_error(CHUNKS))?;
+        let values = join_all(indices.map(|i| store.get(chunk_key(cid, i)))).await;
+        values
+            .into_iter()
+            .map(|v| Ok(v.map_err(store_error(CHUNKS))?.and_then(|v| v.dyn_into::<js_sys::Uint8Array>().ok()).map(|a| a.to_vec())))
+            .collect()
     }
 
     async fn delete_file(&self, record: &FileRecord) -> Result<()> {
