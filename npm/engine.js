@@ -2,18 +2,34 @@
 // module in a dedicated Worker and proxies to it (worker.js), so the page's main thread never
 // computes; it also works as is inside a worker of your own.
 //
-// Two wasm builds sit beside it (`cargo xtask build-wasm`): pkg/ (SIMD, one thread) and
-// pkg-threads/ (SIMD over a pool of Web Workers sharing the module's memory). The threaded one
-// needs a cross-origin isolated page (COOP: same-origin + COEP: require-corp) and a worker
-// (waiting on atomics is not allowed on a page's main thread).
+// Four wasm builds sit beside it (`cargo xtask build-wasm`): pkg/ (SIMD, one thread),
+// pkg-relaxed/ (+ relaxed SIMD: fused multiply-add), pkg-threads/ and pkg-threads-relaxed/
+// (the same over a pool of Web Workers sharing the module's memory). The threaded ones need a
+// cross-origin isolated page (COOP: same-origin + COEP: require-corp) and a worker (waiting on
+// atomics is not allowed on a page's main thread); relaxed SIMD needs a browser that validates
+// it. The best that runs is loaded, and `info()` says which and why.
 
 let sdk = null;
 let ready = null;
 let loaded = null;
 
+/** Each build, imported by its own literal path so bundlers see all four. */
+const BUILDS = {
+  simd: () => import("./pkg/ipfs_accelerate.js"),
+  relaxed: () => import("./pkg-relaxed/ipfs_accelerate.js"),
+  threads: () => import("./pkg-threads/ipfs_accelerate.js"),
+  "threads-relaxed": () => import("./pkg-threads-relaxed/ipfs_accelerate.js"),
+};
+
 // The smallest module with a shared memory (memory section: one memory, flags 3 = shared with
 // a maximum, 1 page each): it validates only where wasm threads exist.
 const WASM_SHARED_MEMORY = new Uint8Array([0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 5, 4, 1, 3, 1, 1]);
+// One function () -> v128 whose body is f32x4.relaxed_madd (0xfd 0x85 0x02) of three zero
+// constants: it validates only where relaxed SIMD exists.
+const V128_ZERO = [0xfd, 0x0c, ...new Array(16).fill(0)];
+const RELAXED_BODY = [0, ...V128_ZERO, ...V128_ZERO, ...V128_ZERO, 0xfd, 0x85, 0x02, 0x0b];
+const WASM_RELAXED_SIMD = new Uint8Array([0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 1, 5, 1, 0x60, 0, 1, 0x7b, 3, 2, 1, 0,
+  10, RELAXED_BODY.length + 2, 1, RELAXED_BODY.length, ...RELAXED_BODY]);
 
 /** Why the threaded build cannot run here, or null when it can. */
 function threadsUnavailableReason() {
@@ -26,43 +42,47 @@ function threadsUnavailableReason() {
 
 /**
  * Load and instantiate one wasm build (idempotent: the first call decides). `threads`: the pool
- * size (default: every core); 1, or a place where threads cannot run, loads the one-thread
- * build, and `info().threadsUnavailable` says why. `wasm` overrides where the one-thread
- * module is loaded from (and implies it).
+ * size (default: every core); 1, or a place where threads cannot run, loads a one-thread
+ * build, and `info().threadsUnavailable` says why. `relaxedSimd: false` keeps to plain SIMD.
+ * `wasm` overrides where the one-thread SIMD module is loaded from (and implies it).
  */
-export function init({ threads, wasm } = {}) {
+export function init({ threads, wasm, relaxedSimd } = {}) {
   if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) {
     return Promise.reject(new TypeError("threads must be a whole number ≥ 1"));
   }
-  ready ??= loadBuild(threads, wasm);
+  ready ??= loadBuild(threads, wasm, relaxedSimd);
   return ready;
 }
 
-async function loadBuild(threads, wasm) {
+async function loadBuild(threads, wasm, relaxedSimd) {
   const cores = self.navigator?.hardwareConcurrency || 1;
   const wanted = threads ?? cores;
   let reason = wasm !== undefined ? "a wasm module was given (the one-thread build)" : wanted <= 1 ? "one thread was asked for" : threadsUnavailableReason();
+  const relaxed = wasm === undefined && relaxedSimd !== false && WebAssembly.validate(WASM_RELAXED_SIMD);
   if (reason === null) {
-    try {
-      const threaded = await import("./pkg-threads/ipfs_accelerate.js");
-      await threaded.default();
-      await threaded.initThreadPool(wanted);
-      sdk = threaded;
-      loaded = { build: "threads", threads: threaded.cpuThreads(), threadsUnavailable: null };
-      return;
-    } catch (e) {
-      reason = `the threaded build did not start: ${messageOf(e)}`;
+    for (const build of relaxed ? ["threads-relaxed", "threads"] : ["threads"]) {
+      try {
+        const module = await BUILDS[build]();
+        await module.default();
+        await module.initThreadPool(wanted);
+        sdk = module;
+        loaded = { build, threads: module.cpuThreads(), threadsUnavailable: null };
+        return;
+      } catch (e) {
+        reason = `the threaded build did not start: ${messageOf(e)}`;
+      }
     }
   }
-  const single = await import("./pkg/ipfs_accelerate.js");
-  await single.default(wasm === undefined ? undefined : { module_or_path: wasm });
-  sdk = single;
-  loaded = { build: "simd", threads: 1, threadsUnavailable: reason };
+  const build = relaxed ? "relaxed" : "simd";
+  const module = await BUILDS[build]();
+  await module.default(wasm === undefined ? undefined : { module_or_path: wasm });
+  sdk = module;
+  loaded = { build, threads: 1, threadsUnavailable: reason };
 }
 
 /**
- * Which build runs and why: `{ build: "threads" | "simd", threads, threadsUnavailable (null or
- * the reason), cpuFlavour, crossOriginIsolated }`.
+ * Which build runs and why: `{ build: "threads-relaxed" | "threads" | "relaxed" | "simd",
+ * threads, threadsUnavailable (null or the reason), cpuFlavour, crossOriginIsolated }`.
  */
 export async function info() {
   await init();
@@ -122,13 +142,13 @@ export class Accelerator {
    * available is skipped, and why is kept in `skipped`. `cache`: true (default), false, or
    * `{ name, maxBytes }` — the IndexedDB database and a bound below the browser's quota.
    */
-  static async create({ prefer = DEVICES, wasm, threads, cache = true } = {}) {
+  static async create({ prefer = DEVICES, wasm, threads, relaxedSimd, cache = true } = {}) {
     if (!Array.isArray(prefer) || prefer.length === 0) throw new TypeError('prefer must be a non-empty array, e.g. ["webgpu", "cpu"]');
     for (const device of prefer) {
       if (!KNOWN_DEVICES.includes(device)) throw new TypeError(`unknown device ${JSON.stringify(device)}; expected one of ${KNOWN_DEVICES.join(", ")}`);
     }
     const { name: cacheDb, maxBytes } = cacheOptions(cache);
-    await init({ threads, wasm });
+    await init({ threads, wasm, relaxedSimd });
     const skipped = {};
     for (const device of prefer) {
       try {

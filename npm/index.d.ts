@@ -4,8 +4,8 @@ export function version(): Promise<string>;
 
 /** Which wasm build an engine runs, and why. */
 export interface EngineInfo {
-  /** "threads": SIMD over a pool of Web Workers; "simd": one thread. */
-  build: "threads" | "simd";
+  /** "threads"(-relaxed): SIMD over a pool of Web Workers; "simd"/"relaxed": one thread. "relaxed": with relaxed SIMD (fused multiply-add). */
+  build: "threads-relaxed" | "threads" | "relaxed" | "simd";
   /** Threads the CPU kernels use. */
   threads: number;
   /** Why the threaded build is not running (e.g. the page is not cross-origin isolated), or null. */
@@ -20,9 +20,9 @@ export interface OpTotal {
 }
 
 /** Start timing every CPU op of the engine for `threads` (shared by Accelerators with that setting). */
-export function profileBegin(options?: { threads?: number }): Promise<void>;
+export function profileBegin(engine?: EngineOptions): Promise<void>;
 /** Stop timing: calls and milliseconds per op name since profileBegin(). */
-export function profileTake(options?: { threads?: number }): Promise<Record<string, OpTotal>>;
+export function profileTake(engine?: EngineOptions): Promise<Record<string, OpTotal>>;
 
 /** The default engine's build. */
 export function info(): Promise<EngineInfo>;
@@ -58,8 +58,14 @@ export interface CaseOutcome {
   output_f32_b64: string;
 }
 
-export function deviceInfo(device: "cpu" | "webgpu", options?: { threads?: number }): Promise<AdapterSummary>;
-export function runKernelCase(kernelCase: KernelCase, device: "cpu" | "webgpu", options?: { threads?: number }): Promise<CaseOutcome>;
+/** Which engine a module-level call runs in (as for Accelerator.create). */
+export interface EngineOptions {
+  threads?: number;
+  relaxedSimd?: boolean;
+}
+
+export function deviceInfo(device: "cpu" | "webgpu", engine?: EngineOptions): Promise<AdapterSummary>;
+export function runKernelCase(kernelCase: KernelCase, device: "cpu" | "webgpu", engine?: EngineOptions): Promise<CaseOutcome>;
 export function cpuFlavour(): Promise<string>;
 
 export type DeviceName = "webgpu" | "webnn" | "cpu";
@@ -74,6 +80,8 @@ export interface AcceleratorOptions {
    * same setting share one engine Worker.
    */
   threads?: number;
+  /** false keeps to the plain SIMD builds (default: relaxed SIMD where the browser validates it). */
+  relaxedSimd?: boolean;
   /** Where to load the one-thread wasm module from (default: next to the package). */
   wasm?: string | URL | BufferSource | WebAssembly.Module;
   /** Weight cache in IndexedDB: true (default), false, or a database name and a size bound. */

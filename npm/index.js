@@ -150,13 +150,13 @@ const engines = new Map();
  * The engine for `threads` (and `wasm`, where a module is given), started on first use:
  * one per setting, shared by the module's functions and every Accelerator asking for it.
  */
-async function engineFor(threads, wasm) {
-  const key = wasm === undefined ? `threads=${threads ?? "all"}` : typeof wasm === "string" ? `wasm=${wasm}` : null;
+async function engineFor(threads, wasm, relaxedSimd) {
+  const key = wasm === undefined ? `threads=${threads ?? "all"} relaxed=${relaxedSimd !== false}` : typeof wasm === "string" ? `wasm=${wasm}` : null;
   if (key !== null && engines.has(key)) return engines.get(key);
   const starting = (async () => {
     const worker = new EngineWorker();
     try {
-      await worker.call(0, "init", [{ threads, wasm }]);
+      await worker.call(0, "init", [{ threads, wasm, relaxedSimd }]);
       return worker;
     } catch (e) {
       worker.terminate("the engine did not start");
@@ -168,9 +168,9 @@ async function engineFor(threads, wasm) {
   return starting;
 }
 
-/** Call one of the engine module's functions in the engine for `threads`. */
-async function callEngine(threads, method, args) {
-  return (await engineFor(threads)).call(0, method, args);
+/** Call one of the engine module's functions in the engine for `{threads, relaxedSimd}`. */
+async function callEngine({ threads, relaxedSimd } = {}, method, args) {
+  return (await engineFor(threads, undefined, relaxedSimd)).call(0, method, args);
 }
 
 /** Start the default engine worker and its wasm build (idempotent). */
@@ -180,41 +180,41 @@ export async function init() {
 
 /** Which build the shared engine runs: {build, threads, threadsUnavailable, cpuFlavour, crossOriginIsolated}. */
 export function info() {
-  return callEngine(undefined, "info");
+  return callEngine({}, "info");
 }
 
 export function version() {
-  return callEngine(undefined, "version");
+  return callEngine({}, "version");
 }
 
 /** Which CPU kernels the shared engine's build runs ("wasm-simd128", "wasm-simd128-threads"). */
 export function cpuFlavour() {
-  return callEngine(undefined, "cpuFlavour");
+  return callEngine({}, "cpuFlavour");
 }
 
 /** Adapter facts for "cpu" or "webgpu" (includes `software: true` for CPU-emulated GPUs), in the engine for `threads`. */
-export function deviceInfo(device, { threads } = {}) {
-  return callEngine(threads, "deviceInfo", [device]);
+export function deviceInfo(device, engine = {}) {
+  return callEngine(engine, "deviceInfo", [device]);
 }
 
 /** Run one kernel benchmark case on "cpu" or "webgpu"; see KernelCase in index.d.ts. `threads` as for Accelerator.create. */
-export function runKernelCase(kernelCase, device, { threads } = {}) {
-  return callEngine(threads, "runKernelCase", [kernelCase, device]);
+export function runKernelCase(kernelCase, device, engine = {}) {
+  return callEngine(engine, "runKernelCase", [kernelCase, device]);
 }
 
 /** Bytes of the shared engine's wasm memory; it only grows, so this is its peak heap so far. */
 export function wasmMemoryBytes() {
-  return callEngine(undefined, "wasmMemoryBytes");
+  return callEngine({}, "wasmMemoryBytes");
 }
 
 /** Start timing every CPU op in the engine for `threads` (the engine Accelerators with that setting share). */
-export function profileBegin({ threads } = {}) {
-  return callEngine(threads, "profileBegin");
+export function profileBegin(engine = {}) {
+  return callEngine(engine, "profileBegin");
 }
 
 /** Stop timing: `{op: {calls, ms}}` of CPU ops since profileBegin(). */
-export function profileTake({ threads } = {}) {
-  return callEngine(threads, "profileTake");
+export function profileTake(engine = {}) {
+  return callEngine(engine, "profileTake");
 }
 
 /** Entry point: picks a device, loads models onto it in the engine Worker, caches their weights by content id. */
@@ -239,17 +239,17 @@ export class Accelerator {
    * An accelerator on the first usable device of `prefer` (default ["webgpu", "cpu"]); a device
    * that is not available is skipped, and why is kept in `skipped`. `cache`: true (default),
    * false, or `{ name, maxBytes }`. `threads`: the most CPU threads its engine may use
-   * (default: every core; 1 = the one-thread build). `wasm`: where to load the one-thread
-   * module from.
+   * (default: every core; 1 = a one-thread build). `relaxedSimd: false` keeps to the plain
+   * SIMD builds. `wasm`: where to load the one-thread module from.
    */
   static async create(options = {}) {
     if (options === null || typeof options !== "object") throw new TypeError("Accelerator.create(options): options must be an object");
-    const { prefer, threads, wasm, cache } = options;
+    const { prefer, threads, relaxedSimd, wasm, cache } = options;
     if (prefer !== undefined && (!Array.isArray(prefer) || prefer.length === 0)) throw new TypeError('prefer must be a non-empty array, e.g. ["webgpu", "cpu"]');
     for (const device of prefer ?? []) {
       if (!KNOWN_DEVICES.includes(device)) throw new TypeError(`unknown device ${JSON.stringify(device)}; expected one of ${KNOWN_DEVICES.join(", ")}`);
     }
-    const worker = await engineFor(threads, wasm instanceof URL ? String(wasm) : wasm);
+    const worker = await engineFor(threads, wasm instanceof URL ? String(wasm) : wasm, relaxedSimd);
     const { remote, props } = await worker.call(0, "create", [{ prefer, cache }]);
     return new Accelerator(worker, remote, props, await worker.call(0, "info"));
   }

@@ -6,7 +6,7 @@
 
 use ipfs_accelerate::bench::{Kernel, KernelCase};
 use ipfs_accelerate::reference::max_errors;
-use ipfs_accelerate_host::bench::run_in_browser;
+use ipfs_accelerate_host::bench::{run_in_browser, BEST};
 use ipfs_accelerate_host::browser::{detect_all, BrowserKind, BrowserSession};
 use ipfs_accelerate_host::doctor::BrowserProbe;
 use ipfs_accelerate_host::paths::wasm_pkg_dir;
@@ -41,7 +41,7 @@ async fn launch(kind: BrowserKind) -> (RunnerServer, BrowserSession) {
 async fn check_kernels(session: &BrowserSession, device: &str) {
     for case in cases() {
         let (samples, output) =
-            run_in_browser(session, &case, device, None).await.unwrap_or_else(|e| panic!("{device} {:?}: {e}", case.kernel));
+            run_in_browser(session, &case, device, BEST).await.unwrap_or_else(|e| panic!("{device} {:?}: {e}", case.kernel));
         assert_eq!(samples.len(), 2);
         assert!(samples.iter().all(|s| *s >= 0.0));
         let want = case.kernel.reference_output(case.seed).unwrap();
@@ -68,8 +68,8 @@ async fn chromium_webgpu_wgsl_kernels_match_cpu_reference() {
 async fn chromium_wasm_simd_cpu_kernels_match_cpu_reference() {
     let (_server, session) = launch(BrowserKind::Chromium).await;
     let info = session.call("deviceInfo", vec![Value::from("cpu")]).await.unwrap();
-    // The page is cross-origin isolated: the threaded SIMD build runs.
-    assert_eq!(info["name"], "wasm-simd128-threads", "the browser build must run the SIMD path over threads: {info}");
+    // The page is cross-origin isolated: the threaded build runs, with relaxed SIMD.
+    assert_eq!(info["name"], "wasm-simd128-relaxed-threads", "the browser build must run the SIMD path over threads: {info}");
     check_kernels(&session, "cpu").await;
     session.close().await.unwrap();
 }

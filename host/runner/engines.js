@@ -10,10 +10,10 @@ const ORT_DIST = "/vendor/onnxruntime-web/dist/";
 // unavailable with the SDK's own reason instead of timing anything.
 class DeviceUnavailable extends Error {}
 
-async function oursEngine(device, model, threads) {
+async function oursEngine(device, model, { threads, relaxedSimd } = {}) {
   let acc;
   try {
-    acc = await sdk.Accelerator.create({ prefer: [device], threads });
+    acc = await sdk.Accelerator.create({ prefer: [device], threads, relaxedSimd });
   } catch (e) {
     throw new DeviceUnavailable(String((e && e.message) || e));
   }
@@ -99,8 +99,9 @@ export async function makeEngine(engine, model) {
   // "-threads": as many threads as the machine has cores, for ours and the incumbents alike.
   const cores = navigator.hardwareConcurrency || 1;
   switch (engine) {
-    case "ours-cpu": return oursEngine("cpu", model, 1);
-    case "ours-cpu-threads": return oursEngine("cpu", model, cores);
+    case "ours-cpu": return oursEngine("cpu", model, { threads: 1, relaxedSimd: false });
+    case "ours-cpu-relaxed": return oursEngine("cpu", model, { threads: 1 });
+    case "ours-cpu-threads": return oursEngine("cpu", model, { threads: cores });
     case "ort-web-threads": return ortWebEngine(model, cores);
     case "transformers-js-threads": return transformersJsEngine(model, cores);
     case "ours-webgpu": return oursEngine("webgpu", model);

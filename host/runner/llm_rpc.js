@@ -2,9 +2,9 @@
 // model.generate), for the browser tests and `accelerate bench --suite llm`.
 import * as sdk from "/sdk/index.js";
 
-async function withModel(baseUrl, prefer, body, threads) {
+async function withModel(baseUrl, prefer, body, { threads, relaxedSimd } = {}) {
   const t0 = performance.now();
-  const acc = await sdk.Accelerator.create({ prefer, threads: threads ?? undefined });
+  const acc = await sdk.Accelerator.create({ prefer, threads: threads ?? undefined, relaxedSimd: relaxedSimd ?? undefined });
   try {
     const progress = [];
     const model = await acc.loadLanguageModel(baseUrl, { onProgress: (p) => progress.push(p) });
@@ -58,7 +58,7 @@ export const llmRpc = {
   },
 
   // Benchmark: load once, then `warmup` + `samples` greedy generations of `maxTokens`.
-  async benchGenerate(baseUrl, prompt, { prefer = ["cpu"], threads, maxTokens = 32, warmup = 1, samples = 3 } = {}) {
+  async benchGenerate(baseUrl, prompt, { prefer = ["cpu"], engine, maxTokens = 32, warmup = 1, samples = 3 } = {}) {
     return withModel(baseUrl, prefer, async (model) => {
       const runs = [];
       for (let i = 0; i < warmup + samples; i++) {
@@ -66,6 +66,6 @@ export const llmRpc = {
         if (i >= warmup) runs.push(r);
       }
       return { runs };
-    }, threads);
+    }, engine);
   },
 };

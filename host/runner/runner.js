@@ -63,9 +63,14 @@ async function probeStorage() {
 const ready = sdk.init();
 
 // Load a model through the public API, embed `texts`, free it. Times are performance.now() ms.
-async function embedWithApi(baseUrl, texts, { prefer = ["cpu"], threads, maxTokens, weights, repeats = 0 } = {}) {
+// `{threads, relaxedSimd}` from the host (JSON null for "not given") as the API's options.
+function engineOptions({ threads, relaxedSimd } = {}) {
+  return { threads: threads ?? undefined, relaxedSimd: relaxedSimd ?? undefined };
+}
+
+async function embedWithApi(baseUrl, texts, { prefer = ["cpu"], threads, relaxedSimd, maxTokens, weights, repeats = 0 } = {}) {
   const t0 = performance.now();
-  const acc = await sdk.Accelerator.create({ prefer, threads });
+  const acc = await sdk.Accelerator.create({ prefer, ...engineOptions({ threads, relaxedSimd }) });
   const progress = [];
   const model = await acc.load(baseUrl, { maxTokens, weights, onProgress: (p) => progress.push(p) });
   const t1 = performance.now();
@@ -139,7 +144,7 @@ window.__accelerate = {
       storage: await probeStorage(),
     };
   },
-  deviceInfo: (device, threads) => sdk.deviceInfo(device, { threads: threads ?? undefined }),
+  deviceInfo: (device, engine) => sdk.deviceInfo(device, engineOptions(engine)),
   embedWithApi,
   benchEmbeddings,
   profileEmbed,
@@ -167,13 +172,13 @@ window.__accelerate = {
       return { name: e && e.name, message: String(e && e.message || e) };
     }
   },
-  async runKernelCase(caseJson, device, threads) {
+  async runKernelCase(caseJson, device, engine) {
     let kernelCase;
     try {
       kernelCase = JSON.parse(caseJson);
     } catch (e) {
       throw new Error(`invalid case JSON: ${e.message}`);
     }
-    return sdk.runKernelCase(kernelCase, device, { threads: threads ?? undefined });
+    return sdk.runKernelCase(kernelCase, device, engineOptions(engine));
   },
 };

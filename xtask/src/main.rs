@@ -2,7 +2,7 @@
 //! in seconds on a fresh machine).
 //!
 //! - `setup`       install what builds and tests need, model fixtures included (idempotent)
-//! - `build-wasm`  build the SDK's two wasm builds (npm/pkg, npm/pkg-threads) with their JS glue
+//! - `build-wasm`  build the SDK's four wasm builds (npm/pkg{,-relaxed,-threads,-threads-relaxed}) with their JS glue
 //! - `test`        setup + build-wasm + fmt/clippy + the whole test suite
 //! - `demo`        setup + build-wasm + `accelerate doctor` + `accelerate bench` (kernels, minilm)
 

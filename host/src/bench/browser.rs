@@ -13,19 +13,42 @@ use ipfs_accelerate::device::is_software_adapter;
 use ipfs_accelerate::AdapterSummary;
 use serde_json::Value;
 
-/// One browser backend of the kernel suite: the device, and the engine's thread cap (None:
-/// every core, the threaded build where the page is cross-origin isolated).
+/// Which wasm build a page's engine loads: its thread cap (None: every core, threaded where
+/// the page is cross-origin isolated) and whether relaxed SIMD may be used.
+#[derive(Clone, Copy)]
+pub struct EngineBuild {
+    pub threads: Option<u32>,
+    pub relaxed_simd: bool,
+}
+
+impl EngineBuild {
+    /// The engine options of the JS API (`{threads, relaxedSimd}`).
+    pub fn json(&self) -> Value {
+        serde_json::json!({ "threads": self.threads, "relaxedSimd": self.relaxed_simd })
+    }
+}
+
+/// The one-thread plain-SIMD build: the baseline each technique's row is compared with.
+pub const ONE_THREAD_SIMD: EngineBuild = EngineBuild { threads: Some(1), relaxed_simd: false };
+/// One thread with relaxed SIMD (fused multiply-add) where the browser has it.
+pub const ONE_THREAD_RELAXED: EngineBuild = EngineBuild { threads: Some(1), relaxed_simd: true };
+/// The best build: every core, relaxed SIMD where available.
+pub const BEST: EngineBuild = EngineBuild { threads: None, relaxed_simd: true };
+
+/// One browser backend of the kernel suite.
 pub struct BrowserBackend {
     pub label: &'static str,
     pub device: &'static str,
-    pub threads: Option<u32>,
+    pub build: EngineBuild,
 }
 
-/// `browser-cpu` is the one-thread build, so `browser-cpu-threads` shows what threads add.
-pub const BROWSER_BACKENDS: [BrowserBackend; 3] = [
-    BrowserBackend { label: "browser-cpu", device: "cpu", threads: Some(1) },
-    BrowserBackend { label: "browser-cpu-threads", device: "cpu", threads: None },
-    BrowserBackend { label: "browser-webgpu", device: "webgpu", threads: None },
+/// `browser-cpu` is the one-thread plain-SIMD build, so the `-relaxed` and `-threads` rows show
+/// what each technique adds.
+pub const BROWSER_BACKENDS: [BrowserBackend; 4] = [
+    BrowserBackend { label: "browser-cpu", device: "cpu", build: ONE_THREAD_SIMD },
+    BrowserBackend { label: "browser-cpu-relaxed", device: "cpu", build: ONE_THREAD_RELAXED },
+    BrowserBackend { label: "browser-cpu-threads", device: "cpu", build: BEST },
+    BrowserBackend { label: "browser-webgpu", device: "webgpu", build: BEST },
 ];
 
 pub async fn run_browser_backends(
@@ -80,7 +103,7 @@ pub(crate) fn unavailable_browser(kind: BrowserKind, selection: &BackendSelectio
 /// names SwiftShader or lavapipe, so simulated figures are flagged.
 async fn adapter_for(session: &BrowserSession, backend: &BrowserBackend, probe: &Result<BrowserProbe>) -> Result<AdapterSummary> {
     let device = backend.device;
-    let info = session.call("deviceInfo", vec![Value::String(device.into()), threads_json(backend.threads)]).await?;
+    let info = session.call("deviceInfo", vec![Value::String(device.into()), backend.build.json()]).await?;
     let mut adapter: AdapterSummary =
         serde_json::from_value(info).map_err(|e| HostError::Invalid(format!("deviceInfo({device}) returned bad JSON: {e}")))?;
     if device == "webgpu" {
@@ -111,7 +134,7 @@ async fn run_cases(
     let mut records = Vec::new();
     for (i, case) in cases.iter().enumerate() {
         progress(format!("{label}: {}", describe(case)));
-        records.push(match run_in_browser(session, case, backend.device, backend.threads).await {
+        records.push(match run_in_browser(session, case, backend.device, backend.build).await {
             Ok((samples, output)) => record(case, i, refs, samples, &output),
             Err(e) => failed(case, CaseStatus::Error, e.to_string()),
         });
@@ -119,20 +142,10 @@ async fn run_cases(
     EnvRecord::new(backend.label, adapter, records)
 }
 
-fn threads_json(threads: Option<u32>) -> Value {
-    threads.map(Value::from).unwrap_or(Value::Null)
-}
-
-/// Run one case in the page, in the engine with `threads` (None: every core); returns the
-/// samples and the decoded output.
-pub async fn run_in_browser(
-    session: &BrowserSession,
-    case: &KernelCase,
-    device: &str,
-    threads: Option<u32>,
-) -> Result<(Vec<f64>, Vec<f32>)> {
+/// Run one case in the page, in the engine of `build`; returns the samples and the decoded output.
+pub async fn run_in_browser(session: &BrowserSession, case: &KernelCase, device: &str, build: EngineBuild) -> Result<(Vec<f64>, Vec<f32>)> {
     let case_json = serde_json::to_string(case).map_err(|e| HostError::Invalid(e.to_string()))?;
-    let args = vec![Value::String(case_json), Value::String(device.into()), threads_json(threads)];
+    let args = vec![Value::String(case_json), Value::String(device.into()), build.json()];
     let reply = session.call("runKernelCase", args).await?;
     let bad = |what: &str| HostError::Invalid(format!("runKernelCase reply: {what}"));
     let samples: Vec<f64> = serde_json::from_value(reply.get("samples_ms").cloned().ok_or_else(|| bad("no samples_ms"))?)

@@ -35,7 +35,7 @@ impl Kernels {
     };
 }
 
-const BACKENDS: [&str; 5] = ["native-cpu", "native-wgpu", "browser-cpu", "browser-cpu-threads", "browser-webgpu"];
+const BACKENDS: [&str; 6] = ["native-cpu", "native-wgpu", "browser-cpu", "browser-cpu-relaxed", "browser-cpu-threads", "browser-webgpu"];
 
 impl Suite for Kernels {
     fn about(&self) -> &About {

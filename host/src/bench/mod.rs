@@ -17,7 +17,7 @@ pub mod shard;
 pub mod stats;
 pub mod suite;
 
-pub use browser::{run_browser_backends, run_in_browser};
+pub use browser::{run_browser_backends, run_in_browser, EngineBuild, BEST, ONE_THREAD_RELAXED, ONE_THREAD_SIMD};
 pub use native::{run_native_cpu, run_native_wgpu};
 pub use options::{BenchOptions, DEFAULT_BROWSER};
 pub use registry::registry;

@@ -35,19 +35,39 @@ pub struct BrowserSession {
     profile: PathBuf,
 }
 
+/// The driver never answered (as opposed to answering with a refusal, which is final).
+fn unreachable_driver(e: &fantoccini::error::NewSessionError) -> bool {
+    use fantoccini::error::NewSessionError::{Failed, FailedC, Lost};
+    matches!(e, Failed(_) | FailedC(_) | Lost(_))
+}
+
+/// Driver starts tried before a session start that cannot reach its driver is an error.
+const SESSION_ATTEMPTS: u32 = 3;
+
 impl BrowserSession {
     /// Start the browser headless with a fresh profile and open the runner page at `runner_url`.
     pub async fn launch(install: &BrowserInstall, runner_url: &str) -> Result<BrowserSession> {
         let name = install.kind.name();
         let profile = fresh_profile_dir(name)?;
         let (caps, flags) = capabilities::build(install.kind, &install.binary, &profile);
-        let driver = DriverProcess::spawn(install).await?;
-        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-        let client = ClientBuilder::new(connector)
-            .capabilities(caps)
-            .connect(&driver.url())
-            .await
-            .map_err(|e| HostError::Browser { browser: name.into(), message: format!("could not start a WebDriver session: {e}") })?;
+        // A free port can be taken between finding it and the driver binding it (another
+        // driver starting at the same moment): a session that cannot even reach its driver is
+        // retried on a fresh driver and port.
+        let mut attempt = 1;
+        let (driver, client) = loop {
+            let driver = DriverProcess::spawn(install).await?;
+            let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+            match ClientBuilder::new(connector).capabilities(caps.clone()).connect(&driver.url()).await {
+                Ok(client) => break (driver, client),
+                Err(e) if attempt < SESSION_ATTEMPTS && unreachable_driver(&e) => {
+                    driver.stop().await;
+                    attempt += 1;
+                }
+                Err(e) => {
+                    return Err(HostError::Browser { browser: name.into(), message: format!("could not start a WebDriver session: {e}") })
+                }
+            }
+        };
         let version = client
             .capabilities()
             .and_then(|c| c.get("browserVersion"))

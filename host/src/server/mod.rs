@@ -39,6 +39,8 @@ const POOL_RPC_JS: &str = include_str!("../../runner/pool_rpc.js");
 const SHARD_RPC_JS: &str = include_str!("../../runner/shard_rpc.js");
 const LLM_RPC_JS: &str = include_str!("../../runner/llm_rpc.js");
 const WEBNN_RPC_JS: &str = include_str!("../../runner/webnn_rpc.js");
+/// The wasm builds besides `pkg` (see xtask/src/wasm.rs), served under `/sdk/<build>/`.
+const OTHER_BUILDS: [&str; 3] = ["pkg-relaxed", "pkg-threads", "pkg-threads-relaxed"];
 /// npm packages `cargo xtask setup` unpacks into .deps/js/ for in-browser comparisons.
 const VENDOR_PACKAGES: [&str; 2] = ["onnxruntime-web", "transformers"];
 
@@ -81,7 +83,7 @@ impl RunnerServer {
             .route("/sdk/engine.js", get(|| async { respond(StatusCode::OK, "text/javascript", SDK_ENGINE_JS.into()) }))
             .route("/sdk/worker.js", get(|| async { respond(StatusCode::OK, "text/javascript", SDK_WORKER_JS.into()) }))
             .route("/sdk/pkg/{file}", get(serve_pkg))
-            .route("/sdk/pkg-threads/{*path}", get(serve_pkg_threads))
+            .route("/sdk/{build}/{*path}", get(serve_other_build))
             .route("/pkg/{file}", get(serve_pkg))
             .route("/models/{model}/{file}", get(serve_model))
             .route("/ipfs/{cid}", get(serve_by_cid))
@@ -233,10 +235,17 @@ async fn serve_pkg(State(dirs): State<Arc<Dirs>>, Path(file): Path<String>, head
     serve_file(&dirs.pkg, &file, &headers).await
 }
 
-/// The threaded build, beside the one-thread build (`npm/pkg-threads` next to `npm/pkg`); its
-/// thread pool's worker script sits in a `snippets/…` subdirectory. Plain path segments only.
-async fn serve_pkg_threads(State(dirs): State<Arc<Dirs>>, Path(path): Path<String>, headers: HeaderMap) -> Response<Body> {
-    serve_nested(&dirs.pkg.with_file_name("pkg-threads"), &path, &headers).await
+/// The other wasm builds, beside the one-thread SIMD build (`npm/pkg-threads` etc. next to
+/// `npm/pkg`); a threaded build's worker script sits in a `snippets/…` subdirectory.
+async fn serve_other_build(
+    State(dirs): State<Arc<Dirs>>,
+    Path((build, path)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response<Body> {
+    if !OTHER_BUILDS.contains(&build.as_str()) {
+        return respond(StatusCode::NOT_FOUND, "text/plain", "unknown build".into());
+    }
+    serve_nested(&dirs.pkg.with_file_name(&build), &path, &headers).await
 }
 
 pub(super) fn respond(status: StatusCode, mime: &'static str, body: Body) -> Response<Body> {

@@ -6,23 +6,25 @@ use super::{Workload, SOFTWARE_TOKENS};
 use crate::backends::text_generation::TextRun;
 use crate::bench::progress;
 use crate::bench::record::{CaseRecord, CaseStatus, EnvRecord};
-use crate::bench::SuiteOptions;
+use crate::bench::{EngineBuild, SuiteOptions, BEST, ONE_THREAD_RELAXED, ONE_THREAD_SIMD};
 use crate::browser::{BrowserInstall, BrowserSession};
 use ipfs_accelerate::AdapterSummary;
 use serde_json::{json, Value};
 
-/// How the page runs one engine: the device it prefers, and its thread cap (None: every core).
+/// How the page runs one engine: the device it prefers, and the wasm build.
 pub struct Engine {
     pub prefer: &'static str,
-    pub threads: Option<u32>,
+    pub build: EngineBuild,
     pub label: &'static str,
 }
 
-/// `browser-cpu` is the one-thread build; `browser-cpu-threads` uses every core.
-pub const ENGINES: [Engine; 3] = [
-    Engine { prefer: "cpu", threads: Some(1), label: "browser-cpu" },
-    Engine { prefer: "cpu", threads: None, label: "browser-cpu-threads" },
-    Engine { prefer: "webgpu", threads: None, label: "browser-webgpu" },
+/// `browser-cpu` is the one-thread plain-SIMD build; `-relaxed` adds relaxed SIMD;
+/// `browser-cpu-threads` uses every core.
+pub const ENGINES: [Engine; 4] = [
+    Engine { prefer: "cpu", build: ONE_THREAD_SIMD, label: "browser-cpu" },
+    Engine { prefer: "cpu", build: ONE_THREAD_RELAXED, label: "browser-cpu-relaxed" },
+    Engine { prefer: "cpu", build: BEST, label: "browser-cpu-threads" },
+    Engine { prefer: "webgpu", build: BEST, label: "browser-webgpu" },
 ];
 
 const MODEL_URL: &str = "/models/smollm2-135m-instruct/";
@@ -41,7 +43,7 @@ fn text_run(r: &Value) -> TextRun {
 }
 
 pub async fn run(install: &BrowserInstall, runner_url: &str, engine: &Engine, work: &Workload, opts: &SuiteOptions) -> EnvRecord {
-    let Engine { prefer, threads, label } = *engine;
+    let Engine { prefer, build, label } = *engine;
     let browser = install.kind.name();
     let fail = |reason: String| {
         let mut env =
@@ -57,7 +59,8 @@ pub async fn run(install: &BrowserInstall, runner_url: &str, engine: &Engine, wo
     let software = prefer == "webgpu";
     let (warmup, samples, tokens) = if software { (0, 1, SOFTWARE_TOKENS) } else { (opts.warmup.min(2), opts.samples, work.max_tokens) };
     progress(format!("{label} ({browser}): {samples} × {tokens} tokens"));
-    let spec = json!({ "prefer": [prefer], "threads": threads, "maxTokens": tokens, "warmup": warmup, "samples": samples });
+    let mut spec = json!({ "prefer": [prefer], "maxTokens": tokens, "warmup": warmup, "samples": samples });
+    spec["engine"] = build.json();
     let reply = session.call("benchGenerate", vec![MODEL_URL.into(), work.prompt.clone().into(), spec]).await;
     let mut env = match reply {
         Err(e) => fail(e.to_string()),

@@ -21,8 +21,16 @@ use futures_util::future::{FutureExt, LocalBoxFuture};
 use serde_json::Value;
 
 /// Record labels of the suite, for `--backends`.
-pub const BACKENDS: [&str; 7] =
-    ["native-cpu", "native-candle-cpu", "native-wgpu", "browser-cpu", "browser-cpu-threads", "browser-webgpu", "precision"];
+pub const BACKENDS: [&str; 8] = [
+    "native-cpu",
+    "native-candle-cpu",
+    "native-wgpu",
+    "browser-cpu",
+    "browser-cpu-relaxed",
+    "browser-cpu-threads",
+    "browser-webgpu",
+    "precision",
+];
 
 /// The greedy ids a backend's are checked against, with the margin (top logit minus the
 /// runner-up's) the reference had at each step.

@@ -12,11 +12,13 @@ use crate::browser::{BrowserInstall, BrowserKind, BrowserSession};
 use ipfs_accelerate::AdapterSummary;
 use serde_json::{json, Value};
 
-/// In-page engines and the record label of each. `browser-cpu` is our one-thread build and the
-/// incumbents at their own default thread count; each `-threads` row uses every core, so the
-/// gain of threads shows per engine and the engines compare at equal threads.
-pub const ENGINES: [(&str, &str); 8] = [
+/// In-page engines and the record label of each. `browser-cpu` is our one-thread plain-SIMD
+/// build (`-relaxed`: with relaxed SIMD) and the incumbents at their own default thread count;
+/// each `-threads` row uses every core (ours with relaxed SIMD too), so what each technique
+/// gains shows, and the engines compare at equal threads.
+pub const ENGINES: [(&str, &str); 9] = [
     ("ours-cpu", "browser-cpu"),
+    ("ours-cpu-relaxed", "browser-cpu-relaxed"),
     ("ours-cpu-threads", "browser-cpu-threads"),
     ("ours-webgpu", "browser-webgpu"),
     ("ours-webnn", "browser-webnn"),
@@ -42,7 +44,7 @@ pub fn runs_in(label: &str, kind: BrowserKind, selected: bool) -> bool {
 
 fn runs(engine: &str, model: &ModelSpec) -> bool {
     match engine {
-        "ours-cpu" | "ours-cpu-threads" | "ours-webgpu" | "ours-webnn" => model.ours_weights.is_some(),
+        "ours-cpu" | "ours-cpu-relaxed" | "ours-cpu-threads" | "ours-webgpu" | "ours-webnn" => model.ours_weights.is_some(),
         "ort-web" | "ort-web-threads" => model.onnx_weights.is_some(),
         _ => model.transformers_js_dtype.is_some(),
     }

@@ -229,6 +229,7 @@ fn select_micro_kernel() -> MicroKernel {
 /// wasm SIMD: 12 accumulator vectors stay in registers across the whole K loop.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 fn micro_kernel(rows: [&[f32]; MR], panel: &[f32], acc: &mut [[f32; NR]; MR]) {
+    use super::wasm_madd::madd;
     use core::arch::wasm32::*;
     let k = rows[0].len();
     assert!(rows.iter().all(|r| r.len() == k) && panel.len() >= k * NR);
@@ -243,8 +244,8 @@ fn micro_kernel(rows: [&[f32]; MR], panel: &[f32], acc: &mut [[f32; NR]; MR]) {
             let (b0, b1) = (v128_load(b as *const v128), v128_load(b.add(4) as *const v128));
             for (c_row, row) in c.iter_mut().zip(a) {
                 let av = f32x4_splat(*row.add(kk));
-                c_row[0] = f32x4_add(c_row[0], f32x4_mul(av, b0));
-                c_row[1] = f32x4_add(c_row[1], f32x4_mul(av, b1));
+                c_row[0] = madd(av, b0, c_row[0]);
+                c_row[1] = madd(av, b1, c_row[1]);
             }
         }
     }

@@ -13,6 +13,8 @@ mod qdot;
 mod quant_matmul;
 mod rotary;
 mod storage;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod wasm_madd;
 
 pub use activations::erf;
 pub use elementwise::binary;
@@ -34,8 +36,15 @@ impl Backend for CpuBackend {
 
 /// Which CPU code path this build runs (recorded with results).
 pub fn flavour() -> &'static str {
+    let relaxed = cfg!(target_feature = "relaxed-simd");
     if cfg!(all(target_arch = "wasm32", target_feature = "simd128", feature = "threads")) {
-        "wasm-simd128-threads"
+        if relaxed {
+            "wasm-simd128-relaxed-threads"
+        } else {
+            "wasm-simd128-threads"
+        }
+    } else if cfg!(all(target_arch = "wasm32", target_feature = "simd128")) && relaxed {
+        "wasm-simd128-relaxed"
     } else if cfg!(all(target_arch = "wasm32", target_feature = "simd128")) {
         "wasm-simd128"
     } else if cfg!(target_arch = "wasm32") {

@@ -129,9 +129,10 @@ mod avx2 {
     }
 }
 
-/// wasm SIMD (no FMA there: multiply, then add).
+/// wasm SIMD (multiply and add, fused in the relaxed-SIMD builds).
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod simd128 {
+    use super::super::wasm_madd::madd;
     use crate::core::f16::f16_at as half;
     use core::arch::wasm32::*;
 
@@ -165,11 +166,8 @@ mod simd128 {
     fn mul_add(acc: v128, f: [v128; 4], x: &[f32]) -> v128 {
         // SAFETY: each load reads 4 of the 16 floats x holds; v128_load needs no alignment.
         let load = |i: usize| unsafe { v128_load(x[i * 4..i * 4 + 4].as_ptr() as *const v128) };
-        let s = f32x4_add(
-            f32x4_add(f32x4_mul(f[0], load(0)), f32x4_mul(f[1], load(1))),
-            f32x4_add(f32x4_mul(f[2], load(2)), f32x4_mul(f[3], load(3))),
-        );
-        f32x4_add(acc, s)
+        let pair = |i: usize| madd(f[i], load(i), f32x4_mul(f[i + 1], load(i + 1)));
+        f32x4_add(acc, f32x4_add(pair(0), pair(2)))
     }
 
     pub fn q4_1(x: &[f32], sums: &[f32], bytes: &[u8]) -> f32 {
@@ -181,7 +179,7 @@ mod simd128 {
             let lo = widen(v128_and(q, nibble), false);
             let hi = widen(u8x16_shr(q, 4), false);
             let s = mul_add(mul_add(f32x4_splat(0.0), lo, &xb[..16]), hi, &xb[16..]);
-            acc = f32x4_add(acc, f32x4_mul(f32x4_splat(half(b, 0)), s));
+            acc = madd(f32x4_splat(half(b, 0)), s, acc);
             offsets += half(b, 2) * sx;
         }
         f32x4_sum(acc) + offsets
@@ -193,7 +191,7 @@ mod simd128 {
             // SAFETY: b holds 34 bytes; 2 × 16 are read from offsets 2 and 18.
             let (q0, q1) = unsafe { (v128_load(b[2..18].as_ptr() as *const v128), v128_load(b[18..34].as_ptr() as *const v128)) };
             let s = mul_add(mul_add(f32x4_splat(0.0), widen(q0, true), &xb[..16]), widen(q1, true), &xb[16..]);
-            acc = f32x4_add(acc, f32x4_mul(f32x4_splat(half(b, 0)), s));
+            acc = madd(f32x4_splat(half(b, 0)), s, acc);
         }
         f32x4_sum(acc)
     }
