@@ -67,7 +67,9 @@ pub fn cpu_flavour() -> String {
 }
 
 /// `initThreadPool(n)`: starts the threaded build's pool of n Web Workers (engine.js calls it).
+/// Nothing in Rust calls it; the re-export links the crate, so its wasm-bindgen export is kept.
 #[cfg(feature = "threads")]
+#[allow(unused_imports)]
 pub use wasm_bindgen_rayon::init_thread_pool;
 
 /// Threads the CPU kernels split work over (the pool's size in the threaded build, else 1).

@@ -110,7 +110,7 @@ impl Generator {
                 opts.context.min(model.context())
             )));
         }
-        let mut cache = model.cache_in(opts.context.min(prompt_ids.len() + opts.max_tokens), opts.kv_cache)?;
+        let mut cache = model.cache_in(opts.context.min(prompt_ids.len().saturating_add(opts.max_tokens)), opts.kv_cache)?;
         let started = now_ms();
         let logits = model.forward(&prompt_ids, &mut cache).await?;
         let out = Generated { prompt_ids: prompt_ids.clone(), prefill_ms: now_ms() - started, ..Generated::default() };
