@@ -8,7 +8,7 @@ mod request_log;
 mod shard_hub;
 
 pub use request_log::ServedRequest;
-pub use shard_hub::ShardHub;
+pub use shard_hub::{ShardHub, MAX_STAGE_MESSAGE_BYTES};
 
 use crate::error::{Context, Result};
 use axum::body::Body;
@@ -155,7 +155,7 @@ async fn shard_socket(
     if !dirs.hub.knows(&token, stage) {
         return respond(StatusCode::FORBIDDEN, "text/plain", "unknown shard run".into());
     }
-    let max = crate::shard::MAX_STAGE_MESSAGE_BYTES;
+    let max = MAX_STAGE_MESSAGE_BYTES;
     upgrade.max_message_size(max).max_frame_size(max).on_upgrade(move |socket| async move { dirs.hub.deliver(&token, stage, socket) })
 }
 

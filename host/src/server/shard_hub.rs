@@ -7,6 +7,14 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use tokio::sync::mpsc;
 
+/// The largest WebSocket message the host accepts from a stage. The largest legitimate one is
+/// a stage's `Activations` for a full request: a 16-byte header (magic, 3 u32 dims), then per text
+/// `max_position_embeddings` (512 for MiniLM) × (hidden 384 f32 + 1 u32 mask) = 788 480
+/// bytes, × 16 texts (`shard::MAX_TEXTS_PER_REQUEST`) = 12.0 MiB; pooled embeddings are far
+/// smaller. 16 MiB leaves room for a model a little wider; a page sending more is refused by
+/// the socket, not buffered.
+pub const MAX_STAGE_MESSAGE_BYTES: usize = 16 << 20;
+
 #[derive(Default)]
 pub struct ShardHub {
     waiting: Mutex<HashMap<(String, usize), mpsc::UnboundedSender<WebSocket>>>,

@@ -23,13 +23,6 @@ const STAGE_ATTEMPTS: u32 = 3;
 /// largest message a stage sends.
 pub const MAX_TEXTS_PER_REQUEST: usize = 16;
 
-/// The largest WebSocket message the host accepts from a stage. The largest legitimate one is
-/// a stage's `Activations` for a full request: a 16-byte header (magic, 3 u32 dims), then per text
-/// `max_position_embeddings` (512 for MiniLM) × (hidden 384 f32 + 1 u32 mask) = 788 480
-/// bytes, × 16 texts = 12.0 MiB; pooled embeddings are far smaller. 16 MiB leaves room for
-/// a model a little wider; a page sending more is refused by the socket, not buffered.
-pub const MAX_STAGE_MESSAGE_BYTES: usize = 16 << 20;
-
 struct Stage {
     layers: Range<usize>,
     last: bool,
@@ -239,7 +232,8 @@ mod tests {
 
     #[test]
     fn the_largest_legitimate_stage_message_fits_the_socket_limit() {
-        use super::{MAX_STAGE_MESSAGE_BYTES, MAX_TEXTS_PER_REQUEST};
+        use super::MAX_TEXTS_PER_REQUEST;
+        use crate::server::MAX_STAGE_MESSAGE_BYTES;
         // Activations of MiniLM at its longest: the header, then per text 512 positions of
         // 384 f32 values and one u32 mask entry.
         let activations = 16 + MAX_TEXTS_PER_REQUEST * 512 * (384 + 1) * 4;
