@@ -451,9 +451,10 @@ function nextTask() {
   });
 }
 
-function abortError(signal, result) {
-  const reason = signal.reason;
-  const error = reason instanceof Error ? reason : new DOMException(reason === undefined ? "generation was aborted" : String(reason), "AbortError");
+/** The signal's own reason when it is an Error, else an AbortError; with the partial result. */
+export function abortError(signal, result, message = "generation was aborted") {
+  const reason = signal?.reason;
+  const error = reason instanceof Error ? reason : new DOMException(reason === undefined ? message : String(reason), "AbortError");
   try {
     error.result = result;
   } catch {

@@ -5,6 +5,9 @@
 // never evicts one). Every call is asynchronous; an object's fixed
 // properties (device, adapter, dimensions, name, …) are read when it is created.
 
+// Only a helper: the engine itself (and its wasm) loads in the Worker, not here.
+import { abortError } from "./engine.js";
+
 /** Devices the SDK can open; WebNN only where the browser has a WebNN backend. */
 const KNOWN_DEVICES = ["webgpu", "webnn", "cpu"];
 
@@ -103,18 +106,6 @@ function rebuildError({ name, message, result }, signal) {
   if (name === "AbortError") return abortError(signal, result, message);
   const error = name === "TypeError" ? new TypeError(message) : name === "RangeError" ? new RangeError(message) : new Error(message);
   if (!["Error", "TypeError", "RangeError"].includes(name)) error.name = name;
-  return error;
-}
-
-/** The signal's own reason when it is an Error (as the engine throws it), with the partial result. */
-function abortError(signal, result, message) {
-  const reason = signal?.reason;
-  const error = reason instanceof Error ? reason : new DOMException(reason === undefined ? message : String(reason), "AbortError");
-  try {
-    error.result = result;
-  } catch {
-    // a frozen reason: the partial result is lost, the abort is not
-  }
   return error;
 }
 
