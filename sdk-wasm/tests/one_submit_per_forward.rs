@@ -1,7 +1,7 @@
 //! Recorded execution on the GPU: a model forward is encoded into one command buffer and
 //! submitted once, readback included (counted on the context, natively on lavapipe here).
 
-use ipfs_accelerate::models::embedder::SentenceEmbedder;
+use ipfs_accelerate::models::embedder::{EmbedderOptions, SentenceEmbedder};
 use ipfs_accelerate::models::generation::CausalLm;
 use ipfs_accelerate::models::llama::Llama;
 use ipfs_accelerate::weights::{model_cache_dir, Gguf};
@@ -19,7 +19,7 @@ fn a_bert_forward_is_one_submit() {
     let (device, ctx) = gpu();
     let dir = model_cache_dir().join("all-minilm-l6-v2");
     let embedder =
-        pollster::block_on(SentenceEmbedder::from_dir(&dir, "model.safetensors", &device, None)).unwrap_or_else(|e| panic!("{e}"));
+        pollster::block_on(SentenceEmbedder::from_dir(&dir, "model.safetensors", &device, &EmbedderOptions::default())).unwrap_or_else(|e| panic!("{e}"));
     // The first call also uploads and compiles; count a warm one.
     pollster::block_on(embedder.embed(&["warm up"])).unwrap();
     let before = ctx.submits();

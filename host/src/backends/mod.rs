@@ -12,7 +12,7 @@ pub mod text_generation;
 pub use models::{ModelSpec, MODELS};
 
 use crate::error::{HostError, Result};
-use ipfs_accelerate::models::embedder::SentenceEmbedder;
+use ipfs_accelerate::models::embedder::{EmbedderOptions, SentenceEmbedder};
 use ipfs_accelerate::text::Encoding;
 use ipfs_accelerate::{AdapterSummary, Device};
 
@@ -39,7 +39,7 @@ impl NativeEmbedder {
         match backend {
             "ours-cpu" | "ours-wgpu" => {
                 let device = if backend == "ours-cpu" { Device::Cpu } else { Device::gpu().await? };
-                let embedder = SentenceEmbedder::from_dir(&dir, weights, &device, Some(model.max_tokens)).await?;
+                let embedder = SentenceEmbedder::from_dir(&dir, weights, &device, &EmbedderOptions { max_tokens: Some(model.max_tokens), ..EmbedderOptions::default() }).await?;
                 Ok(NativeEmbedder::Ours(Box::new(embedder), device.summary()))
             }
             "ort-cpu" => Ok(NativeEmbedder::Ort(ort::OrtEmbedder::load(&dir.join(weights))?)),

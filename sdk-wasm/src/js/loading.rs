@@ -5,7 +5,7 @@ use super::model_files::{base_url, options_json, FileRequest};
 use super::weight_cache::{with_cache, Cache};
 use crate::core::error::{Error, Result};
 use crate::device::Device;
-use crate::models::bert::Pooling;
+use crate::models::bert::{LinearWeights, Pooling};
 use crate::models::embedder::{EmbedderOptions, SentenceEmbedder, WeightsFormat};
 use crate::share::{TensorIds, TensorRegistry};
 use crate::store::ModelManifest;
@@ -22,6 +22,7 @@ struct RawOptions {
     max_tokens: Option<usize>,
     pooling: Option<String>,
     embedding_cache: Option<usize>,
+    quantize: Option<String>,
     gateway: Option<String>,
     manifest: Option<serde_json::Value>,
 }
@@ -31,6 +32,7 @@ pub(super) struct LoadOptions {
     max_tokens: Option<usize>,
     pooling: Pooling,
     embedding_cache: usize,
+    linear: LinearWeights,
     gateway: Option<String>,
     manifest: Option<ModelManifest>,
 }
@@ -47,6 +49,7 @@ impl LoadOptions {
             max_tokens: raw.max_tokens,
             pooling: raw.pooling.as_deref().map(Pooling::from_name).transpose()?.unwrap_or_default(),
             embedding_cache: raw.embedding_cache.unwrap_or(DEFAULT_EMBEDDING_CACHE),
+            linear: raw.quantize.as_deref().map(LinearWeights::from_name).transpose()?.unwrap_or_default(),
             gateway: raw.gateway.as_deref().map(base_url),
             manifest,
         })
@@ -97,6 +100,7 @@ pub(super) async fn load_embedder(
         cache_entries: options.embedding_cache,
         registry: Some(registry),
         tensor_ids: tensor_ids.clone(),
+        linear: options.linear,
     };
     let start = crate::clock::now_ms();
     let embedder = SentenceEmbedder::from_bytes(&config, &tokenizer, &weights, format, device, &embedder_options)

@@ -3,7 +3,7 @@
 
 use crate::core::error::{Error, Result};
 use crate::device::Device;
-use crate::models::bert::{Bert, BertConfig, Pooling};
+use crate::models::bert::{Bert, BertConfig, LinearWeights, Pooling};
 use crate::models::bert_onnx::bert_weights_from_onnx;
 use crate::share::{EmbeddingCache, EmbeddingCacheStats, TensorIds, TensorRegistry};
 use crate::text::{Encoding, TextTokenizer};
@@ -23,6 +23,8 @@ pub struct EmbedderOptions {
     /// Known content ids of the weight file's tensors (e.g. remembered by the weight cache);
     /// the load adds those it computes.
     pub tensor_ids: TensorIds,
+    /// int8 linear layers (an int8 file's own weights always run int8 on the CPU).
+    pub linear: LinearWeights,
 }
 
 /// How the weight file is encoded.
@@ -72,11 +74,11 @@ impl SentenceEmbedder {
         let registry = options.registry.clone().unwrap_or_default();
         let model = match format {
             WeightsFormat::SafeTensors => {
-                Bert::load_shared(config, &SafeTensors::parse(weights)?, device, &registry, options.tensor_ids.clone()).await?
+                Bert::load_shared(config, &SafeTensors::parse(weights)?, device, &registry, options.tensor_ids.clone(), options.linear).await?
             }
             WeightsFormat::Onnx => {
                 let named = bert_weights_from_onnx(&OnnxModel::parse(weights)?)?;
-                Bert::load_shared(config, &named, device, &registry, options.tensor_ids.clone()).await?
+                Bert::load_shared(config, &named, device, &registry, options.tensor_ids.clone(), options.linear).await?
             }
         };
         let cache = Mutex::new(EmbeddingCache::new(options.cache_entries));
@@ -85,14 +87,13 @@ impl SentenceEmbedder {
 
     /// Read `config.json`, `tokenizer.json` and `weights` (a file name) from a directory.
     #[cfg(not(target_arch = "wasm32"))]
-    pub async fn from_dir(dir: &std::path::Path, weights: &str, device: &Device, max_tokens: Option<usize>) -> Result<SentenceEmbedder> {
+    pub async fn from_dir(dir: &std::path::Path, weights: &str, device: &Device, options: &EmbedderOptions) -> Result<SentenceEmbedder> {
         let read =
             |name: &str| std::fs::read(dir.join(name)).map_err(|e| Error::Model(format!("reading {}: {e}", dir.join(name).display())));
         let config = String::from_utf8(read("config.json")?).map_err(|_| Error::Model("config.json is not UTF-8".into()))?;
         let tokenizer = read("tokenizer.json")?;
         let bytes = read(weights)?;
-        let options = EmbedderOptions { max_tokens, ..EmbedderOptions::default() };
-        SentenceEmbedder::from_bytes(&config, &tokenizer, &bytes, WeightsFormat::from_file_name(weights)?, device, &options).await
+        SentenceEmbedder::from_bytes(&config, &tokenizer, &bytes, WeightsFormat::from_file_name(weights)?, device, options).await
     }
 
     /// The encoder, e.g. to run it in stages (sharding).

@@ -15,6 +15,8 @@ pub enum Transform {
     AsIs,
     /// A 2-D weight stored transposed ([in, out]) for `x · W`.
     Transposed,
+    /// Transposed as `Transposed`, as int8 matmul panels (CPU only).
+    Int8Transposed,
     /// Only row 0 kept (e.g. token-type embeddings of single-segment input).
     FirstRow,
 }

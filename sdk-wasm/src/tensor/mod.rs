@@ -60,6 +60,28 @@ impl Tensor {
         Ok(Tensor::new(Storage::Cpu(CpuStorage::Packed(packed)), self.shape().clone()))
     }
 
+    /// This 2-D f32 matrix [k, n] (a transposed linear weight) as int8 matmul panels, each
+    /// column quantized symmetrically with its own scale.
+    pub fn into_int8_weight(&self) -> Result<Tensor> {
+        let &[k, n] = self.dims() else {
+            return Err(Error::shape("into_int8_weight", format!("expected a 2-D matrix, got {}", self.shape())));
+        };
+        check_int8_depth(k)?;
+        let packed = crate::backend::cpu::PackedInt8::quantize(&self.cpu_contiguous()?, k, n);
+        Ok(Tensor::new(Storage::Cpu(CpuStorage::Int8(packed)), self.shape().clone()))
+    }
+
+    /// A linear weight's own int8 values (`n` output rows of `k`, row j scaled by `scales[j]`)
+    /// as the [k, n] right-hand side of a CPU matmul.
+    pub fn int8_weight(values: &[i8], scales: &[f32], n: usize, k: usize) -> Result<Tensor> {
+        if values.len() != n * k || scales.len() != n {
+            return Err(Error::shape("int8_weight", format!("{n}×{k} needs {} values and {n} scales", n * k)));
+        }
+        check_int8_depth(k)?;
+        let packed = crate::backend::cpu::PackedInt8::from_rows(values, scales, n, k);
+        Ok(Tensor::new(Storage::Cpu(CpuStorage::Int8(packed)), Shape::new([k, n])))
+    }
+
     /// Bytes of this tensor's cached matmul packing (0 until a matmul has used it).
     pub fn packed_bytes(&self) -> u64 {
         match &*self.storage {
@@ -175,6 +197,15 @@ impl std::fmt::Debug for Tensor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Tensor({}, {:?}, {})", self.shape(), self.dtype, self.device().name())
     }
+}
+
+/// int8 products are summed in i32: longer rows could overflow.
+fn check_int8_depth(k: usize) -> Result<()> {
+    let max = crate::backend::cpu::INT8_MAX_K;
+    if k > max {
+        return Err(Error::shape("int8 weight", format!("{k} inputs per output; int8 sums in i32 allow at most {max}")));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

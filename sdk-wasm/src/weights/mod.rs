@@ -4,6 +4,7 @@
 mod budget;
 mod cid;
 mod gguf;
+mod int8;
 mod onnx;
 mod protobuf;
 mod safetensors;
@@ -14,6 +15,7 @@ mod web_digest;
 pub use crate::core::f16::{f16_to_f32, f32_to_f16};
 pub use cid::{Cid, CidHasher};
 pub use gguf::{Gguf, GgufTensor, MetaValue};
+pub use int8::Int8Weights;
 pub use onnx::{Initializer, Node, OnnxModel};
 pub use safetensors::{SafeTensors, TensorInfo};
 pub use source::{NamedTensors, WeightSource};

@@ -26,6 +26,7 @@ const TENSOR_NAME: u32 = 8;
 const TENSOR_RAW_DATA: u32 = 9;
 const TENSOR_DATA_LOCATION: u32 = 14;
 const DATA_TYPE_FLOAT: i64 = 1;
+const DATA_TYPE_INT8: i64 = 3;
 const DATA_TYPE_FLOAT16: i64 = 10;
 /// ONNX allows any rank; weights have a handful of dimensions.
 const MAX_RANK: usize = 8;
@@ -110,6 +111,31 @@ impl<'a> OnnxModel<'a> {
             (other, _) => return Err(bad(format!("initializer {name:?} has data type {other}; only float and float16 are read"))),
         };
         Tensor::from_vec(values, init.dims.clone())
+    }
+}
+
+impl OnnxModel<'_> {
+    /// The named INT8 initializer's values and shape (raw data only, as exporters write it).
+    pub fn int8(&self, name: &str) -> Result<(Vec<i8>, Vec<usize>)> {
+        let init = self.initializers.get(name).ok_or_else(|| bad(format!("no initializer named {name:?}")))?;
+        let (DATA_TYPE_INT8, Some(raw)) = (init.data_type, init.raw) else {
+            return Err(bad(format!("initializer {name:?} is not raw int8 data (data type {})", init.data_type)));
+        };
+        let count = init.dims.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d));
+        if count != Some(raw.len()) {
+            return Err(bad(format!("initializer {name:?}: shape {:?} does not match its {} bytes", init.dims, raw.len())));
+        }
+        Ok((raw.iter().map(|&b| b as i8).collect(), init.dims.clone()))
+    }
+
+    /// True when the initializer holds float or float16 values (what `tensor` reads).
+    pub fn is_float(&self, name: &str) -> bool {
+        self.initializers.get(name).is_some_and(|i| matches!(i.data_type, DATA_TYPE_FLOAT | DATA_TYPE_FLOAT16))
+    }
+
+    /// True when the initializer holds int8 values.
+    pub fn is_int8(&self, name: &str) -> bool {
+        self.initializers.get(name).is_some_and(|i| i.data_type == DATA_TYPE_INT8)
     }
 }
 

@@ -1,6 +1,6 @@
 //! Where a model's loader reads named tensors from, whatever the file format.
 
-use super::SafeTensors;
+use super::{Int8Weights, SafeTensors};
 use crate::core::error::{Error, Result};
 use crate::tensor::Tensor;
 use std::collections::BTreeMap;
@@ -12,6 +12,12 @@ pub trait WeightSource {
     /// The shape of tensor `name` from the file's table, reading (and allocating) nothing;
     /// None when there is no such tensor. Loaders check a config against these first.
     fn dims(&self, name: &str) -> Option<Vec<usize>>;
+
+    /// The weight `name` as the file's own int8 values, where the file stores it so
+    /// (`tensor` then gives them dequantized).
+    fn int8(&self, _name: &str) -> Option<&Int8Weights> {
+        None
+    }
 }
 
 impl WeightSource for SafeTensors<'_> {
@@ -29,6 +35,8 @@ impl WeightSource for SafeTensors<'_> {
 pub struct NamedTensors {
     pub format: &'static str,
     pub tensors: BTreeMap<String, Tensor>,
+    /// Weights the file stores as int8, by the same names (their `tensors` entry is dequantized).
+    pub int8: BTreeMap<String, Int8Weights>,
 }
 
 impl WeightSource for NamedTensors {
@@ -38,5 +46,9 @@ impl WeightSource for NamedTensors {
 
     fn dims(&self, name: &str) -> Option<Vec<usize>> {
         self.tensors.get(name).map(|t| t.dims().to_vec())
+    }
+
+    fn int8(&self, name: &str) -> Option<&Int8Weights> {
+        self.int8.get(name)
     }
 }

@@ -1,6 +1,7 @@
 //! Register-blocked matmul: B is packed into column panels, then an MR×NR micro-kernel walks K
 //! with its MR×NR accumulators in registers.
 
+use super::int8_matmul::int8_matmul;
 use super::parallel::{for_each_chunk, threads};
 use super::{CpuBackend, CpuStorage};
 use crate::backend::{MatmulOps, MatmulPlan, Operand};
@@ -263,7 +264,11 @@ impl MatmulOps for CpuBackend {
         let av = a.storage.dense(a.layout)?;
         let (mk, kn, mn) = (p.m * p.k, p.k * p.n, p.m * p.n);
         let mut out = vec![0.0; p.batch * mn];
-        if p.b_shared {
+        if let Some(w) = b.storage.int8_rhs(b.layout, p.k, p.n).filter(|_| p.b_shared) {
+            for i in 0..p.batch {
+                int8_matmul(&av[i * mk..(i + 1) * mk], p.m, w, &mut out[i * mn..(i + 1) * mn]);
+            }
+        } else if p.b_shared {
             // One B for every batch: a weight, whose packing is cached on its storage.
             let packed = b.storage.packed_rhs(b.layout, p.k, p.n)?;
             for i in 0..p.batch {

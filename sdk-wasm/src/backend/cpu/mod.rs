@@ -4,6 +4,8 @@
 mod activations;
 mod attention;
 mod elementwise;
+mod int8_kernels;
+mod int8_matmul;
 mod layout;
 mod matmul;
 mod norms;
@@ -18,6 +20,7 @@ mod wasm_madd;
 
 pub use activations::erf;
 pub use elementwise::binary;
+pub use int8_matmul::{int8_matmul, PackedInt8, MAX_K as INT8_MAX_K};
 pub use matmul::{matmul, matmul_packed, PackedB};
 pub use norms::{layernorm, softmax};
 pub use parallel::threads;

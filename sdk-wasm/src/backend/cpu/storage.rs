@@ -1,5 +1,6 @@
 //! What a CPU tensor holds.
 
+use super::int8_matmul::PackedInt8;
 use super::matmul::PackedB;
 use crate::core::{Error, Layout, Result};
 use std::borrow::Cow;
@@ -15,6 +16,9 @@ pub enum CpuStorage {
     /// A weight kept only as matmul-packed panels (half the memory of plain + packed copies);
     /// readers other than matmul get it unpacked.
     Packed(PackedB),
+    /// A weight kept only as int8 panels with per-column scales (`int8_matmul`); readers other
+    /// than matmul get it dequantized.
+    Int8(PackedInt8),
     /// Raw bytes in a block format (a quantized weight matrix).
     Bytes(Vec<u8>),
 }
@@ -29,6 +33,7 @@ impl CpuStorage {
         match self {
             CpuStorage::F32 { data, .. } => data.len(),
             CpuStorage::Packed(p) => p.dims().0 * p.dims().1,
+            CpuStorage::Int8(p) => p.dims().0 * p.dims().1,
             CpuStorage::Bytes(_) => 0,
         }
     }
@@ -41,6 +46,7 @@ impl CpuStorage {
         match self {
             CpuStorage::F32 { data, .. } => (data.len() * 4) as u64,
             CpuStorage::Packed(p) => p.bytes(),
+            CpuStorage::Int8(p) => p.bytes(),
             CpuStorage::Bytes(b) => b.len() as u64,
         }
     }
@@ -62,6 +68,7 @@ impl CpuStorage {
             }
             CpuStorage::F32 { data, .. } => Ok(Cow::Owned(layout.gather_from(data))),
             CpuStorage::Packed(p) => Ok(Cow::Owned(layout.gather_from(&p.unpack()))),
+            CpuStorage::Int8(p) => Ok(Cow::Owned(layout.gather_from(&p.unpack()))),
             CpuStorage::Bytes(_) => Err(Error::shape("cpu", "block-format bytes read as f32; use qmatmul")),
         }
     }
@@ -72,6 +79,7 @@ impl CpuStorage {
         match self {
             CpuStorage::F32 { data, .. } => Ok(Cow::Borrowed(data)),
             CpuStorage::Packed(p) => Ok(Cow::Owned(p.unpack())),
+            CpuStorage::Int8(p) => Ok(Cow::Owned(p.unpack())),
             CpuStorage::Bytes(_) => Err(Error::shape("cpu", "block-format bytes read as f32; use qmatmul")),
         }
     }
@@ -100,6 +108,14 @@ impl CpuStorage {
             _ => {}
         }
         Ok(Cow::Owned(PackedB::pack(&self.dense(layout)?[..k * n], k, n)))
+    }
+
+    /// The int8 weights of this whole k×n matrix, when it is stored that way.
+    pub fn int8_rhs(&self, layout: &Layout, k: usize, n: usize) -> Option<&PackedInt8> {
+        match self {
+            CpuStorage::Int8(p) if p.dims() == (k, n) && layout.shape.dims() == [k, n] && layout.is_contiguous() && layout.offset == 0 => Some(p),
+            _ => None,
+        }
     }
 
     /// Mutable elements for an in-place write.

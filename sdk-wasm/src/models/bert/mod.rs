@@ -75,12 +75,38 @@ impl Pooling {
     }
 }
 
+/// How linear layers hold their weights.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum LinearWeights {
+    /// As the file stores them: f32, or on the CPU the file's own int8 values (on other
+    /// devices those are dequantized to f32).
+    #[default]
+    AsStored,
+    /// f32 everywhere (an int8 file's weights dequantized).
+    F32,
+    /// int8 with one scale per output feature, f32 weights quantized at load (CPU only).
+    Int8,
+}
+
+impl LinearWeights {
+    /// `"int8"`, `"f32"`, or `"auto"` for weights as stored.
+    pub fn from_name(name: &str) -> Result<LinearWeights> {
+        match name {
+            "auto" => Ok(LinearWeights::AsStored),
+            "f32" => Ok(LinearWeights::F32),
+            "int8" => Ok(LinearWeights::Int8),
+            other => Err(Error::Model(format!("unknown quantize {other:?}; expected \"int8\", \"f32\" or \"auto\""))),
+        }
+    }
+}
+
 /// Reads named tensors from the weight file, checks their shapes, and claims them, prepared
 /// for the device, from the shared registry (built only if no model holds them yet).
 struct Loader<'a> {
     st: &'a dyn WeightSource,
     device: &'a Device,
     tensors: &'a ModelTensors,
+    linear: LinearWeights,
 }
 
 impl Loader<'_> {
@@ -90,7 +116,7 @@ impl Loader<'_> {
             return Err(Error::Model(format!("{name} has shape {}, config expects {shape:?}", t.shape())));
         }
         let key = TensorKey::with_content(self.tensors.content_id(name, &t.cpu_contiguous()?), t.dims(), transform, self.device);
-        let device = self.device;
+        let (device, st_int8) = (self.device, self.st.int8(name));
         self.tensors
             .get_or_build(key, || async move {
                 match transform {
@@ -103,6 +129,10 @@ impl Loader<'_> {
                             _ => Ok(weight_t),
                         }
                     }
+                    Transform::Int8Transposed => match st_int8.filter(|w| w.rows == t.dims()[0]) {
+                        Some(w) => Tensor::int8_weight(&w.values, &w.scales, w.rows, w.cols),
+                        None => ops::contiguous(&t.transpose(0, 1)?).await?.into_int8_weight(),
+                    },
                     Transform::FirstRow => {
                         let width = t.dims().get(1).copied().unwrap_or(0);
                         ops::gather_rows(&t, &[0]).await?.reshape([width])?.to_device(device).await
@@ -117,8 +147,17 @@ impl Loader<'_> {
     }
 
     async fn linear(&self, prefix: &str, inputs: usize, outputs: usize) -> Result<Linear> {
+        let name = format!("{prefix}.weight");
+        // int8 kernels exist on the CPU only; elsewhere an int8 file's weights run dequantized.
+        let int8 = matches!(self.device, Device::Cpu)
+            && match self.linear {
+                LinearWeights::AsStored => self.st.int8(&name).is_some(),
+                LinearWeights::F32 => false,
+                LinearWeights::Int8 => true,
+            };
+        let transform = if int8 { Transform::Int8Transposed } else { Transform::Transposed };
         Ok(Linear {
-            weight_t: self.prepared(&format!("{prefix}.weight"), Some(&[outputs, inputs]), Transform::Transposed).await?,
+            weight_t: self.prepared(&name, Some(&[outputs, inputs]), transform).await?,
             bias: self.tensor(&format!("{prefix}.bias"), &[outputs]).await?,
         })
     }
@@ -134,7 +173,7 @@ impl Loader<'_> {
 impl Bert {
     /// Load with weights of its own (no sharing with other models).
     pub async fn load(config: BertConfig, st: &dyn WeightSource, device: &Device) -> Result<Bert> {
-        Bert::load_shared(config, st, device, &TensorRegistry::new(), TensorIds::default()).await
+        Bert::load_shared(config, st, device, &TensorRegistry::new(), TensorIds::default(), LinearWeights::AsStored).await
     }
 
     /// Load, taking each weight from `registry` when another model already holds it. `ids`
@@ -145,11 +184,15 @@ impl Bert {
         device: &Device,
         registry: &Arc<TensorRegistry>,
         ids: TensorIds,
+        linear: LinearWeights,
     ) -> Result<Bert> {
+        if linear == LinearWeights::Int8 && !matches!(device, Device::Cpu) {
+            return Err(Error::Model(format!("quantize \"int8\" runs on the CPU only, not on {}", device.name())));
+        }
         // Every weight's name and shape is checked against the file's table before any is read.
         config.check_weights(st)?;
         let tensors = ModelTensors::new(Arc::clone(registry), ids);
-        let l = Loader { st, device, tensors: &tensors };
+        let l = Loader { st, device, tensors: &tensors, linear };
         let (h, ff) = (config.hidden_size, config.intermediate_size);
         let word = l.tensor("embeddings.word_embeddings.weight", &[config.vocab_size, h]).await?;
         let position = l.tensor("embeddings.position_embeddings.weight", &[config.max_position_embeddings, h]).await?;
