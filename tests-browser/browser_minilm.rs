@@ -51,8 +51,20 @@ enum Page {
 }
 
 /// `embedWithApi` with `options` (prefer, threads) on the first `count` reference sentences.
-async fn embed_with(kind: BrowserKind, page: Page, mut options: Value, count: usize) -> (Value, Vec<Vec<f64>>) {
-    let reference: Value = serde_json::from_str(REFERENCE).unwrap();
+async fn embed_with(kind: BrowserKind, page: Page, options: Value, count: usize) -> (Value, Vec<Vec<f64>>) {
+    embed_model(kind, page, "/models/all-minilm-l6-v2/", REFERENCE, options, count).await
+}
+
+/// As `embed_with`, for the model at `base` and its reference sentences (`reference`, JSON).
+async fn embed_model(
+    kind: BrowserKind,
+    page: Page,
+    base: &str,
+    reference: &str,
+    mut options: Value,
+    count: usize,
+) -> (Value, Vec<Vec<f64>>) {
+    let reference: Value = serde_json::from_str(reference).unwrap();
     let sentences: Vec<&Value> = reference["sentences"].as_array().unwrap().iter().take(count).collect();
     let texts: Vec<Value> = sentences.iter().map(|s| s["text"].clone()).collect();
     let server = RunnerServer::start(wasm_pkg_dir()).await.unwrap();
@@ -63,7 +75,7 @@ async fn embed_with(kind: BrowserKind, page: Page, mut options: Value, count: us
     options["maxTokens"] = reference["max_tokens"].clone();
     let prefer = options["prefer"][0].as_str().unwrap_or("?").to_string();
     let reply = session
-        .call("embedWithApi", vec![Value::from("/models/all-minilm-l6-v2/"), Value::Array(texts), options])
+        .call("embedWithApi", vec![Value::from(base), Value::Array(texts), options])
         .await
         .unwrap_or_else(|e| panic!("{prefer}: {e}"));
     session.close().await.unwrap();
@@ -140,6 +152,39 @@ async fn one_thread_builds_with_and_without_relaxed_simd() {
         assert_eq!(reply["info"]["cpuFlavour"], flavour);
         assert_matches(&reply, &want);
     }
+}
+
+/// Worst 1 − cosine of the reply's embeddings against `want`.
+fn worst_gap(reply: &Value, want: &[Vec<f64>]) -> f64 {
+    let got: Vec<Vec<f64>> = reply["embeddings"].as_array().unwrap_or_else(|| panic!("{reply}")).iter().map(floats).collect();
+    assert_eq!(got.len(), want.len());
+    got.iter().zip(want).map(|(g, w)| 1.0 - cosine(g, w)).fold(0.0, f64::max)
+}
+
+/// int8 linear layers in wasm, within the bounds the native tests state (sdk-wasm/tests/int8_models.rs):
+/// f32 weights quantized at load (`quantize: "int8"`) in the threaded relaxed-SIMD build
+/// (`i32x4.relaxed_dot_i8x16_i7x16_add`) and the one-thread plain-SIMD build (`i32x4.dot_i16x8_s`),
+/// against the f32 reference; the int8 ONNX export's own weights against ONNX Runtime on that file.
+#[tokio::test(flavor = "multi_thread")]
+async fn int8_linear_layers_in_wasm_stay_within_the_stated_bounds() {
+    for (options, flavour) in [
+        (json!({ "prefer": ["cpu"], "quantize": "int8" }), "wasm-simd128-relaxed-threads"),
+        (json!({ "prefer": ["cpu"], "quantize": "int8", "threads": 1, "relaxedSimd": false }), "wasm-simd128"),
+    ] {
+        let (reply, want) = embed_with(BrowserKind::Chromium, Page::Isolated, options, usize::MAX).await;
+        assert_eq!(reply["info"]["cpuFlavour"], flavour);
+        let gap = worst_gap(&reply, &want);
+        eprintln!("{flavour}, quantized at load: worst 1 − cos {gap:.1e} vs f32");
+        assert!(gap < 6e-3 && gap > 1e-6, "{flavour}: 1 − cos {gap}");
+    }
+    let onnx_runtime: Value = serde_json::from_str(include_str!("../sdk-wasm/tests/data/onnx_minilm_embeddings.json")).unwrap();
+    let reference = onnx_runtime["models"]["all-minilm-l6-v2-int8"].to_string();
+    let options = json!({ "prefer": ["cpu"], "weights": "model.onnx" });
+    let (reply, want) =
+        embed_model(BrowserKind::Chromium, Page::Isolated, "/models/all-minilm-l6-v2-int8/", &reference, options, usize::MAX).await;
+    let gap = worst_gap(&reply, &want);
+    eprintln!("int8 export's own weights: worst 1 − cos {gap:.1e} vs ONNX Runtime");
+    assert!(gap < 3e-3 && gap > 1e-6, "1 − cos {gap}");
 }
 
 /// A page without COOP/COEP cannot share memory between workers: the one-thread build runs,

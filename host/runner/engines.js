@@ -10,7 +10,7 @@ const ORT_DIST = "/vendor/onnxruntime-web/dist/";
 // unavailable with the SDK's own reason instead of timing anything.
 class DeviceUnavailable extends Error {}
 
-async function oursEngine(device, model, { threads, relaxedSimd } = {}) {
+async function oursEngine(device, model, { threads, relaxedSimd, quantize } = {}) {
   let acc;
   try {
     acc = await sdk.Accelerator.create({ prefer: [device], threads, relaxedSimd });
@@ -22,7 +22,7 @@ async function oursEngine(device, model, { threads, relaxedSimd } = {}) {
     throw new DeviceUnavailable(`asked for ${device}, the SDK chose ${acc.device}`);
   }
   // Embedding cache off: the benchmark repeats the same texts, and must time the model, not a lookup.
-  const m = await acc.load(model.baseUrl, { weights: model.weights, maxTokens: model.maxTokens, embeddingCache: 0 });
+  const m = await acc.load(model.baseUrl, { weights: model.weights, maxTokens: model.maxTokens, embeddingCache: 0, quantize });
   const { build, threads: used } = acc.info();
   return {
     adapter: { ...acc.adapter, name: `ipfs-accelerate ${device}: ${acc.adapter.name} (${build} build, ${used} thread(s))` },
@@ -102,6 +102,9 @@ export async function makeEngine(engine, model) {
     case "ours-cpu": return oursEngine("cpu", model, { threads: 1, relaxedSimd: false });
     case "ours-cpu-relaxed": return oursEngine("cpu", model, { threads: 1 });
     case "ours-cpu-threads": return oursEngine("cpu", model, { threads: cores });
+    // int8 linear layers, f32 weights quantized at load: one thread plain SIMD, and the best build.
+    case "ours-cpu-int8": return oursEngine("cpu", model, { threads: 1, relaxedSimd: false, quantize: "int8" });
+    case "ours-cpu-threads-int8": return oursEngine("cpu", model, { threads: cores, quantize: "int8" });
     case "ort-web-threads": return ortWebEngine(model, cores);
     case "transformers-js-threads": return transformersJsEngine(model, cores);
     case "ours-webgpu": return oursEngine("webgpu", model);

@@ -68,11 +68,11 @@ function engineOptions({ threads, relaxedSimd } = {}) {
   return { threads: threads ?? undefined, relaxedSimd: relaxedSimd ?? undefined };
 }
 
-async function embedWithApi(baseUrl, texts, { prefer = ["cpu"], threads, relaxedSimd, maxTokens, weights, repeats = 0 } = {}) {
+async function embedWithApi(baseUrl, texts, { prefer = ["cpu"], threads, relaxedSimd, maxTokens, weights, quantize, repeats = 0 } = {}) {
   const t0 = performance.now();
   const acc = await sdk.Accelerator.create({ prefer, ...engineOptions({ threads, relaxedSimd }) });
   const progress = [];
-  const model = await acc.load(baseUrl, { maxTokens, weights, onProgress: (p) => progress.push(p) });
+  const model = await acc.load(baseUrl, { maxTokens, weights, quantize, onProgress: (p) => progress.push(p) });
   const t1 = performance.now();
   try {
     const embeddings = await model.embed(texts);
@@ -109,15 +109,15 @@ async function longTasksDuring(body) {
 }
 
 // Per-op CPU time of `repeats` warm embeds (after one warm-up), for `threads`.
-async function profileEmbed(baseUrl, texts, { threads, repeats = 3, weights, maxTokens } = {}) {
-  const acc = await sdk.Accelerator.create({ prefer: ["cpu"], threads: threads ?? undefined });
+async function profileEmbed(baseUrl, texts, { threads, relaxedSimd, repeats = 3, weights, maxTokens, quantize } = {}) {
+  const acc = await sdk.Accelerator.create({ prefer: ["cpu"], threads: threads ?? undefined, relaxedSimd: relaxedSimd ?? undefined });
   try {
-    const model = await acc.load(baseUrl, { weights, maxTokens, embeddingCache: 0 });
+    const model = await acc.load(baseUrl, { weights, maxTokens, embeddingCache: 0, quantize: quantize ?? undefined });
     await model.embed(texts);
     const t0 = performance.now();
-    await sdk.profileBegin({ threads: threads ?? undefined });
+    await sdk.profileBegin({ threads: threads ?? undefined, relaxedSimd: relaxedSimd ?? undefined });
     for (let i = 0; i < repeats; i++) await model.embed(texts);
-    const ops = await sdk.profileTake({ threads: threads ?? undefined });
+    const ops = await sdk.profileTake({ threads: threads ?? undefined, relaxedSimd: relaxedSimd ?? undefined });
     return { info: acc.info(), repeats, totalMs: performance.now() - t0, ops };
   } finally {
     acc.dispose();

@@ -52,7 +52,13 @@ fn check_batched(device: Device, count: usize) {
     let sentences: Vec<&serde_json::Value> = reference["sentences"].as_array().unwrap().iter().take(count).collect();
     let texts: Vec<&str> = sentences.iter().map(|s| s["text"].as_str().unwrap()).collect();
     let max = reference["max_tokens"].as_u64().map(|m| m as usize);
-    let embedder = pollster::block_on(SentenceEmbedder::from_dir(&model_dir(), "model.safetensors", &device, &EmbedderOptions { max_tokens: max, ..EmbedderOptions::default() })).unwrap();
+    let embedder = pollster::block_on(SentenceEmbedder::from_dir(
+        &model_dir(),
+        "model.safetensors",
+        &device,
+        &EmbedderOptions { max_tokens: max, ..EmbedderOptions::default() },
+    ))
+    .unwrap();
     let got = pollster::block_on(embedder.embed(&texts)).unwrap();
     assert_eq!(got.len(), texts.len());
     for (g, s) in got.iter().zip(&sentences) {

@@ -11,8 +11,13 @@ use serde_json::Value;
 #[test]
 fn three_stages_through_bytes_equal_the_whole_model() {
     let dir = ipfs_accelerate::weights::model_cache_dir().join("all-minilm-l6-v2");
-    let embedder = block_on(SentenceEmbedder::from_dir(&dir, "model.safetensors", &Device::Cpu, &EmbedderOptions { max_tokens: Some(256), ..EmbedderOptions::default() }))
-        .unwrap_or_else(|e| panic!("{e}; run `cargo xtask setup`"));
+    let embedder = block_on(SentenceEmbedder::from_dir(
+        &dir,
+        "model.safetensors",
+        &Device::Cpu,
+        &EmbedderOptions { max_tokens: Some(256), ..EmbedderOptions::default() },
+    ))
+    .unwrap_or_else(|e| panic!("{e}; run `cargo xtask setup`"));
     let reference: Value = serde_json::from_str(include_str!("data/minilm_embeddings.json")).unwrap_or_default();
     let sentences = reference["sentences"].as_array().cloned().unwrap_or_default();
     let texts: Vec<&str> = sentences.iter().filter_map(|s| s["text"].as_str()).collect();

@@ -18,8 +18,8 @@ fn gpu() -> (Device, std::sync::Arc<ipfs_accelerate::device::gpu::GpuContext>) {
 fn a_bert_forward_is_one_submit() {
     let (device, ctx) = gpu();
     let dir = model_cache_dir().join("all-minilm-l6-v2");
-    let embedder =
-        pollster::block_on(SentenceEmbedder::from_dir(&dir, "model.safetensors", &device, &EmbedderOptions::default())).unwrap_or_else(|e| panic!("{e}"));
+    let embedder = pollster::block_on(SentenceEmbedder::from_dir(&dir, "model.safetensors", &device, &EmbedderOptions::default()))
+        .unwrap_or_else(|e| panic!("{e}"));
     // The first call also uploads and compiles; count a warm one.
     pollster::block_on(embedder.embed(&["warm up"])).unwrap();
     let before = ctx.submits();

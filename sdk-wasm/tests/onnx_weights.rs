@@ -28,8 +28,13 @@ fn l3_from_onnx_initializers_matches_onnx_runtime_on_cpu() {
     let r = reference(L3);
     let max = r["max_tokens"].as_u64().map(|m| m as usize);
     let file = r["file"].as_str().unwrap();
-    let embedder = pollster::block_on(SentenceEmbedder::from_dir(&model_dir(L3), file, &Device::Cpu, &EmbedderOptions { max_tokens: max, ..EmbedderOptions::default() }))
-        .unwrap_or_else(|e| panic!("{e}; run `cargo xtask setup`"));
+    let embedder = pollster::block_on(SentenceEmbedder::from_dir(
+        &model_dir(L3),
+        file,
+        &Device::Cpu,
+        &EmbedderOptions { max_tokens: max, ..EmbedderOptions::default() },
+    ))
+    .unwrap_or_else(|e| panic!("{e}; run `cargo xtask setup`"));
     assert_eq!(embedder.config().num_hidden_layers, 3);
     let sentences = r["sentences"].as_array().unwrap();
     let texts: Vec<&str> = sentences.iter().map(|s| s["text"].as_str().unwrap()).collect();

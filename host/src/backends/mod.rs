@@ -12,12 +12,14 @@ pub mod text_generation;
 pub use models::{ModelSpec, MODELS};
 
 use crate::error::{HostError, Result};
+use ipfs_accelerate::models::bert::LinearWeights;
 use ipfs_accelerate::models::embedder::{EmbedderOptions, SentenceEmbedder};
 use ipfs_accelerate::text::Encoding;
 use ipfs_accelerate::{AdapterSummary, Device};
 
 /// The native backends, by the name `--backend` takes.
-pub const NATIVE_BACKENDS: [&str; 4] = ["ours-cpu", "ours-wgpu", "ort-cpu", "candle-cpu"];
+/// `ours-cpu-int8`: ours on the CPU with every linear layer int8 (f32 weights quantized at load).
+pub const NATIVE_BACKENDS: [&str; 5] = ["ours-cpu", "ours-cpu-int8", "ours-wgpu", "ort-cpu", "candle-cpu"];
 
 pub enum NativeEmbedder {
     Ours(Box<SentenceEmbedder>, AdapterSummary),
@@ -30,16 +32,18 @@ impl NativeEmbedder {
     pub async fn load(backend: &str, model: &ModelSpec) -> Result<NativeEmbedder> {
         let dir = model.dir();
         let weights = match backend {
-            "ours-cpu" | "ours-wgpu" => model.ours_weights,
+            "ours-cpu" | "ours-cpu-int8" | "ours-wgpu" => model.ours_weights,
             "ort-cpu" => model.onnx_weights,
             "candle-cpu" => model.safetensors_weights,
             other => return Err(HostError::Invalid(format!("unknown backend {other:?}; known: {}", NATIVE_BACKENDS.join(", ")))),
         }
         .ok_or_else(|| HostError::Invalid(format!("backend {backend} cannot run model {} ({})", model.name, model.description)))?;
         match backend {
-            "ours-cpu" | "ours-wgpu" => {
-                let device = if backend == "ours-cpu" { Device::Cpu } else { Device::gpu().await? };
-                let embedder = SentenceEmbedder::from_dir(&dir, weights, &device, &EmbedderOptions { max_tokens: Some(model.max_tokens), ..EmbedderOptions::default() }).await?;
+            "ours-cpu" | "ours-cpu-int8" | "ours-wgpu" => {
+                let device = if backend == "ours-wgpu" { Device::gpu().await? } else { Device::Cpu };
+                let linear = if backend == "ours-cpu-int8" { LinearWeights::Int8 } else { LinearWeights::AsStored };
+                let options = EmbedderOptions { max_tokens: Some(model.max_tokens), linear, ..EmbedderOptions::default() };
+                let embedder = SentenceEmbedder::from_dir(&dir, weights, &device, &options).await?;
                 Ok(NativeEmbedder::Ours(Box::new(embedder), device.summary()))
             }
             "ort-cpu" => Ok(NativeEmbedder::Ort(ort::OrtEmbedder::load(&dir.join(weights))?)),

@@ -38,7 +38,8 @@ pub struct Args {
     /// smollm2: KV cache precision, f32 | q8_0 | q4_1 | q2 (the block formats on ours-cpu).
     #[arg(long, default_value = "f32")]
     kv_cache: String,
-    /// ours-cpu, ours-wgpu, ort-cpu (ONNX Runtime) or candle-cpu.
+    /// ours-cpu, ours-cpu-int8 (int8 linear layers, f32 weights quantized at load), ours-wgpu,
+    /// ort-cpu (ONNX Runtime) or candle-cpu.
     #[arg(long, default_value = "ours-cpu")]
     backend: String,
     /// How many leading values of each embedding to print.

@@ -40,7 +40,8 @@ fn dequantized_weights<'m>(model: &'m OnnxModel<'_>) -> BTreeMap<&'m str, Dequan
     let mut out = BTreeMap::new();
     for node in model.nodes.iter().filter(|n| n.op_type == "Mul" && n.inputs.len() == 2) {
         for (cast, scale) in [(&node.inputs[0], &node.inputs[1]), (&node.inputs[1], &node.inputs[0])] {
-            if let (Some(q), true, Some(output)) = (casts.get(cast.as_str()), model.initializers.contains_key(scale), node.outputs.first()) {
+            if let (Some(q), true, Some(output)) = (casts.get(cast.as_str()), model.initializers.contains_key(scale), node.outputs.first())
+            {
                 out.insert(output.as_str(), Dequantized { q, scale });
             }
         }
@@ -55,6 +56,15 @@ enum ScaleAxis {
     PerColumn,
 }
 
+/// An int8 initializer [rows, cols] and the scales the graph multiplies it by.
+struct Int8Initializer {
+    values: Vec<i8>,
+    rows: usize,
+    cols: usize,
+    scales: Vec<f32>,
+    axis: ScaleAxis,
+}
+
 struct Weights<'m, 'f> {
     model: &'m OnnxModel<'f>,
     dequantized: BTreeMap<&'m str, Dequantized<'m>>,
@@ -65,8 +75,8 @@ impl Weights<'_, '_> {
         self.model.initializers.contains_key(name) || self.dequantized.contains_key(name)
     }
 
-    /// The int8 values, their [rows, cols] shape, the scales and how they apply.
-    fn int8(&self, d: &Dequantized<'_>) -> Result<(Vec<i8>, [usize; 2], Vec<f32>, ScaleAxis)> {
+    /// The int8 values with their shape, scales and how the scales apply.
+    fn int8(&self, d: &Dequantized<'_>) -> Result<Int8Initializer> {
         let (values, dims) = self.model.int8(d.q)?;
         let &[rows, cols] = dims.as_slice() else {
             return Err(bad(format!("int8 weight {:?} has shape {dims:?}; only 2-D weights are read", d.q)));
@@ -78,13 +88,13 @@ impl Weights<'_, '_> {
             [r, 1] if *r == rows => ScaleAxis::PerRow,
             other => return Err(bad(format!("scale {:?} of shape {other:?} does not fit weight {:?} of shape {dims:?}", d.scale, d.q))),
         };
-        Ok((values, [rows, cols], scale.cpu_contiguous()?.into_owned(), axis))
+        Ok(Int8Initializer { values, rows, cols, scales: scale.cpu_contiguous()?.into_owned(), axis })
     }
 
     /// The weight as f32, dequantized if the graph stores it as int8.
     fn dense(&self, name: &str) -> Result<Tensor> {
         let Some(d) = self.dequantized.get(name) else { return self.model.tensor(name) };
-        let (values, [rows, cols], scales, axis) = self.int8(d)?;
+        let Int8Initializer { values, rows, cols, scales, axis } = self.int8(d)?;
         let data = values.iter().enumerate().map(|(i, &v)| {
             let s = match axis {
                 ScaleAxis::All => scales[0],
@@ -100,7 +110,7 @@ impl Weights<'_, '_> {
     /// [out, in] rows.
     fn linear_int8(&self, name: &str) -> Result<Option<Int8Weights>> {
         let Some(d) = self.dequantized.get(name) else { return Ok(None) };
-        let (values, [inputs, outputs], scales, axis) = self.int8(d)?;
+        let Int8Initializer { values, rows: inputs, cols: outputs, scales, axis } = self.int8(d)?;
         if !matches!(axis, ScaleAxis::PerColumn) {
             return Ok(None);
         }

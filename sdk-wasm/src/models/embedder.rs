@@ -74,7 +74,8 @@ impl SentenceEmbedder {
         let registry = options.registry.clone().unwrap_or_default();
         let model = match format {
             WeightsFormat::SafeTensors => {
-                Bert::load_shared(config, &SafeTensors::parse(weights)?, device, &registry, options.tensor_ids.clone(), options.linear).await?
+                Bert::load_shared(config, &SafeTensors::parse(weights)?, device, &registry, options.tensor_ids.clone(), options.linear)
+                    .await?
             }
             WeightsFormat::Onnx => {
                 let named = bert_weights_from_onnx(&OnnxModel::parse(weights)?)?;

@@ -29,7 +29,8 @@ impl Int8Weights {
 
     /// The values times their scales, [rows, cols] f32 (for devices without int8 kernels).
     pub fn dequantize(&self) -> Result<Tensor> {
-        let data = self.values.chunks_exact(self.cols.max(1)).zip(&self.scales).flat_map(|(row, &s)| row.iter().map(move |&v| v as f32 * s));
+        let data =
+            self.values.chunks_exact(self.cols.max(1)).zip(&self.scales).flat_map(|(row, &s)| row.iter().map(move |&v| v as f32 * s));
         Tensor::from_vec(data.collect(), [self.rows, self.cols])
     }
 }

@@ -16,10 +16,12 @@ use serde_json::{json, Value};
 /// build (`-relaxed`: with relaxed SIMD) and the incumbents at their own default thread count;
 /// each `-threads` row uses every core (ours with relaxed SIMD too), so what each technique
 /// gains shows, and the engines compare at equal threads.
-pub const ENGINES: [(&str, &str); 9] = [
+pub const ENGINES: [(&str, &str); 11] = [
     ("ours-cpu", "browser-cpu"),
     ("ours-cpu-relaxed", "browser-cpu-relaxed"),
     ("ours-cpu-threads", "browser-cpu-threads"),
+    ("ours-cpu-int8", "browser-cpu-int8"),
+    ("ours-cpu-threads-int8", "browser-cpu-threads-int8"),
     ("ours-webgpu", "browser-webgpu"),
     ("ours-webnn", "browser-webnn"),
     ("ort-web", "browser-ort-web"),
@@ -44,7 +46,7 @@ pub fn runs_in(label: &str, kind: BrowserKind, selected: bool) -> bool {
 
 fn runs(engine: &str, model: &ModelSpec) -> bool {
     match engine {
-        "ours-cpu" | "ours-cpu-relaxed" | "ours-cpu-threads" | "ours-webgpu" | "ours-webnn" => model.ours_weights.is_some(),
+        e if e.starts_with("ours-") => model.ours_weights.is_some(),
         "ort-web" | "ort-web-threads" => model.onnx_weights.is_some(),
         _ => model.transformers_js_dtype.is_some(),
     }
@@ -118,7 +120,7 @@ pub async fn run(install: &BrowserInstall, runner_url: &str, engine: &str, label
             });
         }
         let got: Vec<Vec<f32>> = reply["referenceEmbeddings"].as_array().into_iter().flatten().map(floats).collect();
-        apply_accuracy(&mut records[start..], model, refs.worst_error(&got).map_err(|e| e.to_string()));
+        apply_accuracy(&mut records[start..], model, label, refs.worst_error(&got).map_err(|e| e.to_string()));
     }
     let mut env = EnvRecord::new(label, adapter, records);
     env.unavailable_reason = unavailable;

@@ -2,15 +2,15 @@
 //! `first call` (cold). `max_abs_err` holds the worst 1 − cosine against the model's reference.
 
 use super::inputs::Workload;
-use crate::backends::models::{ModelSpec, Reference};
+use crate::backends::models::ModelSpec;
 use crate::bench::record::{CaseRecord, CaseStatus};
 use crate::bench::stats::Stats;
 
-/// f32 against its own reference must agree to cosine ≥ 0.9999; int8 is compared with the f32
-/// model, where ≥ 0.99 is what 8-bit weights can give.
-pub fn tolerance(model: &ModelSpec) -> f64 {
-    let int8_against_f32 = matches!(model.reference, Reference::NumpyL6) && model.ours_weights.is_none();
-    if int8_against_f32 {
+/// f32 against its own reference must agree to cosine ≥ 0.9999; int8 (the model's own weights,
+/// or a backend label ending in `-int8`, which quantizes at load) is compared with the f32
+/// model, where ≥ 0.99 is what 8-bit weights (and activations) can give.
+pub fn tolerance(model: &ModelSpec, backend: &str) -> f64 {
+    if model.int8 || backend.ends_with("-int8") {
         1e-2
     } else {
         1e-4
@@ -35,9 +35,10 @@ pub fn not_run(model: &ModelSpec, label: &str, status: CaseStatus, reason: &str)
     rec
 }
 
-/// Attach the accuracy check to every case of `model` in `records`.
-pub fn apply_accuracy(records: &mut [CaseRecord], model: &ModelSpec, worst: Result<f64, String>) {
+/// Attach the accuracy check to every case of `model` in `records`, as `backend` ran it.
+pub fn apply_accuracy(records: &mut [CaseRecord], model: &ModelSpec, backend: &str, worst: Result<f64, String>) {
     for rec in records.iter_mut().filter(|r| r.kernel == model.name && r.status == CaseStatus::Ok) {
+        rec.tolerance = tolerance(model, backend);
         match &worst {
             Ok(err) => {
                 rec.max_abs_err = Some(*err);
@@ -65,7 +66,7 @@ fn base(model: &ModelSpec, label: &str, tokens: &str, batch: usize, warmup: u32)
         gflops: None,
         max_abs_err: None,
         max_rel_err: None,
-        tolerance: tolerance(model),
+        tolerance: tolerance(model, ""),
         status: CaseStatus::Ok,
         error: None,
     }

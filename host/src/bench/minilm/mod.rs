@@ -20,8 +20,13 @@ use crate::server::RunnerServer;
 use futures_util::future::{FutureExt, LocalBoxFuture};
 
 /// Native backends of the suite: (backend for NativeEmbedder, record label).
-pub const NATIVE: [(&str, &str); 4] =
-    [("ours-cpu", "native-cpu"), ("ours-wgpu", "native-wgpu"), ("ort-cpu", "native-ort-cpu"), ("candle-cpu", "native-candle-cpu")];
+pub const NATIVE: [(&str, &str); 5] = [
+    ("ours-cpu", "native-cpu"),
+    ("ours-cpu-int8", "native-cpu-int8"),
+    ("ours-wgpu", "native-wgpu"),
+    ("ort-cpu", "native-ort-cpu"),
+    ("candle-cpu", "native-candle-cpu"),
+];
 
 /// Every backend label the suite knows, for `--backends`.
 pub fn backend_labels() -> Vec<&'static str> {

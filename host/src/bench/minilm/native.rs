@@ -84,7 +84,7 @@ pub async fn run(backend: &str, label: &str, opts: &Options) -> EnvRecord {
             .await
             .map_err(|e| e.to_string())
             .and_then(|got| refs.worst_error(&got).map_err(|e| e.to_string()));
-        apply_accuracy(&mut records[start..], model, worst);
+        apply_accuracy(&mut records[start..], model, label, worst);
     }
     EnvRecord::new(label, adapter, records)
 }

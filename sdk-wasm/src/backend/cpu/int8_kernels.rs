@@ -6,10 +6,18 @@
 //!   group, one `i32x4.dot_i16x8_s` per 4 columns × 2 k (twice the multiply-adds per
 //!   instruction of the f32 kernel).
 
-/// Rows per micro-kernel call.
+/// Rows per micro-kernel call: in wasm 4 rows × two 4-lane vectors (8 accumulators within
+/// 16 registers); natively 8 rows × 16 columns, so VNNI's 8 accumulator chains hide its
+/// 5-cycle latency (AVX2 runs it as two halves of 4 rows × two 8-lane vectors).
+#[cfg(target_arch = "wasm32")]
 pub const MR: usize = 4;
+#[cfg(not(target_arch = "wasm32"))]
+pub const MR: usize = 8;
 /// Columns per weight panel.
+#[cfg(target_arch = "wasm32")]
 pub const NR: usize = 8;
+#[cfg(not(target_arch = "wasm32"))]
+pub const NR: usize = 16;
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128", not(target_feature = "relaxed-simd")))]
 pub const KG: usize = 2;
@@ -29,7 +37,7 @@ pub type Kernel = fn([&[Act]; MR], &[i8], &mut [[i32; NR]; MR]);
 pub fn select_kernel() -> Kernel {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::arch::is_x86_feature_detected!("avx512vnni") && std::arch::is_x86_feature_detected!("avx512vl") {
+        if std::arch::is_x86_feature_detected!("avx512vnni") && std::arch::is_x86_feature_detected!("avx512f") {
             // SAFETY: the CPU was just checked for the features the function is compiled for.
             return |a, panel, acc| unsafe { x86::vnni(a, panel, acc) };
         }
@@ -63,55 +71,73 @@ mod x86 {
     use std::arch::x86_64::*;
 
     /// Checks the slices the unsafe loops below read: every row a whole number of 4-groups,
-    /// the panel 32 bytes per group. Returns the group count.
+    /// the panel NR·4 bytes per group. Returns the group count.
     fn groups(a: &[&[Act]; MR], panel: &[i8]) -> usize {
         let groups = a[0].len() / 4;
-        assert!(a.iter().all(|r| r.len() == groups * 4) && panel.len() >= groups * 32);
+        assert!(a.iter().all(|r| r.len() == groups * 4) && panel.len() >= groups * NR * 4);
         groups
     }
 
-    fn store(c: [__m256i; MR], acc: &mut [[i32; NR]; MR]) {
-        for (acc_row, cv) in acc.iter_mut().zip(c) {
-            // SAFETY: acc_row holds exactly 8 i32s; storeu needs no alignment.
-            unsafe { _mm256_storeu_si256(acc_row.as_mut_ptr() as *mut __m256i, cv) };
-        }
+    /// Row `r`'s 4 activations of group `g`, as one i32 to broadcast.
+    ///
+    /// # Safety
+    /// `g` < the row's group count.
+    #[inline(always)]
+    unsafe fn quad(row: &[Act], g: usize) -> i32 {
+        // SAFETY: the caller keeps g in range; read_unaligned needs no alignment.
+        unsafe { (row.as_ptr().add(g * 4) as *const i32).read_unaligned() }
     }
 
-    /// AVX2: unsigned activations × signed weights into i16 pairs, then pairs of those into i32.
+    /// AVX2: unsigned activations × signed weights into i16 pairs (`pmaddubsw`), pairs of
+    /// those into i32 (`pmaddwd` by ones); two halves of 4 rows × two 8-column vectors.
     #[target_feature(enable = "avx2")]
     pub fn avx2(a: [&[Act]; MR], panel: &[i8], acc: &mut [[i32; NR]; MR]) {
+        const HALF: usize = MR / 2;
         let groups = groups(&a, panel);
         let ones = _mm256_set1_epi16(1);
-        let mut c = [_mm256_setzero_si256(); MR];
-        for g in 0..groups {
-            // SAFETY: g < groups: the panel holds 32 bytes per group and each row 4 (checked).
-            unsafe {
-                let w = _mm256_loadu_si256(panel.as_ptr().add(g * 32) as *const __m256i);
-                for (cv, row) in c.iter_mut().zip(a) {
-                    let x = _mm256_set1_epi32((row.as_ptr().add(g * 4) as *const i32).read_unaligned());
-                    *cv = _mm256_add_epi32(*cv, _mm256_madd_epi16(_mm256_maddubs_epi16(x, w), ones));
+        for half in 0..2 {
+            let rows = &a[half * HALF..(half + 1) * HALF];
+            let mut c = [[_mm256_setzero_si256(); 2]; HALF];
+            for g in 0..groups {
+                // SAFETY: g < groups: the panel holds 64 bytes per group (checked above).
+                unsafe {
+                    let w = panel.as_ptr().add(g * NR * 4);
+                    let (w0, w1) = (_mm256_loadu_si256(w as *const __m256i), _mm256_loadu_si256(w.add(32) as *const __m256i));
+                    for (cv, row) in c.iter_mut().zip(rows) {
+                        let x = _mm256_set1_epi32(quad(row, g));
+                        cv[0] = _mm256_add_epi32(cv[0], _mm256_madd_epi16(_mm256_maddubs_epi16(x, w0), ones));
+                        cv[1] = _mm256_add_epi32(cv[1], _mm256_madd_epi16(_mm256_maddubs_epi16(x, w1), ones));
+                    }
+                }
+            }
+            for (acc_row, cv) in acc[half * HALF..].iter_mut().zip(c) {
+                // SAFETY: acc_row holds 16 i32s: two 8-lane stores; storeu needs no alignment.
+                unsafe {
+                    _mm256_storeu_si256(acc_row.as_mut_ptr() as *mut __m256i, cv[0]);
+                    _mm256_storeu_si256(acc_row.as_mut_ptr().add(8) as *mut __m256i, cv[1]);
                 }
             }
         }
-        store(c, acc);
     }
 
-    /// AVX-512 VNNI on 256-bit registers: one `vpdpbusd` per row and group.
-    #[target_feature(enable = "avx2,avx512vnni,avx512vl")]
+    /// AVX-512 VNNI: one `vpdpbusd` per row and group (16 columns × 4 values).
+    #[target_feature(enable = "avx512f,avx512vnni")]
     pub fn vnni(a: [&[Act]; MR], panel: &[i8], acc: &mut [[i32; NR]; MR]) {
         let groups = groups(&a, panel);
-        let mut c = [_mm256_setzero_si256(); MR];
+        let mut c = [_mm512_setzero_si512(); MR];
         for g in 0..groups {
             // SAFETY: as in `avx2`.
             unsafe {
-                let w = _mm256_loadu_si256(panel.as_ptr().add(g * 32) as *const __m256i);
+                let w = _mm512_loadu_si512(panel.as_ptr().add(g * NR * 4) as *const __m512i);
                 for (cv, row) in c.iter_mut().zip(a) {
-                    let x = _mm256_set1_epi32((row.as_ptr().add(g * 4) as *const i32).read_unaligned());
-                    *cv = _mm256_dpbusd_epi32(*cv, x, w);
+                    *cv = _mm512_dpbusd_epi32(*cv, _mm512_set1_epi32(quad(row, g)), w);
                 }
             }
         }
-        store(c, acc);
+        for (acc_row, cv) in acc.iter_mut().zip(c) {
+            // SAFETY: acc_row holds exactly 16 i32s.
+            unsafe { _mm512_storeu_si512(acc_row.as_mut_ptr() as *mut __m512i, cv) };
+        }
     }
 }
 
@@ -120,6 +146,8 @@ mod simd128 {
     use super::{Act, KG, MR, NR};
     use core::arch::wasm32::*;
 
+    /// Never inlined, like the f32 kernel: V8 keeps a small function's accumulators in registers.
+    #[inline(never)]
     pub fn kernel(a: [&[Act]; MR], panel: &[i8], acc: &mut [[i32; NR]; MR]) {
         let groups = a[0].len() / KG;
         assert!(a.iter().all(|r| r.len() == groups * KG) && panel.len() >= groups * NR * KG);

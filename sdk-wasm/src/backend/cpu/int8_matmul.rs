@@ -77,7 +77,8 @@ impl PackedInt8 {
     /// Row `kk` of the k×n matrix as f32 (value · scale).
     fn row(&self, kk: usize) -> impl Iterator<Item = f32> + '_ {
         let groups = self.k.div_ceil(KG);
-        (0..self.n).map(move |j| self.panels[(j / NR) * groups * NR * KG + (kk / KG) * NR * KG + (j % NR) * KG + kk % KG] as f32 * self.scales[j])
+        (0..self.n)
+            .map(move |j| self.panels[(j / NR) * groups * NR * KG + (kk / KG) * NR * KG + (j % NR) * KG + kk % KG] as f32 * self.scales[j])
     }
 
     /// The weights back as k×n f32 (value · scale), for readers other than matmul.
@@ -213,7 +214,15 @@ fn int8_product(q: &QuantizedRows, m: usize, w: &PackedInt8, out: &mut [f32]) {
 
 /// Rows `row0..row0+rows` × the columns of `panels`, into `out` (row stride `out_stride`,
 /// starting at row0 and at the first panel's first column).
-fn compute(q: &QuantizedRows, w: &PackedInt8, row0: usize, rows: usize, panels: std::ops::Range<usize>, out: &mut [f32], out_stride: usize) {
+fn compute(
+    q: &QuantizedRows,
+    w: &PackedInt8,
+    row0: usize,
+    rows: usize,
+    panels: std::ops::Range<usize>,
+    out: &mut [f32],
+    out_stride: usize,
+) {
     let kernel = select_kernel();
     let panel_len = q.stride / KG * NR * KG;
     let block_rows = (A_BLOCK_BYTES / (q.stride * std::mem::size_of::<Act>()).max(1) / MR).max(1) * MR;

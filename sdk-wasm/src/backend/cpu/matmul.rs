@@ -228,7 +228,10 @@ fn select_micro_kernel() -> MicroKernel {
 }
 
 /// wasm SIMD: 12 accumulator vectors stay in registers across the whole K loop.
+/// Never inlined: inlined into its caller (as an unrelated change to the crate once made LLVM
+/// do), V8 no longer kept the accumulators in registers and BERT's matmuls ran 4× slower.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[inline(never)]
 fn micro_kernel(rows: [&[f32]; MR], panel: &[f32], acc: &mut [[f32; NR]; MR]) {
     use super::wasm_madd::madd;
     use core::arch::wasm32::*;

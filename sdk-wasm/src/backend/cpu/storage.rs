@@ -113,7 +113,9 @@ impl CpuStorage {
     /// The int8 weights of this whole k×n matrix, when it is stored that way.
     pub fn int8_rhs(&self, layout: &Layout, k: usize, n: usize) -> Option<&PackedInt8> {
         match self {
-            CpuStorage::Int8(p) if p.dims() == (k, n) && layout.shape.dims() == [k, n] && layout.is_contiguous() && layout.offset == 0 => Some(p),
+            CpuStorage::Int8(p) if p.dims() == (k, n) && layout.shape.dims() == [k, n] && layout.is_contiguous() && layout.offset == 0 => {
+                Some(p)
+            }
             _ => None,
         }
     }
