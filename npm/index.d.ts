@@ -123,6 +123,14 @@ export interface LoadOptions {
   pooling?: "mean" | "cls";
   /** Embeddings remembered by input text (default 1024; 0 turns it off). */
   embeddingCache?: number;
+  /**
+   * Linear layers' precision on the CPU device. "auto" (default): as the file stores them —
+   * an int8 export (e.g. weights `w_q` × `w_scale` in the ONNX graph) runs its own int8 weights
+   * with int8 kernels. "int8": f32 weights are quantized at load (one scale per output
+   * feature; activations quantized per row; about 1 − cos 5e-3 against f32 for MiniLM).
+   * "f32": everything in f32 (int8 files dequantized). "int8" on WebGPU/WebNN is an error.
+   */
+  quantize?: "auto" | "int8" | "f32";
   /** IPFS gateway prefix, e.g. "https://gateway.example/ipfs/": files are fetched by CID. */
   gateway?: string;
   /** The manifest itself, instead of fetching `<url>/manifest.json`. */

@@ -111,6 +111,13 @@ fn doctor_json_lists_every_browser_and_native_adapters() {
         assert!(b["version"].is_string() || b["problem"].is_string(), "{b}");
     }
     assert!(report["host"]["cpu_cores"].as_u64().unwrap() >= 1);
+    // Which int8 and f32 matmul kernels this CPU gets, in line with its features.
+    let kernels = &report["sdk_cpu_kernels"];
+    let features: Vec<&str> = report["host"]["cpu_features"].as_array().unwrap().iter().filter_map(|f| f.as_str()).collect();
+    let int8 = kernels["matmul_int8"].as_str().unwrap();
+    let expected = if features.contains(&"avx512vnni") { "avx512-vnni" } else if features.contains(&"avx2") { "avx2" } else { "portable" };
+    assert_eq!(int8, expected, "{kernels}");
+    assert!(kernels["matmul_f32"].is_string(), "{kernels}");
     for a in report["native_adapters"].as_array().unwrap() {
         if a["name"].as_str().unwrap().contains("llvmpipe") {
             assert_eq!(a["software"], true, "{a}");

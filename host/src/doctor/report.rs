@@ -20,9 +20,24 @@ pub struct BrowserEntry {
 }
 
 #[derive(Debug, Serialize)]
+pub struct CpuKernels {
+    pub matmul_f32: &'static str,
+    pub matmul_int8: &'static str,
+}
+
+impl CpuKernels {
+    fn detect() -> CpuKernels {
+        let (matmul_f32, matmul_int8) = ipfs_accelerate::device::cpu::matmul_kernels();
+        CpuKernels { matmul_f32, matmul_int8 }
+    }
+}
+
+#[derive(Debug, Serialize)]
 pub struct DoctorReport {
     pub host: HostInfo,
     pub sdk_cpu_path: String,
+    /// The native matmul micro-kernels this CPU gets: f32 and int8 (e.g. avx512, avx512-vnni).
+    pub sdk_cpu_kernels: CpuKernels,
     pub native_adapters: Vec<AdapterSummary>,
     pub onnxruntime: Result<String, String>,
     pub browsers: Vec<BrowserEntry>,
@@ -59,6 +74,7 @@ pub async fn collect(runner_url: Option<&str>) -> DoctorReport {
     DoctorReport {
         host: env_info::host(),
         sdk_cpu_path: ipfs_accelerate::device::cpu::flavour().into(),
+        sdk_cpu_kernels: CpuKernels::detect(),
         native_adapters: native_adapters().await,
         onnxruntime: onnxruntime_location().map(|p| p.display().to_string()),
         browsers,
@@ -81,6 +97,8 @@ impl DoctorReport {
         let _ =
             writeln!(out, "cpu        {} × {} cores, {:.1} GiB RAM", h.cpu_model, h.cpu_cores, h.memory_bytes as f64 / (1u64 << 30) as f64);
         let _ = writeln!(out, "cpu feats  {}", h.cpu_features.join(" "));
+        let k = &self.sdk_cpu_kernels;
+        let _ = writeln!(out, "kernels    matmul f32: {}, int8: {}", k.matmul_f32, k.matmul_int8);
         let _ = writeln!(out, "\nnative wgpu adapters:");
         if self.native_adapters.is_empty() {
             let _ = writeln!(out, "  none (install mesa-vulkan-drivers for lavapipe)");

@@ -33,23 +33,25 @@ pub type Act = u8;
 /// (MR activation rows, each k padded to whole groups; panel; accumulators).
 pub type Kernel = fn([&[Act]; MR], &[i8], &mut [[i32; NR]; MR]);
 
-/// The fastest kernel this CPU runs.
-pub fn select_kernel() -> Kernel {
+/// The fastest kernel this CPU runs, and its name (for `doctor`).
+pub fn select_kernel() -> (&'static str, Kernel) {
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx512vnni") && std::arch::is_x86_feature_detected!("avx512f") {
             // SAFETY: the CPU was just checked for the features the function is compiled for.
-            return |a, panel, acc| unsafe { x86::vnni(a, panel, acc) };
+            return ("avx512-vnni", |a, panel, acc| unsafe { x86::vnni(a, panel, acc) });
         }
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: as above.
-            return |a, panel, acc| unsafe { x86::avx2(a, panel, acc) };
+            return ("avx2", |a, panel, acc| unsafe { x86::avx2(a, panel, acc) });
         }
     }
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    return simd128::kernel;
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128", target_feature = "relaxed-simd"))]
+    return ("wasm-relaxed-dot-i8", simd128::kernel);
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128", not(target_feature = "relaxed-simd")))]
+    return ("wasm-simd128-dot-i16", simd128::kernel);
     #[allow(unreachable_code)]
-    portable
+    ("portable", portable)
 }
 
 /// Any target: plain integer loops.
@@ -200,7 +202,7 @@ mod tests {
         let a: [&[Act]; MR] = std::array::from_fn(|r| rows[r].as_slice());
         let mut want = [[0; NR]; MR];
         portable(a, &panel, &mut want);
-        let mut kernels: Vec<Kernel> = vec![select_kernel()];
+        let mut kernels: Vec<Kernel> = vec![select_kernel().1];
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU was just checked for AVX2 (the chosen kernel may be VNNI's).

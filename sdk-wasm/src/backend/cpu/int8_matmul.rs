@@ -223,7 +223,7 @@ fn compute(
     out: &mut [f32],
     out_stride: usize,
 ) {
-    let kernel = select_kernel();
+    let kernel = select_kernel().1;
     let panel_len = q.stride / KG * NR * KG;
     let block_rows = (A_BLOCK_BYTES / (q.stride * std::mem::size_of::<Act>()).max(1) / MR).max(1) * MR;
     let mut r0 = 0;

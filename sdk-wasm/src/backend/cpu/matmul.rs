@@ -85,7 +85,7 @@ pub fn matmul_packed(a: &[f32], b: &PackedB, m: usize, out: &mut [f32]) {
         return;
     }
     let panels = &b.panels;
-    let kernel = select_micro_kernel();
+    let kernel = select_micro_kernel().1;
     let workers = threads().min(m.div_ceil(MR));
     if workers <= 1 || m * n * k < PARALLEL_MIN_FLOPS {
         compute_rows(kernel, a, panels, 0, m, k, n, &mut out[..m * n]);
@@ -213,18 +213,26 @@ fn micro_kernel_avx512(rows: [&[f32]; MR], panel: &[f32], acc: &mut [[f32; NR]; 
     }
 }
 
-fn select_micro_kernel() -> MicroKernel {
+/// The fastest micro-kernel this CPU runs, and its name (for `doctor`).
+pub(super) fn select_micro_kernel() -> (&'static str, MicroKernel) {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx512f") {
         // SAFETY: the CPU was just checked for the feature the function is compiled for.
-        return |rows, panel, acc| unsafe { micro_kernel_avx512(rows, panel, acc) };
+        return ("avx512", |rows, panel, acc| unsafe { micro_kernel_avx512(rows, panel, acc) });
     }
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
         // SAFETY: the CPU was just checked for both features the function is compiled for.
-        return |rows, panel, acc| unsafe { micro_kernel_avx2_fma(rows, panel, acc) };
+        return ("avx2+fma", |rows, panel, acc| unsafe { micro_kernel_avx2_fma(rows, panel, acc) });
     }
-    micro_kernel
+    let name = if cfg!(target_feature = "relaxed-simd") {
+        "wasm-simd128-relaxed-madd"
+    } else if cfg!(all(target_arch = "wasm32", target_feature = "simd128")) {
+        "wasm-simd128"
+    } else {
+        "portable"
+    };
+    (name, micro_kernel)
 }
 
 /// wasm SIMD: 12 accumulator vectors stay in registers across the whole K loop.

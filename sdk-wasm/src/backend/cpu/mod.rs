@@ -37,6 +37,11 @@ impl Backend for CpuBackend {
     type Storage = CpuStorage;
 }
 
+/// The matmul micro-kernels this CPU runs: (f32, int8), e.g. ("avx512", "avx512-vnni").
+pub fn matmul_kernels() -> (&'static str, &'static str) {
+    (matmul::select_micro_kernel().0, int8_kernels::select_kernel().0)
+}
+
 /// Which CPU code path this build runs (recorded with results).
 pub fn flavour() -> &'static str {
     let relaxed = cfg!(target_feature = "relaxed-simd");
