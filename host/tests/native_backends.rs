@@ -2,7 +2,7 @@
 //! and ours, on the MiniLM fixtures and SmolLM2, against the committed references; `accelerate run` and
 //! `accelerate bench --suite minilm` end to end into a real DuckDB file.
 
-use ipfs_accelerate::models::generation::Generation;
+use ipfs_accelerate::models::generation::{Generation, Prompt};
 use ipfs_accelerate::text::Encoding;
 use ipfs_accelerate_host::backends::text_generation::TextGenerator;
 use ipfs_accelerate_host::backends::{ModelSpec, NativeEmbedder};
@@ -63,7 +63,7 @@ async fn candle_llama_greedy_ids_match_the_8_bit_activation_reference() {
     let work = Workload::reference().unwrap_or_else(|e| panic!("{e}"));
     let mut generator = TextGenerator::load("candle-cpu").await.unwrap_or_else(|e| panic!("{e}"));
     let opts = Generation { max_tokens: 10, stop_at_eos: false, ..Generation::default() };
-    let run = generator.generate(&work.prompt, &opts, |_| true).await.unwrap_or_else(|e| panic!("{e}"));
+    let run = generator.generate(&Prompt::raw(work.prompt.as_str()), &opts, |_| true).await.unwrap_or_else(|e| panic!("{e}"));
     let reference = work.reference_for("candle-cpu");
     let check = reference.check(&run.ids, 10);
     assert_eq!(

@@ -115,7 +115,13 @@ fn doctor_json_lists_every_browser_and_native_adapters() {
     let kernels = &report["sdk_cpu_kernels"];
     let features: Vec<&str> = report["host"]["cpu_features"].as_array().unwrap().iter().filter_map(|f| f.as_str()).collect();
     let int8 = kernels["matmul_int8"].as_str().unwrap();
-    let expected = if features.contains(&"avx512vnni") { "avx512-vnni" } else if features.contains(&"avx2") { "avx2" } else { "portable" };
+    let expected = if features.contains(&"avx512vnni") {
+        "avx512-vnni"
+    } else if features.contains(&"avx2") {
+        "avx2"
+    } else {
+        "portable"
+    };
     assert_eq!(int8, expected, "{kernels}");
     assert!(kernels["matmul_f32"].is_string(), "{kernels}");
     for a in report["native_adapters"].as_array().unwrap() {

@@ -5,7 +5,7 @@
 
 use super::candle_llama::CandleLlama;
 use crate::error::{HostError, Result};
-use ipfs_accelerate::models::generation::{Generation, Generator, Sampler};
+use ipfs_accelerate::models::generation::{Generation, Generator, Prompt, Sampler};
 use ipfs_accelerate::models::language_model::LanguageModel;
 use ipfs_accelerate::models::llama::LlamaConfig;
 use ipfs_accelerate::text::GgufTokenizer;
@@ -90,8 +90,8 @@ impl TextGenerator {
         Ok(TextGenerator { engine, chat_template, adapter, weight_bytes, load_ms: t0.elapsed().as_secs_f64() * 1e3 })
     }
 
-    /// Generate after `prompt` (already templated); `on_text` gets each piece, false stops.
-    pub async fn generate(&mut self, prompt: &str, opts: &Generation, mut on_text: impl FnMut(&str) -> bool) -> Result<TextRun> {
+    /// Generate after `prompt` (raw, or templated); `on_text` gets each piece, false stops.
+    pub async fn generate(&mut self, prompt: &Prompt, opts: &Generation, mut on_text: impl FnMut(&str) -> bool) -> Result<TextRun> {
         match &mut self.engine {
             Engine::Ours(ours) => {
                 let (model, tok) = (ours.model(), ours.tokenizer());
@@ -119,7 +119,7 @@ impl TextGenerator {
                         opts.kv_cache
                     )));
                 }
-                let prompt_ids = tok.encode(prompt)?;
+                let prompt_ids = tok.encode_prompt(prompt)?;
                 if prompt_ids.is_empty() {
                     return Err(HostError::Invalid("the prompt is empty (no tokens to start from)".into()));
                 }

@@ -4,17 +4,17 @@
 use super::software_flag;
 use crate::backends::text_generation::TextGenerator;
 use crate::error::Result;
-use ipfs_accelerate::models::generation::{chat_prompt, Generation, Sampling};
+use ipfs_accelerate::models::generation::{chat_prompt, Generation, Prompt, Sampling};
 use ipfs_accelerate::DType;
 use std::io::Write;
 
 pub async fn run(backend: &str, prompt: &str, chat: bool, max_tokens: usize, sampling: Sampling, kv_cache: DType) -> Result<String> {
     let mut generator = TextGenerator::load(backend).await?;
-    let text = if chat { chat_prompt(generator.chat_template.as_deref(), prompt)? } else { prompt.to_string() };
+    let prompt = if chat { chat_prompt(generator.chat_template.as_deref(), prompt)? } else { Prompt::raw(prompt) };
     let opts = Generation { max_tokens, sampling, kv_cache, ..Generation::default() };
     let mut stdout = std::io::stdout();
     let out = generator
-        .generate(&text, &opts, |piece| {
+        .generate(&prompt, &opts, |piece| {
             let _ = write!(stdout, "{piece}");
             let _ = stdout.flush();
             true

@@ -4,7 +4,7 @@
 
 use super::js_error;
 use crate::core::OptionStyle;
-use crate::models::generation::{kv_cache_dtype, ChatMessage, Generation, Generator, Sampling};
+use crate::models::generation::{kv_cache_dtype, ChatMessage, Generation, Generator, Prompt, Sampling};
 use crate::models::language_model::LanguageModel;
 use serde::Deserialize;
 use serde_json::json;
@@ -136,16 +136,16 @@ impl JsLanguageModel {
         wasm_bindgen_futures::future_to_promise(async move {
             let options: GenerateOptions = serde_json::from_str(&options_json).map_err(|e| js_error(format!("generate options: {e}")))?;
             let opts = options.generation(inner.model().context()).map_err(js_error)?;
-            let text = if messages {
+            let prompt = if messages {
                 let turns: Vec<ChatMessage> = serde_json::from_str(&prompt)
                     .map_err(|e| js_error(format!("messages must be [{{role, content}}] with string fields: {e}")))?;
                 inner.chat(&turns).map_err(js_error)?
             } else if options.chat.unwrap_or(false) {
                 inner.chat(&[ChatMessage { role: "user".into(), content: prompt }]).map_err(js_error)?
             } else {
-                prompt
+                Prompt::raw(prompt)
             };
-            let generator = Generator::start(inner.model(), inner.tokenizer(), &text, &opts).await.map_err(js_error)?;
+            let generator = Generator::start(inner.model(), inner.tokenizer(), &prompt, &opts).await.map_err(js_error)?;
             Ok(TextGeneration { model: inner, state: Rc::new(RefCell::new(Some(generator))) }.into())
         })
     }

@@ -2,7 +2,7 @@
 //! rebuilt from the same GGUF file, and its chat template — what `accelerate run`, the bench
 //! and the JS API hold.
 
-use super::generation::{chat_messages, CausalLm, ChatMessage};
+use super::generation::{chat_messages, CausalLm, ChatMessage, Prompt};
 use super::llama::Llama;
 use crate::device::Device;
 use crate::error::{Error, Result};
@@ -56,8 +56,8 @@ impl LanguageModel {
         self.name.as_deref()
     }
 
-    /// The text the model sees for a conversation, through its chat template.
-    pub fn chat(&self, messages: &[ChatMessage]) -> Result<String> {
+    /// The prompt the model sees for a conversation, through its chat template.
+    pub fn chat(&self, messages: &[ChatMessage]) -> Result<Prompt> {
         chat_messages(self.chat_template.as_deref(), messages)
     }
 }

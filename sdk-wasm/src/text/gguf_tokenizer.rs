@@ -1,6 +1,7 @@
 //! A byte-level BPE tokenizer rebuilt from a GGUF file's metadata (`tokenizer.ggml.*`:
 //! tokens, merges, token types), with the pre-tokenizer that `tokenizer.ggml.pre` names.
 
+use super::prompt::{Prompt, PromptPart};
 use crate::core::error::{Error, Result};
 use crate::weights::Gguf;
 use tokenizers::models::bpe::BPE;
@@ -15,6 +16,8 @@ const CONTROL: i64 = 3;
 
 pub struct GgufTokenizer {
     inner: Tokenizer,
+    /// The same tokenizer with control-token spellings read as plain text (message content).
+    literal: Tokenizer,
     pub bos: Option<u32>,
     pub eos: u32,
     pub add_bos: bool,
@@ -59,7 +62,9 @@ impl GgufTokenizer {
         let id = |key: &str| g.uint(key).ok().map(|v| v as u32);
         let eos = id("tokenizer.ggml.eos_token_id").ok_or_else(|| bad("tokenizer.ggml.eos_token_id is missing"))?;
         let add_bos = matches!(g.metadata().get("tokenizer.ggml.add_bos_token"), Some(crate::weights::MetaValue::Bool(true)));
-        Ok(GgufTokenizer { inner, bos: id("tokenizer.ggml.bos_token_id"), eos, add_bos })
+        let mut literal = inner.clone();
+        literal.set_encode_special_tokens(true);
+        Ok(GgufTokenizer { inner, literal, bos: id("tokenizer.ggml.bos_token_id"), eos, add_bos })
     }
 
     pub fn vocab_size(&self) -> usize {
@@ -68,12 +73,24 @@ impl GgufTokenizer {
 
     /// Token ids of `text` (control tokens written in the text are matched as such).
     pub fn encode(&self, text: &str) -> Result<Vec<u32>> {
-        let enc = self.inner.encode(text, false).map_err(|e| bad(format!("tokenizing {text:?}: {e}")))?;
-        let mut ids = Vec::with_capacity(enc.get_ids().len() + 1);
+        self.encode_prompt(&Prompt::raw(text))
+    }
+
+    /// Token ids of a prompt: its template parts with control tokens matched, its content
+    /// parts with every character as text.
+    pub fn encode_prompt(&self, prompt: &Prompt) -> Result<Vec<u32>> {
+        let mut ids = Vec::new();
         if let (true, Some(bos)) = (self.add_bos, self.bos) {
             ids.push(bos);
         }
-        ids.extend_from_slice(enc.get_ids());
+        for part in &prompt.parts {
+            let (tokenizer, text) = match part {
+                PromptPart::Template(t) => (&self.inner, t),
+                PromptPart::Content(t) => (&self.literal, t),
+            };
+            let enc = tokenizer.encode(text.as_str(), false).map_err(|e| bad(format!("tokenizing {text:?}: {e}")))?;
+            ids.extend_from_slice(enc.get_ids());
+        }
         Ok(ids)
     }
 

@@ -2,7 +2,9 @@
 //! identical natively and in wasm.
 
 mod gguf_tokenizer;
+mod prompt;
 mod tokenizer;
 
 pub use gguf_tokenizer::GgufTokenizer;
+pub use prompt::{Prompt, PromptPart};
 pub use tokenizer::{Encoding, TextTokenizer};

@@ -6,7 +6,7 @@ use crate::backends::text_generation::{TextGenerator, TextRun};
 use crate::bench::progress;
 use crate::bench::record::{CaseRecord, CaseStatus, EnvRecord};
 use crate::bench::SuiteOptions;
-use ipfs_accelerate::models::generation::Generation;
+use ipfs_accelerate::models::generation::{Generation, Prompt};
 
 /// (backend for TextGenerator, record label).
 pub const BACKENDS: [(&str, &str); 3] = [("ours-cpu", "native-cpu"), ("candle-cpu", "native-candle-cpu"), ("ours-wgpu", "native-wgpu")];
@@ -36,7 +36,7 @@ pub async fn run(backend: &str, label: &str, work: &Workload, opts: &SuiteOption
     let mut runs: Vec<TextRun> = Vec::new();
     let mut error = None;
     for i in 0..warmup + samples {
-        match generator.generate(&work.prompt, &opts, |_| true).await {
+        match generator.generate(&Prompt::raw(work.prompt.as_str()), &opts, |_| true).await {
             Ok(r) if i >= warmup => runs.push(r),
             Ok(_) => {}
             Err(e) => {

@@ -11,7 +11,7 @@ use crate::backends::text_generation::gguf_path;
 use crate::bench::progress;
 use crate::bench::record::{CaseRecord, CaseStatus, EnvRecord};
 use crate::error::{HostError, Result};
-use ipfs_accelerate::models::generation::{argmax, CausalLm, Generation, Generator};
+use ipfs_accelerate::models::generation::{argmax, CausalLm, Generation, Generator, Prompt};
 use ipfs_accelerate::models::language_model::LanguageModel;
 use ipfs_accelerate::{DType, Device};
 use serde_json::json;
@@ -64,7 +64,7 @@ async fn decode_ms_per_token(lm: &LanguageModel, model: &dyn CausalLm, work: &Wo
     let opts = Generation { max_tokens: DECODE_TOKENS, stop_at_eos: false, kv_cache: kv, ..Generation::default() };
     let mut samples = Vec::new();
     for i in 0..=DECODE_SAMPLES {
-        let mut g = Generator::start(model, lm.tokenizer(), &work.prompt, &opts).await?;
+        let mut g = Generator::start(model, lm.tokenizer(), &Prompt::raw(work.prompt.as_str()), &opts).await?;
         while g.step(model, lm.tokenizer()).await?.is_some() {}
         let r = g.result();
         if i > 0 {

@@ -7,7 +7,7 @@ use crate::clock::now_ms;
 use crate::core::error::{Error, Result};
 use crate::core::OptionStyle;
 use crate::tensor::DType;
-use crate::text::GgufTokenizer;
+use crate::text::{GgufTokenizer, Prompt};
 
 #[derive(Debug, Clone)]
 pub struct Generation {
@@ -96,10 +96,11 @@ pub struct Generator {
 }
 
 impl Generator {
-    /// Tokenise `prompt` (already templated if it is a chat turn) and run it through the model.
-    pub async fn start(model: &dyn CausalLm, tok: &GgufTokenizer, prompt: &str, opts: &Generation) -> Result<Generator> {
+    /// Tokenise `prompt` (`Prompt::raw`, or a chat turn through its template) and run it
+    /// through the model.
+    pub async fn start(model: &dyn CausalLm, tok: &GgufTokenizer, prompt: &Prompt, opts: &Generation) -> Result<Generator> {
         opts.sampling.check(OptionStyle::Rust)?;
-        let prompt_ids = tok.encode(prompt)?;
+        let prompt_ids = tok.encode_prompt(prompt)?;
         if prompt_ids.is_empty() {
             return Err(Error::Model("the prompt is empty (no tokens to start from)".into()));
         }
@@ -200,12 +201,12 @@ impl Generator {
     }
 }
 
-/// Generate from `prompt` (already templated if it is a chat turn). `on_text` gets each new
-/// text piece and returns false to stop.
+/// Generate from `prompt` (`Prompt::raw`, or a chat turn through its template). `on_text`
+/// gets each new text piece and returns false to stop.
 pub async fn generate(
     model: &dyn CausalLm,
     tok: &GgufTokenizer,
-    prompt: &str,
+    prompt: &Prompt,
     opts: &Generation,
     mut on_text: impl FnMut(&str) -> bool,
 ) -> Result<Generated> {

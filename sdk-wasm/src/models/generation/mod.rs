@@ -9,6 +9,7 @@ mod kv_cache;
 mod options;
 mod sampling;
 
+pub use crate::text::{Prompt, PromptPart};
 pub use chat::{chat_messages, chat_prompt, ChatMessage};
 pub use generate::{generate, FinishReason, Generated, Generation, Generator};
 pub use kv_cache::KvCache;
