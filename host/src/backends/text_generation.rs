@@ -8,6 +8,7 @@ use crate::error::{HostError, Result};
 use ipfs_accelerate::models::generation::{Generation, Generator, Prompt, Sampler};
 use ipfs_accelerate::models::language_model::LanguageModel;
 use ipfs_accelerate::models::llama::LlamaConfig;
+use ipfs_accelerate::store::ModelManifest;
 use ipfs_accelerate::text::GgufTokenizer;
 use ipfs_accelerate::weights::model_cache_dir;
 use ipfs_accelerate::weights::Gguf;
@@ -70,7 +71,10 @@ impl TextGenerator {
     pub async fn load(backend: &str) -> Result<TextGenerator> {
         let path = gguf_path();
         let t0 = Instant::now();
-        let bytes = std::fs::read(&path).map_err(|e| HostError::Invalid(format!("{}: {e} (run `cargo xtask setup`)", path.display())))?;
+        // Verified against a manifest.json beside it, when there is one (as in the browser).
+        let (dir, file) =
+            (path.parent().unwrap_or(std::path::Path::new(".")), path.file_name().and_then(|n| n.to_str()).unwrap_or_default());
+        let bytes = ModelManifest::read_verified(dir, file).map_err(|e| HostError::Invalid(format!("{e} (run `cargo xtask setup`)")))?;
         let device = match backend {
             "ours-cpu" | "candle-cpu" => Device::Cpu,
             "ours-wgpu" => Device::gpu().await?,

@@ -8,6 +8,7 @@ mod dtype;
 mod elementwise;
 pub mod error;
 pub mod f16;
+pub mod finite;
 pub mod low_bits;
 mod option_name;
 mod random;

@@ -86,11 +86,11 @@ impl SentenceEmbedder {
         Ok(SentenceEmbedder { model, tokenizer, max_tokens, pooling: options.pooling, cache })
     }
 
-    /// Read `config.json`, `tokenizer.json` and `weights` (a file name) from a directory.
+    /// Read `config.json`, `tokenizer.json` and `weights` (a file name) from a directory, each
+    /// verified against the directory's `manifest.json` when it has one.
     #[cfg(not(target_arch = "wasm32"))]
     pub async fn from_dir(dir: &std::path::Path, weights: &str, device: &Device, options: &EmbedderOptions) -> Result<SentenceEmbedder> {
-        let read =
-            |name: &str| std::fs::read(dir.join(name)).map_err(|e| Error::Model(format!("reading {}: {e}", dir.join(name).display())));
+        let read = |name: &str| crate::store::ModelManifest::read_verified(dir, name);
         let config = String::from_utf8(read("config.json")?).map_err(|_| Error::Model("config.json is not UTF-8".into()))?;
         let tokenizer = read("tokenizer.json")?;
         let bytes = read(weights)?;

@@ -41,6 +41,29 @@ impl ModelManifest {
         self.files.iter().find(|f| f.path == path).ok_or_else(|| Error::Model(format!("manifest of {} lists no {path:?}", self.name)))
     }
 
+    /// Read `file` from `dir` natively, verified against `dir/manifest.json` when the directory
+    /// has one (as the browser verifies every file): size and content id must match, else an
+    /// error naming the file. Without a manifest the bytes are returned as read.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn read_verified(dir: &std::path::Path, file: &str) -> Result<Vec<u8>> {
+        let read = |p: &std::path::Path| std::fs::read(p).map_err(|e| Error::Model(format!("reading {}: {e}", p.display())));
+        let bytes = read(&dir.join(file))?;
+        let manifest_path = dir.join("manifest.json");
+        if !manifest_path.exists() {
+            return Ok(bytes);
+        }
+        let text =
+            String::from_utf8(read(&manifest_path)?).map_err(|_| Error::Model(format!("{} is not UTF-8", manifest_path.display())))?;
+        let entry = ModelManifest::from_json(&text)?.file(file)?.clone();
+        if entry.size != bytes.len() as u64 || Cid::of(&bytes) != entry.cid {
+            return Err(Error::Model(format!(
+                "{file}: content does not match its id in {} (the file is damaged or was replaced)",
+                manifest_path.display()
+            )));
+        }
+        Ok(bytes)
+    }
+
     /// The manifest of every regular top-level file in `dir` (hashing each one; hidden files
     /// and a manifest.json itself excluded). The version is derived from the files' ids, so it
     /// changes whenever any file does.

@@ -2,6 +2,7 @@
 //! all-MiniLM-L6-v2), loaded from HF `config.json` + `model.safetensors`.
 
 use crate::core::error::{Error, Result};
+use crate::core::finite::{first_non_finite, non_finite_weight};
 use crate::device::Device;
 use crate::ops;
 use crate::share::{ModelTensors, TensorIds, TensorKey, TensorRegistry, Transform};
@@ -115,7 +116,11 @@ impl Loader<'_> {
         if let Some(shape) = shape.filter(|s| t.dims() != *s) {
             return Err(Error::Model(format!("{name} has shape {}, config expects {shape:?}", t.shape())));
         }
-        let key = TensorKey::with_content(self.tensors.content_id(name, &t.cpu_contiguous()?), t.dims(), transform, self.device);
+        let values = t.cpu_contiguous()?;
+        if let Some(i) = first_non_finite(&values) {
+            return Err(non_finite_weight(name, format!("element {i}")));
+        }
+        let key = TensorKey::with_content(self.tensors.content_id(name, &values), t.dims(), transform, self.device);
         let (device, st_int8) = (self.device, self.st.int8(name));
         self.tensors
             .get_or_build(key, || async move {
@@ -266,6 +271,9 @@ impl Bert {
                     Pooling::Mean => mean_pool_normalize(rows, &padded.mask[row * padded.seq..(row + 1) * padded.seq], width),
                     Pooling::Cls => mean_pool_normalize(&rows[..width], &[1], width),
                 };
+                if first_non_finite(&out[i]).is_some() {
+                    return Err(Error::Model(format!("sequence {i}: the model produced NaN or infinity (overflowing activations)")));
+                }
             }
         }
         Ok(out)

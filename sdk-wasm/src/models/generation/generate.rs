@@ -95,6 +95,14 @@ pub struct Generator {
     done: bool,
 }
 
+/// Logits holding NaN or infinity would sample garbage: an error instead.
+fn finite_logits(logits: Vec<f32>) -> Result<Vec<f32>> {
+    match crate::core::finite::first_non_finite(&logits) {
+        Some(i) => Err(Error::Model(format!("the model produced a non-finite logit (token {i}): NaN or overflowing activations"))),
+        None => Ok(logits),
+    }
+}
+
 impl Generator {
     /// Tokenise `prompt` (`Prompt::raw`, or a chat turn through its template) and run it
     /// through the model.
@@ -113,7 +121,7 @@ impl Generator {
         }
         let mut cache = model.cache_in(opts.context.min(prompt_ids.len().saturating_add(opts.max_tokens)), opts.kv_cache)?;
         let started = now_ms();
-        let logits = model.forward(&prompt_ids, &mut cache).await?;
+        let logits = finite_logits(model.forward(&prompt_ids, &mut cache).await?)?;
         let out = Generated { prompt_ids: prompt_ids.clone(), prefill_ms: now_ms() - started, ..Generated::default() };
         Ok(Generator {
             opts: opts.clone(),
@@ -137,7 +145,7 @@ impl Generator {
             return Ok(None);
         }
         if let Some(id) = self.pending.take() {
-            self.logits = model.forward(&[id], &mut self.cache).await?;
+            self.logits = finite_logits(model.forward(&[id], &mut self.cache).await?)?;
         }
         let id = self.sampler.next(&mut self.logits, &self.context);
         if self.out.ids.is_empty() {

@@ -3,6 +3,7 @@
 //! their block format (Q4_1, Q8_0 …) and are multiplied by `ops::qmatmul`. Written only
 //! against `ops`: the same code runs on the CPU (wasm SIMD in browsers) and on GPUs.
 
+use crate::core::finite::{first_non_finite, first_non_finite_block, non_finite_weight};
 use crate::device::Device;
 use crate::error::{Error, Result};
 use crate::models::generation::{CausalLm, KvCache, Logits};
@@ -40,6 +41,9 @@ fn matrix(g: &Gguf, name: &str, rows: usize, cols: usize) -> Result<QuantMatrix>
     if t.dims != [cols, rows] {
         return Err(Error::Model(format!("{name}: GGUF shape {:?}, the config needs [{cols}, {rows}]", t.dims)));
     }
+    if let Some(block) = first_non_finite_block(t.dtype, bytes) {
+        return Err(non_finite_weight(name, format!("block {block}")));
+    }
     QuantMatrix::from_bytes(t.dtype, rows, cols, bytes.to_vec())
 }
 
@@ -50,6 +54,9 @@ fn vector(g: &Gguf, name: &str, len: usize, device: &Device) -> Result<Tensor> {
     }
     let mut values = vec![0.0; len];
     crate::tensor::blocks::decode_row(t.dtype, bytes, &mut values);
+    if let Some(i) = first_non_finite(&values) {
+        return Err(non_finite_weight(name, format!("element {i}")));
+    }
     Tensor::from_vec_on(values, [len], device)
 }
 
