@@ -72,7 +72,7 @@ fn native_loads_verify_files_against_a_manifest_beside_them() {
     let weights = manifest.files.iter_mut().find(|f| f.path.ends_with(".onnx")).unwrap();
     (weights.cid, weights.size) = (config.cid, config.size);
     std::fs::write(dir.join("manifest.json"), serde_json::to_string(&manifest).unwrap()).unwrap();
-    let err = load(&dir).err().expect("a file that does not match its id must be refused").to_string();
+    let err = load(&dir).expect_err("a file that does not match its id must be refused").to_string();
     assert!(err.contains("paraphrase-MiniLM-L3-v2.onnx") && err.contains("does not match its id"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
