@@ -68,7 +68,7 @@ async fn embed_model(
     let sentences: Vec<&Value> = reference["sentences"].as_array().unwrap().iter().take(count).collect();
     let texts: Vec<Value> = sentences.iter().map(|s| s["text"].clone()).collect();
     let server = RunnerServer::start(wasm_pkg_dir()).await.unwrap();
-    let url = if page == Page::Isolated { server.url() } else { format!("{}?isolation=off", server.url()) };
+    let url = if page == Page::Isolated { server.url() } else { format!("{}&isolation=off", server.url()) };
     let install =
         detect_all().into_iter().find(|d| d.kind == kind).and_then(|d| d.install.ok()).unwrap_or_else(|| panic!("{kind:?} not installed"));
     let session = BrowserSession::launch(&install, &url).await.unwrap();

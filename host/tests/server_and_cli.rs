@@ -4,10 +4,18 @@ use ipfs_accelerate_host::server::RunnerServer;
 use std::process::Command;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+/// (host:port, token) of a runner URL `http://127.0.0.1:<port>/?token=<token>`.
+fn split_url(url: &str) -> (&str, &str) {
+    let rest = url.trim_start_matches("http://");
+    let (addr, query) = rest.split_once('/').unwrap_or((rest, ""));
+    (addr, query.split_once("token=").map_or("", |(_, t)| t))
+}
+
 async fn get(url: &str, path: &str) -> String {
-    let addr = url.trim_start_matches("http://").trim_end_matches('/');
+    let (addr, token) = split_url(url);
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    stream.write_all(format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes()).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nX-Accelerate-Token: {token}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).await.unwrap();
     response
@@ -30,6 +38,45 @@ async fn runner_is_cross_origin_isolated_and_loopback_only() {
     assert!(page.contains("cross-origin-embedder-policy: require-corp"));
     let glue = get(&server.url(), "/pkg/ipfs_accelerate.js").await.to_lowercase();
     assert!(glue.starts_with("http/1.1 200") && glue.contains("content-type: text/javascript"));
+}
+
+/// The raw reply head to `request` (CRLF lines, without the final blank line).
+async fn raw(addr: &str, request: &str) -> String {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(format!("{request}Connection: close\r\n\r\n").as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    response.to_lowercase()
+}
+
+/// Every request needs this run's token; the Host must be the server's loopback name and a
+/// browser's Origin its own: another local user, or a web page using DNS rebinding, gets 403.
+#[tokio::test]
+async fn runner_requires_the_run_token_and_its_own_host_and_origin() {
+    let server = RunnerServer::start(pkg_dir_with_glue("access")).await.unwrap();
+    let url = server.url();
+    let (addr, token) = split_url(&url);
+    assert_eq!(token, server.token());
+    assert_eq!(token.len(), 64, "32 random bytes, hex");
+    let path = "/pkg/ipfs_accelerate.js";
+    let status = |reply: &str| reply.lines().next().unwrap_or_default().to_string();
+    // No token, a wrong one, a wrong Host, a foreign Origin: refused.
+    assert!(status(&raw(addr, &format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n")).await).contains("403"));
+    let wrong = "0".repeat(64);
+    assert!(status(&raw(addr, &format!("GET {path}?token={wrong} HTTP/1.1\r\nHost: {addr}\r\n")).await).contains("403"));
+    let port = addr.rsplit(':').next().unwrap();
+    let rebound = format!("GET {path} HTTP/1.1\r\nHost: attacker.example:{port}\r\nX-Accelerate-Token: {token}\r\n");
+    assert!(status(&raw(addr, &rebound).await).contains("403"));
+    let foreign = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nOrigin: http://attacker.example\r\nX-Accelerate-Token: {token}\r\n");
+    assert!(status(&raw(addr, &foreign).await).contains("403"));
+    // The page URL's token sets the cookie; the cookie alone then passes, with the page's Origin.
+    let page = raw(addr, &format!("GET /?token={token} HTTP/1.1\r\nHost: {addr}\r\n")).await;
+    assert!(status(&page).contains("200"), "{page}");
+    assert!(page.contains(&format!("set-cookie: accelerate_token={token}; path=/; httponly; samesite=strict")), "{page}");
+    let with_cookie = format!(
+        "GET {path} HTTP/1.1\r\nHost: localhost:{port}\r\nOrigin: http://localhost:{port}\r\nCookie: a=b; accelerate_token={token}\r\n"
+    );
+    assert!(status(&raw(addr, &with_cookie).await).contains("200"));
 }
 
 #[tokio::test]
@@ -132,9 +179,9 @@ fn doctor_json_lists_every_browser_and_native_adapters() {
 }
 
 async fn get_bytes(url: &str, path: &str, extra_header: &str) -> (String, Vec<u8>) {
-    let addr = url.trim_start_matches("http://").trim_end_matches('/');
+    let (addr, token) = split_url(url);
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n{extra_header}Connection: close\r\n\r\n");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nX-Accelerate-Token: {token}\r\n{extra_header}Connection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut response = Vec::new();
     stream.read_to_end(&mut response).await.unwrap();

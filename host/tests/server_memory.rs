@@ -19,10 +19,11 @@ fn peak_rss() -> u64 {
 }
 
 /// Send one GET and count the body bytes, keeping none of them.
-async fn fetch(addr: String, path: String, range: Option<String>) -> (String, u64) {
+async fn fetch(addr: String, token: String, path: String, range: Option<String>) -> (String, u64) {
     let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
     let range = range.map(|r| format!("Range: {r}\r\n")).unwrap_or_default();
-    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n{range}Connection: close\r\n\r\n").as_bytes()).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nX-Accelerate-Token: {token}\r\n{range}Connection: close\r\n\r\n");
+    s.write_all(request.as_bytes()).await.unwrap();
     let mut head = Vec::new();
     let mut buf = vec![0u8; 64 << 10];
     let mut body = 0u64;
@@ -54,11 +55,11 @@ async fn parallel_range_requests_on_a_large_file_stay_in_bounded_memory() {
     // Sparse: no disk written, and the page cache is not this process's RSS.
     std::fs::File::create(models.join("model.safetensors")).unwrap().set_len(FILE_BYTES).unwrap();
     let server = RunnerServer::start_with_models(pkg, root.join("models")).await.unwrap();
-    let addr = server.url().trim_start_matches("http://").trim_end_matches('/').to_string();
+    let addr = server.base_url().trim_start_matches("http://").trim_end_matches('/').to_string();
     let before = peak_rss();
     let requests = (0..REQUESTS).map(|i| {
         let range = (i % 2 == 0).then(|| format!("bytes={}-", i * 1000));
-        tokio::spawn(fetch(addr.clone(), "/models/big/model.safetensors".into(), range))
+        tokio::spawn(fetch(addr.clone(), server.token().to_string(), "/models/big/model.safetensors".into(), range))
     });
     let replies = futures_util::future::join_all(requests).await;
     let growth = peak_rss().saturating_sub(before);

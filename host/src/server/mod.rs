@@ -1,12 +1,14 @@
 //! Loopback-only HTTP server for the runner page and the wasm package, with the COOP/COEP
 //! headers browsers require for SharedArrayBuffer (wasm threads).
 
+mod access;
 mod connections;
 mod files;
 mod manifests;
 mod request_log;
 mod shard_hub;
 
+pub use access::{run_token, TOKEN_HEADER};
 pub use request_log::ServedRequest;
 pub use shard_hub::{ShardHub, MAX_STAGE_MESSAGE_BYTES};
 
@@ -50,6 +52,8 @@ pub struct RunnerServer {
     task: JoinHandle<()>,
     log: RequestLog,
     hub: Arc<ShardHub>,
+    /// This run's secret (see `access.rs`).
+    token: String,
 }
 
 impl RunnerServer {
@@ -91,16 +95,20 @@ impl RunnerServer {
         let hub = Arc::new(ShardHub::default());
         let dirs = Dirs { pkg: pkg_dir, models, vendor: crate::paths::vendor_dir(), manifests: Manifests::default(), hub: hub.clone() };
         let app = app.with_state(Arc::new(dirs));
-        let log = RequestLog::default();
-        let app = app.layer(axum::middleware::from_fn_with_state(log.clone(), request_log::record));
         // Loopback only: the runner must never be reachable from the network.
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await.context("binding the runner server on 127.0.0.1")?;
         let addr = listener.local_addr().context("reading the runner server address")?;
+        let access = Arc::new(access::Access::new(addr.port())?);
+        let token = access.token().to_string();
+        let log = RequestLog::default();
+        // The log sees refused requests too (it wraps the check).
+        let app = app.layer(axum::middleware::from_fn_with_state(access, access::check));
+        let app = app.layer(axum::middleware::from_fn_with_state(log.clone(), request_log::record));
         let listener = connections::LimitedListener::new(listener, connections::MAX_CONNECTIONS);
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        Ok(RunnerServer { addr, task, log, hub })
+        Ok(RunnerServer { addr, task, log, hub, token })
     }
 
     /// Where sharded runs register for their stages' WebSockets.
@@ -113,8 +121,19 @@ impl RunnerServer {
         self.log.snapshot()
     }
 
+    /// The runner page's URL, with this run's token (the page keeps it as a cookie).
     pub fn url(&self) -> String {
+        format!("http://{}/?token={}", self.addr, self.token)
+    }
+
+    /// The server's root, `http://127.0.0.1:<port>/`, for building other paths; requests
+    /// there need the token (cookie, `?token=` or the `X-Accelerate-Token` header).
+    pub fn base_url(&self) -> String {
         format!("http://{}/", self.addr)
+    }
+
+    pub fn token(&self) -> &str {
+        &self.token
     }
 }
 

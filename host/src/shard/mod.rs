@@ -45,20 +45,12 @@ pub struct ShardedModel {
     hub: Arc<ShardHub>,
     token: String,
     runner_url: String,
+    /// The server's root, where the stages' WebSockets are.
+    base_url: String,
     model_url: String,
     max_tokens: Option<usize>,
     install: BrowserInstall,
     pub stage_timeout: Duration,
-}
-
-/// A token nobody can guess from outside the process: the run's WebSocket password.
-fn run_token() -> String {
-    let mut bytes = [0u8; 16];
-    if let Ok(mut f) = std::fs::File::open("/dev/urandom") {
-        use std::io::Read;
-        let _ = f.read_exact(&mut bytes);
-    }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl ShardedModel {
@@ -72,7 +64,7 @@ impl ShardedModel {
         plan: Vec<Range<usize>>,
     ) -> Result<ShardedModel> {
         let hub = server.shard_hub();
-        let token = run_token();
+        let token = crate::server::run_token()?;
         let count = plan.len();
         let stages = plan
             .into_iter()
@@ -84,6 +76,7 @@ impl ShardedModel {
             hub,
             token,
             runner_url: server.url(),
+            base_url: server.base_url(),
             model_url: model_url.into(),
             max_tokens,
             install: install.clone(),
@@ -101,7 +94,7 @@ impl ShardedModel {
 
     /// (Re)start stage `i`: a fresh browser that loads the model and connects back.
     async fn launch(&mut self, i: usize) -> Result<()> {
-        let url = format!("{}shard/{}/{i}", self.runner_url, self.token);
+        let url = format!("{}shard/{}/{i}", self.base_url, self.token);
         let stage = &mut self.stages[i];
         if let Some(old) = stage.session.take() {
             old.kill_browser();
