@@ -55,7 +55,7 @@ fn forbidden(why: &str) -> Response {
     response
 }
 
-fn header_str<'a>(request: &'a Request, name: impl axum::http::header::AsHeaderName) -> Option<&'a str> {
+fn header_str(request: &Request, name: impl axum::http::header::AsHeaderName) -> Option<&str> {
     request.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
