@@ -160,12 +160,16 @@ impl Drop for BrowserSession {
     }
 }
 
+/// A new, private profile directory: mode 0700 (the browser's DevTools port file and cookies
+/// inside are ours alone), named with 64 random bits (not guessable in advance), created fresh
+/// (an existing path — e.g. a symlink planted there — is an error, never reused).
 fn fresh_profile_dir(browser: &str) -> Result<PathBuf> {
+    use std::os::unix::fs::DirBuilderExt;
     static COUNTER: AtomicU32 = AtomicU32::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let dir = std::env::temp_dir().join(format!("ipfs-accelerate-{browser}-{}-{n}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).context(format!("creating browser profile {}", dir.display()))?;
+    let random = &crate::server::run_token()?[..16];
+    let dir = std::env::temp_dir().join(format!("ipfs-accelerate-{browser}-{}-{n}-{random}", std::process::id()));
+    std::fs::DirBuilder::new().mode(0o700).create(&dir).context(format!("creating browser profile {}", dir.display()))?;
     Ok(dir)
 }
 
@@ -173,5 +177,24 @@ fn fresh_profile_dir(browser: &str) -> Result<PathBuf> {
 pub fn kill_processes(pids: &[u32]) {
     for pid in pids {
         let _ = std::process::Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fresh_profile_dir;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn profiles_are_private_and_unpredictable() {
+        let (a, b) = (fresh_profile_dir("test").unwrap(), fresh_profile_dir("test").unwrap());
+        for dir in [&a, &b] {
+            assert_eq!(std::fs::metadata(dir).unwrap().permissions().mode() & 0o777, 0o700, "{}", dir.display());
+        }
+        let random = |p: &std::path::PathBuf| p.file_name().unwrap().to_string_lossy().rsplit('-').next().unwrap().to_string();
+        assert_eq!(random(&a).len(), 16);
+        assert_ne!(random(&a), random(&b));
+        std::fs::remove_dir(&a).unwrap();
+        std::fs::remove_dir(&b).unwrap();
     }
 }
