@@ -12,6 +12,8 @@ const DUCKDB_TARBALL: &str = "duckdb-node-bindings-linux-x64-1.5.6-r.1.tgz";
 const DUCKDB_TARBALL_SHA256: &str = "1b9f82478539bb9a1d1df44bd103121a12ae52142c07158dc52b97d2ec1d69ff";
 /// The nightly toolchain of the threaded wasm build (std rebuilt with atomics needs rust-src).
 pub const NIGHTLY: &str = "nightly-2026-05-19";
+/// cargo-fuzz for `cargo xtask fuzz` (built from crates.io with its own lockfile).
+const CARGO_FUZZ_VERSION: &str = "0.13.1";
 const APT_PACKAGES: [&str; 6] = ["chromium", "chromium-driver", "firefox-esr", "mesa-vulkan-drivers", "libvulkan1", "unzip"];
 
 pub fn setup() -> Result<(), String> {
@@ -19,6 +21,7 @@ pub fn setup() -> Result<(), String> {
     wasm_target()?;
     nightly_with_rust_src()?;
     wasm_bindgen_cli()?;
+    cargo_fuzz()?;
     geckodriver()?;
     libduckdb()?;
     crate::vendor::onnxruntime()?;
@@ -99,6 +102,14 @@ fn wasm_bindgen_cli() -> Result<(), String> {
     }
     // Not --locked: the CLI's own lockfile pins a yanked webpki-roots.
     cargo(&["install", "wasm-bindgen-cli", "--version", WASM_BINDGEN_VERSION, "--force"])
+}
+
+fn cargo_fuzz() -> Result<(), String> {
+    let out = std::process::Command::new(cargo_bin("cargo-fuzz")).args(["fuzz", "--version"]).output();
+    if matches!(&out, Ok(o) if String::from_utf8_lossy(&o.stdout).contains(CARGO_FUZZ_VERSION)) {
+        return Ok(());
+    }
+    cargo(&["install", "cargo-fuzz", "--version", CARGO_FUZZ_VERSION, "--locked"])
 }
 
 fn geckodriver() -> Result<(), String> {

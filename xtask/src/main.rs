@@ -3,12 +3,14 @@
 //!
 //! - `setup`       install what builds and tests need, model fixtures included (idempotent)
 //! - `build-wasm`  build the SDK's four wasm builds (npm/pkg{,-relaxed,-threads,-threads-relaxed}) with their JS glue
-//! - `test`        setup + build-wasm + fmt/clippy + the whole test suite
+//! - `test`        setup + build-wasm + fmt/clippy + the whole test suite + every fuzz target briefly
+//! - `fuzz [S]`    every fuzz target for S seconds each (default 20)
 //! - `demo`        setup + build-wasm + `accelerate doctor` + `accelerate bench` (kernels, minilm)
 
 mod chromium_webnn;
 mod deps;
 mod fixtures;
+mod fuzz;
 mod run;
 mod vendor;
 mod wasm;
@@ -24,7 +26,12 @@ fn main() -> ExitCode {
         Some("build-wasm") => wasm::build(),
         Some("test") => test(),
         Some("demo") => demo(&args[1..]),
-        _ => Err("usage: cargo xtask <setup|build-wasm|test|demo>".to_string()),
+        Some("fuzz") => match args.get(1).map(|s| s.parse::<u64>()) {
+            None => fuzz::run(fuzz::CI_SECONDS),
+            Some(Ok(seconds)) if seconds > 0 => fuzz::run(seconds),
+            Some(_) => Err(format!("fuzz: {:?} is not a number of seconds (≥ 1)", args[1])),
+        },
+        _ => Err("usage: cargo xtask <setup|build-wasm|test|demo|fuzz [seconds]>".to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -41,7 +48,8 @@ fn test() -> Result<(), String> {
     cargo(&["fmt", "--all", "--", "--check"])?;
     cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
     cargo(&["clippy", "-p", "ipfs-accelerate", "--target", "wasm32-unknown-unknown", "--", "-D", "warnings"])?;
-    cargo(&["test", "--workspace", "--no-fail-fast"])
+    cargo(&["test", "--workspace", "--no-fail-fast"])?;
+    fuzz::run(fuzz::CI_SECONDS)
 }
 
 fn demo(extra: &[String]) -> Result<(), String> {

@@ -43,7 +43,11 @@ impl Activations {
         let (batch, seq, width) = (dim(0), dim(1), dim(2));
         let tokens = batch.checked_mul(seq).ok_or_else(|| bad("batch × seq overflows".into()))?;
         let values = tokens.checked_mul(width).ok_or_else(|| bad("size overflows".into()))?;
-        let want = (tokens + values).checked_mul(4).and_then(|b| b.checked_add(16)).ok_or_else(|| bad("size overflows".into()))?;
+        let want = tokens
+            .checked_add(values)
+            .and_then(|w| w.checked_mul(4))
+            .and_then(|b| b.checked_add(16))
+            .ok_or_else(|| bad("size overflows".into()))?;
         if bytes.len() != want {
             return Err(bad(format!("{batch}×{seq}×{width} needs {want} bytes, got {}", bytes.len())));
         }
