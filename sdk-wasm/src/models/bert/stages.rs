@@ -125,5 +125,11 @@ mod tests {
         huge[4..8].copy_from_slice(&u32::MAX.to_le_bytes());
         huge[8..12].copy_from_slice(&u32::MAX.to_le_bytes());
         assert!(Activations::from_bytes(&huge).is_err());
+        // tokens · width fits in 64 bits, tokens + tokens · width does not (an addition that
+        // once wrapped): 2¹⁶ × 2¹⁶ tokens of width 2³² − 1.
+        huge[4..8].copy_from_slice(&65536u32.to_le_bytes());
+        huge[8..12].copy_from_slice(&65536u32.to_le_bytes());
+        huge[12..16].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(Activations::from_bytes(&huge).unwrap_err().to_string().contains("overflows"));
     }
 }
