@@ -255,7 +255,7 @@ fn micro_kernel(rows: [&[f32]; MR], panel: &[f32], acc: &mut [[f32; NR]; MR]) {
             let b = panel.as_ptr().add(kk * NR);
             let (b0, b1) = (v128_load(b as *const v128), v128_load(b.add(4) as *const v128));
             for (c_row, row) in c.iter_mut().zip(a) {
-                let av = f32x4_splat(*row.add(kk));
+                let av = v128_load32_splat(row.add(kk) as *const u32);
                 c_row[0] = madd(av, b0, c_row[0]);
                 c_row[1] = madd(av, b1, c_row[1]);
             }
