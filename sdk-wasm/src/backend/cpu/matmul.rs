@@ -1,11 +1,7 @@
 //! Register-blocked matmul: B is packed into column panels, then an MR×NR micro-kernel walks K
 //! with its MR×NR accumulators in registers.
 
-use super::int8_matmul::int8_matmul;
 use super::parallel::{for_each_chunk, threads};
-use super::{CpuBackend, CpuStorage};
-use crate::backend::{MatmulOps, MatmulPlan, Operand};
-use crate::core::Result;
 
 /// Rows per micro-kernel call. In wasm, 6 rows × two 4-lane vectors keep 12 accumulators
 /// live: enough independent multiply-add chains to hide their latency, and with the B vectors
@@ -267,31 +263,6 @@ fn micro_kernel(rows: [&[f32]; MR], panel: &[f32], acc: &mut [[f32; NR]; MR]) {
             v128_store(acc_row.as_mut_ptr() as *mut v128, c_row[0]);
             v128_store(acc_row.as_mut_ptr().add(4) as *mut v128, c_row[1]);
         }
-    }
-}
-
-impl MatmulOps for CpuBackend {
-    fn matmul(&self, a: Operand<CpuStorage>, b: Operand<CpuStorage>, p: &MatmulPlan) -> Result<CpuStorage> {
-        let av = a.storage.dense(a.layout)?;
-        let (mk, kn, mn) = (p.m * p.k, p.k * p.n, p.m * p.n);
-        let mut out = vec![0.0; p.batch * mn];
-        if let Some(w) = b.storage.int8_rhs(b.layout, p.k, p.n).filter(|_| p.b_shared) {
-            for i in 0..p.batch {
-                int8_matmul(&av[i * mk..(i + 1) * mk], p.m, w, &mut out[i * mn..(i + 1) * mn]);
-            }
-        } else if p.b_shared {
-            // One B for every batch: a weight, whose packing is cached on its storage.
-            let packed = b.storage.packed_rhs(b.layout, p.k, p.n)?;
-            for i in 0..p.batch {
-                matmul_packed(&av[i * mk..(i + 1) * mk], &packed, p.m, &mut out[i * mn..(i + 1) * mn]);
-            }
-        } else {
-            let bv = b.storage.dense(b.layout)?;
-            for i in 0..p.batch {
-                matmul(&av[i * mk..(i + 1) * mk], &bv[i * kn..(i + 1) * kn], p.m, p.k, p.n, &mut out[i * mn..(i + 1) * mn]);
-            }
-        }
-        Ok(CpuStorage::f32(out))
     }
 }
 

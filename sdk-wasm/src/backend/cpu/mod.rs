@@ -8,6 +8,7 @@ mod int8_kernels;
 mod int8_matmul;
 mod layout;
 mod matmul;
+mod matmul_ops;
 mod norms;
 mod parallel;
 pub mod profile;
