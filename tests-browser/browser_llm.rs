@@ -24,7 +24,11 @@ fn greedy_ids(case: &Value) -> Vec<u64> {
 }
 
 async fn chromium(server: &RunnerServer) -> BrowserSession {
-    let install = detect_all().into_iter().find(|d| d.kind == BrowserKind::Chromium).and_then(|d| d.install.ok()).expect("chromium");
+    launch(BrowserKind::Chromium, server).await
+}
+
+async fn launch(kind: BrowserKind, server: &RunnerServer) -> BrowserSession {
+    let install = detect_all().into_iter().find(|d| d.kind == kind).and_then(|d| d.install.ok()).unwrap_or_else(|| panic!("{kind:?}"));
     BrowserSession::launch(&install, &server.url()).await.unwrap()
 }
 
@@ -97,6 +101,21 @@ async fn chromium_wasm_cpu_generation_streams_the_reference_greedy_tokens_and_st
     let b = generate(&session, raw["prompt"].clone(), sampled).await;
     assert_eq!(a["result"]["tokens"], b["result"]["tokens"]);
     session.close().await.unwrap();
+}
+
+/// Firefox's threaded build (workers sharing memory) gives the reference's greedy tokens too.
+#[tokio::test(flavor = "multi_thread")]
+async fn firefox_wasm_threads_generation_matches_the_reference_greedy_tokens() {
+    let reference = reference();
+    let raw = &reference["greedy"][0];
+    let server = RunnerServer::start(wasm_pkg_dir()).await.unwrap();
+    let session = launch(BrowserKind::Firefox, &server).await;
+    let reply = generate(&session, raw["prompt"].clone(), json!({ "maxTokens": 10, "stopAtEos": false })).await;
+    session.close().await.unwrap();
+    assert!(reply["info"]["build"].as_str().unwrap_or_default().starts_with("threads"), "{}", reply["info"]);
+    assert!(reply["info"]["threads"].as_u64().unwrap_or(0) >= 1, "{}", reply["info"]);
+    assert_eq!(ids(&reply["tokenized"]), ids(&raw["prompt_ids"]));
+    assert_eq!(ids(&reply["result"]["tokens"]), greedy_ids(raw), "{reply}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -10,7 +10,7 @@ async function withModel(baseUrl, prefer, body, { threads, relaxedSimd } = {}) {
     const model = await acc.loadLanguageModel(baseUrl, { onProgress: (p) => progress.push(p) });
     const loadMs = performance.now() - t0;
     const facts = {
-      device: acc.device, adapter: acc.adapter, loadMs, name: model.name, contextLength: model.contextLength,
+      device: acc.device, info: acc.info(), adapter: acc.adapter, loadMs, name: model.name, contextLength: model.contextLength,
       hasChatTemplate: model.hasChatTemplate, weightBytes: model.weightBytes, loadReport: model.loadReport,
       progressEvents: progress.length,
     };
