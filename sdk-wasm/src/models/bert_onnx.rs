@@ -148,11 +148,17 @@ pub fn bert_weights_from_onnx(model: &OnnxModel<'_>) -> Result<NamedTensors> {
             .find_map(|i| hf_name(i).filter(|hf| hf.ends_with(".bias") && model.initializers.contains_key(i)))
             .ok_or_else(|| bad(format!("MatMul weight {weight:?} is not followed by a named bias; cannot tell which layer it is")))?;
         let weight_name = format!("{}.weight", bias.trim_end_matches(".bias"));
-        if let Some(int8) = weights.linear_int8(weight)? {
-            out.int8.insert(weight_name.clone(), int8);
-        }
-        // Stored [in, out]; the HF layout is [out, in]. A view, no copy.
-        out.tensors.insert(weight_name, weights.dense(weight)?.transpose(0, 1)?);
+        // Stored [in, out]; the HF layout is [out, in]: a view of the f32 values, or the int8
+        // values (already transposed) times their scales.
+        let dense = match weights.linear_int8(weight)? {
+            Some(int8) => {
+                let dense = int8.dequantize()?;
+                out.int8.insert(weight_name.clone(), int8);
+                dense
+            }
+            None => weights.dense(weight)?.transpose(0, 1)?,
+        };
+        out.tensors.insert(weight_name, dense);
     }
     if !out.tensors.contains_key("embeddings.word_embeddings.weight") {
         return Err(bad("no embeddings.word_embeddings.weight: this does not look like a BERT export"));

@@ -34,13 +34,10 @@ impl PackedInt8 {
     /// scaled by `scales[j]`.
     pub fn from_rows(values: &[i8], scales: &[f32], n: usize, k: usize) -> PackedInt8 {
         debug_assert!(values.len() == n * k && scales.len() == n);
-        let groups = k.div_ceil(KG);
-        let mut panels = vec![0i8; n.div_ceil(NR) * groups * NR * KG];
+        let mut panels = vec![0i8; n.div_ceil(NR) * k.div_ceil(KG) * NR * KG];
         for (j, row) in values.chunks_exact(k.max(1)).enumerate().take(n) {
-            let (panel, col) = (j / NR, j % NR);
-            let base = panel * groups * NR * KG + col * KG;
             for (kk, &v) in row.iter().enumerate() {
-                panels[base + (kk / KG) * NR * KG + kk % KG] = v;
+                panels[panel_index(k, kk, j)] = v;
             }
         }
         let col_sums = values.chunks_exact(k.max(1)).take(n).map(|r| r.iter().map(|&v| v as i32).sum()).collect();
@@ -76,23 +73,19 @@ impl PackedInt8 {
 
     /// Row `kk` of the k×n matrix as f32 (value · scale).
     fn row(&self, kk: usize) -> impl Iterator<Item = f32> + '_ {
-        let groups = self.k.div_ceil(KG);
-        (0..self.n)
-            .map(move |j| self.panels[(j / NR) * groups * NR * KG + (kk / KG) * NR * KG + (j % NR) * KG + kk % KG] as f32 * self.scales[j])
+        (0..self.n).map(move |j| self.panels[panel_index(self.k, kk, j)] as f32 * self.scales[j])
     }
 
     /// The weights back as k×n f32 (value · scale), for readers other than matmul.
     pub fn unpack(&self) -> Vec<f32> {
-        let (k, n, groups) = (self.k, self.n, self.k.div_ceil(KG));
-        let mut b = vec![0.0; k * n];
-        for j in 0..n {
-            let base = (j / NR) * groups * NR * KG + (j % NR) * KG;
-            for kk in 0..k {
-                b[kk * n + j] = self.panels[base + (kk / KG) * NR * KG + kk % KG] as f32 * self.scales[j];
-            }
-        }
-        b
+        (0..self.k).flat_map(|kk| self.row(kk)).collect()
     }
+}
+
+/// Where value (kk, j) of a k-deep matrix sits in the panels: panel j / NR, group kk / KG,
+/// column j % NR within the group, position kk % KG within the column's run.
+fn panel_index(k: usize, kk: usize, j: usize) -> usize {
+    (j / NR) * k.div_ceil(KG) * NR * KG + (kk / KG) * NR * KG + (j % NR) * KG + kk % KG
 }
 
 /// Rows of A as 7-bit values around a zero point, each row padded to whole KG groups and the
@@ -104,13 +97,22 @@ struct QuantizedRows {
     stride: usize,
 }
 
-fn quantize_rows(a: &[f32], m: usize, k: usize) -> QuantizedRows {
+/// Rows of `a` quantized, the `outliers` features left out (quantized as 0: they are
+/// multiplied in f32 instead).
+fn quantize_rows(a: &[f32], m: usize, k: usize, outliers: &[usize]) -> QuantizedRows {
     let stride = k.div_ceil(KG) * KG;
     let padded = m.div_ceil(MR) * MR;
     let mut q = QuantizedRows { values: vec![0; padded * stride], scales: vec![1.0; padded], zeros: vec![0; padded], stride };
+    let mut skip = vec![false; k];
+    outliers.iter().for_each(|&c| skip[c] = true);
     for (i, row) in a.chunks_exact(k.max(1)).take(m).enumerate() {
         // The range always holds 0, so a row of zeros or of one sign still quantizes exactly.
-        let (lo, hi) = row.iter().fold((0.0f32, 0.0f32), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+        let range = |(lo, hi): (f32, f32), v: f32| (lo.min(v), hi.max(v));
+        let (lo, hi) = if outliers.is_empty() {
+            row.iter().fold((0.0f32, 0.0f32), |r, &v| range(r, v))
+        } else {
+            row.iter().zip(&skip).filter(|(_, &s)| !s).fold((0.0f32, 0.0f32), |r, (&v, _)| range(r, v))
+        };
         let scale = if hi > lo { (hi - lo) / 127.0 } else { 1.0 };
         let zero = (-lo / scale + 0.5) as i32;
         let (inv, offset) = (1.0 / scale, zero as f32 + 0.5);
@@ -119,6 +121,7 @@ fn quantize_rows(a: &[f32], m: usize, k: usize) -> QuantizedRows {
             *d = (v * inv + offset).clamp(0.0, 127.0) as Act;
         }
         dst[k..].iter_mut().for_each(|d| *d = zero as Act);
+        outliers.iter().for_each(|&c| dst[c] = zero as Act);
         (q.scales[i], q.zeros[i]) = (scale, zero);
     }
     q
@@ -132,16 +135,7 @@ pub fn int8_matmul(a: &[f32], m: usize, w: &PackedInt8, out: &mut [f32]) {
         return;
     }
     let outliers = outlier_features(a, m, k);
-    let q = if outliers.is_empty() {
-        quantize_rows(a, m, k)
-    } else {
-        let mut inliers = a[..m * k].to_vec();
-        for row in inliers.chunks_exact_mut(k) {
-            outliers.iter().for_each(|&c| row[c] = 0.0);
-        }
-        quantize_rows(&inliers, m, k)
-    };
-    int8_product(&q, m, w, out);
+    int8_product(&quantize_rows(a, m, k, &outliers), m, w, out);
     if !outliers.is_empty() {
         add_outlier_product(a, m, w, &outliers, out);
     }

@@ -95,7 +95,7 @@ impl CpuStorage {
     /// The packed right-hand side for a product with this whole k×n matrix (the layout is
     /// contiguous at offset 0): cached on the storage, so it can only describe the same data.
     pub fn packed_rhs(&self, layout: &Layout, k: usize, n: usize) -> Result<Cow<'_, PackedB>> {
-        let whole = layout.shape.dims() == [k, n] && layout.is_contiguous() && layout.offset == 0;
+        let whole = whole_matrix(layout, k, n);
         match self {
             CpuStorage::Packed(p) if whole && p.dims() == (k, n) => return Ok(Cow::Borrowed(p)),
             CpuStorage::F32 { data, packed } if whole && data.len() == k * n => {
@@ -113,9 +113,7 @@ impl CpuStorage {
     /// The int8 weights of this whole k×n matrix, when it is stored that way.
     pub fn int8_rhs(&self, layout: &Layout, k: usize, n: usize) -> Option<&PackedInt8> {
         match self {
-            CpuStorage::Int8(p) if p.dims() == (k, n) && layout.shape.dims() == [k, n] && layout.is_contiguous() && layout.offset == 0 => {
-                Some(p)
-            }
+            CpuStorage::Int8(p) if p.dims() == (k, n) && whole_matrix(layout, k, n) => Some(p),
             _ => None,
         }
     }
@@ -131,4 +129,10 @@ impl CpuStorage {
             _ => Err(Error::shape("in-place write", "needs a plain f32 CPU tensor")),
         }
     }
+}
+
+/// The layout views a whole k×n matrix as stored (contiguous from offset 0): the only view a
+/// cached packing describes.
+fn whole_matrix(layout: &Layout, k: usize, n: usize) -> bool {
+    layout.shape.dims() == [k, n] && layout.is_contiguous() && layout.offset == 0
 }
