@@ -8,6 +8,7 @@ pub mod commands;
 pub mod doctor;
 pub mod env_info;
 pub mod error;
+pub mod isolation;
 pub mod paths;
 pub mod pool;
 pub mod report;

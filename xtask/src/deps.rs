@@ -23,6 +23,7 @@ pub fn setup() -> Result<(), String> {
     wasm_bindgen_cli()?;
     cargo_fuzz()?;
     geckodriver()?;
+    browser_user()?;
     libduckdb()?;
     crate::vendor::onnxruntime()?;
     crate::vendor::npm_packages()?;
@@ -117,6 +118,31 @@ fn geckodriver() -> Result<(), String> {
         return Ok(());
     }
     cargo(&["install", "geckodriver", "--locked"])
+}
+
+/// The unprivileged account browsers run as when the host is root (see host/src/isolation),
+/// and a copy of geckodriver it can run (~/.cargo/bin sits in a home it cannot enter).
+fn browser_user() -> Result<(), String> {
+    const USER: &str = "ipfs-accelerate-browser";
+    let bin = workspace_root().join(".deps/bin");
+    std::fs::create_dir_all(&bin).map_err(|e| format!("creating {}: {e}", bin.display()))?;
+    let installed = cargo_bin("geckodriver");
+    let copy = bin.join("geckodriver");
+    if installed.is_file() && std::fs::read(&installed).ok() != std::fs::read(&copy).ok() {
+        // Copied under a temporary name and renamed: a half-written driver is never found.
+        let partial = bin.join("geckodriver.partial");
+        std::fs::copy(&installed, &partial).map_err(|e| format!("copying geckodriver into {}: {e}", bin.display()))?;
+        std::fs::rename(&partial, &copy).map_err(|e| format!("placing {}: {e}", copy.display()))?;
+    }
+    if !is_root() {
+        println!("xtask: not root, so browsers will run as you (no {USER} account needed)");
+        return Ok(());
+    }
+    let passwd = std::fs::read_to_string("/etc/passwd").map_err(|e| format!("reading /etc/passwd: {e}"))?;
+    if passwd.lines().any(|l| l.split(':').next() == Some(USER)) {
+        return Ok(());
+    }
+    run_list(&["useradd", "--system", "--user-group", "--no-create-home", "--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin", USER])
 }
 
 /// libduckdb.so into .deps/duckdb, from the npm tarball after checking its sha256.

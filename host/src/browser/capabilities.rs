@@ -17,12 +17,14 @@ pub fn chromium_flags(profile: &Path) -> Vec<String> {
         "--no-default-browser-check",
         "--enable-unsafe-webgpu",
         "--enable-features=WebMachineLearningNeuralNetwork",
+        // chromedriver talks DevTools over a pipe: no port for anyone else to find.
+        "--remote-debugging-pipe",
     ]
     .iter()
     .map(|s| s.to_string())
     .collect();
-    if running_as_root() {
-        // Chromium refuses to start its sandbox as root.
+    if crate::isolation::running_as_root() && crate::isolation::jail().is_err() {
+        // Chromium refuses to start its sandbox as root; jailed, it runs as the browser user.
         flags.push("--no-sandbox".into());
     }
     flags.push(format!("--user-data-dir={}", profile.display()));
@@ -75,11 +77,4 @@ pub fn build(kind: BrowserKind, binary: &Path, profile: &Path) -> (Map<String, V
         BrowserKind::Safari => Vec::new(),
     };
     (caps, flags)
-}
-
-fn running_as_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("Uid:")).map(|l| l.split_whitespace().nth(1) == Some("0")))
-        .unwrap_or(false)
 }

@@ -1,7 +1,10 @@
-//! One WebDriver server process per browser instance, on a free loopback port.
+//! One WebDriver server process per browser instance, on a free loopback port: the jail's
+//! private loopback when browsers are jailed (see `isolation`), the host's otherwise.
 
 use super::BrowserInstall;
 use crate::error::{Context, HostError, Result};
+use crate::isolation::{self, Loopback};
+use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 use tokio::process::{Child, Command};
@@ -12,12 +15,15 @@ const READY_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct DriverProcess {
     child: Child,
     pub port: u16,
+    pub loopback: Loopback,
 }
 
 impl DriverProcess {
-    pub async fn spawn(install: &BrowserInstall) -> Result<DriverProcess> {
+    /// Start the driver; `home` is the session's private directory (the browser user's home).
+    pub async fn spawn(install: &BrowserInstall, home: &Path) -> Result<DriverProcess> {
         let (driver, browser) = (&install.driver, install.kind.name());
-        let port = free_port()?;
+        let loopback = Loopback::for_browsers();
+        let port = loopback.free_port().context("finding a free port for WebDriver")?;
         let mut command = Command::new(driver);
         command.args(&install.driver_args).envs(install.driver_env.iter().map(|(k, v)| (k, v)));
         if driver.file_name().is_some_and(|n| n == "geckodriver") {
@@ -25,13 +31,19 @@ impl DriverProcess {
         } else {
             command.arg(format!("--port={port}"));
         }
+        if let Ok(jail) = isolation::jail() {
+            for executable in [driver, &install.binary] {
+                jail.user.check_can_run(executable).map_err(|message| HostError::Browser { browser: browser.into(), message })?;
+            }
+            jail.confine(&mut command, home);
+        }
         let child = command
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .kill_on_drop(true)
             .spawn()
             .context(format!("starting {} for {browser}", driver.display()))?;
-        let mut process = DriverProcess { child, port };
+        let mut process = DriverProcess { child, port, loopback };
         process.wait_ready(browser).await?;
         Ok(process)
     }
@@ -46,7 +58,7 @@ impl DriverProcess {
             if let Ok(Some(status)) = self.child.try_wait() {
                 return Err(HostError::Browser { browser: browser.into(), message: format!("WebDriver server exited early ({status})") });
             }
-            if tokio::net::TcpStream::connect(("127.0.0.1", self.port)).await.is_ok() {
+            if self.loopback.connect(self.port).await.is_ok() {
                 return Ok(());
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -57,9 +69,4 @@ impl DriverProcess {
     pub async fn stop(mut self) {
         let _ = self.child.kill().await;
     }
-}
-
-fn free_port() -> Result<u16> {
-    let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).context("finding a free port for WebDriver")?;
-    Ok(listener.local_addr().context("reading a free port")?.port())
 }

@@ -15,13 +15,15 @@ pub struct BrowserInstall {
     pub driver_env: Vec<(String, String)>,
 }
 
-/// An absolute path, or a name looked up on PATH and in ~/.cargo/bin (where geckodriver lands).
+/// An absolute path, or a name looked up in .deps/bin (where setup copies geckodriver, for the
+/// browser user to run), on PATH and in ~/.cargo/bin (where `cargo install` puts it).
 pub(super) fn find_executable(name: &str) -> Option<PathBuf> {
     let path = Path::new(name);
     if path.is_absolute() {
         return path.is_file().then(|| path.to_path_buf());
     }
-    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect()).unwrap_or_default();
+    let mut dirs = vec![crate::paths::deps_dir().join("bin")];
+    dirs.extend(std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect::<Vec<_>>()).unwrap_or_default());
     if let Some(home) = std::env::var_os("HOME") {
         dirs.push(PathBuf::from(home).join(".cargo").join("bin"));
     }

@@ -3,6 +3,7 @@
 use super::driver::DriverProcess;
 use super::{capabilities, BrowserInstall, BrowserKind};
 use crate::error::{Context, HostError, Result};
+use crate::isolation::{self, LoopbackConnector};
 use fantoccini::wd::TimeoutConfiguration;
 use fantoccini::{Client, ClientBuilder};
 use serde_json::Value;
@@ -55,8 +56,8 @@ impl BrowserSession {
         // retried on a fresh driver and port.
         let mut attempt = 1;
         let (driver, client) = loop {
-            let driver = DriverProcess::spawn(install).await?;
-            let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+            let driver = DriverProcess::spawn(install, &profile).await?;
+            let connector = LoopbackConnector(driver.loopback);
             match ClientBuilder::new(connector).capabilities(caps.clone()).connect(&driver.url()).await {
                 Ok(client) => break (driver, client),
                 Err(e) if attempt < SESSION_ATTEMPTS && unreachable_driver(&e) => {
@@ -132,6 +133,16 @@ impl BrowserSession {
             .collect()
     }
 
+    /// The port its WebDriver server listens on (on the jail's loopback when jailed).
+    pub fn driver_port(&self) -> Option<u16> {
+        self.driver.as_ref().map(|d| d.port)
+    }
+
+    /// The private directory the browser keeps its profile in (and uses as its home).
+    pub fn profile_dir(&self) -> &std::path::Path {
+        &self.profile
+    }
+
     /// Kill the browser's processes (SIGKILL), as a crash would. How many were signalled.
     pub fn kill_browser(&self) -> usize {
         let pids = self.browser_pids();
@@ -160,9 +171,10 @@ impl Drop for BrowserSession {
     }
 }
 
-/// A new, private profile directory: mode 0700 (the browser's DevTools port file and cookies
-/// inside are ours alone), named with 64 random bits (not guessable in advance), created fresh
-/// (an existing path — e.g. a symlink planted there — is an error, never reused).
+/// A new, private profile directory: mode 0700 (cookies and caches inside are the browser's
+/// alone), named with 64 random bits (not guessable in advance), created fresh (an existing
+/// path — e.g. a symlink planted there — is an error, never reused), and owned by the browser
+/// user when browsers are jailed.
 fn fresh_profile_dir(browser: &str) -> Result<PathBuf> {
     use std::os::unix::fs::DirBuilderExt;
     static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -170,6 +182,9 @@ fn fresh_profile_dir(browser: &str) -> Result<PathBuf> {
     let random = &crate::server::run_token()?[..16];
     let dir = std::env::temp_dir().join(format!("ipfs-accelerate-{browser}-{}-{n}-{random}", std::process::id()));
     std::fs::DirBuilder::new().mode(0o700).create(&dir).context(format!("creating browser profile {}", dir.display()))?;
+    if let Ok(jail) = isolation::jail() {
+        jail.user.take_ownership(&dir).context(format!("giving {} to the browser user", dir.display()))?;
+    }
     Ok(dir)
 }
 

@@ -39,6 +39,8 @@ pub struct DoctorReport {
     /// The native matmul micro-kernels this CPU gets: f32 and int8 (e.g. avx512, avx512-vnni).
     pub sdk_cpu_kernels: CpuKernels,
     pub native_adapters: Vec<AdapterSummary>,
+    /// How browsers are confined (see `isolation`): who they run as, where their drivers listen.
+    pub browser_isolation: String,
     pub onnxruntime: Result<String, String>,
     pub browsers: Vec<BrowserEntry>,
 }
@@ -76,8 +78,22 @@ pub async fn collect(runner_url: Option<&str>) -> DoctorReport {
         sdk_cpu_path: ipfs_accelerate::device::cpu::flavour().into(),
         sdk_cpu_kernels: CpuKernels::detect(),
         native_adapters: native_adapters().await,
+        browser_isolation: isolation_summary(),
         onnxruntime: onnxruntime_location().map(|p| p.display().to_string()),
         browsers,
+    }
+}
+
+fn isolation_summary() -> String {
+    use crate::isolation::{jail, running_as_root, BROWSER_USER};
+    match jail() {
+        Ok(jail) => format!(
+            "browsers run as {BROWSER_USER} (uid {}) in a private network namespace: Chromium sandboxed, drivers reachable only by \
+             this host, DevTools over a pipe (chromium-webnn alone runs --no-sandbox: its headless shell has no working sandbox)",
+            jail.user.uid
+        ),
+        Err(why) if running_as_root() => format!("NOT isolated: {why}; browsers run as root with --no-sandbox"),
+        Err(why) => format!("partly isolated: {why}; Chromium sandboxed, DevTools over a pipe"),
     }
 }
 
@@ -99,6 +115,7 @@ impl DoctorReport {
         let _ = writeln!(out, "cpu feats  {}", h.cpu_features.join(" "));
         let k = &self.sdk_cpu_kernels;
         let _ = writeln!(out, "kernels    matmul f32: {}, int8: {}", k.matmul_f32, k.matmul_int8);
+        let _ = writeln!(out, "isolation  {}", self.browser_isolation);
         let _ = writeln!(out, "\nnative wgpu adapters:");
         if self.native_adapters.is_empty() {
             let _ = writeln!(out, "  none (install mesa-vulkan-drivers for lavapipe)");

@@ -21,8 +21,9 @@ pub struct LimitedListener {
 }
 
 impl LimitedListener {
-    pub fn new(inner: TcpListener, max: usize) -> LimitedListener {
-        LimitedListener { inner, permits: Arc::new(Semaphore::new(max)) }
+    /// A listener drawing on `permits`, which a server's listeners share (one cap over all).
+    pub fn sharing(inner: TcpListener, permits: Arc<Semaphore>) -> LimitedListener {
+        LimitedListener { inner, permits }
     }
 }
 
@@ -95,7 +96,7 @@ mod tests {
         let tcp = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
         let addr = tcp.local_addr().unwrap();
         let app = axum::Router::new().route("/", axum::routing::get(|| async { "ok" }));
-        tokio::spawn(async move { axum::serve(LimitedListener::new(tcp, 2), app).await });
+        tokio::spawn(async move { axum::serve(LimitedListener::sharing(tcp, Arc::new(Semaphore::new(2))), app).await });
         // Two idle keep-alive connections take both permits.
         let idle1 = TcpStream::connect(addr).await.unwrap();
         let idle2 = TcpStream::connect(addr).await.unwrap();

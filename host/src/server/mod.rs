@@ -13,6 +13,7 @@ pub use request_log::ServedRequest;
 pub use shard_hub::{ShardHub, MAX_STAGE_MESSAGE_BYTES};
 
 use crate::error::{Context, Result};
+use crate::isolation::Loopback;
 use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, Response, StatusCode};
@@ -49,7 +50,8 @@ const VENDOR_PACKAGES: [&str; 2] = ["onnxruntime-web", "transformers"];
 /// A running server; stops when dropped.
 pub struct RunnerServer {
     addr: SocketAddr,
-    task: JoinHandle<()>,
+    /// One serving task per listener (the host's loopback, and the jail's when browsers are jailed).
+    tasks: Vec<JoinHandle<()>>,
     log: RequestLog,
     hub: Arc<ShardHub>,
     /// This run's secret (see `access.rs`).
@@ -95,20 +97,24 @@ impl RunnerServer {
         let hub = Arc::new(ShardHub::default());
         let dirs = Dirs { pkg: pkg_dir, models, vendor: crate::paths::vendor_dir(), manifests: Manifests::default(), hub: hub.clone() };
         let app = app.with_state(Arc::new(dirs));
-        // Loopback only: the runner must never be reachable from the network.
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await.context("binding the runner server on 127.0.0.1")?;
-        let addr = listener.local_addr().context("reading the runner server address")?;
+        let (listeners, addr) = bind_listeners().await?;
         let access = Arc::new(access::Access::new(addr.port())?);
         let token = access.token().to_string();
         let log = RequestLog::default();
         // The log sees refused requests too (it wraps the check).
         let app = app.layer(axum::middleware::from_fn_with_state(access, access::check));
         let app = app.layer(axum::middleware::from_fn_with_state(log.clone(), request_log::record));
-        let listener = connections::LimitedListener::new(listener, connections::MAX_CONNECTIONS);
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        Ok(RunnerServer { addr, task, log, hub, token })
+        let permits = Arc::new(tokio::sync::Semaphore::new(connections::MAX_CONNECTIONS));
+        let tasks = listeners
+            .into_iter()
+            .map(|listener| {
+                let (listener, app) = (connections::LimitedListener::sharing(listener, permits.clone()), app.clone());
+                tokio::spawn(async move {
+                    let _ = axum::serve(listener, app).await;
+                })
+            })
+            .collect();
+        Ok(RunnerServer { addr, tasks, log, hub, token })
     }
 
     /// Where sharded runs register for their stages' WebSockets.
@@ -139,7 +145,30 @@ impl RunnerServer {
 
 impl Drop for RunnerServer {
     fn drop(&mut self) {
-        self.task.abort();
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+/// Loopback only: the runner must never be reachable from the network. Jailed browsers see
+/// only their private loopback, so the server listens there too, on the same port (their URLs
+/// and the `Host` check stay the same); a port already taken there means trying another.
+async fn bind_listeners() -> Result<(Vec<tokio::net::TcpListener>, SocketAddr)> {
+    const ATTEMPTS: usize = 8;
+    let loopback = Loopback::for_browsers();
+    let mut attempt = 1;
+    loop {
+        let host = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await.context("binding the runner server on 127.0.0.1")?;
+        let addr = host.local_addr().context("reading the runner server address")?;
+        if let Loopback::Shared = loopback {
+            return Ok((vec![host], addr));
+        }
+        match loopback.listen(addr.port()).and_then(tokio::net::TcpListener::from_std) {
+            Ok(private) => return Ok((vec![host, private], addr)),
+            Err(e) if attempt == ATTEMPTS => return Err(e).context("binding the runner server on the browsers' private loopback"),
+            Err(_) => attempt += 1,
+        }
     }
 }
 
