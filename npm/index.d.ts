@@ -143,6 +143,10 @@ export interface LoadReport {
   /** False only for a URL without a manifest (nothing to verify against; nothing cached). */
   verified: boolean;
   version?: string;
+  /** Milliseconds spent building the model from its files. */
+  buildMs?: number;
+  /** Of those, milliseconds spent scanning the weights for NaN and infinity (on every load). */
+  finiteScanMs?: number;
 }
 
 export interface EmbeddingCacheStats {

@@ -70,6 +70,9 @@ async fn second_load_and_repair(kind: BrowserKind) {
     assert!(["config.json", "tokenizer.json", "model.safetensors"].iter().all(|f| origin(&second, f) == "cache"), "{second}");
     assert_eq!(second["report"]["networkBytes"], 0);
     assert_eq!(second["report"]["tensorIdsRemembered"], true, "the first load's tensor ids spare hashing: {}", second["report"]);
+    // Every load scans the weights for NaN and infinity, and says what that cost.
+    let (scan, build) = (second["report"]["finiteScanMs"].as_f64(), second["report"]["buildMs"].as_f64());
+    assert!(matches!((scan, build), (Some(s), Some(b)) if s >= 0.0 && s <= b), "{}", second["report"]);
     assert_eq!(served(&server, mark, L6_WEIGHTS), [], "the second load must not fetch the weights");
     assert_matches_reference(&second, &want);
     eprintln!(

@@ -71,7 +71,11 @@ async fn check_isolated(kind: BrowserKind) {
         }
     }
     if kind == BrowserKind::Chromium {
-        let all: String = pids.iter().filter_map(|p| std::fs::read(format!("/proc/{p}/cmdline")).ok()).map(|c| String::from_utf8_lossy(&c).into_owned()).collect();
+        let all: String = pids
+            .iter()
+            .filter_map(|p| std::fs::read(format!("/proc/{p}/cmdline")).ok())
+            .map(|c| String::from_utf8_lossy(&c).into_owned())
+            .collect();
         assert!(all.contains("--remote-debugging-pipe"), "chromedriver speaks DevTools over a pipe");
     }
 

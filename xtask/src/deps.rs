@@ -142,7 +142,17 @@ fn browser_user() -> Result<(), String> {
     if passwd.lines().any(|l| l.split(':').next() == Some(USER)) {
         return Ok(());
     }
-    run_list(&["useradd", "--system", "--user-group", "--no-create-home", "--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin", USER])
+    run_list(&[
+        "useradd",
+        "--system",
+        "--user-group",
+        "--no-create-home",
+        "--home-dir",
+        "/nonexistent",
+        "--shell",
+        "/usr/sbin/nologin",
+        USER,
+    ])
 }
 
 /// libduckdb.so into .deps/duckdb, from the npm tarball after checking its sha256.

@@ -12,6 +12,33 @@ pub fn non_finite_weight(name: &str, at: impl std::fmt::Display) -> Error {
     Error::Model(format!("weight {name} holds a non-finite value (NaN or infinity) at {at}: the file is damaged"))
 }
 
+/// The time a model's load spends in the scan, for its load report and the bench (the scan
+/// is on by default, so its cost is measured, not assumed).
+#[derive(Debug, Default)]
+pub struct ScanTime(std::cell::Cell<f64>);
+
+impl ScanTime {
+    pub fn first_non_finite(&self, values: &[f32]) -> Option<usize> {
+        self.timed(|| first_non_finite(values))
+    }
+
+    pub fn first_non_finite_block(&self, dtype: DType, bytes: &[u8]) -> Option<usize> {
+        self.timed(|| first_non_finite_block(dtype, bytes))
+    }
+
+    /// Milliseconds spent scanning so far.
+    pub fn ms(&self) -> f64 {
+        self.0.get()
+    }
+
+    fn timed<T>(&self, scan: impl FnOnce() -> T) -> T {
+        let start = crate::clock::now_ms();
+        let found = scan();
+        self.0.set(self.0.get() + crate::clock::now_ms() - start);
+        found
+    }
+}
+
 /// Index of the first NaN or ±infinity in `values`.
 pub fn first_non_finite(values: &[f32]) -> Option<usize> {
     // Sixteen lanes at a time keeps the common, all-finite case vectorised.

@@ -74,6 +74,7 @@ pub(super) async fn load_language_model(
     drop(bytes);
     let mut report = loaded.report;
     report["buildMs"] = (crate::clock::now_ms() - start).into();
+    report["finiteScanMs"] = model.model().finite_scan_ms().into();
     report["file"] = path.into();
     Ok(LoadedLanguage { model, name: loaded.name, report: report.to_string() })
 }

@@ -108,6 +108,7 @@ pub(super) async fn load_embedder(
         .map_err(|e| Error::Model(format!("loading the model at {base}: {e}")))?;
     let mut report = loaded.report;
     report["buildMs"] = (crate::clock::now_ms() - start).into();
+    report["finiteScanMs"] = embedder.model().finite_scan_ms().into();
     let ids = tensor_ids.lock().map(|ids| ids.clone()).unwrap_or_default();
     report["tensorIdsRemembered"] = (known_count > 0).into();
     if let (Some(cid), true) = (weights_cid, ids.len() > known_count) {

@@ -2,7 +2,7 @@
 //! all-MiniLM-L6-v2), loaded from HF `config.json` + `model.safetensors`.
 
 use crate::core::error::{Error, Result};
-use crate::core::finite::{first_non_finite, non_finite_weight};
+use crate::core::finite::{first_non_finite, non_finite_weight, ScanTime};
 use crate::device::Device;
 use crate::ops;
 use crate::share::{ModelTensors, TensorIds, TensorKey, TensorRegistry, Transform};
@@ -54,6 +54,8 @@ pub struct Bert {
     layers: Vec<Layer>,
     /// This model's claims on the shared weights; dropping the model releases them.
     tensors: ModelTensors,
+    /// Milliseconds the load spent scanning weights for NaN and infinity.
+    finite_scan_ms: f64,
 }
 
 /// How hidden states become one sentence vector.
@@ -108,6 +110,7 @@ struct Loader<'a> {
     device: &'a Device,
     tensors: &'a ModelTensors,
     linear: LinearWeights,
+    scan: ScanTime,
 }
 
 impl Loader<'_> {
@@ -117,7 +120,7 @@ impl Loader<'_> {
             return Err(Error::Model(format!("{name} has shape {}, config expects {shape:?}", t.shape())));
         }
         let values = t.cpu_contiguous()?;
-        if let Some(i) = first_non_finite(&values) {
+        if let Some(i) = self.scan.first_non_finite(&values) {
             return Err(non_finite_weight(name, format!("element {i}")));
         }
         let key = TensorKey::with_content(self.tensors.content_id(name, &values), t.dims(), transform, self.device);
@@ -197,7 +200,7 @@ impl Bert {
         // Every weight's name and shape is checked against the file's table before any is read.
         config.check_weights(st)?;
         let tensors = ModelTensors::new(Arc::clone(registry), ids);
-        let l = Loader { st, device, tensors: &tensors, linear };
+        let l = Loader { st, device, tensors: &tensors, linear, scan: ScanTime::default() };
         let (h, ff) = (config.hidden_size, config.intermediate_size);
         let word = l.tensor("embeddings.word_embeddings.weight", &[config.vocab_size, h]).await?;
         let position = l.tensor("embeddings.position_embeddings.weight", &[config.max_position_embeddings, h]).await?;
@@ -221,7 +224,13 @@ impl Bert {
                 output_norm: l.norm(&format!("{p}.output.LayerNorm"), h).await?,
             });
         }
-        Ok(Bert { config, device: device.clone(), word, position, token_type, embedding_norm, layers, tensors })
+        let finite_scan_ms = l.scan.ms();
+        Ok(Bert { config, device: device.clone(), word, position, token_type, embedding_norm, layers, tensors, finite_scan_ms })
+    }
+
+    /// Milliseconds the load spent scanning weights for NaN and infinity.
+    pub fn finite_scan_ms(&self) -> f64 {
+        self.finite_scan_ms
     }
 
     pub fn config(&self) -> &BertConfig {

@@ -41,6 +41,9 @@ pub trait CausalLm {
     /// Bytes of weights held (block formats count at their packed size).
     fn weight_bytes(&self) -> u64;
 
+    /// Milliseconds the load spent scanning weights for NaN and infinity.
+    fn finite_scan_ms(&self) -> f64;
+
     /// An empty KV cache on the model's device for up to `capacity` positions (bounded by the
     /// context), holding keys and values in `dtype` (F32; or Q8_0 / Q4_1 / Q2 on the CPU).
     fn cache_in(&self, capacity: usize, dtype: DType) -> Result<KvCache>;

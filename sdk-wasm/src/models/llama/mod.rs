@@ -3,7 +3,7 @@
 //! their block format (Q4_1, Q8_0 …) and are multiplied by `ops::qmatmul`. Written only
 //! against `ops`: the same code runs on the CPU (wasm SIMD in browsers) and on GPUs.
 
-use crate::core::finite::{first_non_finite, first_non_finite_block, non_finite_weight};
+use crate::core::finite::{non_finite_weight, ScanTime};
 use crate::device::Device;
 use crate::error::{Error, Result};
 use crate::models::generation::{CausalLm, KvCache, Logits};
@@ -34,27 +34,29 @@ pub struct Llama {
     output: QuantMatrix,
     output_norm: Tensor,
     layers: Vec<Layer>,
+    /// Milliseconds the load spent scanning weights for NaN and infinity.
+    finite_scan_ms: f64,
 }
 
-fn matrix(g: &Gguf, name: &str, rows: usize, cols: usize) -> Result<QuantMatrix> {
+fn matrix(g: &Gguf, name: &str, rows: usize, cols: usize, scan: &ScanTime) -> Result<QuantMatrix> {
     let (t, bytes) = g.tensor(name)?;
     if t.dims != [cols, rows] {
         return Err(Error::Model(format!("{name}: GGUF shape {:?}, the config needs [{cols}, {rows}]", t.dims)));
     }
-    if let Some(block) = first_non_finite_block(t.dtype, bytes) {
+    if let Some(block) = scan.first_non_finite_block(t.dtype, bytes) {
         return Err(non_finite_weight(name, format!("block {block}")));
     }
     QuantMatrix::from_bytes(t.dtype, rows, cols, bytes.to_vec())
 }
 
-fn vector(g: &Gguf, name: &str, len: usize, device: &Device) -> Result<Tensor> {
+fn vector(g: &Gguf, name: &str, len: usize, device: &Device, scan: &ScanTime) -> Result<Tensor> {
     let (t, bytes) = g.tensor(name)?;
     if t.dims != [len] || !matches!(t.dtype, DType::F32 | DType::F16 | DType::BF16) {
         return Err(Error::Model(format!("{name}: expected {len} float values, got {:?} {:?}", t.dims, t.dtype)));
     }
     let mut values = vec![0.0; len];
     crate::tensor::blocks::decode_row(t.dtype, bytes, &mut values);
-    if let Some(i) = first_non_finite(&values) {
+    if let Some(i) = scan.first_non_finite(&values) {
         return Err(non_finite_weight(name, format!("element {i}")));
     }
     Tensor::from_vec_on(values, [len], device)
@@ -68,28 +70,29 @@ impl Llama {
         c.check_weights(g)?;
         let kv_dim = c.kv_heads * c.head_dim();
         let on = |m: QuantMatrix| m.to_device(device);
-        let embeddings = matrix(g, "token_embd.weight", c.vocab, c.dim)?;
+        let scan = ScanTime::default();
+        let embeddings = matrix(g, "token_embd.weight", c.vocab, c.dim, &scan)?;
         let output = match g.tensor("output.weight") {
-            Ok(_) => on(matrix(g, "output.weight", c.vocab, c.dim)?)?,
+            Ok(_) => on(matrix(g, "output.weight", c.vocab, c.dim, &scan)?)?,
             Err(_) => on(embeddings.clone())?, // tied embeddings
         };
         let mut layers = Vec::new();
         for l in 0..c.layers {
             let n = |s: &str| format!("blk.{l}.{s}.weight");
             layers.push(Layer {
-                attn_norm: vector(g, &n("attn_norm"), c.dim, device)?,
-                q: on(matrix(g, &n("attn_q"), c.dim, c.dim)?)?,
-                k: on(matrix(g, &n("attn_k"), kv_dim, c.dim)?)?,
-                v: on(matrix(g, &n("attn_v"), kv_dim, c.dim)?)?,
-                o: on(matrix(g, &n("attn_output"), c.dim, c.dim)?)?,
-                ffn_norm: vector(g, &n("ffn_norm"), c.dim, device)?,
-                gate: on(matrix(g, &n("ffn_gate"), c.hidden, c.dim)?)?,
-                up: on(matrix(g, &n("ffn_up"), c.hidden, c.dim)?)?,
-                down: on(matrix(g, &n("ffn_down"), c.dim, c.hidden)?)?,
+                attn_norm: vector(g, &n("attn_norm"), c.dim, device, &scan)?,
+                q: on(matrix(g, &n("attn_q"), c.dim, c.dim, &scan)?)?,
+                k: on(matrix(g, &n("attn_k"), kv_dim, c.dim, &scan)?)?,
+                v: on(matrix(g, &n("attn_v"), kv_dim, c.dim, &scan)?)?,
+                o: on(matrix(g, &n("attn_output"), c.dim, c.dim, &scan)?)?,
+                ffn_norm: vector(g, &n("ffn_norm"), c.dim, device, &scan)?,
+                gate: on(matrix(g, &n("ffn_gate"), c.hidden, c.dim, &scan)?)?,
+                up: on(matrix(g, &n("ffn_up"), c.hidden, c.dim, &scan)?)?,
+                down: on(matrix(g, &n("ffn_down"), c.dim, c.hidden, &scan)?)?,
             });
         }
-        let output_norm = vector(g, "output_norm.weight", c.dim, device)?;
-        Ok(Llama { config: c, device: device.clone(), embeddings, output, output_norm, layers })
+        let output_norm = vector(g, "output_norm.weight", c.dim, device, &scan)?;
+        Ok(Llama { config: c, device: device.clone(), embeddings, output, output_norm, layers, finite_scan_ms: scan.ms() })
     }
 }
 
@@ -104,6 +107,10 @@ impl CausalLm for Llama {
 
     fn device(&self) -> &Device {
         &self.device
+    }
+
+    fn finite_scan_ms(&self) -> f64 {
+        self.finite_scan_ms
     }
 
     fn weight_bytes(&self) -> u64 {
@@ -150,6 +157,8 @@ impl CausalLm for Llama {
             embeddings: self.embeddings.clone(),
             output: self.output.clone(),
             output_norm: self.output_norm.clone(),
+            // The copy's weights were scanned when this model loaded.
+            finite_scan_ms: self.finite_scan_ms,
         }))
     }
 }
