@@ -49,6 +49,14 @@ async fn check_kernels(session: &BrowserSession, device: &str) {
         let (abs, _) = max_errors(&output, &want);
         assert!(abs <= case.kernel.tolerance(), "{device} {:?}: max abs error {abs}", case.kernel);
     }
+    // The CPU's peak loop runs in wasm and hands its state back unchanged; a GPU device refuses it.
+    let peak = KernelCase { kernel: Kernel::FmaPeak { iterations: 1000 }, warmup: 1, samples: 2, seed: 99 };
+    match (device, run_in_browser(session, &peak, device, BEST).await) {
+        ("cpu", Ok((_, output))) => assert_eq!(output, peak.kernel.reference_output(peak.seed).unwrap()),
+        ("cpu", Err(e)) => panic!("fma-peak on the wasm CPU path: {e}"),
+        (_, Ok(_)) => panic!("the CPU peak loop must not run on {device}"),
+        (_, Err(e)) => assert!(e.to_string().contains("cpu device only"), "{e}"),
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -133,6 +133,10 @@ async fn run_cases(
     progress(format!("{label}: {}{}", adapter.name, if adapter.software { " [software adapter]" } else { "" }));
     let mut records = Vec::new();
     for (i, case) in cases.iter().enumerate() {
+        if !case.kernel.runs_on_gpu() && backend.device != "cpu" {
+            records.push(failed(case, CaseStatus::Unavailable, super::native::CPU_ONLY.into()));
+            continue;
+        }
         progress(format!("{label}: {}", describe(case)));
         records.push(match run_in_browser(session, case, backend.device, backend.build).await {
             Ok((samples, output)) => record(case, i, refs, samples, &output),

@@ -77,6 +77,8 @@ pub fn suite(warmup: u32, samples: u32) -> Vec<KernelCase> {
         Kernel::Gelu { len: 128 * 1536 },
         // Last, so the cases above keep their seeds: the size issue 13 compares across threads.
         Kernel::Matmul { batch: 1, m: 512, k: 512, n: 512 },
+        // The peak the matmul GFLOP/s are read against (one thread; ×threads for threaded rows).
+        Kernel::FmaPeak { iterations: 20_000_000 },
     ];
     kernels.into_iter().enumerate().map(|(i, kernel)| KernelCase { kernel, warmup, samples, seed: 1000 + i as u64 }).collect()
 }

@@ -22,6 +22,10 @@ async fn run_on(device: &Device, backend: &str, cases: &[KernelCase], refs: &Ref
     progress(format!("{backend}: {}{}", summary.name, if summary.software { " [software adapter]" } else { "" }));
     let mut records = Vec::new();
     for (i, case) in cases.iter().enumerate() {
+        if !case.kernel.runs_on_gpu() && !matches!(device, Device::Cpu) {
+            records.push(failed(case, CaseStatus::Unavailable, CPU_ONLY.into()));
+            continue;
+        }
         progress(format!("{backend}: {}", describe(case)));
         records.push(match run_case(device, case).await {
             Ok(outcome) => record(case, i, refs, outcome.samples_ms, &outcome.output),
@@ -30,6 +34,9 @@ async fn run_on(device: &Device, backend: &str, cases: &[KernelCase], refs: &Ref
     }
     EnvRecord::new(backend, summary, records)
 }
+
+/// Why a CPU-only case (the FMA peak) has no figure on a GPU backend.
+pub(crate) const CPU_ONLY: &str = "measures the CPU's peak: cpu backends only";
 
 /// Every case marked unavailable, with the reason, so the gap shows in the report.
 pub(crate) fn unavailable(backend: &str, cases: &[KernelCase], reason: String) -> EnvRecord {

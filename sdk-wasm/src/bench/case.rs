@@ -8,17 +8,40 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kernel", rename_all = "lowercase")]
 pub enum Kernel {
-    Matmul { batch: usize, m: usize, k: usize, n: usize },
-    Softmax { rows: usize, cols: usize },
-    Layernorm { rows: usize, cols: usize },
-    Gelu { len: usize },
-    Add { rows: usize, cols: usize },
+    Matmul {
+        batch: usize,
+        m: usize,
+        k: usize,
+        n: usize,
+    },
+    Softmax {
+        rows: usize,
+        cols: usize,
+    },
+    Layernorm {
+        rows: usize,
+        cols: usize,
+    },
+    Gelu {
+        len: usize,
+    },
+    Add {
+        rows: usize,
+        cols: usize,
+    },
+    /// The CPU's peak: `iterations` rounds of pure multiply-adds on one thread (see `fma_peak`).
+    #[serde(rename = "fma_peak")]
+    FmaPeak {
+        iterations: u64,
+    },
 }
 
 /// Layernorm epsilon used by BERT-family models.
 pub const LAYERNORM_EPS: f32 = 1e-12;
 /// Refuse cases whose inputs would not fit comfortably in a browser tab.
 const MAX_CASE_ELEMENTS: usize = 64 << 20;
+/// Seconds, not minutes, per peak-loop run even on the slowest build.
+const MAX_FMA_ITERATIONS: u64 = 1 << 30;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KernelCase {
@@ -37,7 +60,13 @@ impl Kernel {
             Kernel::Layernorm { .. } => "layernorm",
             Kernel::Gelu { .. } => "gelu",
             Kernel::Add { .. } => "add",
+            Kernel::FmaPeak { .. } => "fma-peak",
         }
+    }
+
+    /// Whether a GPU device can run it (the peak loop measures the CPU only).
+    pub fn runs_on_gpu(&self) -> bool {
+        !matches!(self, Kernel::FmaPeak { .. })
     }
 
     /// Human-readable shape, e.g. `1x128x128x128` (batch×m×k×n).
@@ -46,6 +75,7 @@ impl Kernel {
             Kernel::Matmul { batch, m, k, n } => format!("{batch}x{m}x{k}x{n}"),
             Kernel::Softmax { rows, cols } | Kernel::Layernorm { rows, cols } | Kernel::Add { rows, cols } => format!("{rows}x{cols}"),
             Kernel::Gelu { len } => format!("{len}"),
+            Kernel::FmaPeak { iterations } => format!("{iterations} iterations, 1 thread"),
         }
     }
 
@@ -57,6 +87,7 @@ impl Kernel {
             Kernel::Layernorm { rows, cols } => 7.0 * (rows * cols) as f64,
             Kernel::Gelu { len } => 12.0 * len as f64,
             Kernel::Add { rows, cols } => (rows * cols) as f64,
+            Kernel::FmaPeak { iterations } => 2.0 * (super::fma_peak::FMAS_PER_ITERATION as f64) * iterations as f64,
         }
     }
 
@@ -67,6 +98,7 @@ impl Kernel {
             Kernel::Layernorm { rows, cols } => vec![vec![rows, cols], vec![cols], vec![cols]],
             Kernel::Gelu { len } => vec![vec![len]],
             Kernel::Add { rows, cols } => vec![vec![rows, cols], vec![cols]],
+            Kernel::FmaPeak { .. } => vec![vec![super::fma_peak::STATE]],
         }
     }
 
@@ -75,6 +107,11 @@ impl Kernel {
         let total: usize = shapes.iter().map(|s| s.iter().product::<usize>()).sum();
         if shapes.iter().any(|s| s.contains(&0)) {
             return Err(Error::BadCase(format!("{} {}: every dimension must be ≥ 1", self.name(), self.shape_label())));
+        }
+        if let Kernel::FmaPeak { iterations } = *self {
+            if !(1..=MAX_FMA_ITERATIONS).contains(&iterations) {
+                return Err(Error::BadCase(format!("fma-peak: iterations must be 1..={MAX_FMA_ITERATIONS}, got {iterations}")));
+            }
         }
         if total > MAX_CASE_ELEMENTS {
             return Err(Error::BadCase(format!(
@@ -111,6 +148,8 @@ impl Kernel {
             Kernel::Layernorm { cols, .. } => reference::layernorm(&x, &data[1], &data[2], cols, LAYERNORM_EPS),
             Kernel::Gelu { .. } => reference::gelu(&x),
             Kernel::Add { cols, .. } => x.iter().enumerate().map(|(i, v)| v + data[1][i % cols]).collect(),
+            // Multiplied by 1 and added 0 throughout: the state comes back unchanged.
+            Kernel::FmaPeak { .. } => x,
         })
     }
 

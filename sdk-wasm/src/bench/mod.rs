@@ -3,6 +3,7 @@
 //! the host checks against [`crate::reference`] before recording anything.
 
 mod case;
+pub mod fma_peak;
 mod runner;
 
 pub use case::{Kernel, KernelCase};

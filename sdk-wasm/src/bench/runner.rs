@@ -37,6 +37,9 @@ pub fn check_counts(warmup: u32, samples: u32, style: OptionStyle) -> Result<()>
 
 pub async fn run_case(device: &Device, case: &KernelCase) -> Result<CaseOutcome> {
     check_counts(case.warmup, case.samples, OptionStyle::Rust)?;
+    if !case.kernel.runs_on_gpu() && !matches!(device, Device::Cpu) {
+        return Err(Error::BadCase(format!("{} measures the CPU: it runs on a cpu device only", case.kernel.name())));
+    }
     let mut inputs = Vec::new();
     for t in case.kernel.inputs(case.seed)? {
         inputs.push(t.to_device(device).await?);
@@ -69,5 +72,11 @@ async fn run_once(kernel: &Kernel, inputs: &[Tensor]) -> Result<Tensor> {
         Kernel::Layernorm { .. } => ops::layernorm(arg(0)?, arg(1)?, arg(2)?, LAYERNORM_EPS).await,
         Kernel::Gelu { .. } => ops::gelu(arg(0)?).await,
         Kernel::Add { .. } => ops::add(arg(0)?, arg(1)?).await,
+        Kernel::FmaPeak { iterations } => {
+            let seed = arg(0)?.to_vec().await?;
+            let seed: [f32; super::fma_peak::STATE] =
+                seed.try_into().map_err(|_| Error::BadCase(format!("fma-peak needs {} seed values", super::fma_peak::STATE)))?;
+            Tensor::from_vec(super::fma_peak::run(&seed, *iterations).to_vec(), [super::fma_peak::STATE])
+        }
     }
 }
