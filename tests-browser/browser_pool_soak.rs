@@ -11,21 +11,15 @@ use ipfs_accelerate_host::pool::{drive, BrowserPool, EmbedRequest, Faults, PoolC
 use ipfs_accelerate_host::server::RunnerServer;
 use std::time::Duration;
 
+#[path = "../host/tests/support/process_stats.rs"]
+mod process_stats;
+use process_stats::{open_fds, rss};
+
 const REQUESTS: usize = 1000;
 const KILL_EVERY: usize = 125;
 /// Resident memory the soak may add to the warmed-up host (allocator caches; the completed
 /// embeddings the report holds are 1.5 MB).
 const MAX_RSS_GROWTH_BYTES: u64 = 64 << 20;
-
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0)
-}
-
-fn rss() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let kib = status.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok());
-    kib.unwrap_or(0) * 1024
-}
 
 /// Processes whose command line names a profile of this test process, and those profiles.
 fn leftovers() -> (Vec<u32>, Vec<String>) {
@@ -55,6 +49,9 @@ fn leftovers() -> (Vec<u32>, Vec<String>) {
 async fn a_thousand_requests_with_browsers_killed_leave_fds_memory_and_processes_flat() {
     let server = RunnerServer::start(wasm_pkg_dir()).await.unwrap_or_else(|e| panic!("{e}"));
     let fds_before_pool = open_fds();
+    // Whatever already matches (a stale directory of an earlier process that had this pid)
+    // is not this pool's to clean up.
+    let (stale_pids, stale_dirs) = leftovers();
     let config = PoolConfig { browsers: vec![BrowserKind::Chromium, BrowserKind::Firefox], ..PoolConfig::default() };
     let pool = BrowserPool::start(config, &server.url()).await.unwrap_or_else(|e| panic!("{e}"));
     let request = EmbedRequest::new("/models/all-minilm-l6-v2/", vec!["a pool that runs for a long time".into()]);
@@ -87,13 +84,21 @@ async fn a_thousand_requests_with_browsers_killed_leave_fds_memory_and_processes
 
     pool.shutdown().await;
     drop(server);
-    let mut left = leftovers();
-    for _ in 0..100 {
+    let new_leftovers = || {
+        let (pids, dirs) = leftovers();
+        (
+            pids.into_iter().filter(|p| !stale_pids.contains(p)).collect::<Vec<_>>(),
+            dirs.into_iter().filter(|d| !stale_dirs.contains(d)).collect::<Vec<_>>(),
+        )
+    };
+    // Browsers may take a few seconds to exit after their sessions end.
+    let mut left = new_leftovers();
+    for _ in 0..300 {
         if left.0.is_empty() && left.1.is_empty() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
-        left = leftovers();
+        left = new_leftovers();
     }
     assert_eq!(left, (vec![], vec![]), "browser processes and profiles left after shutdown");
     let fds_end = open_fds();
