@@ -5,18 +5,15 @@
 use ipfs_accelerate_host::server::RunnerServer;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+#[path = "support/process_stats.rs"]
+mod process_stats;
+use process_stats::peak_rss;
+
 const FILE_BYTES: u64 = 64 << 20;
 const REQUESTS: usize = 16;
 /// Growth of peak RSS allowed while serving 16 × ~64 MiB = 1 GiB. Reading the file per
 /// request (as before) would need ≥ 16 × 64 MiB = 1 GiB.
 const MAX_GROWTH_BYTES: u64 = 48 << 20;
-
-/// VmHWM (peak resident set) of this process, in bytes.
-fn peak_rss() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
-    line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() * 1024
-}
 
 /// Send one GET and count the body bytes, keeping none of them.
 async fn fetch(addr: String, token: String, path: String, range: Option<String>) -> (String, u64) {

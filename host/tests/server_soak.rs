@@ -8,22 +8,16 @@ use ipfs_accelerate_host::server::RunnerServer;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+#[path = "support/process_stats.rs"]
+mod process_stats;
+use process_stats::{open_fds, rss};
+
 const BIG_FILE_BYTES: u64 = 64 << 20;
 const ROUNDS: usize = 100;
 const PER_ROUND: usize = 32;
 const SLOW_CLIENTS: usize = 32;
 /// Resident memory the whole soak may add (allocator caches, the request log's 4096 entries).
 const MAX_RSS_GROWTH_BYTES: u64 = 64 << 20;
-
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0)
-}
-
-fn rss() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
-    line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() * 1024
-}
 
 /// One request; reads the reply to the end (or `keep` bytes, then stalls and drops the
 /// connection). Returns the status line.

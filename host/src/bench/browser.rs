@@ -1,7 +1,7 @@
 //! Browser backends: the SDK's wasm build in real browsers, on the wasm CPU path and WebGPU.
 
 use super::check::{failed, record, References};
-use super::native::unavailable;
+use super::native::{cpu_only_elsewhere, unavailable};
 use super::record::{CaseStatus, EnvRecord};
 use super::{describe, progress, BackendSelection};
 use crate::browser::{detect_all, BrowserKind, BrowserSession};
@@ -133,8 +133,8 @@ async fn run_cases(
     progress(format!("{label}: {}{}", adapter.name, if adapter.software { " [software adapter]" } else { "" }));
     let mut records = Vec::new();
     for (i, case) in cases.iter().enumerate() {
-        if !case.kernel.runs_on_gpu() && backend.device != "cpu" {
-            records.push(failed(case, CaseStatus::Unavailable, super::native::CPU_ONLY.into()));
+        if let Some(skipped) = cpu_only_elsewhere(case, backend.device == "cpu") {
+            records.push(skipped);
             continue;
         }
         progress(format!("{label}: {}", describe(case)));

@@ -1,7 +1,7 @@
 //! Native backends: the SDK's CPU kernels and its wgpu kernels (Vulkan/Metal/DX12/GL).
 
 use super::check::{failed, record, References};
-use super::record::{CaseStatus, EnvRecord};
+use super::record::{CaseRecord, CaseStatus, EnvRecord};
 use super::{describe, progress};
 use ipfs_accelerate::bench::{run_case, KernelCase};
 use ipfs_accelerate::{AdapterSummary, Device};
@@ -22,8 +22,8 @@ async fn run_on(device: &Device, backend: &str, cases: &[KernelCase], refs: &Ref
     progress(format!("{backend}: {}{}", summary.name, if summary.software { " [software adapter]" } else { "" }));
     let mut records = Vec::new();
     for (i, case) in cases.iter().enumerate() {
-        if !case.kernel.runs_on_gpu() && !matches!(device, Device::Cpu) {
-            records.push(failed(case, CaseStatus::Unavailable, CPU_ONLY.into()));
+        if let Some(skipped) = cpu_only_elsewhere(case, matches!(device, Device::Cpu)) {
+            records.push(skipped);
             continue;
         }
         progress(format!("{backend}: {}", describe(case)));
@@ -35,8 +35,11 @@ async fn run_on(device: &Device, backend: &str, cases: &[KernelCase], refs: &Ref
     EnvRecord::new(backend, summary, records)
 }
 
-/// Why a CPU-only case (the FMA peak) has no figure on a GPU backend.
-pub(crate) const CPU_ONLY: &str = "measures the CPU's peak: cpu backends only";
+/// A CPU-only case (the FMA peak) on a GPU backend: recorded as unavailable, not run.
+pub(crate) fn cpu_only_elsewhere(case: &KernelCase, on_cpu: bool) -> Option<CaseRecord> {
+    (!on_cpu && !case.kernel.runs_on_gpu())
+        .then(|| failed(case, CaseStatus::Unavailable, "measures the CPU's peak: cpu backends only".into()))
+}
 
 /// Every case marked unavailable, with the reason, so the gap shows in the report.
 pub(crate) fn unavailable(backend: &str, cases: &[KernelCase], reason: String) -> EnvRecord {

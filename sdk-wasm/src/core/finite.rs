@@ -8,7 +8,7 @@ use super::f16::f16_at;
 use super::DType;
 
 /// A weight holding NaN or ±infinity, by name and place (e.g. "element 12", "block 3").
-pub fn non_finite_weight(name: &str, at: impl std::fmt::Display) -> Error {
+fn non_finite_weight(name: &str, at: impl std::fmt::Display) -> Error {
     Error::Model(format!("weight {name} holds a non-finite value (NaN or infinity) at {at}: the file is damaged"))
 }
 
@@ -18,12 +18,21 @@ pub fn non_finite_weight(name: &str, at: impl std::fmt::Display) -> Error {
 pub struct ScanTime(std::cell::Cell<f64>);
 
 impl ScanTime {
-    pub fn first_non_finite(&self, values: &[f32]) -> Option<usize> {
-        self.timed(|| first_non_finite(values))
+    /// The weight `name`'s f32 values, checked: an error naming the first non-finite element.
+    pub fn check_values(&self, name: &str, values: &[f32]) -> Result<(), Error> {
+        match self.timed(|| first_non_finite(values)) {
+            Some(i) => Err(non_finite_weight(name, format!("element {i}"))),
+            None => Ok(()),
+        }
     }
 
-    pub fn first_non_finite_block(&self, dtype: DType, bytes: &[u8]) -> Option<usize> {
-        self.timed(|| first_non_finite_block(dtype, bytes))
+    /// The weight `name`'s bytes in `dtype`'s layout, checked: an error naming the first block
+    /// whose scale, offset or value is non-finite.
+    pub fn check_blocks(&self, name: &str, dtype: DType, bytes: &[u8]) -> Result<(), Error> {
+        match self.timed(|| first_non_finite_block(dtype, bytes)) {
+            Some(block) => Err(non_finite_weight(name, format!("block {block}"))),
+            None => Ok(()),
+        }
     }
 
     /// Milliseconds spent scanning so far.
@@ -54,7 +63,7 @@ pub fn first_non_finite(values: &[f32]) -> Option<usize> {
 
 /// Index of the first block of `bytes` (in `dtype`'s layout) whose scale, offset or value is
 /// NaN or infinite.
-pub fn first_non_finite_block(dtype: DType, bytes: &[u8]) -> Option<usize> {
+fn first_non_finite_block(dtype: DType, bytes: &[u8]) -> Option<usize> {
     let halves: &[usize] = match dtype {
         DType::Q8_0 | DType::Q4_0 => &[0],
         DType::Q4_1 | DType::Q2 | DType::Q3 => &[0, 2],

@@ -2,7 +2,7 @@
 //! all-MiniLM-L6-v2), loaded from HF `config.json` + `model.safetensors`.
 
 use crate::core::error::{Error, Result};
-use crate::core::finite::{first_non_finite, non_finite_weight, ScanTime};
+use crate::core::finite::{first_non_finite, ScanTime};
 use crate::device::Device;
 use crate::ops;
 use crate::share::{ModelTensors, TensorIds, TensorKey, TensorRegistry, Transform};
@@ -120,9 +120,7 @@ impl Loader<'_> {
             return Err(Error::Model(format!("{name} has shape {}, config expects {shape:?}", t.shape())));
         }
         let values = t.cpu_contiguous()?;
-        if let Some(i) = self.scan.first_non_finite(&values) {
-            return Err(non_finite_weight(name, format!("element {i}")));
-        }
+        self.scan.check_values(name, &values)?;
         let key = TensorKey::with_content(self.tensors.content_id(name, &values), t.dims(), transform, self.device);
         let (device, st_int8) = (self.device, self.st.int8(name));
         self.tensors

@@ -3,7 +3,7 @@
 //! their block format (Q4_1, Q8_0 …) and are multiplied by `ops::qmatmul`. Written only
 //! against `ops`: the same code runs on the CPU (wasm SIMD in browsers) and on GPUs.
 
-use crate::core::finite::{non_finite_weight, ScanTime};
+use crate::core::finite::ScanTime;
 use crate::device::Device;
 use crate::error::{Error, Result};
 use crate::models::generation::{CausalLm, KvCache, Logits};
@@ -43,9 +43,7 @@ fn matrix(g: &Gguf, name: &str, rows: usize, cols: usize, scan: &ScanTime) -> Re
     if t.dims != [cols, rows] {
         return Err(Error::Model(format!("{name}: GGUF shape {:?}, the config needs [{cols}, {rows}]", t.dims)));
     }
-    if let Some(block) = scan.first_non_finite_block(t.dtype, bytes) {
-        return Err(non_finite_weight(name, format!("block {block}")));
-    }
+    scan.check_blocks(name, t.dtype, bytes)?;
     QuantMatrix::from_bytes(t.dtype, rows, cols, bytes.to_vec())
 }
 
@@ -56,9 +54,7 @@ fn vector(g: &Gguf, name: &str, len: usize, device: &Device, scan: &ScanTime) ->
     }
     let mut values = vec![0.0; len];
     crate::tensor::blocks::decode_row(t.dtype, bytes, &mut values);
-    if let Some(i) = scan.first_non_finite(&values) {
-        return Err(non_finite_weight(name, format!("element {i}")));
-    }
+    scan.check_values(name, &values)?;
     Tensor::from_vec_on(values, [len], device)
 }
 
