@@ -2,7 +2,7 @@
 //! and work live in its module under `host/src/commands/`.
 
 use clap::{Parser, Subcommand};
-use ipfs_accelerate_host::commands::{bench, doctor, manifest, pool, report, run, serve, shard};
+use ipfs_accelerate_host::commands::{bench, compare, doctor, manifest, pool, recommend, report, run, serve, shard};
 
 #[derive(Parser)]
 #[command(name = "accelerate", version, about = "Run, benchmark and compare ML kernels in real browsers and natively")]
@@ -19,6 +19,12 @@ enum Command {
     Bench(bench::Args),
     /// Write a self-contained HTML report of a stored run (the newest by default).
     Report(report::Args),
+    /// Compare two stored runs case by case on their raw samples; exit 1 when a case got
+    /// slower (beyond the minimum effect and chance) or broke.
+    Compare(compare::Args),
+    /// Where to run a model (browser × backend × dtype) for a batch and length, from the
+    /// measured history; unmeasured shapes are predicted, with their cross-validated error.
+    Recommend(recommend::Args),
     /// Embed texts with one model on one native backend; print each embedding's head and the timing.
     Run(run::Args),
     /// Print (or write) the manifest of a model directory: each file's CID and size, for
@@ -40,6 +46,11 @@ async fn main() {
         Command::Doctor(args) => doctor::run(args).await,
         Command::Bench(args) => bench::run(args).await,
         Command::Report(args) => report::run(args),
+        Command::Compare(args) => match compare::run(args) {
+            Ok(true) => std::process::exit(1),
+            other => other.map(|_| ()),
+        },
+        Command::Recommend(args) => recommend::run(args),
         Command::Run(args) => run::run(args).await,
         Command::Manifest(args) => manifest::run(args),
         Command::Pool(args) => pool::run(args).await,

@@ -2,11 +2,13 @@
 //! `main.rs` only parses the command line and dispatches here.
 
 pub mod bench;
+pub mod compare;
 pub mod doctor;
 pub mod embed;
 pub mod generate;
 pub mod manifest;
 pub mod pool;
+pub mod recommend;
 pub mod report;
 pub mod run;
 pub mod serve;

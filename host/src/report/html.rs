@@ -3,11 +3,11 @@
 use super::RunView;
 use std::fmt::Write;
 
-const CSS: &str = "body{font:14px system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}\
+pub(super) const CSS: &str = "body{font:14px system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}\
 td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}th{background:#f3f3f3}td.l,th.l{text-align:left}\
 .sw{color:#a15c00;font-weight:600}.bad{color:#b00020;font-weight:600}h2{margin-top:2em}.note{color:#555}";
 
-fn esc(s: &str) -> String {
+pub(super) fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
@@ -65,6 +65,7 @@ pub fn render_html(view: &RunView) -> String {
         h.push_str(&bar_chart(view, &kernel, &shape));
         case_table(&mut h, view, &kernel, &shape);
     }
+    h.push_str(&super::compat_html::compat_section(&view.compat));
     h.push_str(
         "<p class=note>Medians over the timed samples after warm-up; ±MAD is the median absolute deviation. \
         Every output was checked against an independent f64 reference before it was recorded (for a backend that rounds activations to 8 bits, as candle's quantized LLaMA does, one with that rounding). \

@@ -1,19 +1,24 @@
 //! Reports of a stored run: a terminal table and a self-contained HTML page.
 
+mod compare_html;
+mod compat_html;
 mod html;
 mod table;
 
+pub use compare_html::render_compare_html;
 pub use html::render_html;
 pub use table::render_table;
 
+use crate::analysis::compat::CompatMatrix;
 use crate::error::Result;
 use crate::store::{CaseRow, EnvRow, RunRow, Store};
 
-/// One run as read back from the store.
+/// One run as read back from the store, with what the whole database says works where.
 pub struct RunView {
     pub run: RunRow,
     pub envs: Vec<EnvRow>,
     pub cases: Vec<CaseRow>,
+    pub compat: CompatMatrix,
 }
 
 impl RunView {
@@ -21,7 +26,8 @@ impl RunView {
         let run = store.run(run_id)?;
         let envs = store.environments(&run.run_id)?;
         let cases = store.cases(&run.run_id)?;
-        Ok(RunView { run, envs, cases })
+        let compat = CompatMatrix::from_history(&store.history(None)?);
+        Ok(RunView { run, envs, cases, compat })
     }
 
     pub fn env(&self, env_id: i64) -> Option<&EnvRow> {

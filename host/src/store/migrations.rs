@@ -3,7 +3,10 @@
 use crate::error::{Context, HostError, Result};
 
 /// (version, name, SQL). Append only: never edit a migration that has shipped.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "0001_initial", include_str!("../../../schema/0001_initial.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "0001_initial", include_str!("../../../schema/0001_initial.sql")),
+    (2, "0002_case_dtype", include_str!("../../../schema/0002_case_dtype.sql")),
+];
 
 pub fn apply(conn: &mut duckdb::Connection) -> Result<()> {
     conn.execute_batch(

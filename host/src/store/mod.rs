@@ -1,10 +1,12 @@
 //! The DuckDB result store: schema from ordered migrations in `schema/`, applied on open;
 //! each run is written in one transaction, so a failure leaves nothing half-written.
 
+mod history;
 mod migrations;
 mod read;
 mod write;
 
+pub use history::{CaseKey, CaseSamples, HistoryRow};
 pub use read::{CaseRow, EnvRow, RunRow};
 
 use crate::error::{Context, Result};

@@ -1,6 +1,7 @@
 //! Writing a whole run atomically.
 
 use super::Store;
+use crate::backends::models::weight_dtype;
 use crate::bench::record::RunRecord;
 use crate::error::{Context, Result};
 use duckdb::params;
@@ -60,13 +61,14 @@ impl Store {
             for (case_id, c) in env.cases.iter().enumerate() {
                 let s = c.stats;
                 tx.execute(
-                    "INSERT INTO cases VALUES (?, ?, ?, ?, ?, 'f32', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO cases VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     params![
                         run.run_id,
                         env_id as i64,
                         case_id as i64,
                         c.kernel,
                         c.shape,
+                        weight_dtype(&c.kernel, &env.backend),
                         c.params_json,
                         c.warmup as i64,
                         c.samples_ms.len() as i64,

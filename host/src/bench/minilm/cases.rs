@@ -24,8 +24,13 @@ pub fn timed(model: &ModelSpec, label: &str, tokens: &str, batch: usize, warmup:
     rec
 }
 
+/// A timed workload; its params also carry `seq`, the padded length the batch ran at, which
+/// `accelerate recommend` fits its cost model to.
 pub fn for_workload(model: &ModelSpec, w: &Workload, warmup: u32, samples_ms: Vec<f64>) -> CaseRecord {
-    timed(model, &w.label, &w.tokens, w.batch, warmup, samples_ms)
+    let mut rec = timed(model, &w.label, &w.tokens, w.batch, warmup, samples_ms);
+    let seq = w.ids.iter().map(Vec::len).max().unwrap_or(0);
+    rec.params_json = params(model, &w.label, &w.tokens, w.batch, Some(seq));
+    rec
 }
 
 pub fn not_run(model: &ModelSpec, label: &str, status: CaseStatus, reason: &str) -> CaseRecord {
@@ -59,7 +64,7 @@ fn base(model: &ModelSpec, label: &str, tokens: &str, batch: usize, warmup: u32)
     CaseRecord {
         kernel: model.name.into(),
         shape: label.into(),
-        params_json: serde_json::json!({ "model": model.name, "workload": label, "batch": batch, "tokens": tokens }).to_string(),
+        params_json: params(model, label, tokens, batch, None),
         warmup,
         samples_ms: Vec::new(),
         stats: None,
@@ -70,4 +75,12 @@ fn base(model: &ModelSpec, label: &str, tokens: &str, batch: usize, warmup: u32)
         status: CaseStatus::Ok,
         error: None,
     }
+}
+
+fn params(model: &ModelSpec, label: &str, tokens: &str, batch: usize, seq: Option<usize>) -> String {
+    let mut p = serde_json::json!({ "model": model.name, "workload": label, "batch": batch, "tokens": tokens });
+    if let Some(seq) = seq {
+        p["seq"] = seq.into();
+    }
+    p.to_string()
 }
