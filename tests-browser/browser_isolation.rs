@@ -81,7 +81,7 @@ async fn check_isolated(kind: BrowserKind) {
 
     let browser = *pids.iter().find(|&&p| jail.network.holds_process(p)).expect("the browser runs in the private network");
 
-    let profile = session.profile_dir();
+    let profile = session.profile_dir().expect("a local session has its own profile");
     let meta = std::fs::metadata(profile).unwrap();
     assert_eq!((meta.mode() & 0o777, meta.uid()), (0o700, jail.user.uid), "{}", profile.display());
     let (read, output) = as_nobody(&format!("ls -a '{}'", profile.display()));

@@ -9,6 +9,7 @@ pub mod commands;
 pub mod doctor;
 pub mod env_info;
 pub mod error;
+pub mod grid;
 pub mod isolation;
 pub mod paths;
 pub mod pool;

@@ -2,13 +2,18 @@
 //! and work live in its module under `host/src/commands/`.
 
 use clap::{Parser, Subcommand};
-use ipfs_accelerate_host::commands::{bench, compare, doctor, manifest, pool, recommend, report, run, serve, shard};
+use ipfs_accelerate_host::commands::{bench, compare, doctor, grid, manifest, pool, recommend, report, run, serve, shard};
 
 #[derive(Parser)]
 #[command(name = "accelerate", version, about = "Run, benchmark and compare ML kernels in real browsers and natively")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Start browser sessions on this WebDriver endpoint (a Selenium Grid hub, e.g. the one
+    /// `accelerate grid up` starts) instead of local drivers; repeat to spread sessions over
+    /// several. Also read from ACCELERATE_WEBDRIVER (comma-separated).
+    #[arg(long, global = true, value_name = "URL")]
+    webdriver: Vec<String>,
 }
 
 #[derive(Subcommand)]
@@ -36,13 +41,20 @@ enum Command {
     /// Embed texts with all-MiniLM-L6-v2 split over several browser sessions (layers in
     /// contiguous ranges, activations over loopback WebSockets); print the plan, heads, timing.
     Shard(shard::Args),
+    /// A local Selenium Grid on loopback: `grid up [--nodes N]`, `grid status`, `grid down`.
+    Grid(grid::Args),
     /// Serve the runner page and wasm package on loopback until interrupted (for debugging).
     Serve,
 }
 
 #[tokio::main]
 async fn main() {
-    let result = match Cli::parse().command {
+    let cli = Cli::parse();
+    if let Err(e) = ipfs_accelerate_host::browser::use_webdriver_endpoints(cli.webdriver) {
+        eprintln!("error: {e}");
+        std::process::exit(2);
+    }
+    let result = match cli.command {
         Command::Doctor(args) => doctor::run(args).await,
         Command::Bench(args) => bench::run(args).await,
         Command::Report(args) => report::run(args),
@@ -55,6 +67,7 @@ async fn main() {
         Command::Manifest(args) => manifest::run(args),
         Command::Pool(args) => pool::run(args).await,
         Command::Shard(args) => shard::run(args).await,
+        Command::Grid(args) => grid::run(args).await,
         Command::Serve => serve::run().await,
     };
     if let Err(e) = result {

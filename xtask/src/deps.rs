@@ -14,7 +14,9 @@ const DUCKDB_TARBALL_SHA256: &str = "1b9f82478539bb9a1d1df44bd103121a12ae52142c0
 pub const NIGHTLY: &str = "nightly-2026-05-19";
 /// cargo-fuzz for `cargo xtask fuzz` (built from crates.io with its own lockfile).
 const CARGO_FUZZ_VERSION: &str = "0.13.1";
-const APT_PACKAGES: [&str; 6] = ["chromium", "chromium-driver", "firefox-esr", "mesa-vulkan-drivers", "libvulkan1", "unzip"];
+/// openjdk runs Selenium Grid (`accelerate grid up`).
+const APT_PACKAGES: [&str; 7] =
+    ["chromium", "chromium-driver", "firefox-esr", "mesa-vulkan-drivers", "libvulkan1", "unzip", "openjdk-17-jre-headless"];
 
 pub fn setup() -> Result<(), String> {
     apt_packages()?;
@@ -28,6 +30,7 @@ pub fn setup() -> Result<(), String> {
     crate::vendor::onnxruntime()?;
     crate::vendor::npm_packages()?;
     crate::chromium_webnn::install()?;
+    crate::selenium::install()?;
     crate::fixtures::install()?;
     println!("xtask: setup complete");
     Ok(())

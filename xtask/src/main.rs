@@ -12,6 +12,7 @@ mod deps;
 mod fixtures;
 mod fuzz;
 mod run;
+mod selenium;
 mod vendor;
 mod wasm;
 

@@ -5,8 +5,9 @@ use serde_json::{json, Map, Value};
 use std::path::Path;
 
 /// Chromium flags for automation on a closed network. Without the background-networking
-/// flags Chromium keeps dialling Google services that this network refuses.
-pub fn chromium_flags(profile: &Path) -> Vec<String> {
+/// flags Chromium keeps dialling Google services that this network refuses. `profile` is the
+/// local profile directory; None for a browser a remote endpoint starts (its driver makes one).
+pub fn chromium_flags(profile: Option<&Path>) -> Vec<String> {
     let mut flags: Vec<String> = [
         "--headless=new",
         "--disable-background-networking",
@@ -23,6 +24,7 @@ pub fn chromium_flags(profile: &Path) -> Vec<String> {
     .iter()
     .map(|s| s.to_string())
     .collect();
+    let Some(profile) = profile else { return flags };
     if crate::isolation::running_as_root() && crate::isolation::jail().is_err() {
         // Chromium refuses to start its sandbox as root; jailed, it runs as the browser user.
         flags.push("--no-sandbox".into());
@@ -43,14 +45,32 @@ pub fn firefox_prefs() -> Value {
     })
 }
 
-/// Capabilities and the human-readable flag list recorded with results.
-pub fn build(kind: BrowserKind, binary: &Path, profile: &Path) -> (Map<String, Value>, Vec<String>) {
+/// Capabilities and the human-readable flag list recorded with results, for a local driver
+/// (`profile`: the session's directory) or a remote endpoint (None: `browserName` for the
+/// grid to match, no profile; `binary` empty when the host has no local install to name).
+pub fn build(kind: BrowserKind, binary: &Path, profile: Option<&Path>) -> (Map<String, Value>, Vec<String>) {
     let mut caps = Map::new();
+    if profile.is_none() {
+        let name = match kind {
+            BrowserKind::Chromium | BrowserKind::ChromiumWebnn => "chrome",
+            BrowserKind::Firefox => "firefox",
+            BrowserKind::Edge => "MicrosoftEdge",
+            BrowserKind::Safari => "safari",
+        };
+        caps.insert("browserName".into(), json!(name));
+    }
+    let options = |args: &[String]| {
+        let mut o = json!({ "args": args });
+        if !binary.as_os_str().is_empty() {
+            o["binary"] = json!(binary.display().to_string());
+        }
+        o
+    };
     let flags = match kind {
         BrowserKind::Chromium | BrowserKind::Edge => {
             let flags = chromium_flags(profile);
             let key = if kind == BrowserKind::Edge { "ms:edgeOptions" } else { "goog:chromeOptions" };
-            caps.insert(key.into(), json!({ "binary": binary.display().to_string(), "args": flags }));
+            caps.insert(key.into(), options(&flags));
             flags
         }
         BrowserKind::ChromiumWebnn => {
@@ -60,14 +80,21 @@ pub fn build(kind: BrowserKind, binary: &Path, profile: &Path) -> (Map<String, V
                     flags.push(extra.into());
                 }
             }
-            caps.insert("browserName".into(), json!(chromium_webnn::BROWSER_NAME));
-            caps.insert("goog:chromeOptions".into(), json!({ "binary": binary.display().to_string(), "args": flags }));
+            if profile.is_some() {
+                caps.insert("browserName".into(), json!(chromium_webnn::BROWSER_NAME));
+            }
+            caps.insert("goog:chromeOptions".into(), options(&flags));
             flags
         }
         BrowserKind::Firefox => {
-            let args = vec!["-headless".to_string(), "-profile".to_string(), profile.display().to_string()];
+            let mut args = vec!["-headless".to_string()];
+            if let Some(profile) = profile {
+                args.extend(["-profile".to_string(), profile.display().to_string()]);
+            }
             let prefs = firefox_prefs();
-            caps.insert("moz:firefoxOptions".into(), json!({ "binary": binary.display().to_string(), "args": args, "prefs": prefs }));
+            let mut o = options(&args);
+            o["prefs"] = prefs.clone();
+            caps.insert("moz:firefoxOptions".into(), o);
             let mut flags = args;
             if let Value::Object(p) = prefs {
                 flags.extend(p.iter().map(|(k, v)| format!("{k}={v}")));

@@ -6,11 +6,13 @@ mod chromium_webnn;
 mod detect;
 mod driver;
 mod install;
+mod remote;
 mod session;
 
 pub use chromium_webnn::install_dir as chromium_webnn_dir;
 pub use detect::{detect, detect_all, Detection};
 pub use install::BrowserInstall;
+pub use remote::{endpoints as webdriver_endpoints, use_endpoints as use_webdriver_endpoints, WEBDRIVER_ENV};
 pub use session::{kill_processes, BrowserSession};
 
 use serde::{Deserialize, Serialize};

@@ -1,6 +1,7 @@
 //! A live browser: its WebDriver server, a fresh profile, and the runner page loaded.
 
 use super::driver::DriverProcess;
+use super::remote::{next_endpoint, RemoteConnector};
 use super::{capabilities, BrowserInstall, BrowserKind};
 use crate::error::{Context, HostError, Result};
 use crate::isolation::{self, LoopbackConnector};
@@ -32,8 +33,34 @@ pub struct BrowserSession {
     pub version: String,
     pub flags: Vec<String>,
     client: Option<Client>,
+    /// The local driver; None for a session on a remote endpoint.
     driver: Option<DriverProcess>,
-    profile: PathBuf,
+    profile: Profile,
+    /// The endpoint the session was created on, when remote.
+    pub endpoint: Option<String>,
+}
+
+/// Where the browser keeps its profile.
+enum Profile {
+    /// A private directory this host made for it (and deletes).
+    Own(PathBuf),
+    /// Made by a remote endpoint's driver; its path when the driver reported one.
+    Remote(Option<PathBuf>),
+}
+
+impl Profile {
+    fn path(&self) -> Option<&std::path::Path> {
+        match self {
+            Profile::Own(p) => Some(p),
+            Profile::Remote(p) => p.as_deref(),
+        }
+    }
+
+    fn remove_own(&self) {
+        if let Profile::Own(p) = self {
+            let _ = std::fs::remove_dir_all(p);
+        }
+    }
 }
 
 /// The driver never answered (as opposed to answering with a refusal, which is final).
@@ -42,15 +69,28 @@ fn unreachable_driver(e: &fantoccini::error::NewSessionError) -> bool {
     matches!(e, Failed(_) | FailedC(_) | Lost(_))
 }
 
+/// The longest ending a session may take.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Driver starts tried before a session start that cannot reach its driver is an error.
 const SESSION_ATTEMPTS: u32 = 3;
+/// Session requests to a remote endpoint, and the pause between them: longer than the local
+/// grid's node health check, so a dead node is known by the last try.
+const REMOTE_SESSION_ATTEMPTS: u32 = 4;
+const REMOTE_RETRY_PAUSE: Duration = Duration::from_secs(3);
 
 impl BrowserSession {
-    /// Start the browser headless with a fresh profile and open the runner page at `runner_url`.
+    /// Start the browser headless with a fresh profile and open the runner page at `runner_url`:
+    /// on the next `--webdriver` endpoint when any is named, else on a local driver.
     pub async fn launch(install: &BrowserInstall, runner_url: &str) -> Result<BrowserSession> {
         let name = install.kind.name();
+        match next_endpoint() {
+            Err(message) => return Err(HostError::Browser { browser: name.into(), message }),
+            Ok(Some(endpoint)) => return Self::launch_remote(install, endpoint, runner_url).await,
+            Ok(None) => {}
+        }
         let profile = fresh_profile_dir(name)?;
-        let (caps, flags) = capabilities::build(install.kind, &install.binary, &profile);
+        let (caps, flags) = capabilities::build(install.kind, &install.binary, Some(&profile));
         // A free port can be taken between finding it and the driver binding it (another
         // driver starting at the same moment): a session that cannot even reach its driver is
         // retried on a fresh driver and port.
@@ -75,7 +115,59 @@ impl BrowserSession {
             .and_then(Value::as_str)
             .map(str::to_string)
             .unwrap_or_else(|| install.version.clone());
-        let mut session = BrowserSession { kind: install.kind, version, flags, client: Some(client), driver: Some(driver), profile };
+        let mut session = BrowserSession {
+            kind: install.kind,
+            version,
+            flags,
+            client: Some(client),
+            driver: Some(driver),
+            profile: Profile::Own(profile),
+            endpoint: None,
+        };
+        session.open(runner_url).await?;
+        Ok(session)
+    }
+
+    /// A session created on `endpoint` (the grid picks a node whose stereotype matches).
+    async fn launch_remote(install: &BrowserInstall, endpoint: &str, runner_url: &str) -> Result<BrowserSession> {
+        let name = install.kind.name();
+        let (caps, flags) = capabilities::build(install.kind, &install.binary, None);
+        // A grid routes a request to a node it still believes alive until its next health
+        // check: a node that just died fails the request, and the next try lands elsewhere.
+        let mut attempt = 1;
+        let client = loop {
+            match ClientBuilder::new(RemoteConnector).capabilities(caps.clone()).connect(endpoint).await {
+                Ok(client) => break client,
+                Err(_) if attempt < REMOTE_SESSION_ATTEMPTS => {
+                    tokio::time::sleep(REMOTE_RETRY_PAUSE).await;
+                    attempt += 1;
+                }
+                Err(e) => {
+                    return Err(HostError::Browser {
+                        browser: name.into(),
+                        message: format!("could not start a WebDriver session on {endpoint} ({attempt} tries): {e}"),
+                    })
+                }
+            }
+        };
+        let returned = client.capabilities().cloned().unwrap_or_default();
+        let version = returned.get("browserVersion").and_then(Value::as_str).map(str::to_string).unwrap_or_else(|| install.version.clone());
+        // Where the remote driver put the profile (a local path when the node runs on this machine).
+        let profile = returned
+            .get("chrome")
+            .and_then(|c| c.get("userDataDir"))
+            .or_else(|| returned.get("moz:profile"))
+            .and_then(Value::as_str)
+            .map(PathBuf::from);
+        let mut session = BrowserSession {
+            kind: install.kind,
+            version,
+            flags,
+            client: Some(client),
+            driver: None,
+            profile: Profile::Remote(profile),
+            endpoint: Some(endpoint.to_string()),
+        };
         session.open(runner_url).await?;
         Ok(session)
     }
@@ -120,9 +212,11 @@ impl BrowserSession {
     }
 
     /// Process ids of this session's browser (every process started with its profile
-    /// directory), for fault injection and for killing a hung browser. Linux only (/proc).
+    /// directory), for fault injection and for killing a hung browser. Linux only (/proc);
+    /// empty for a remote browser on another machine.
     pub fn browser_pids(&self) -> Vec<u32> {
-        let profile = self.profile.to_string_lossy().into_owned();
+        let Some(profile) = self.profile.path() else { return Vec::new() };
+        let profile = profile.to_string_lossy().into_owned();
         let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
         entries
             .flatten()
@@ -138,9 +232,10 @@ impl BrowserSession {
         self.driver.as_ref().map(|d| d.port)
     }
 
-    /// The private directory the browser keeps its profile in (and uses as its home).
-    pub fn profile_dir(&self) -> &std::path::Path {
-        &self.profile
+    /// The directory the browser keeps its profile in: the private one this host made (also
+    /// its home), or the one a remote driver reported.
+    pub fn profile_dir(&self) -> Option<&std::path::Path> {
+        self.profile.path()
     }
 
     /// Kill the browser's processes (SIGKILL), as a crash would. How many were signalled.
@@ -152,22 +247,27 @@ impl BrowserSession {
 
     /// End the WebDriver session (the browser exits), stop the driver, delete the profile.
     pub async fn close(mut self) -> Result<()> {
+        // Bounded: a remote session whose grid node died is answered only after the grid's
+        // own HTTP timeout (minutes); the session is gone either way.
         let closed = match self.client.take() {
-            Some(client) => client.close().await.map_err(|e| self.webdriver_error("closing the session", e)),
+            Some(client) => match tokio::time::timeout(CLOSE_TIMEOUT, client.close()).await {
+                Ok(r) => r.map_err(|e| self.webdriver_error("closing the session", e)),
+                Err(_) => Err(self.webdriver_error("closing the session", format!("no answer within {CLOSE_TIMEOUT:?}"))),
+            },
             None => Ok(()),
         };
         if let Some(driver) = self.driver.take() {
             driver.stop().await;
         }
-        let _ = std::fs::remove_dir_all(&self.profile);
+        self.profile.remove_own();
         closed
     }
 }
 
 impl Drop for BrowserSession {
     fn drop(&mut self) {
-        // The driver is killed by its own Drop; the profile is ours to remove.
-        let _ = std::fs::remove_dir_all(&self.profile);
+        // The driver is killed by its own Drop; a profile we made is ours to remove.
+        self.profile.remove_own();
     }
 }
 

@@ -6,6 +6,7 @@ pub mod compare;
 pub mod doctor;
 pub mod embed;
 pub mod generate;
+pub mod grid;
 pub mod manifest;
 pub mod pool;
 pub mod recommend;

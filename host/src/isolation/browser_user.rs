@@ -24,6 +24,19 @@ impl BrowserUser {
         Ok(user)
     }
 
+    /// Become this user, dropping every privilege: supplementary groups, group, user — in that
+    /// order, or a later step would be refused. Only async-signal-safe calls: it runs between
+    /// fork and exec (`pre_exec`).
+    pub fn assume(self) -> std::io::Result<()> {
+        // SAFETY: plain system calls on integers; nothing allocates or locks.
+        for rc in unsafe { [libc::setgroups(0, std::ptr::null()), libc::setgid(self.gid), libc::setuid(self.uid)] } {
+            if rc != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+        }
+        Ok(())
+    }
+
     /// Hand a directory the host created over to this user (its profile, its home).
     pub fn take_ownership(&self, dir: &Path) -> std::io::Result<()> {
         std::os::unix::fs::chown(dir, Some(self.uid), Some(self.gid))

@@ -51,16 +51,13 @@ impl PrivateNetwork {
 
     /// Have the child of `command` join this namespace and drop to `user` before it execs.
     pub(super) fn enter_on_exec(&'static self, command: &mut tokio::process::Command, user: &BrowserUser) {
-        let (fd, uid, gid) = (self.namespace.as_raw_fd(), user.uid, user.gid);
-        // The namespace is joined first (that needs root), then every privilege is dropped:
-        // supplementary groups, group, user — in that order, or a later step would be refused.
+        let (fd, user) = (self.namespace.as_raw_fd(), *user);
+        // The namespace is joined first (that needs root), then every privilege is dropped.
         // SAFETY: only async-signal-safe system calls run between fork and exec.
         unsafe {
             command.pre_exec(move || {
                 join_namespace(fd)?;
-                check(libc::setgroups(0, std::ptr::null()))?;
-                check(libc::setgid(gid))?;
-                check(libc::setuid(uid))
+                user.assume()
             });
         }
     }

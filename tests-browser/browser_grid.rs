@@ -1,0 +1,139 @@
+//! Selenium Grid 4 for real: `accelerate grid up --nodes 2` (hub + 2 nodes, java, on loopback),
+//! a benchmark whose Chromium and Firefox sessions are created on the grid and stored in
+//! DuckDB, a pool of 4 grid sessions serving 200 requests while one node's java process is
+//! SIGKILLed (0 lost), and `grid down` leaving no grid, driver or browser process behind.
+
+use ipfs_accelerate_host::browser::{use_webdriver_endpoints, BrowserKind};
+use ipfs_accelerate_host::paths::wasm_pkg_dir;
+use ipfs_accelerate_host::pool::{drive, BrowserPool, EmbedRequest, PoolConfig};
+use ipfs_accelerate_host::server::RunnerServer;
+use ipfs_accelerate_host::store::Store;
+use std::process::Command;
+use std::time::Duration;
+
+fn accelerate(args: &[&str], grid_dir: &std::path::Path) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_accelerate")).args(args).env("ACCELERATE_GRID_DIR", grid_dir).output().unwrap();
+    (out.status.code().unwrap_or(-1), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
+/// Live processes in any of these process groups (each grid process leads its own, and the
+/// drivers and browsers a node starts stay in it).
+fn processes_in_groups(groups: &[u32]) -> Vec<u32> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else { continue };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
+        // Fields after the parenthesised name: state, ppid, pgrp, …
+        let after_name = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or_default();
+        let fields: Vec<&str> = after_name.split_whitespace().collect();
+        let zombie = fields.first() == Some(&"Z");
+        if !zombie && fields.get(2).and_then(|g| g.parse::<u32>().ok()).is_some_and(|g| groups.contains(&g)) {
+            found.push(pid);
+        }
+    }
+    found
+}
+
+/// Brings the grid down even when an assertion fails half-way.
+struct GridGuard(std::path::PathBuf);
+
+impl Drop for GridGuard {
+    fn drop(&mut self) {
+        let _ = accelerate(&["grid", "down"], &self.0);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bench_and_pool_run_over_a_two_node_grid_and_survive_a_node_killed() {
+    let grid_dir = std::env::temp_dir().join(format!("ipfs-accelerate-grid-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&grid_dir);
+    let port = {
+        // The hub's port and the two below it (its event bus) must be free.
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port().max(1100)
+    };
+    let hub = format!("http://127.0.0.1:{port}");
+    let started = std::time::Instant::now();
+    // Four sessions per browser per node: when a node dies, the other can take all its work.
+    let (code, out) = accelerate(&["grid", "up", "--nodes", "2", "--sessions", "4", "--port", &port.to_string()], &grid_dir);
+    let guard = GridGuard(grid_dir.clone());
+    assert_eq!(code, 0, "{out}");
+    eprintln!("grid up with 2 nodes in {:.1} s", started.elapsed().as_secs_f64());
+    let state: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(grid_dir.join("grid.json")).unwrap()).unwrap();
+    let node_pids: Vec<u32> = state["nodes"].as_array().unwrap().iter().map(|n| n["pid"].as_u64().unwrap() as u32).collect();
+    assert_eq!(node_pids.len(), 2);
+    let groups: Vec<u32> = node_pids.iter().copied().chain([state["hub_pid"].as_u64().unwrap() as u32]).collect();
+    let (code, out) = accelerate(&["grid", "up", "--port", &port.to_string()], &grid_dir);
+    assert!(code != 0 && out.contains("already running"), "{out}");
+
+    // A benchmark through the grid: both browsers, results in DuckDB like any other run.
+    let db = grid_dir.join("bench.duckdb");
+    let (code, out) = accelerate(
+        &[
+            "bench",
+            "--suite",
+            "kernels-smoke",
+            "--browsers",
+            "chromium,firefox",
+            "--backends",
+            "browser-cpu",
+            "--webdriver",
+            &hub,
+            "--db",
+            db.to_str().unwrap(),
+            "--report",
+            grid_dir.join("report.html").to_str().unwrap(),
+        ],
+        &grid_dir,
+    );
+    assert_eq!(code, 0, "{out}");
+    let store = Store::open(&db).unwrap();
+    let run = store.run(None).unwrap();
+    let envs = store.environments(&run.run_id).unwrap();
+    assert_eq!(envs.iter().filter(|e| e.unavailable_reason.is_none()).count(), 2, "{envs:?}");
+    assert!(store.cases(&run.run_id).unwrap().iter().all(|c| c.status == "ok"), "{out}");
+
+    // A pool of four grid sessions; one node dies mid-run and its sessions' work moves over.
+    use_webdriver_endpoints(vec![hub.clone()]).unwrap();
+    let server = RunnerServer::start(wasm_pkg_dir()).await.unwrap();
+    let config = PoolConfig {
+        browsers: vec![BrowserKind::Chromium, BrowserKind::Chromium, BrowserKind::Firefox, BrowserKind::Firefox],
+        call_timeout: Duration::from_secs(30),
+        ..PoolConfig::default()
+    };
+    let starting = std::time::Instant::now();
+    let pool = BrowserPool::start(config, &server.url()).await.unwrap_or_else(|e| panic!("{e}"));
+    eprintln!("4 grid sessions started in {:.1} s", starting.elapsed().as_secs_f64());
+    let request = EmbedRequest::new("/models/all-minilm-l6-v2/", vec!["The quick brown fox jumps over the lazy dog.".into()]);
+    let victim = node_pids[1];
+    let kill = async {
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        // SAFETY: signals one process by pid.
+        unsafe { libc::kill(victim as libc::pid_t, libc::SIGKILL) };
+    };
+    let (report, ()) = tokio::join!(drive(&pool, &request, 200, 8, None), kill);
+    eprintln!(
+        "200 requests over 4 grid sessions with a node killed: {} completed, {} failed, {:.1} req/s",
+        report.completed.len(),
+        report.failed.len(),
+        report.requests_per_second()
+    );
+    assert_eq!(report.completed.len(), 200, "no request may be lost: {:?}", report.failed);
+    let (code, out) = accelerate(&["grid", "status"], &grid_dir);
+    assert_eq!(code, 0, "{out}");
+    let closing = std::time::Instant::now();
+    pool.shutdown().await;
+    eprintln!("pool shut down in {:.1} s", closing.elapsed().as_secs_f64());
+
+    assert!(!processes_in_groups(&groups).is_empty());
+    drop(guard);
+    for _ in 0..50 {
+        if processes_in_groups(&groups).is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(processes_in_groups(&groups), Vec::<u32>::new(), "grid down leaves no hub, node, driver or browser");
+    assert!(!grid_dir.join("grid.json").exists());
+    let _ = std::fs::remove_dir_all(&grid_dir);
+}
