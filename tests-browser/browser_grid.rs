@@ -91,7 +91,13 @@ async fn bench_and_pool_run_over_a_two_node_grid_and_survive_a_node_killed() {
     let run = store.run(None).unwrap();
     let envs = store.environments(&run.run_id).unwrap();
     assert_eq!(envs.iter().filter(|e| e.unavailable_reason.is_none()).count(), 2, "{envs:?}");
+    let node_urls: Vec<String> = state["nodes"].as_array().unwrap().iter().map(|n| n["url"].as_str().unwrap().to_string()).collect();
+    for env in &envs {
+        let node = env.webdriver_node.as_deref().unwrap_or_else(|| panic!("{} has no node recorded", env.label()));
+        assert!(node_urls.iter().any(|u| u == node), "{node} is not one of {node_urls:?}");
+    }
     assert!(store.cases(&run.run_id).unwrap().iter().all(|c| c.status == "ok"), "{out}");
+    drop(store);
 
     // A pool of four grid sessions; one node dies mid-run and its sessions' work moves over.
     use_webdriver_endpoints(vec![hub.clone()]).unwrap();
@@ -106,8 +112,9 @@ async fn bench_and_pool_run_over_a_two_node_grid_and_survive_a_node_killed() {
     eprintln!("4 grid sessions started in {:.1} s", starting.elapsed().as_secs_f64());
     let request = EmbedRequest::new("/models/all-minilm-l6-v2/", vec!["The quick brown fox jumps over the lazy dog.".into()]);
     let victim = node_pids[1];
+    // Killed once the pool has taken work, so requests are in flight on it.
     let kill = async {
-        tokio::time::sleep(Duration::from_secs(3)).await;
+        tokio::time::sleep(Duration::from_secs(2)).await;
         // SAFETY: signals one process by pid.
         unsafe { libc::kill(victim as libc::pid_t, libc::SIGKILL) };
     };
@@ -119,6 +126,18 @@ async fn bench_and_pool_run_over_a_two_node_grid_and_survive_a_node_killed() {
         report.requests_per_second()
     );
     assert_eq!(report.completed.len(), 200, "no request may be lost: {:?}", report.failed);
+    let victim_url = node_urls[1].clone();
+    assert!(pool.node_trips().contains(&victim_url), "the node breaker saw {victim_url} die: {:?}", pool.node_trips());
+    for slot in pool.slots() {
+        assert_ne!(slot.node().as_deref(), Some(victim_url.as_str()), "slot {} still placed on the dead node", slot.id);
+    }
+    // Stored as `accelerate pool` stores it: one sample per completed request, each once.
+    let case = ipfs_accelerate_host::bench::pool::drive_case("200 requests over 4 grid sessions", &report, serde_json::json!({}));
+    let env = ipfs_accelerate_host::bench::record::EnvRecord::new("browser-cpu", Default::default(), vec![case]);
+    let record = ipfs_accelerate_host::bench::pool::pool_run_record("test", 0.0, env);
+    let mut store = Store::open(&db).unwrap();
+    store.insert_run(&record).unwrap();
+    assert_eq!(store.sample_count(&record.run_id).unwrap(), 200);
     let (code, out) = accelerate(&["grid", "status"], &grid_dir);
     assert_eq!(code, 0, "{out}");
     let closing = std::time::Instant::now();

@@ -11,6 +11,7 @@ pub mod env_info;
 pub mod error;
 pub mod grid;
 pub mod isolation;
+pub mod json_get;
 pub mod paths;
 pub mod pool;
 pub mod report;

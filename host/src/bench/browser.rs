@@ -78,8 +78,7 @@ pub async fn run_browser_backends(
                 Err(e) => unavailable(backend.label, cases, e.to_string()),
             };
             env.browser = Some(name.to_string());
-            env.browser_version = Some(session.version.clone());
-            env.browser_flags = session.flags.clone();
+            env.ran_in(&session);
             env.user_agent = probe.as_ref().ok().map(|p| p.user_agent.clone());
             envs.push(env);
         }

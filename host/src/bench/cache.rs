@@ -212,8 +212,7 @@ async fn run_backend(install: &BrowserInstall, runner_url: &str, label: &str, de
 
     let mut env = EnvRecord::new(label, serde_json::from_value(reply_adapter).unwrap_or_default(), records);
     env.browser = Some(browser.into());
-    env.browser_version = Some(session.version.clone());
-    env.browser_flags = session.flags.clone();
+    env.ran_in(&session);
     if let Err(e) = session.close().await {
         progress(format!("{browser}: closing failed: {e}"));
     }

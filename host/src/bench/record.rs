@@ -1,6 +1,7 @@
 //! What a benchmark run produces, before it is stored.
 
 use super::stats::Stats;
+use crate::browser::BrowserSession;
 use crate::env_info::{BuildInfo, HostInfo};
 use ipfs_accelerate::AdapterSummary;
 
@@ -81,6 +82,8 @@ pub struct EnvRecord {
     pub user_agent: Option<String>,
     pub adapter: AdapterSummary,
     pub unavailable_reason: Option<String>,
+    /// The grid node (or remote WebDriver endpoint) that ran the browser; None when local.
+    pub webdriver_node: Option<String>,
     pub cases: Vec<CaseRecord>,
 }
 
@@ -95,8 +98,16 @@ impl EnvRecord {
             user_agent: None,
             adapter,
             unavailable_reason: None,
+            webdriver_node: None,
             cases,
         }
+    }
+
+    /// What the session it ran in says about where: browser version, flags, grid node.
+    pub fn ran_in(&mut self, session: &BrowserSession) {
+        self.browser_version = Some(session.version.clone());
+        self.browser_flags = session.flags.clone();
+        self.webdriver_node = session.node.clone();
     }
 
     /// A label for tables: backend plus browser, e.g. `browser-webgpu (chromium)`.

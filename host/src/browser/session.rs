@@ -1,7 +1,7 @@
 //! A live browser: its WebDriver server, a fresh profile, and the runner page loaded.
 
 use super::driver::DriverProcess;
-use super::remote::{next_endpoint, RemoteConnector};
+use super::remote::{next_endpoint, node_holding, RemoteConnector};
 use super::{capabilities, BrowserInstall, BrowserKind};
 use crate::error::{Context, HostError, Result};
 use crate::isolation::{self, LoopbackConnector};
@@ -38,6 +38,8 @@ pub struct BrowserSession {
     profile: Profile,
     /// The endpoint the session was created on, when remote.
     pub endpoint: Option<String>,
+    /// The grid node running it (the endpoint itself for a lone WebDriver server), when remote.
+    pub node: Option<String>,
 }
 
 /// Where the browser keeps its profile.
@@ -123,6 +125,7 @@ impl BrowserSession {
             driver: Some(driver),
             profile: Profile::Own(profile),
             endpoint: None,
+            node: None,
         };
         session.open(runner_url).await?;
         Ok(session)
@@ -159,6 +162,10 @@ impl BrowserSession {
             .or_else(|| returned.get("moz:profile"))
             .and_then(Value::as_str)
             .map(PathBuf::from);
+        let node = match client.session_id().await {
+            Ok(Some(id)) => node_holding(endpoint, &id).await,
+            _ => None,
+        };
         let mut session = BrowserSession {
             kind: install.kind,
             version,
@@ -167,6 +174,7 @@ impl BrowserSession {
             driver: None,
             profile: Profile::Remote(profile),
             endpoint: Some(endpoint.to_string()),
+            node,
         };
         session.open(runner_url).await?;
         Ok(session)
@@ -291,7 +299,8 @@ fn fresh_profile_dir(browser: &str) -> Result<PathBuf> {
 /// SIGKILL each process (fault injection; killing what is left of a hung browser).
 pub fn kill_processes(pids: &[u32]) {
     for pid in pids {
-        let _ = std::process::Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+        // A process may already be gone (a browser exits as its parent dies): not an error.
+        let _ = std::process::Command::new("kill").args(["-KILL", &pid.to_string()]).stderr(std::process::Stdio::null()).status();
     }
 }
 

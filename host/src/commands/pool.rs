@@ -56,14 +56,18 @@ pub async fn run(Args { browsers, requests, in_flight, kill_every, prefer, text,
     let report = drive(&pool, &request, requests, in_flight.unwrap_or(2 * kinds.len()), faults).await;
     for slot in pool.slots() {
         let h = slot.health().clone();
+        let node = slot.node().map(|n| format!(" on grid node {n}")).unwrap_or_default();
         println!(
-            "session {} ({}): served {}, failures {}, restarts {}",
+            "session {} ({}){node}: served {}, failures {}, restarts {}",
             slot.id,
             slot.kind.name(),
             slot.served.load(std::sync::atomic::Ordering::SeqCst),
             h.failures,
             h.restarts
         );
+    }
+    for node in pool.node_trips() {
+        println!("grid node {node} stopped answering: its sessions were moved to the others");
     }
     println!(
         "{}/{} requests completed in {:.0} ms ({:.1} req/s); {} kills, recoveries {:?} ms",

@@ -6,9 +6,8 @@
 //! they start keep their sandbox. Sessions reach the grid through `--webdriver URL`.
 
 mod config;
-mod http;
 
-pub use http::get_json;
+use crate::json_get::get_json;
 
 use crate::browser::{detect, BrowserInstall, BrowserKind};
 use crate::error::{Context, HostError, Result};

@@ -75,6 +75,7 @@ pub struct EmbedOutcome {
 pub struct BrowserPool {
     slots: Vec<Arc<Slot>>,
     config: PoolConfig,
+    node_trips: Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl BrowserPool {
@@ -94,7 +95,7 @@ impl BrowserPool {
             launches.push(Slot::launch(id, install, runner_url, config.per_slot));
         }
         let slots = futures_util::future::join_all(launches).await.into_iter().collect::<Result<Vec<_>>>()?;
-        Ok(BrowserPool { slots: slots.into_iter().map(Arc::new).collect(), config })
+        Ok(BrowserPool { slots: slots.into_iter().map(Arc::new).collect(), config, node_trips: Arc::default() })
     }
 
     pub fn slots(&self) -> &[Arc<Slot>] {
@@ -127,7 +128,8 @@ impl BrowserPool {
                 // Not tried: the slot failed while the request queued for it.
                 Err(HostError::SlotUnavailable(_)) => attempt -= 1,
                 Err(e) => {
-                    self.restart_in_background(slot);
+                    restart_in_background(slot);
+                    self.check_node_of(slot);
                     failed_on.push(slot.id);
                     last_error = Some(e);
                     // Every slot failed this request once: allow them again (restarted by now).
@@ -161,25 +163,30 @@ impl BrowserPool {
         }
     }
 
-    /// Relaunch a failed slot's browser once, without blocking the request that noticed.
-    fn restart_in_background(&self, slot: &Arc<Slot>) {
-        // Only one relaunch at a time per slot: later failures find it under way.
-        if slot.restarting.swap(true, std::sync::atomic::Ordering::SeqCst) {
-            return;
-        }
-        let slot = Arc::clone(slot);
+    /// The node breaker: when a slot on a grid node fails, ask the node itself; if it does not
+    /// answer, every slot on it is out at once (their requests go elsewhere without each waiting
+    /// for its own failure) and relaunched, which the grid places on the nodes still alive.
+    fn check_node_of(&self, slot: &Arc<Slot>) {
+        let Some(node) = slot.node() else { return };
+        let on_node: Vec<Arc<Slot>> = self.slots.iter().filter(|s| s.node().as_deref() == Some(node.as_str())).cloned().collect();
+        let trips = Arc::clone(&self.node_trips);
         tokio::spawn(async move {
-            loop {
-                let retry_at = slot.health().retry_at();
-                let Some(at) = retry_at else { break };
-                tokio::time::sleep_until(at.into()).await;
-                if slot.restart().await.is_ok() {
-                    break;
-                }
-                slot.health().record_failure();
+            if crate::json_get::get_json(&format!("{node}/status")).await.is_ok() {
+                return;
             }
-            slot.restarting.store(false, std::sync::atomic::Ordering::SeqCst);
+            trips.lock().unwrap_or_else(|p| p.into_inner()).push(node.clone());
+            for peer in on_node.into_iter().filter(|p| p.node().as_deref() == Some(node.as_str())) {
+                if peer.health().available() {
+                    peer.health().record_failure();
+                }
+                restart_in_background(&peer);
+            }
         });
+    }
+
+    /// Grid nodes found dead by the node breaker, in the order it tripped.
+    pub fn node_trips(&self) -> Vec<String> {
+        self.node_trips.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// Kill slot `id`'s browser processes, as a crash would (fault injection).
@@ -195,6 +202,27 @@ impl BrowserPool {
             s.close().await;
         }
     }
+}
+
+/// Relaunch a failed slot's browser once, without blocking the request that noticed.
+fn restart_in_background(slot: &Arc<Slot>) {
+    // Only one relaunch at a time per slot: later failures find it under way.
+    if slot.restarting.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        return;
+    }
+    let slot = Arc::clone(slot);
+    tokio::spawn(async move {
+        loop {
+            let retry_at = slot.health().retry_at();
+            let Some(at) = retry_at else { break };
+            tokio::time::sleep_until(at.into()).await;
+            if slot.restart().await.is_ok() {
+                break;
+            }
+            slot.health().record_failure();
+        }
+        slot.restarting.store(false, std::sync::atomic::Ordering::SeqCst);
+    });
 }
 
 fn floats(v: &Value) -> Vec<Vec<f32>> {

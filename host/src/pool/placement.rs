@@ -1,6 +1,7 @@
 //! Which slot takes a request: one that is healthy and able (WebGPU when the request needs
 //! it), then the browser the user prefers for this model type, then the browser that ran this
-//! model fastest so far (history from DuckDB), then the least busy.
+//! model fastest so far (history from DuckDB), then the least busy grid node (every slot on a
+//! node shares its machine), then the least busy slot.
 
 use super::slot::Slot;
 use crate::browser::BrowserKind;
@@ -32,6 +33,8 @@ pub struct Candidate {
     pub available: bool,
     pub webgpu: bool,
     pub in_flight: usize,
+    /// Requests in flight on every slot of the same grid node (its own when local).
+    pub node_load: usize,
 }
 
 impl Placement {
@@ -43,14 +46,20 @@ impl Placement {
 
     /// Slots able to take `need` now, best first; `avoid` are slots this request already failed on.
     pub fn rank<'a>(&self, slots: &'a [Arc<Slot>], need: &Need, avoid: &[usize]) -> Vec<&'a Arc<Slot>> {
+        let nodes: Vec<(Option<String>, usize)> = slots.iter().map(|s| (s.node(), s.in_flight.load(Ordering::SeqCst))).collect();
         let candidates: Vec<Candidate> = slots
             .iter()
-            .map(|s| Candidate {
+            .zip(&nodes)
+            .map(|(s, (node, in_flight))| Candidate {
                 id: s.id,
                 kind: s.kind,
                 available: s.health().available(),
                 webgpu: s.capabilities().webgpu,
-                in_flight: s.in_flight.load(Ordering::SeqCst),
+                in_flight: *in_flight,
+                node_load: match node {
+                    Some(node) => nodes.iter().filter(|(n, _)| n.as_ref() == Some(node)).map(|(_, f)| f).sum(),
+                    None => *in_flight,
+                },
             })
             .collect();
         self.order(&candidates, need, avoid).into_iter().filter_map(|id| slots.iter().find(|s| s.id == id)).collect()
@@ -63,7 +72,7 @@ impl Placement {
             candidates.iter().filter(|c| c.available && !avoid.contains(&c.id) && (need.device != "webgpu" || c.webgpu)).collect();
         able.sort_by_key(|c| {
             let history_rank = self.history.iter().position(|k| *k == c.kind).unwrap_or(self.history.len());
-            (preferred.is_some_and(|p| p != c.kind), history_rank, c.in_flight, c.id)
+            (preferred.is_some_and(|p| p != c.kind), history_rank, c.node_load, c.in_flight, c.id)
         });
         able.into_iter().map(|c| c.id).collect()
     }
@@ -74,7 +83,7 @@ mod tests {
     use super::*;
 
     fn c(id: usize, kind: BrowserKind, in_flight: usize) -> Candidate {
-        Candidate { id, kind, available: true, webgpu: kind == BrowserKind::Firefox, in_flight }
+        Candidate { id, kind, available: true, webgpu: kind == BrowserKind::Firefox, in_flight, node_load: in_flight }
     }
 
     #[test]
@@ -96,5 +105,15 @@ mod tests {
         let mut down = slots;
         down[1].available = false;
         assert_eq!(Placement::default().order(&down, &text, &[0]), [2]);
+    }
+
+    #[test]
+    fn between_equal_slots_the_less_busy_grid_node_wins() {
+        // Slots 0 and 1 share a node carrying 3 requests; slot 2 is alone on an idle node.
+        let mut slots = [c(0, BrowserKind::Chromium, 0), c(1, BrowserKind::Chromium, 3), c(2, BrowserKind::Chromium, 1)];
+        slots[0].node_load = 3;
+        slots[1].node_load = 3;
+        let text = Need { device: "cpu", model_type: "text-embedding" };
+        assert_eq!(Placement::default().order(&slots, &text, &[]), [2, 0, 1]);
     }
 }

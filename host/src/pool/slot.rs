@@ -33,6 +33,8 @@ pub struct Slot {
     pub served: AtomicU64,
     pub health: Mutex<Health>,
     pub capabilities: Mutex<Capabilities>,
+    /// The grid node its session runs on (None for a local driver); changes on restart.
+    node: Mutex<Option<String>>,
     /// Milliseconds each restart kept the slot out of rotation.
     pub recoveries_ms: Mutex<Vec<f64>>,
 }
@@ -41,7 +43,9 @@ impl Slot {
     pub async fn launch(id: usize, install: BrowserInstall, runner_url: &str, concurrency: usize) -> Result<Slot> {
         let session = BrowserSession::launch(&install, runner_url).await?;
         let capabilities = probe(&session).await;
+        let node = Mutex::new(session.node.clone());
         Ok(Slot {
+            node,
             id,
             kind: install.kind,
             install,
@@ -59,6 +63,10 @@ impl Slot {
 
     pub fn health(&self) -> std::sync::MutexGuard<'_, Health> {
         self.health.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn node(&self) -> Option<String> {
+        self.node.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     pub fn capabilities(&self) -> Capabilities {
@@ -110,6 +118,7 @@ impl Slot {
         }
         let fresh = BrowserSession::launch(&self.install, &self.runner_url).await?;
         *self.capabilities.lock().unwrap_or_else(|p| p.into_inner()) = probe(&fresh).await;
+        *self.node.lock().unwrap_or_else(|p| p.into_inner()) = fresh.node.clone();
         *session = Some(fresh);
         drop(session);
         if let Some(out) = self.health().restarted() {

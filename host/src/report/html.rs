@@ -45,11 +45,14 @@ pub fn render_html(view: &RunView) -> String {
             }
             (None, false) => "hardware GPU".into(),
         };
-        let browser = match (&e.browser, &e.browser_version) {
+        let mut browser = match (&e.browser, &e.browser_version) {
             (Some(b), Some(v)) => format!("{b} {v}"),
             (Some(b), None) => b.clone(),
             _ => "-".into(),
         };
+        if let Some(node) = &e.webdriver_node {
+            browser.push_str(&format!(" on grid node {node}"));
+        }
         let _ = write!(
             h,
             "<tr><td class=l>{}</td><td class=l>{}</td><td class=l>{} ({})</td><td class=l>{kind}</td></tr>",

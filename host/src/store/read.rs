@@ -26,6 +26,8 @@ pub struct EnvRow {
     pub adapter_backend: String,
     pub software_adapter: bool,
     pub unavailable_reason: Option<String>,
+    /// The grid node that ran the browser, when it ran on one.
+    pub webdriver_node: Option<String>,
 }
 
 impl EnvRow {
@@ -87,7 +89,8 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT env_id, backend, browser, browser_version, adapter_name, adapter_backend, software_adapter, unavailable_reason
+                "SELECT env_id, backend, browser, browser_version, adapter_name, adapter_backend, software_adapter, unavailable_reason,
+                        webdriver_node
                  FROM environments WHERE run_id = ? ORDER BY env_id",
             )
             .context("preparing environments query")?;
@@ -102,6 +105,7 @@ impl Store {
                     adapter_backend: r.get(5)?,
                     software_adapter: r.get(6)?,
                     unavailable_reason: r.get(7)?,
+                    webdriver_node: r.get(8)?,
                 })
             })
             .context("querying environments")?;

@@ -36,7 +36,7 @@ impl Store {
         for (env_id, env) in run.environments.iter().enumerate() {
             let a = &env.adapter;
             tx.execute(
-                "INSERT INTO environments VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO environments VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 params![
                     run.run_id,
                     env_id as i64,
@@ -55,6 +55,7 @@ impl Store {
                     a.features.join(","),
                     env.unavailable_reason.is_none(),
                     env.unavailable_reason,
+                    env.webdriver_node,
                 ],
             )
             .context(format!("inserting environment {}", env.label()))?;

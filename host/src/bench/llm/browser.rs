@@ -81,8 +81,7 @@ pub async fn run(install: &BrowserInstall, runner_url: &str, engine: &Engine, wo
             env
         }
     };
-    env.browser_version = Some(session.version.clone());
-    env.browser_flags = session.flags.clone();
+    env.ran_in(&session);
     if let Err(e) = session.close().await {
         progress(format!("{browser}: closing failed: {e}"));
     }

@@ -125,8 +125,7 @@ pub async fn run(install: &BrowserInstall, runner_url: &str, engine: &str, label
     let mut env = EnvRecord::new(label, adapter, records);
     env.unavailable_reason = unavailable;
     env.browser = Some(browser.into());
-    env.browser_version = Some(session.version.clone());
-    env.browser_flags = session.flags.clone();
+    env.ran_in(&session);
     env.user_agent = user_agent;
     if let Err(e) = session.close().await {
         progress(format!("{browser}: closing failed: {e}"));

@@ -1,5 +1,5 @@
-//! The one HTTP request the grid needs from the host itself: a JSON GET (the hub's `/status`),
-//! spoken as HTTP/1.0 so the answer is never chunked.
+//! A JSON GET over plain HTTP/1.0 (never chunked): how the host reads a Selenium hub's or
+//! node's `/status`. A leaf: the grid and the remote-session code both use it.
 
 use crate::error::{HostError, Result};
 use std::time::Duration;
