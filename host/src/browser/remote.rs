@@ -79,6 +79,17 @@ impl tower_service::Service<axum::http::Uri> for RemoteConnector {
     }
 }
 
+/// Which node of a grid at `endpoint` holds `session_id` (from the hub's `/status`); the
+/// endpoint itself when it is not a grid (a lone WebDriver server), None when it cannot say.
+pub async fn node_holding(endpoint: &str, session_id: &str) -> Option<String> {
+    let status = crate::json_get::get_json(&format!("{endpoint}/status")).await.ok()?;
+    let Some(nodes) = status["value"]["nodes"].as_array() else { return Some(endpoint.to_string()) };
+    nodes
+        .iter()
+        .find(|node| node["slots"].as_array().into_iter().flatten().any(|slot| slot["session"]["sessionId"] == session_id))
+        .and_then(|node| node["uri"].as_str().map(String::from))
+}
+
 #[cfg(test)]
 mod tests {
     use super::checked;
@@ -91,15 +102,4 @@ mod tests {
             assert!(checked(bad).is_err(), "{bad}");
         }
     }
-}
-
-/// Which node of a grid at `endpoint` holds `session_id` (from the hub's `/status`); the
-/// endpoint itself when it is not a grid (a lone WebDriver server), None when it cannot say.
-pub async fn node_holding(endpoint: &str, session_id: &str) -> Option<String> {
-    let status = crate::json_get::get_json(&format!("{endpoint}/status")).await.ok()?;
-    let Some(nodes) = status["value"]["nodes"].as_array() else { return Some(endpoint.to_string()) };
-    nodes
-        .iter()
-        .find(|node| node["slots"].as_array().into_iter().flatten().any(|slot| slot["session"]["sessionId"] == session_id))
-        .and_then(|node| node["uri"].as_str().map(String::from))
 }
