@@ -1,6 +1,6 @@
 //! Selenium Grid 4 for real: `accelerate grid up --nodes 2` (hub + 2 nodes, java, on loopback),
 //! a benchmark whose Chromium and Firefox sessions are created on the grid and stored in
-//! DuckDB, a pool of 4 grid sessions serving 200 requests while one node's java process is
+//! DuckDB with the node that ran each, a benchmark matrix spread over the grid, a pool of 4 grid sessions serving 200 requests while one node's java process is
 //! SIGKILLed (0 lost), and `grid down` leaving no grid, driver or browser process behind.
 
 use ipfs_accelerate_host::browser::{use_webdriver_endpoints, BrowserKind};
@@ -97,6 +97,24 @@ async fn bench_and_pool_run_over_a_two_node_grid_and_survive_a_node_killed() {
         assert!(node_urls.iter().any(|u| u == node), "{node} is not one of {node_urls:?}");
     }
     assert!(store.cases(&run.run_id).unwrap().iter().all(|c| c.status == "ok"), "{out}");
+    drop(store);
+
+    // A matrix spread over the grid: two cells side by side, each run recording its node.
+    let matrix = grid_dir.join("matrix.toml");
+    std::fs::write(
+        &matrix,
+        "name = \"grid\"\nmodels = [\"minilm-l3\"]\nbackends = [\"browser-cpu\"]\nbrowsers = [\"chromium\", \"firefox\"]\n\
+         shapes = [\"b1×short\"]\nwarmup = 1\nsamples = 3\nparallel = 2\n",
+    )
+    .unwrap();
+    let (code, out) =
+        accelerate(&["bench", "--matrix", matrix.to_str().unwrap(), "--webdriver", &hub, "--db", db.to_str().unwrap()], &grid_dir);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("2 cell(s) run") && out.matches("on grid node http://127.0.0.1:").count() == 2, "{out}");
+    let store = Store::open(&db).unwrap();
+    let matrix_cases: Vec<_> = store.history(Some("minilm-l3")).unwrap().into_iter().filter(|r| r.key.shape == "b1×short").collect();
+    assert_eq!(matrix_cases.len(), 2, "{matrix_cases:?}");
+    assert!(matrix_cases.iter().all(|r| r.status == "ok"), "{matrix_cases:?}");
     drop(store);
 
     // A pool of four grid sessions; one node dies mid-run and its sessions' work moves over.

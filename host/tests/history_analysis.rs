@@ -189,7 +189,7 @@ fn the_dtype_migration_marks_earlier_int8_cases() {
         }
     }
     let store = Store::open(&db).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 3);
+    assert_eq!(store.schema_version().unwrap(), 4);
     let mut got: Vec<(String, String, String)> =
         store.history(None).unwrap().into_iter().map(|r| (r.key.backend, r.key.kernel, r.dtype)).collect();
     got.sort();

@@ -19,7 +19,7 @@ fn temp_db(name: &str) -> std::path::PathBuf {
 async fn a_native_run_is_stored_whole_and_reads_back() {
     let path = temp_db("roundtrip");
     let mut store = Store::open(&path).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 3);
+    assert_eq!(store.schema_version().unwrap(), 4);
     let cases = kernels::smoke(1, 4);
     let run = run_suite("kernels-smoke", "test", &cases, &native_only()).await.unwrap();
     store.insert_run(&run).unwrap();
@@ -27,7 +27,7 @@ async fn a_native_run_is_stored_whole_and_reads_back() {
 
     // Reopening applies no migration twice and sees the run.
     let store = Store::open(&path).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 3);
+    assert_eq!(store.schema_version().unwrap(), 4);
     let view = RunView::load(&store, None).unwrap();
     assert_eq!(view.run.run_id, run.run_id);
     assert_eq!(view.envs.len(), 2);

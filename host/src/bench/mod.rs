@@ -6,6 +6,7 @@ pub mod cache;
 pub mod check;
 pub mod kernels;
 pub mod llm;
+pub mod matrix;
 pub mod minilm;
 mod native;
 pub mod options;
@@ -35,6 +36,25 @@ pub struct SuiteOptions {
     pub samples: u32,
     pub backends: Vec<String>,
     pub browsers: Vec<BrowserKind>,
+    /// A subset of the suite's models and workloads (a benchmark matrix cell); all when empty.
+    pub only: Only,
+}
+
+/// Which models and workloads a suite run covers: the named ones, or all when a list is empty.
+#[derive(Debug, Clone, Default)]
+pub struct Only {
+    pub models: Vec<String>,
+    pub workloads: Vec<String>,
+}
+
+impl Only {
+    pub fn model(&self, name: &str) -> bool {
+        self.models.is_empty() || self.models.iter().any(|m| m == name)
+    }
+
+    pub fn workload(&self, label: &str) -> bool {
+        self.workloads.is_empty() || self.workloads.iter().any(|w| w == label)
+    }
 }
 
 /// Which backends a run covers.

@@ -13,9 +13,12 @@ pub(crate) fn epoch_seconds() -> f64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
 }
 
-/// A run id that sorts by start time (epoch ms) and differs between concurrent processes.
+/// A run id that sorts by start time (epoch ms) and differs between concurrent processes and
+/// between runs one process starts in the same millisecond (matrix cells side by side).
 fn new_run_id(started: f64) -> String {
-    format!("{:013}-{:05}", (started * 1e3) as u64, std::process::id() % 100_000)
+    static SEQUENCE: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = SEQUENCE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{:013}-{:05}-{n}", (started * 1e3) as u64, std::process::id() % 100_000)
 }
 
 /// Run `cases` on every selected backend. Browser backends need the wasm package; if it is

@@ -42,7 +42,7 @@ pub trait Suite: Sync {
         ipfs_accelerate::bench::check_counts(bench.warmup, bench.samples, ipfs_accelerate::core::OptionStyle::Cli)?;
         let backends = checked_backends(&bench.backends, &self.backends())?;
         let browsers = browsers_or(&bench.browsers, &self.default_browsers())?;
-        Ok(SuiteOptions { warmup: bench.warmup, samples: bench.samples, backends, browsers })
+        Ok(SuiteOptions { warmup: bench.warmup, samples: bench.samples, backends, browsers, only: Default::default() })
     }
     fn run<'a>(&'a self, command: &'a str, opts: SuiteOptions, bench: &'a BenchOptions) -> LocalBoxFuture<'a, Result<RunRecord>>;
 }

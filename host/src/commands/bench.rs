@@ -2,7 +2,7 @@
 //! run in DuckDB, print its table and optionally write its HTML report.
 
 use super::report::write_report;
-use crate::bench::{registry, BenchOptions};
+use crate::bench::{matrix, registry, BenchOptions};
 use crate::report::{render_table, RunView};
 use crate::store::Store;
 use crate::{paths, HostError, Result};
@@ -20,11 +20,19 @@ pub struct Args {
     /// (results/<suite>.html, results/report.html for kernels).
     #[arg(long, num_args = 0..=1, value_name = "PATH")]
     report: Option<Option<PathBuf>>,
+    /// Run a benchmark matrix from a TOML file instead of suites (models × backends ×
+    /// browsers × dtypes × shapes; docs/benchmarking.md): cells run side by side, each stored
+    /// as its own run; running the same matrix again skips the cases already stored.
+    #[arg(long, value_name = "FILE.toml")]
+    matrix: Option<PathBuf>,
     #[command(flatten)]
     options: BenchOptions,
 }
 
-pub async fn run(Args { suite, db, report, options }: Args) -> Result<()> {
+pub async fn run(Args { suite, db, report, matrix, options }: Args) -> Result<()> {
+    if let Some(file) = matrix {
+        return run_matrix(&file, &db).await;
+    }
     let suites = registry::parse(&suite)?;
     if let (Some(Some(path)), true) = (&report, suites.len() > 1) {
         return Err(HostError::Invalid(format!(
@@ -48,5 +56,28 @@ pub async fn run(Args { suite, db, report, options }: Args) -> Result<()> {
             write_report(&view, path.as_deref().unwrap_or(Path::new(suite.about().default_report)))?;
         }
     }
+    Ok(())
+}
+
+async fn run_matrix(file: &Path, db: &Path) -> Result<()> {
+    let spec = matrix::load(file)?;
+    let report = matrix::run(&spec, db, &super::command_line()).await?;
+    for why in &report.impossible {
+        println!("not a cell: {why}");
+    }
+    for cell in &report.skipped {
+        println!("skipped (already stored): {cell}");
+    }
+    for (cell, run_id, node) in &report.ran {
+        let node = node.as_deref().map(|n| format!(" on grid node {n}")).unwrap_or_default();
+        println!("ran {cell}{node}: run {run_id}");
+    }
+    println!(
+        "matrix {}: {} cell(s) run, {} skipped; results in {} (accelerate compare / recommend read them)",
+        spec.name,
+        report.ran.len(),
+        report.skipped.len(),
+        db.display()
+    );
     Ok(())
 }

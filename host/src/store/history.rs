@@ -150,6 +150,22 @@ impl Store {
         Ok(by_key)
     }
 
+    /// What matrix `matrix` has already measured: (browser or "native", backend, model,
+    /// workload) of every case stored `ok` or `mismatch` (a wrong output is a result; errors and
+    /// unavailable cases are tried again on resume).
+    pub fn matrix_done(&self, matrix: &str) -> Result<std::collections::HashSet<(String, String, String, String)>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT coalesce(e.browser, 'native'), e.backend, c.kernel, c.shape
+                 FROM cases c JOIN environments e USING (run_id, env_id) JOIN matrix_runs m USING (run_id)
+                 WHERE m.matrix = ? AND c.status IN ('ok', 'mismatch')",
+            )
+            .context("preparing matrix query")?;
+        let rows = stmt.query_map([matrix], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))).context("querying the matrix")?;
+        rows.collect::<std::result::Result<_, _>>().context("reading the matrix")
+    }
+
     /// Every stored result whose kernel is `kernel` (for the model suites: the model's name),
     /// or of every kernel when None; newest run first.
     pub fn history(&self, kernel: Option<&str>) -> Result<Vec<HistoryRow>> {

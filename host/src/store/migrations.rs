@@ -7,6 +7,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "0001_initial", include_str!("../../../schema/0001_initial.sql")),
     (2, "0002_case_dtype", include_str!("../../../schema/0002_case_dtype.sql")),
     (3, "0003_environment_node", include_str!("../../../schema/0003_environment_node.sql")),
+    (4, "0004_matrix_runs", include_str!("../../../schema/0004_matrix_runs.sql")),
 ];
 
 pub fn apply(conn: &mut duckdb::Connection) -> Result<()> {

@@ -9,6 +9,16 @@ use duckdb::params;
 impl Store {
     /// Insert a run with all its environments, cases and samples in one transaction.
     pub fn insert_run(&mut self, run: &RunRecord) -> Result<()> {
+        self.insert_run_of(run, None)
+    }
+
+    /// Insert a run that measured `cell` of the benchmark matrix `matrix`, in the same
+    /// transaction as the run itself (a matrix never records a cell it did not store).
+    pub fn insert_matrix_run(&mut self, run: &RunRecord, matrix: &str, cell: &str) -> Result<()> {
+        self.insert_run_of(run, Some((matrix, cell)))
+    }
+
+    fn insert_run_of(&mut self, run: &RunRecord, matrix_cell: Option<(&str, &str)>) -> Result<()> {
         let tx = self.conn.transaction().context("starting run transaction")?;
         let (h, b) = (&run.host, &run.build);
         tx.execute(
@@ -94,6 +104,10 @@ impl Store {
                     insert.execute(params![run.run_id, env_id as i64, case_id as i64, i as i64, ms]).context("inserting sample")?;
                 }
             }
+        }
+        if let Some((matrix, cell)) = matrix_cell {
+            tx.execute("INSERT INTO matrix_runs VALUES (?, ?, ?)", params![matrix, run.run_id, cell])
+                .context("recording the matrix cell")?;
         }
         tx.commit().context("committing run")
     }

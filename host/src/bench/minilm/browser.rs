@@ -83,14 +83,19 @@ pub async fn run(install: &BrowserInstall, runner_url: &str, engine: &str, label
     let mut adapter = AdapterSummary::default();
     let mut user_agent = None;
     let mut unavailable = None;
-    for model in MODELS.iter().filter(|m| runs(engine, m)) {
+    for model in MODELS.iter().filter(|m| runs(engine, m) && opts.only.model(m.name)) {
         let (work, refs) = match (workloads(model), reference(model)) {
-            (Ok(w), Ok(r)) => (w, r),
+            (Ok(w), Ok(r)) => (w.into_iter().filter(|w| opts.only.workload(&w.label)).collect::<Vec<_>>(), r),
             (Err(e), _) | (_, Err(e)) => {
                 records.push(not_run(model, "inputs", CaseStatus::Error, &e.to_string()));
                 continue;
             }
         };
+        if work.is_empty() {
+            continue;
+        }
+        // The cold call runs the first selected workload (b1×short unless a matrix chose others).
+        let first_call = format!("first call {}", work[0].label);
         progress(format!("{label} ({browser}): {}", model.name));
         let spec = json!({
             "engine": engine, "model": model_json(model), "workloads": work, "reference": refs.workload,
@@ -112,7 +117,7 @@ pub async fn run(install: &BrowserInstall, runner_url: &str, engine: &str, label
         adapter = serde_json::from_value(reply["adapter"].clone()).unwrap_or_default();
         let start = records.len();
         records.push(timed(model, "load", "", 0, 0, vec![reply["loadMs"].as_f64().unwrap_or(f64::NAN)]));
-        records.push(timed(model, "first call b1×short", &work[0].tokens, 1, 0, vec![reply["coldMs"].as_f64().unwrap_or(f64::NAN)]));
+        records.push(timed(model, &first_call, &work[0].tokens, work[0].batch, 0, vec![reply["coldMs"].as_f64().unwrap_or(f64::NAN)]));
         for (w, r) in work.iter().zip(reply["workloads"].as_array().into_iter().flatten()) {
             records.push(match r["skipped"].as_str() {
                 Some(why) => not_run(model, &w.label, CaseStatus::Unavailable, why),

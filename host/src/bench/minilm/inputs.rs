@@ -68,6 +68,9 @@ fn workload(tokenizer: &TextTokenizer, label: &str, tokens: &str, texts: Vec<Str
     Ok(Workload { label: label.into(), batch: texts.len(), tokens: tokens.into(), texts, ids })
 }
 
+/// The workloads' labels, in the order `workloads` returns them.
+pub const WORKLOAD_LABELS: [&str; 4] = ["b1×short", "b1×128", "b8×short", "b8×128"];
+
 /// b1×short first: it is the cold call and the only one run on software GPU adapters.
 pub fn workloads(model: &ModelSpec) -> Result<Vec<Workload>> {
     // Counting needs a tokenizer that does not truncate at the target itself.
@@ -75,11 +78,12 @@ pub fn workloads(model: &ModelSpec) -> Result<Vec<Workload>> {
     let long: Vec<String> = (0..8).map(|k| text_of_tokens(&counting, k * 7, TOKENS_LONG)).collect::<Result<_>>()?;
     let tokenizer = model.tokenizer()?;
     let short: Vec<String> = SHORT.iter().map(|s| s.to_string()).collect();
+    let [b1_short, b1_long, b8_short, b8_long] = WORKLOAD_LABELS;
     Ok(vec![
-        workload(&tokenizer, "b1×short", "short", short[..1].to_vec())?,
-        workload(&tokenizer, "b1×128", "128", long[..1].to_vec())?,
-        workload(&tokenizer, "b8×short", "short", short)?,
-        workload(&tokenizer, "b8×128", "128", long)?,
+        workload(&tokenizer, b1_short, "short", short[..1].to_vec())?,
+        workload(&tokenizer, b1_long, "128", long[..1].to_vec())?,
+        workload(&tokenizer, b8_short, "short", short)?,
+        workload(&tokenizer, b8_long, "128", long)?,
     ])
 }
 

@@ -7,7 +7,7 @@ mod cases;
 mod inputs;
 mod native;
 
-pub use inputs::{workloads, Workload};
+pub use inputs::{workloads, Workload, WORKLOAD_LABELS};
 
 use super::options::BenchOptions;
 use super::record::RunRecord;
@@ -61,6 +61,25 @@ pub async fn run_suite(command: &str, opts: &Options) -> Result<RunRecord> {
         }
     }
     Ok(finished_run("minilm", command, started_at, environments))
+}
+
+/// One backend of the suite (`label`, e.g. `native-cpu` or `browser-cpu-threads`) with `opts`'
+/// models and workloads: natively, or in a session of `install` on the runner at `runner_url`.
+pub async fn run_backend(
+    label: &str,
+    install: Option<&crate::browser::BrowserInstall>,
+    runner_url: &str,
+    opts: &Options,
+) -> Result<super::record::EnvRecord> {
+    if let Some((backend, _)) = NATIVE.iter().find(|(_, l)| *l == label) {
+        return Ok(native::run(backend, label, opts).await);
+    }
+    let (engine, _) = browser::ENGINES
+        .iter()
+        .find(|(_, l)| *l == label)
+        .ok_or_else(|| crate::HostError::Invalid(format!("minilm has no backend {label:?}; known: {}", backend_labels().join(", "))))?;
+    let install = install.ok_or_else(|| crate::HostError::Invalid(format!("{label} runs in a browser; none was given")))?;
+    Ok(browser::run(install, runner_url, engine, label, opts).await)
 }
 
 /// The `minilm` suite.

@@ -22,7 +22,7 @@ fn ms_since(t: Instant) -> f64 {
 pub async fn run(backend: &str, label: &str, opts: &Options) -> EnvRecord {
     let mut records: Vec<CaseRecord> = Vec::new();
     let mut adapter = AdapterSummary::default();
-    for model in MODELS.iter() {
+    for model in MODELS.iter().filter(|m| opts.only.model(m.name)) {
         let t = Instant::now();
         let mut embedder = match NativeEmbedder::load(backend, model).await {
             Ok(e) => e,
@@ -36,19 +36,24 @@ pub async fn run(backend: &str, label: &str, opts: &Options) -> EnvRecord {
         adapter = embedder.adapter();
         progress(format!("{label}: {} on {}", model.name, adapter.name));
         let (work, refs) = match (workloads(model), reference(model)) {
-            (Ok(w), Ok(r)) => (w, r),
+            (Ok(w), Ok(r)) => (w.into_iter().filter(|w| opts.only.workload(&w.label)).collect::<Vec<_>>(), r),
             (Err(e), _) | (_, Err(e)) => {
                 records.push(not_run(model, "inputs", CaseStatus::Error, &e.to_string()));
                 continue;
             }
         };
+        if work.is_empty() {
+            continue;
+        }
+        // The cold call runs the first selected workload (b1×short unless a matrix chose others).
+        let first_call = format!("first call {}", work[0].label);
         let start = records.len();
         records.push(timed(model, "load", "", 0, 0, vec![load_ms]));
         let t = Instant::now();
         let first = embedder.embed(&encodings(&work[0].ids)).await;
         records.push(match first {
-            Ok(_) => timed(model, "first call b1×short", &work[0].tokens, 1, 0, vec![ms_since(t)]),
-            Err(e) => not_run(model, "first call b1×short", CaseStatus::Error, &e.to_string()),
+            Ok(_) => timed(model, &first_call, &work[0].tokens, work[0].batch, 0, vec![ms_since(t)]),
+            Err(e) => not_run(model, &first_call, CaseStatus::Error, &e.to_string()),
         });
         for (i, w) in work.iter().enumerate() {
             if adapter.software && i > 0 {
