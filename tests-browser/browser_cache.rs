@@ -172,9 +172,17 @@ async fn chromium_resumes_an_interrupted_download_with_a_range_request() {
 #[tokio::test(flavor = "multi_thread")]
 async fn chromium_a_page_reload_mid_download_continues_where_it_stopped() {
     let (server, session) = launch(BrowserKind::Chromium).await;
+    let before = call(&session, "pageId", vec![]).await;
     let started = call(&session, "reloadDuringLoad", vec![L6.into(), (30u64 << 20).into()]).await;
     assert!(started["reloadingAt"].as_u64().unwrap_or(0) >= 30 << 20, "{started}");
-    // The next call waits for the reloaded page; its load finds the chunks the first one stored.
+    // The reload follows the reply by a moment: a call sent in between would die with the old
+    // page (on a loaded machine it did). Wait until the page is the new one.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while session.call("pageId", vec![]).await.ok().is_none_or(|id| id == before) {
+        assert!(std::time::Instant::now() < deadline, "the page never reloaded");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // The reloaded page's load finds the chunks the first one stored.
     let (resumed, from, requests) = load_resumed(&server, &session).await;
     assert!(from >= 24 << 20 && from.is_multiple_of(CHUNK), "resumed from byte {from}: {requests:?}");
     assert_eq!(resumed["report"]["networkBytes"].as_u64(), Some(90_868_376 - from));

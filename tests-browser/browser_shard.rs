@@ -1,7 +1,8 @@
 //! all-MiniLM-L6-v2 split over two headless Chromium instances (layers 0..3 and 3..6), the
 //! activations passed through the host over loopback WebSockets: the same embeddings as the
 //! whole model (and the numpy reference); and a stage's browser killed mid-request is
-//! relaunched and the request completes with the same output.
+//! relaunched and the request completes with the same output; a stream of requests runs
+//! through both stages at once (pipelined), each answer its own, even with a stage dead.
 
 use ipfs_accelerate_host::browser::{detect_all, kill_processes, BrowserKind};
 use ipfs_accelerate_host::paths::wasm_pkg_dir;
@@ -76,5 +77,32 @@ async fn a_shard_killed_mid_request_is_relaunched_and_the_request_completes() {
     let _ = killer.await;
     assert_eq!(run.recoveries_ms.len(), 1, "stage 1 was relaunched once");
     assert_reference(&run.embeddings, &want);
+    model.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stream_through_the_stages_matches_the_reference_and_survives_a_dead_stage() {
+    let (_server, mut model) = sharded().await;
+    let want = reference(8);
+    // Six requests of differing sizes, in flight together: each answer must be its own.
+    let requests: Vec<Vec<String>> = (1..=6).map(|n| want.iter().take(n).map(|(t, _)| t.clone()).collect()).collect();
+    let runs = model.embed_stream(&requests).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(runs.len(), requests.len());
+    for (n, run) in runs.iter().enumerate() {
+        let run = run.as_ref().unwrap_or_else(|e| panic!("request {n}: {e}"));
+        assert_reference(&run.embeddings, &want[..n + 1]);
+    }
+    // Latency counts from submission to that request's own answer: the last waited longest.
+    let latency = |n: usize| runs[n].as_ref().map(|r| r.latency_ms).unwrap_or_default();
+    assert!(latency(0) < latency(5), "{} vs {}", latency(0), latency(5));
+    // Stage 1's browser is dead when the stream starts: what it cannot serve is run again
+    // through the one-request path, which relaunches it; no request is lost.
+    kill_processes(&model.stage_pids(1));
+    let runs = model.embed_stream(&requests).await.unwrap_or_else(|e| panic!("{e}"));
+    for (n, run) in runs.iter().enumerate() {
+        let run = run.as_ref().unwrap_or_else(|e| panic!("request {n} was lost: {e}"));
+        assert_reference(&run.embeddings, &want[..n + 1]);
+    }
+    assert!(runs.iter().flatten().any(|r| !r.recoveries_ms.is_empty()), "the killed stage was relaunched");
     model.shutdown().await;
 }

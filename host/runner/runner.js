@@ -124,8 +124,12 @@ async function profileEmbed(baseUrl, texts, { threads, relaxedSimd, repeats = 3,
   }
 }
 
+// Differs on every load of the page: how a caller knows a reload has happened.
+const PAGE_ID = `${performance.timeOrigin}-${Math.random().toString(36).slice(2)}`;
+
 window.__accelerate = {
   ready,
+  pageId: () => PAGE_ID,
   async probe() {
     await ready;
     return {

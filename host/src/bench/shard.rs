@@ -1,6 +1,7 @@
 //! `accelerate bench --suite shard`: MiniLM-L6 on eight 128-token texts split over 1..K
-//! browser sessions (1 = the whole model in one browser, the same code path), latency of each;
-//! then stage browsers killed during requests — recovery time and whether every request
+//! browser sessions (1 = the whole model in one browser, the same code path), latency of each
+//! and the throughput of a pipelined stream of requests (K stages vs one); then stage browsers
+//! killed during requests — recovery time and whether every request
 //! completed with the unsharded output.
 
 use super::options::{BenchOptions, DEFAULT_BROWSER};
@@ -69,6 +70,7 @@ pub async fn run_suite(command: &str, opts: &ShardOptions) -> Result<RunRecord> 
     let server = RunnerServer::start(crate::paths::wasm_pkg_dir()).await?;
     let mut records = Vec::new();
     let mut unsharded: Option<(f64, Vec<Vec<f32>>)> = None;
+    let mut one_stage_rate = None;
     for k in 1..=opts.shards.clamp(1, LAYERS) {
         let plan = balanced(&[1.0; LAYERS], k);
         progress(format!("shard: {k} stage(s) {plan:?}"));
@@ -91,6 +93,7 @@ pub async fn run_suite(command: &str, opts: &ShardOptions) -> Result<RunRecord> 
                 Err(e) => error = Some(e.to_string()),
             }
         }
+        let stream = stream_case(&mut model, &texts, k, &mut one_stage_rate, unsharded.as_ref().map(|u| &u.1)).await;
         model.shutdown().await;
         let median = Stats::of(&latencies).map_or(f64::NAN, |s| s.median);
         if k == 1 {
@@ -106,6 +109,7 @@ pub async fn run_suite(command: &str, opts: &ShardOptions) -> Result<RunRecord> 
             rec.status = CaseStatus::Mismatch;
         }
         records.push(rec);
+        records.push(stream);
     }
     records.push(faults(&server, &install, &texts, opts.faults, unsharded.map(|u| u.1)).await);
     let adapter = AdapterSummary {
@@ -116,6 +120,41 @@ pub async fn run_suite(command: &str, opts: &ShardOptions) -> Result<RunRecord> 
     let mut env = EnvRecord::new("browser-cpu", adapter, records);
     env.browser = Some(kind.name().into());
     Ok(finished_run("shard", command, started_at, vec![env]))
+}
+
+/// Requests in one pipelined stream (each the eight 128-token texts).
+const STREAM_REQUESTS: usize = 8;
+
+/// Throughput of a stream of requests submitted at once, the stages working on different
+/// requests at the same time; `one_stage_rate` is set by the first (k = 1) call and is the
+/// ratio's base. Samples are each request's latency from submission.
+async fn stream_case(
+    model: &mut ShardedModel,
+    texts: &[String],
+    k: usize,
+    one_stage_rate: &mut Option<f64>,
+    want: Option<&Vec<Vec<f32>>>,
+) -> CaseRecord {
+    let requests = vec![texts.to_vec(); STREAM_REQUESTS];
+    let started = std::time::Instant::now();
+    let runs = match model.embed_stream(&requests).await {
+        Ok(runs) => runs,
+        Err(e) => return case(&format!("stream over {k} stage(s)"), Vec::new(), json!({ "stages": k }), Some(e.to_string())),
+    };
+    let wall_s = started.elapsed().as_secs_f64();
+    let failed: Vec<String> = runs.iter().filter_map(|r| r.as_ref().err().map(|e| e.to_string())).collect();
+    let done: Vec<&crate::shard::ShardRun> = runs.iter().flatten().collect();
+    let rate = done.len() as f64 / wall_s;
+    let base = *one_stage_rate.get_or_insert(rate);
+    let shape =
+        format!("stream of {STREAM_REQUESTS} requests over {k} stage(s), pipelined: {rate:.2} req/s = {:.2}× one stage", rate / base);
+    let params = json!({ "stages": k, "requests": STREAM_REQUESTS, "completed": done.len(), "requests_per_s": rate, "wall_s": wall_s });
+    let mut rec = case(&shape, done.iter().map(|r| r.latency_ms).collect(), params, failed.first().cloned());
+    rec.max_abs_err = want.map(|w| done.iter().map(|r| worst_error(&r.embeddings, w)).fold(0.0, f64::max));
+    if rec.max_abs_err.is_some_and(|e| e > rec.tolerance) {
+        rec.status = CaseStatus::Mismatch;
+    }
+    rec
 }
 
 /// Two stages; before each request one stage's browser is set to be killed after a delay

@@ -41,6 +41,9 @@ pub struct DoctorReport {
     pub native_adapters: Vec<AdapterSummary>,
     /// How browsers are confined (see `isolation`): who they run as, where their drivers listen.
     pub browser_isolation: String,
+    /// Where browser sessions are created: local drivers, or `--webdriver` endpoints; and
+    /// whether `accelerate grid up` has a grid running.
+    pub webdriver: String,
     pub onnxruntime: Result<String, String>,
     pub browsers: Vec<BrowserEntry>,
 }
@@ -79,6 +82,7 @@ pub async fn collect(runner_url: Option<&str>) -> DoctorReport {
         sdk_cpu_kernels: CpuKernels::detect(),
         native_adapters: native_adapters().await,
         browser_isolation: isolation_summary(),
+        webdriver: webdriver_summary(),
         onnxruntime: onnxruntime_location().map(|p| p.display().to_string()),
         browsers,
     }
@@ -94,6 +98,19 @@ fn isolation_summary() -> String {
         ),
         Err(why) if running_as_root() => format!("NOT isolated: {why}; browsers run as root with --no-sandbox"),
         Err(why) => format!("partly isolated: {why}; Chromium sandboxed, DevTools over a pipe"),
+    }
+}
+
+fn webdriver_summary() -> String {
+    let sessions = match crate::browser::webdriver_endpoints() {
+        Ok([]) => "local drivers, one per session".to_string(),
+        Ok(endpoints) => format!("on {} (--webdriver)", endpoints.join(", ")),
+        Err(e) => format!("invalid endpoint: {e}"),
+    };
+    match crate::grid::current() {
+        Ok(Some(grid)) => format!("{sessions}; a local grid runs at {} with {} node(s)", grid.hub_url, grid.nodes.len()),
+        Ok(None) => sessions,
+        Err(e) => format!("{sessions}; grid state unreadable: {e}"),
     }
 }
 
@@ -116,6 +133,7 @@ impl DoctorReport {
         let k = &self.sdk_cpu_kernels;
         let _ = writeln!(out, "kernels    matmul f32: {}, int8: {}", k.matmul_f32, k.matmul_int8);
         let _ = writeln!(out, "isolation  {}", self.browser_isolation);
+        let _ = writeln!(out, "webdriver  {}", self.webdriver);
         let _ = writeln!(out, "\nnative wgpu adapters:");
         if self.native_adapters.is_empty() {
             let _ = writeln!(out, "  none (install mesa-vulkan-drivers for lavapipe)");

@@ -3,6 +3,7 @@
 //! frames, a per-run token). When a stage's browser dies, it is relaunched and the request
 //! continues from that stage's input — the stages before it are not run again.
 
+mod pipeline;
 mod plan;
 
 pub use plan::balanced;
@@ -121,15 +122,10 @@ impl ShardedModel {
 
     /// Embed `texts` through every stage in turn.
     pub async fn embed(&mut self, texts: &[String]) -> Result<ShardRun> {
-        if texts.is_empty() || texts.len() > MAX_TEXTS_PER_REQUEST {
-            return Err(HostError::Invalid(format!(
-                "a sharded request embeds 1..={MAX_TEXTS_PER_REQUEST} texts (got {}); split larger batches",
-                texts.len()
-            )));
-        }
+        check_request(texts)?;
         let started = Instant::now();
         let mut run = ShardRun::default();
-        let mut input = Message::Text(serde_json::json!({ "texts": texts }).to_string().into());
+        let mut input = texts_frame(texts);
         for i in 0..self.stages.len() {
             let mut attempt = 0;
             let output = loop {
@@ -159,21 +155,10 @@ impl ShardedModel {
     /// Send one frame to stage `i` and wait for its binary answer.
     async fn exchange(&mut self, i: usize, message: Message) -> Result<Vec<u8>> {
         let browser = format!("{} (shard {i})", self.install.kind.name());
-        let gone = |why: &str| HostError::Browser { browser: browser.clone(), message: why.into() };
-        let socket = self.stages[i].socket.as_mut().ok_or_else(|| gone("not connected"))?;
-        socket.send(message).await.map_err(|e| gone(&format!("sending: {e}")))?;
-        loop {
-            let reply = tokio::time::timeout(self.stage_timeout, socket.recv()).await.map_err(|_| gone("no answer in time (hung)"))?;
-            match reply {
-                Some(Ok(Message::Binary(b))) => return Ok(b.to_vec()),
-                Some(Ok(Message::Text(t))) => {
-                    let error = serde_json::from_str::<serde_json::Value>(&t).ok().and_then(|v| v["error"].as_str().map(String::from));
-                    return Err(HostError::Page { browser, message: error.unwrap_or_else(|| t.to_string()) });
-                }
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
-                Some(Ok(Message::Close(_))) | None => return Err(gone("the connection closed")),
-                Some(Err(e)) => return Err(gone(&e.to_string())),
-            }
+        let timeout = self.stage_timeout;
+        match self.stages[i].socket.as_mut() {
+            Some(socket) => exchange_on(socket, message, timeout, &browser).await,
+            None => Err(HostError::Browser { browser, message: "not connected".into() }),
         }
     }
 
@@ -188,6 +173,40 @@ impl ShardedModel {
             if let Some(session) = s.session.take() {
                 let _ = session.close().await;
             }
+        }
+    }
+}
+
+fn check_request(texts: &[String]) -> Result<()> {
+    if texts.is_empty() || texts.len() > MAX_TEXTS_PER_REQUEST {
+        return Err(HostError::Invalid(format!(
+            "a sharded request embeds 1..={MAX_TEXTS_PER_REQUEST} texts (got {}); split larger batches",
+            texts.len()
+        )));
+    }
+    Ok(())
+}
+
+/// The first stage's input: the texts, as a text frame.
+fn texts_frame(texts: &[String]) -> Message {
+    Message::Text(serde_json::json!({ "texts": texts }).to_string().into())
+}
+
+/// One frame to a stage's socket and its binary answer (a text answer is the page's error).
+async fn exchange_on(socket: &mut WebSocket, message: Message, timeout: Duration, browser: &str) -> Result<Vec<u8>> {
+    let gone = |why: &str| HostError::Browser { browser: browser.into(), message: why.into() };
+    socket.send(message).await.map_err(|e| gone(&format!("sending: {e}")))?;
+    loop {
+        let reply = tokio::time::timeout(timeout, socket.recv()).await.map_err(|_| gone("no answer in time (hung)"))?;
+        match reply {
+            Some(Ok(Message::Binary(b))) => return Ok(b.to_vec()),
+            Some(Ok(Message::Text(t))) => {
+                let error = serde_json::from_str::<serde_json::Value>(&t).ok().and_then(|v| v["error"].as_str().map(String::from));
+                return Err(HostError::Page { browser: browser.into(), message: error.unwrap_or_else(|| t.to_string()) });
+            }
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+            Some(Ok(Message::Close(_))) | None => return Err(gone("the connection closed")),
+            Some(Err(e)) => return Err(gone(&e.to_string())),
         }
     }
 }
