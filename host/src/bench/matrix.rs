@@ -12,7 +12,6 @@ use crate::backends::models::{weight_dtype, ModelSpec};
 use crate::browser::{detect, BrowserKind};
 use crate::error::{HostError, Result};
 use crate::server::RunnerServer;
-use crate::store::Store;
 use futures_util::stream::{self, StreamExt};
 use serde::Deserialize;
 use std::path::Path;
@@ -165,12 +164,18 @@ pub struct MatrixReport {
     pub impossible: Vec<String>,
 }
 
-/// Run what the database does not hold yet, `spec.parallel` cells at a time; each stored as it
-/// finishes, so an interruption loses at most the cells in flight.
-pub async fn run(spec: &MatrixSpec, db: &Path, command: &str) -> Result<MatrixReport> {
+/// Cases a matrix has already stored: (browser or "native", backend, model, workload).
+pub type Done = std::collections::HashSet<(String, String, String, String)>;
+
+/// Run what `done` does not hold yet, `spec.parallel` cells at a time, handing each finished
+/// cell's run to `store` at once (so an interruption loses at most the cells in flight).
+pub async fn run(
+    spec: &MatrixSpec,
+    done: &Done,
+    command: &str,
+    mut store: impl FnMut(&Cell, &RunRecord) -> Result<()>,
+) -> Result<MatrixReport> {
     let plan = plan(spec)?;
-    let mut store = Store::open(db)?;
-    let done = store.matrix_done(&spec.name)?;
     let mut report = MatrixReport { impossible: plan.impossible, ..MatrixReport::default() };
     let mut todo = Vec::new();
     for mut cell in plan.cells {
@@ -188,7 +193,7 @@ pub async fn run(spec: &MatrixSpec, db: &Path, command: &str) -> Result<MatrixRe
     let mut results = stream::iter(todo).map(|cell| run_cell(spec, cell, &runner_url, command)).buffer_unordered(spec.parallel);
     while let Some((cell, record)) = results.next().await {
         let record = record?;
-        store.insert_matrix_run(&record, &spec.name, &cell.key())?;
+        store(&cell, &record)?;
         let node = record.environments.first().and_then(|e| e.webdriver_node.clone());
         progress(format!("matrix {}: stored {} as run {}", spec.name, cell.key(), record.run_id));
         report.ran.push((cell.key(), record.run_id, node));

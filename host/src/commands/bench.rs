@@ -61,7 +61,10 @@ pub async fn run(Args { suite, db, report, matrix, options }: Args) -> Result<()
 
 async fn run_matrix(file: &Path, db: &Path) -> Result<()> {
     let spec = matrix::load(file)?;
-    let report = matrix::run(&spec, db, &super::command_line()).await?;
+    let mut store = Store::open(db)?;
+    let done = store.matrix_done(&spec.name)?;
+    let report =
+        matrix::run(&spec, &done, &super::command_line(), |cell, run| store.insert_matrix_run(run, &spec.name, &cell.key())).await?;
     for why in &report.impossible {
         println!("not a cell: {why}");
     }

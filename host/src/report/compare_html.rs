@@ -1,6 +1,6 @@
 //! `accelerate compare --html`: the two runs side by side, one row per case, regressions first.
 
-use super::html::{esc, CSS};
+use super::page::{esc, CSS};
 use crate::analysis::compare::{Comparison, Verdict};
 use crate::store::RunRow;
 use std::fmt::Write;

@@ -1,7 +1,7 @@
 //! The report's compatibility matrix: every model (or kernel) × dtype against every browser ×
 //! backend the database has seen, from each pair's newest run.
 
-use super::html::esc;
+use super::page::esc;
 use crate::analysis::compat::{Compat, CompatMatrix};
 use std::fmt::Write;
 

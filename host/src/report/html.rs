@@ -1,15 +1,8 @@
 //! One self-contained HTML file: inline CSS and SVG charts, no scripts, no network.
 
+use super::page::{esc, CSS};
 use super::RunView;
 use std::fmt::Write;
-
-pub(super) const CSS: &str = "body{font:14px system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}\
-td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}th{background:#f3f3f3}td.l,th.l{text-align:left}\
-.sw{color:#a15c00;font-weight:600}.bad{color:#b00020;font-weight:600}h2{margin-top:2em}.note{color:#555}";
-
-pub(super) fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
 
 pub fn render_html(view: &RunView) -> String {
     let r = &view.run;

@@ -3,6 +3,7 @@
 mod compare_html;
 mod compat_html;
 mod html;
+mod page;
 mod table;
 
 pub use compare_html::render_compare_html;
