@@ -79,8 +79,13 @@ pub async fn up(hub_port: u16, nodes: usize, per_browser: usize) -> Result<GridS
     }
     let dir = grid_dir();
     std::fs::create_dir_all(&dir).context(format!("creating {}", dir.display()))?;
-    let user = if running_as_root() && std::env::var(crate::isolation::ISOLATION_ENV).map_or(true, |v| v != "off") {
-        BrowserUser::find().ok()
+    // Nodes start browsers as whoever runs them; Chromium will not start as root without
+    // --no-sandbox, which a remote session never asks for. So as root they run as the account.
+    let user = if running_as_root() {
+        Some(
+            BrowserUser::find()
+                .map_err(|why| HostError::Invalid(format!("grid up as root runs the hub and nodes as the browser account, and: {why}")))?,
+        )
     } else {
         None
     };
