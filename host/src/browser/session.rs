@@ -176,7 +176,12 @@ impl BrowserSession {
             endpoint: Some(endpoint.to_string()),
             node,
         };
-        session.open(runner_url).await?;
+        if let Err(e) = session.open(runner_url).await {
+            // Nothing kills a remote browser for us: end its session, or it holds a grid slot
+            // until the grid's own timeout.
+            let _ = session.close().await;
+            return Err(e);
+        }
         Ok(session)
     }
 
