@@ -164,11 +164,11 @@ pub fn compare_runs(
                 let noise = earlier.get(&b.key).and_then(|m| Noise::of(m, per_case_alpha));
                 compare_case(b, c, noise, t.min_effect, per_case_alpha)
             }
-            None => not_compared(b, None, "not in the candidate run"),
+            None => not_compared(b, false, "not in the candidate run"),
         })
         .collect();
     out.extend(
-        candidate.iter().filter(|c| !base.iter().any(|b| b.key == c.key)).map(|c| not_compared(c, Some(c), "new in the candidate run")),
+        candidate.iter().filter(|c| !base.iter().any(|b| b.key == c.key)).map(|c| not_compared(c, true, "new in the candidate run")),
     );
     out
 }
@@ -215,12 +215,14 @@ fn timing_verdict(s: &Shift, min_effect: f64, noise_floor: f64, alpha: f64) -> V
     }
 }
 
-fn not_compared(case: &CaseSamples, cand: Option<&CaseSamples>, why: &str) -> CaseComparison {
+/// A case only one run has; `in_candidate` says which.
+fn not_compared(case: &CaseSamples, in_candidate: bool, why: &str) -> CaseComparison {
     let m = median(&case.samples_ms);
+    let (base_median, candidate_median) = if in_candidate { (None, m) } else { (m, None) };
     CaseComparison {
         key: case.key.clone(),
-        base_median: if cand.is_some() { None } else { m },
-        candidate_median: if cand.is_some() { m } else { None },
+        base_median,
+        candidate_median,
         shift: None,
         noise: None,
         verdict: Verdict::NotCompared(why.into()),

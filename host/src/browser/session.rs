@@ -36,8 +36,6 @@ pub struct BrowserSession {
     /// The local driver; None for a session on a remote endpoint.
     driver: Option<DriverProcess>,
     profile: Profile,
-    /// The endpoint the session was created on, when remote.
-    pub endpoint: Option<String>,
     /// The grid node running it (the endpoint itself for a lone WebDriver server), when remote.
     pub node: Option<String>,
 }
@@ -124,7 +122,6 @@ impl BrowserSession {
             client: Some(client),
             driver: Some(driver),
             profile: Profile::Own(profile),
-            endpoint: None,
             node: None,
         };
         session.open(runner_url).await?;
@@ -173,7 +170,6 @@ impl BrowserSession {
             client: Some(client),
             driver: None,
             profile: Profile::Remote(profile),
-            endpoint: Some(endpoint.to_string()),
             node,
         };
         if let Err(e) = session.open(runner_url).await {

@@ -174,7 +174,13 @@ impl BrowserPool {
             if crate::json_get::get_json(&format!("{node}/status")).await.is_ok() {
                 return;
             }
-            trips.lock().unwrap_or_else(|p| p.into_inner()).push(node.clone());
+            // Every request that failed on the node asks; the node is recorded once.
+            let mut tripped = trips.lock().unwrap_or_else(|p| p.into_inner());
+            if !tripped.contains(&node) {
+                tripped.push(node.clone());
+            }
+            drop(tripped);
+            // A peer restarted while the node was asked may already be elsewhere: leave it be.
             for peer in on_node.into_iter().filter(|p| p.node().as_deref() == Some(node.as_str())) {
                 if peer.health().available() {
                     peer.health().record_failure();
