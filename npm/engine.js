@@ -188,7 +188,8 @@ export class Accelerator {
    * when a verified copy is there. Options: onProgress({file, loaded, total, origin}),
    * maxTokens, signal, pooling ("mean" | "cls"), embeddingCache (entries, 0 = off),
    * gateway (an IPFS gateway prefix: files are fetched as `<gateway><cid>`), manifest
-   * (an object, instead of fetching manifest.json).
+   * (an object, instead of fetching manifest.json), layers ([start, end): a shard stage's
+   * part, only its tensors fetched), weightBudget (bytes; more is refused before fetching).
    */
   async load(url, { onProgress, signal, ...options } = {}) {
     return this.#loadWith("load", url, onProgress, (runtime, u) => runtime.loadEmbedding(u, options, onProgress, signal), EmbeddingModel);

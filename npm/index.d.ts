@@ -106,10 +106,21 @@ export interface ManifestFile {
   size: number;
 }
 
+/** A byte range of a file with its own CID: one tensor of a .safetensors file, or its header ("__header__"). */
+export interface ManifestSlice {
+  file: string;
+  name: string;
+  cid: string;
+  offset: number;
+  size: number;
+}
+
 export interface ModelManifest {
   name: string;
   version: string;
   files: ManifestFile[];
+  /** Tensors of the .safetensors files, so a part of a model (`layers`) can be loaded alone. */
+  slices?: ManifestSlice[];
 }
 
 export interface LoadOptions {
@@ -135,6 +146,15 @@ export interface LoadOptions {
   gateway?: string;
   /** The manifest itself, instead of fetching `<url>/manifest.json`. */
   manifest?: ModelManifest;
+  /**
+   * Hold only layers [start, end) (with the embeddings when start is 0): a shard stage. Only
+   * those tensors are fetched (byte ranges of the .safetensors file, each verified against
+   * its CID in the manifest's `slices` and cached under it); `embed` then refuses, `stageFirst`
+   * and `stageNext` serve the held layers.
+   */
+  layers?: [number, number];
+  /** Refuse, before fetching anything, to load more weight bytes than this. */
+  weightBudget?: number;
 }
 
 export interface LoadReport {
@@ -147,6 +167,8 @@ export interface LoadReport {
   buildMs?: number;
   /** Of those, milliseconds spent scanning the weights for NaN and infinity (on every load). */
   finiteScanMs?: number;
+  /** With `layers`: how the part's tensors were loaded (`files` by `file#tensor`). */
+  part?: { files: Record<string, FileOrigin>; networkBytes: number; layers: [number, number]; weightBytes: number };
 }
 
 export interface EmbeddingCacheStats {

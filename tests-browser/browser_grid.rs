@@ -1,12 +1,16 @@
-//! Selenium Grid 4 for real: `accelerate grid up --nodes 2` (hub + 2 nodes, java, on loopback),
+//! Selenium Grid 4 for real: `accelerate grid up --nodes 3` (hub + 3 nodes, java, on loopback),
 //! a benchmark whose Chromium and Firefox sessions are created on the grid and stored in
-//! DuckDB with the node that ran each, a benchmark matrix spread over the grid, a pool of 4 grid sessions serving 200 requests while one node's java process is
-//! SIGKILLed (0 lost), and `grid down` leaving no grid, driver or browser process behind.
+//! DuckDB with the node that ran each, a benchmark matrix spread over the grid, a pool of 4
+//! grid sessions serving 200 requests while one node's java process is SIGKILLed (0 lost), a
+//! model sharded over the two nodes left whose stage's node dies whole (java, driver and
+//! browser: a machine gone) between requests and is replaced on the other, and `grid down` leaving
+//! no grid, driver or browser process behind.
 
-use ipfs_accelerate_host::browser::{use_webdriver_endpoints, BrowserKind};
+use ipfs_accelerate_host::browser::{detect_all, use_webdriver_endpoints, BrowserKind};
 use ipfs_accelerate_host::paths::wasm_pkg_dir;
 use ipfs_accelerate_host::pool::{drive, BrowserPool, EmbedRequest, PoolConfig};
 use ipfs_accelerate_host::server::RunnerServer;
+use ipfs_accelerate_host::shard::{balanced, ShardSpec, ShardedModel};
 use ipfs_accelerate_host::store::Store;
 use std::process::Command;
 use std::time::Duration;
@@ -54,14 +58,15 @@ async fn bench_and_pool_run_over_a_two_node_grid_and_survive_a_node_killed() {
     };
     let hub = format!("http://127.0.0.1:{port}");
     let started = std::time::Instant::now();
-    // Four sessions per browser per node: when a node dies, the other can take all its work.
-    let (code, out) = accelerate(&["grid", "up", "--nodes", "2", "--sessions", "4", "--port", &port.to_string()], &grid_dir);
+    // Four sessions per browser per node: when a node dies, the others can take all its work.
+    // Three nodes: the pool kills one, the sharded model another.
+    let (code, out) = accelerate(&["grid", "up", "--nodes", "3", "--sessions", "4", "--port", &port.to_string()], &grid_dir);
     let guard = GridGuard(grid_dir.clone());
     assert_eq!(code, 0, "{out}");
-    eprintln!("grid up with 2 nodes in {:.1} s", started.elapsed().as_secs_f64());
+    eprintln!("grid up with 3 nodes in {:.1} s", started.elapsed().as_secs_f64());
     let state: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(grid_dir.join("grid.json")).unwrap()).unwrap();
     let node_pids: Vec<u32> = state["nodes"].as_array().unwrap().iter().map(|n| n["pid"].as_u64().unwrap() as u32).collect();
-    assert_eq!(node_pids.len(), 2);
+    assert_eq!(node_pids.len(), 3);
     let groups: Vec<u32> = node_pids.iter().copied().chain([state["hub_pid"].as_u64().unwrap() as u32]).collect();
     let (code, out) = accelerate(&["grid", "up", "--port", &port.to_string()], &grid_dir);
     assert!(code != 0 && out.contains("already running"), "{out}");
@@ -161,6 +166,28 @@ async fn bench_and_pool_run_over_a_two_node_grid_and_survive_a_node_killed() {
     let closing = std::time::Instant::now();
     pool.shutdown().await;
     eprintln!("pool shut down in {:.1} s", closing.elapsed().as_secs_f64());
+
+    // A model sharded over the two nodes left; the node holding a stage dies whole mid-request.
+    let install = detect_all().into_iter().find(|d| d.kind == BrowserKind::Chromium).and_then(|d| d.install.ok()).unwrap();
+    let mut sharded = ShardedModel::start(&server, &install, &ShardSpec::new("/models/all-minilm-l6-v2/"), balanced(&[1.0; 6], 2))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let texts: Vec<String> = vec!["Sharded over a grid.".into(), "Each stage its own machine.".into()];
+    let want = sharded.embed(&texts).await.unwrap_or_else(|e| panic!("{e}")).embeddings;
+    let stage_node = sharded.stage_node(1).unwrap_or_else(|| panic!("stage 1 runs on a grid node"));
+    assert_ne!(stage_node, victim_url, "placed on a node still alive");
+    let doomed = node_urls.iter().position(|u| *u == stage_node).map(|i| node_pids[i]).unwrap();
+    // SAFETY: signals one process group (the node's java, its drivers and browsers).
+    unsafe { libc::kill(-(doomed as libc::pid_t), libc::SIGKILL) };
+    let run = sharded.embed(&texts).await.unwrap_or_else(|e| panic!("the request must survive its stage's node dying: {e}"));
+    eprintln!("sharded request with a stage's node killed: recovered in {:?} ms", run.recoveries_ms);
+    assert!(!run.recoveries_ms.is_empty(), "the dead stage was relaunched");
+    assert!(sharded.stage_node(1).is_some_and(|n| n != stage_node), "stage 1 moved off the dead node");
+    for (got, want) in run.embeddings.iter().zip(&want) {
+        let cos: f32 = got.iter().zip(want).map(|(a, b)| a * b).sum();
+        assert!(cos > 0.99999, "cosine {cos} to the answer before the kill");
+    }
+    sharded.shutdown().await;
 
     assert!(!processes_in_groups(&groups).is_empty());
     drop(guard);

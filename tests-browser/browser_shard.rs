@@ -1,13 +1,16 @@
-//! all-MiniLM-L6-v2 split over two headless Chromium instances (layers 0..3 and 3..6), the
-//! activations passed through the host over loopback WebSockets: the same embeddings as the
-//! whole model (and the numpy reference); and a stage's browser killed mid-request is
-//! relaunched and the request completes with the same output; a stream of requests runs
-//! through both stages at once (pipelined), each answer its own, even with a stage dead.
+//! all-MiniLM-L6-v2 split over two headless Chromium instances (layers 0..3 and 3..6), each
+//! loading only its layers' weights, the activations passed through the host over loopback
+//! WebSockets: the same embeddings as the whole model (and the numpy reference); and a stage's
+//! browser killed mid-request is relaunched and the request completes with the same output; a
+//! stream of requests runs through both stages at once (pipelined), each answer its own, even
+//! with a stage dead; under a per-stage weight budget the whole model does not fit, the stages
+//! that do fit hold only their parts (fetched bytes and memory checked).
 
+use ipfs_accelerate_host::browser::BrowserInstall;
 use ipfs_accelerate_host::browser::{detect_all, kill_processes, BrowserKind};
-use ipfs_accelerate_host::paths::wasm_pkg_dir;
+use ipfs_accelerate_host::paths::{model_cache, wasm_pkg_dir};
 use ipfs_accelerate_host::server::RunnerServer;
-use ipfs_accelerate_host::shard::{balanced, ShardedModel};
+use ipfs_accelerate_host::shard::{balanced, within_budget, PartSizes, ShardSpec, ShardedModel};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -28,17 +31,20 @@ fn reference(count: usize) -> Vec<(String, Vec<f32>)> {
         .collect()
 }
 
+fn chromium() -> BrowserInstall {
+    detect_all().into_iter().find(|d| d.kind == BrowserKind::Chromium).and_then(|d| d.install.ok()).unwrap_or_else(|| panic!("chromium"))
+}
+
+fn spec() -> ShardSpec {
+    let max_tokens = serde_json::from_str::<Value>(REFERENCE).ok().and_then(|r| r["max_tokens"].as_u64()).map(|m| m as usize);
+    ShardSpec { max_tokens, ..ShardSpec::new(L6) }
+}
+
 async fn sharded() -> (RunnerServer, ShardedModel) {
     let server = RunnerServer::start(wasm_pkg_dir()).await.unwrap_or_else(|e| panic!("{e}"));
-    let install = detect_all()
-        .into_iter()
-        .find(|d| d.kind == BrowserKind::Chromium)
-        .and_then(|d| d.install.ok())
-        .unwrap_or_else(|| panic!("chromium"));
     let plan = balanced(&[1.0; 6], 2);
     assert_eq!(plan, [0..3, 3..6]);
-    let max_tokens = serde_json::from_str::<Value>(REFERENCE).ok().and_then(|r| r["max_tokens"].as_u64()).map(|m| m as usize);
-    let model = ShardedModel::start(&server, &install, L6, max_tokens, plan).await.unwrap_or_else(|e| panic!("{e}"));
+    let model = ShardedModel::start(&server, &chromium(), &spec(), plan).await.unwrap_or_else(|e| panic!("{e}"));
     (server, model)
 }
 
@@ -104,5 +110,42 @@ async fn a_stream_through_the_stages_matches_the_reference_and_survives_a_dead_s
         assert_reference(&run.embeddings, &want[..n + 1]);
     }
     assert!(runs.iter().flatten().any(|r| !r.recoveries_ms.is_empty()), "the killed stage was relaunched");
+    model.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn under_a_stage_budget_too_small_for_the_model_each_stage_holds_only_its_layers() {
+    let server = RunnerServer::start(wasm_pkg_dir()).await.unwrap_or_else(|e| panic!("{e}"));
+    let install = chromium();
+    let sizes = PartSizes::of_dir(&model_cache().join("all-minilm-l6-v2")).unwrap_or_else(|e| panic!("{e}"));
+    let budget: u64 = 48 << 20;
+    assert!(sizes.total() > budget, "the whole model ({} bytes) must not fit one stage", sizes.total());
+    let budgeted = ShardSpec { stage_budget: Some(budget), ..spec() };
+
+    // The stage itself refuses a part over its budget (not only the planner), before fetching.
+    let refused = ShardedModel::start(&server, &install, &budgeted, vec![0..6]).await.err().map(|e| e.to_string());
+    assert!(refused.as_deref().is_some_and(|e| e.contains("weight budget") && e.contains("48.0 MiB")), "{refused:?}");
+
+    // One stage with no budget: the whole model's memory, for comparison.
+    let whole = ShardedModel::start(&server, &install, &spec(), vec![0..6]).await.unwrap_or_else(|e| panic!("{e}"));
+    let whole_wasm = whole.stage_reports()[0].as_ref().map(|r| r.wasm_memory_bytes).unwrap_or_default();
+    whole.shutdown().await;
+
+    let plan = within_budget(&sizes, budget).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(plan, [0..0, 0..6], "the embeddings fill the first stage");
+    let mut model = ShardedModel::start(&server, &install, &budgeted, plan.clone()).await.unwrap_or_else(|e| panic!("{e}"));
+    for (layers, report) in plan.iter().zip(model.stage_reports()) {
+        let r = report.unwrap_or_else(|| panic!("stage {layers:?} reported nothing"));
+        let part = sizes.stage_bytes(layers) as f64;
+        assert_eq!(r.part_bytes, part, "stage {layers:?} fetched exactly its tensors");
+        // Beyond its tensors only config.json, tokenizer.json and the header came over the wire.
+        assert!(r.network_bytes >= part && r.network_bytes < part + 1.5 * 1048576.0, "stage {layers:?}: {r:?}");
+        assert!(r.held_bytes <= budget as f64 && r.held_bytes > 0.95 * part, "stage {layers:?} holds {r:?}");
+        assert!(r.wasm_memory_bytes < whole_wasm, "stage {layers:?}: wasm memory {r:?} vs {whole_wasm} for the whole model");
+    }
+    let want = reference(8);
+    let texts: Vec<String> = want.iter().map(|(t, _)| t.clone()).collect();
+    let run = model.embed(&texts).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_reference(&run.embeddings, &want);
     model.shutdown().await;
 }

@@ -4,10 +4,19 @@ import * as sdk from "/sdk/index.js";
 
 let serving = null;
 
-/** Load the model, connect to `wsUrl`, and answer each frame with this stage's output. */
-async function shardServe(wsUrl, modelUrl, start, end, last, maxTokens) {
+/**
+ * Load this stage's part of the model (layers start..end, with the embeddings when start is
+ * 0: only those tensors are fetched, refused up front past `weightBudget` bytes), connect to
+ * `wsUrl`, and answer each frame with this stage's output. Returns what the stage holds.
+ */
+async function shardServe(wsUrl, modelUrl, start, end, last, maxTokens, weightBudget) {
   const acc = await sdk.Accelerator.create({ prefer: ["cpu"] });
-  const model = await acc.load(modelUrl, { embeddingCache: 0, maxTokens: maxTokens ?? undefined });
+  const model = await acc.load(modelUrl, {
+    embeddingCache: 0,
+    maxTokens: maxTokens ?? undefined,
+    layers: [start, end],
+    weightBudget: weightBudget ?? undefined,
+  });
   const ws = new WebSocket(new URL(wsUrl, location.href).href.replace(/^http/, "ws"));
   ws.binaryType = "arraybuffer";
   await new Promise((resolve, reject) => {
@@ -30,7 +39,15 @@ async function shardServe(wsUrl, modelUrl, start, end, last, maxTokens) {
     }
   };
   serving = { acc, model, ws, layers: [start, end] };
-  return { layers: [start, end] };
+  const report = model.loadReport;
+  return {
+    layers: [start, end],
+    // What the stage fetched of the weight file, and what its tensors take in memory.
+    partBytes: report.part.weightBytes,
+    networkBytes: report.networkBytes,
+    heldBytes: (await acc.memory()).totalBytes,
+    wasmMemoryBytes: await acc.wasmMemoryBytes(),
+  };
 }
 
 export const shardRpc = { shardServe };

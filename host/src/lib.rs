@@ -5,6 +5,7 @@ pub mod analysis;
 pub mod backends;
 pub mod bench;
 pub mod browser;
+pub mod byte_size;
 pub mod commands;
 pub mod doctor;
 pub mod env_info;

@@ -217,6 +217,13 @@ fn a_new_version_replaces_the_old_files_and_delete_clear_empty_the_store() {
     assert_eq!(block_on(cache.usage()).map(|u| (u.bytes, u.files, u.models)).ok(), Some((0, 0, 0)));
 }
 
+/// A manifest of one 10-byte file `w` with these slices.
+fn slices(list: &str) -> String {
+    let cid = "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku";
+    let list = list.replace("CID", cid);
+    format!(r#"{{"name":"m","version":"1","files":[{{"path":"w","cid":"{cid}","size":10}}],"slices":[{list}]}}"#)
+}
+
 #[test]
 fn bad_manifests_are_named_errors() {
     for (text, want) in [
@@ -227,6 +234,12 @@ fn bad_manifests_are_named_errors() {
             "relative and plain",
         ),
         (r#"{"name":"m","version":"1","files":[{"path":"x","cid":"Qm123","size":0}]}"#, "not a CIDv1"),
+        (&slices(r#"{"file":"w","name":"t","cid":"CID","offset":8,"size":8}"#), "lies outside"),
+        (&slices(r#"{"file":"v","name":"t","cid":"CID","offset":0,"size":1}"#), "unlisted file"),
+        (
+            &slices(r#"{"file":"w","name":"t","cid":"CID","offset":0,"size":1},{"file":"w","name":"t","cid":"CID","offset":1,"size":1}"#),
+            "listed twice",
+        ),
     ] {
         let err = ModelManifest::from_json(text).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(err.contains(want), "{text}: {err}");

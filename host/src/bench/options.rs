@@ -30,6 +30,9 @@ pub struct BenchOptions {
     /// shard: latency is measured for 1..=shards stages.
     #[arg(long, default_value_t = 3)]
     pub shards: usize,
+    /// shard: weight bytes per stage in the budget case (e.g. 48MiB, the default).
+    #[arg(long)]
+    pub stage_budget: Option<String>,
 }
 
 /// `--browsers` as given, parsed; `default` when the flag was not given.

@@ -108,7 +108,16 @@ mod tests {
 
     #[test]
     fn every_suite_defaults_to_chromium_and_kernels_adds_firefox() {
-        let opts = BenchOptions { warmup: 0, samples: 1, backends: vec![], browsers: vec![], sessions: 1, faults: 0, shards: 1 };
+        let opts = BenchOptions {
+            warmup: 0,
+            samples: 1,
+            backends: vec![],
+            browsers: vec![],
+            sessions: 1,
+            faults: 0,
+            shards: 1,
+            stage_budget: None,
+        };
         for suite in registry() {
             let want: &[BrowserKind] =
                 if suite.name().starts_with("kernels") { &[BrowserKind::Chromium, BrowserKind::Firefox] } else { &[BrowserKind::Chromium] };

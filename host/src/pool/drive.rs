@@ -61,8 +61,19 @@ pub async fn drive(pool: &BrowserPool, request: &EmbedRequest, count: usize, in_
     let target_kills = faults.map_or(0, |f| f.kills);
     let before: Vec<usize> = pool.slots().iter().map(|s| s.recoveries_ms.lock().map(|r| r.len()).unwrap_or(0)).collect();
     let done = &done;
+    let recovered = || -> usize {
+        let now = pool.slots().iter().map(|s| s.recoveries_ms.lock().map(|r| r.len()).unwrap_or(0));
+        now.zip(&before).map(|(n, b)| n.saturating_sub(*b)).sum()
+    };
+    // Requests go on until every kill is done and noticed: a browser killed as the last
+    // requests finish is only found dead (and relaunched) by a request that reaches it.
     let requests = stream::iter(0..)
-        .take_while(|i| std::future::ready(*i < count || kills_done.load(Ordering::SeqCst) < target_kills))
+        .take_while(|i| {
+            let kills = kills_done.load(Ordering::SeqCst);
+            let wanted = *i < count || kills < target_kills || recovered() < kills;
+            // Bounded: a pool that can never relaunch must not be driven forever.
+            std::future::ready(wanted && *i < count.saturating_mul(4).saturating_add(1000))
+        })
         .map(|i| async move {
             // Distinct texts: every request is computed (none answered by the embedding cache).
             let unique = EmbedRequest { texts: request.texts.iter().map(|t| format!("{t} #{i}")).collect(), ..request.clone() };

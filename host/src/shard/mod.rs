@@ -1,17 +1,18 @@
-//! One model split over several browser sessions: each serves a contiguous range of layers;
-//! the host passes the activations from stage to stage over loopback WebSockets (binary
+//! One model split over several browser sessions: each serves a contiguous range of layers,
+//! and loads only those layers' weights (tensor by tensor, by CID); the host passes the activations from stage to stage over loopback WebSockets (binary
 //! frames, a per-run token). When a stage's browser dies, it is relaunched and the request
 //! continues from that stage's input — the stages before it are not run again.
 
 mod pipeline;
 mod plan;
 
-pub use plan::balanced;
+pub use plan::{balanced, check_budget, within_budget, PartSizes};
 
 use crate::browser::{BrowserInstall, BrowserSession};
 use crate::error::{HostError, Result};
 use crate::server::{RunnerServer, ShardHub};
 use axum::extract::ws::{Message, WebSocket};
+use serde::Deserialize;
 use std::ops::Range;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -24,9 +25,41 @@ const STAGE_ATTEMPTS: u32 = 3;
 /// largest message a stage sends.
 pub const MAX_TEXTS_PER_REQUEST: usize = 16;
 
+/// What a sharded model serves, and what each stage may hold.
+#[derive(Debug, Clone)]
+pub struct ShardSpec {
+    /// The model's base URL on the runner server (e.g. `/models/all-minilm-l6-v2/`).
+    pub model_url: String,
+    /// Inputs truncated to this many tokens (default: the tokenizer's limit).
+    pub max_tokens: Option<usize>,
+    /// Weight bytes a stage may load: a stage whose part is larger refuses to start.
+    pub stage_budget: Option<u64>,
+}
+
+impl ShardSpec {
+    pub fn new(model_url: &str) -> ShardSpec {
+        ShardSpec { model_url: model_url.into(), max_tokens: None, stage_budget: None }
+    }
+}
+
+/// What a stage's page said it holds once its part was loaded.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StageReport {
+    /// Bytes of the weight file's tensors the stage fetched (its layers only).
+    pub part_bytes: f64,
+    /// Bytes that came over the network for this load (0 when all came from its cache).
+    pub network_bytes: f64,
+    /// Bytes its weight tensors take in memory.
+    pub held_bytes: f64,
+    /// The page's wasm memory after the load (its peak heap so far).
+    pub wasm_memory_bytes: f64,
+}
+
 struct Stage {
     layers: Range<usize>,
     last: bool,
+    report: Option<StageReport>,
     session: Option<BrowserSession>,
     socket: Option<WebSocket>,
     inbox: mpsc::UnboundedReceiver<WebSocket>,
@@ -48,29 +81,29 @@ pub struct ShardedModel {
     runner_url: String,
     /// The server's root, where the stages' WebSockets are.
     base_url: String,
-    model_url: String,
-    max_tokens: Option<usize>,
+    spec: ShardSpec,
     install: BrowserInstall,
     pub stage_timeout: Duration,
 }
 
 impl ShardedModel {
-    /// Launch one browser per range of `plan` and have each serve its layers of `model_url`
-    /// (inputs truncated to `max_tokens`, default the tokenizer's limit).
-    pub async fn start(
-        server: &RunnerServer,
-        install: &BrowserInstall,
-        model_url: &str,
-        max_tokens: Option<usize>,
-        plan: Vec<Range<usize>>,
-    ) -> Result<ShardedModel> {
+    /// Launch one browser per range of `plan` and have each load and serve its layers of
+    /// the model `spec` names.
+    pub async fn start(server: &RunnerServer, install: &BrowserInstall, spec: &ShardSpec, plan: Vec<Range<usize>>) -> Result<ShardedModel> {
         let hub = server.shard_hub();
         let token = crate::server::run_token()?;
         let count = plan.len();
         let stages = plan
             .into_iter()
             .enumerate()
-            .map(|(i, layers)| Stage { layers, last: i + 1 == count, session: None, socket: None, inbox: hub.register(&token, i) })
+            .map(|(i, layers)| Stage {
+                layers,
+                last: i + 1 == count,
+                report: None,
+                session: None,
+                socket: None,
+                inbox: hub.register(&token, i),
+            })
             .collect();
         let mut model = ShardedModel {
             stages,
@@ -78,8 +111,7 @@ impl ShardedModel {
             token,
             runner_url: server.url(),
             base_url: server.base_url(),
-            model_url: model_url.into(),
-            max_tokens,
+            spec: spec.clone(),
             install: install.clone(),
             stage_timeout: Duration::from_secs(120),
         };
@@ -91,6 +123,11 @@ impl ShardedModel {
 
     pub fn stages(&self) -> Vec<Range<usize>> {
         self.stages.iter().map(|s| s.layers.clone()).collect()
+    }
+
+    /// What each stage holds, as its page reported after its latest load.
+    pub fn stage_reports(&self) -> Vec<Option<StageReport>> {
+        self.stages.iter().map(|s| s.report.clone()).collect()
     }
 
     /// (Re)start stage `i`: a fresh browser that loads the model and connects back.
@@ -105,13 +142,22 @@ impl ShardedModel {
         let session = BrowserSession::launch(&self.install, &self.runner_url).await?;
         let args = vec![
             url.into(),
-            self.model_url.clone().into(),
+            self.spec.model_url.clone().into(),
             stage.layers.start.into(),
             stage.layers.end.into(),
             stage.last.into(),
-            self.max_tokens.into(),
+            self.spec.max_tokens.into(),
+            self.spec.stage_budget.into(),
         ];
-        session.call("shardServe", args).await?;
+        let held = match session.call("shardServe", args).await {
+            Ok(held) => held,
+            Err(e) => {
+                // E.g. its part over the budget: the browser is ended, not left behind.
+                let _ = tokio::time::timeout(Duration::from_secs(10), session.close()).await;
+                return Err(e);
+            }
+        };
+        stage.report = serde_json::from_value(held).ok();
         let socket = tokio::time::timeout(Duration::from_secs(30), stage.inbox.recv()).await.ok().flatten().ok_or_else(|| {
             HostError::Browser { browser: self.install.kind.name().into(), message: format!("shard {i} never connected back") }
         })?;
@@ -165,6 +211,11 @@ impl ShardedModel {
     /// Process ids of stage `i`'s browser (to kill it while a request runs: fault injection).
     pub fn stage_pids(&self, i: usize) -> Vec<u32> {
         self.stages.get(i).and_then(|s| s.session.as_ref()).map(BrowserSession::browser_pids).unwrap_or_default()
+    }
+
+    /// The grid node running stage `i`'s browser, when it runs on a grid.
+    pub fn stage_node(&self, i: usize) -> Option<String> {
+        self.stages.get(i)?.session.as_ref()?.node.clone()
     }
 
     pub async fn shutdown(mut self) {

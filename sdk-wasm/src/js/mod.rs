@@ -6,6 +6,7 @@ mod language_loading;
 mod language_model;
 mod loading;
 mod model_files;
+mod part_loading;
 mod runtime;
 mod weight_cache;
 

@@ -4,7 +4,7 @@
 
 use super::weight_cache::{with_cache, Cache};
 use crate::core::error::{Error, Result};
-use crate::store::{fetch_all, FileOrigin, HttpFetcher, LoadProgress, ModelManifest};
+use crate::store::{fetch_all, Fetcher, FileOrigin, HttpFetcher, LoadProgress, ModelManifest};
 use crate::weights::Cid;
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -56,15 +56,6 @@ impl FileRequest<'_> {
 
     /// Fetch `paths` (checked against `manifest` when there is one).
     pub async fn fetch(&self, manifest: Option<ModelManifest>, paths: &[&str], cache: &Cache, in_use: &[String]) -> Result<ModelFiles> {
-        let on_progress = self.on_progress;
-        let mut report_progress = |p: LoadProgress| {
-            if let (Some(f), Ok(text)) = (on_progress, serde_json::to_string(&p)) {
-                if let Ok(value) = js_sys::JSON::parse(&text) {
-                    // A throwing callback must not break the load.
-                    let _ = f.call1(&JsValue::NULL, &value);
-                }
-            }
-        };
         match manifest {
             Some(m) => {
                 for p in paths {
@@ -73,14 +64,7 @@ impl FileRequest<'_> {
                         return Err(Error::Model(format!("model {} has no file {p:?} (its manifest lists {})", m.name, listed.join(", "))));
                     }
                 }
-                let fetcher = HttpFetcher { base: self.base.to_string(), gateway: self.gateway.clone(), signal: self.signal.clone() };
-                let loaded = with_cache!(cache, c => c.load(&m, paths, &fetcher, in_use, &mut report_progress).await?);
-                let report = json!({
-                    "files": loaded.origins, "networkBytes": loaded.network_bytes, "verified": true, "version": m.version,
-                    "timings": loaded.timings,
-                });
-                let cids = paths.iter().map(|p| Ok((p.to_string(), m.file(p)?.cid))).collect::<Result<_>>()?;
-                Ok(ModelFiles { files: loaded.files, name: m.name, report, cids })
+                self.fetch_verified(&m, paths, &self.http(), cache, in_use).await
             }
             None => {
                 let mut files = BTreeMap::new();
@@ -89,12 +73,45 @@ impl FileRequest<'_> {
                     let bytes = fetch_all(&format!("{}{p}", self.base), self.signal.as_ref()).await?;
                     network += bytes.len() as u64;
                     let size = bytes.len() as u64;
-                    report_progress(LoadProgress { file: p.to_string(), loaded: size, total: size, origin: FileOrigin::Uncached });
+                    self.report_progress(LoadProgress { file: p.to_string(), loaded: size, total: size, origin: FileOrigin::Uncached });
                     files.insert(p.to_string(), bytes);
                 }
                 let origins: BTreeMap<&str, &str> = paths.iter().map(|p| (*p, "unverified")).collect();
                 let report = json!({ "files": origins, "networkBytes": network, "verified": false });
                 Ok(ModelFiles { files, name: self.base.to_string(), report, cids: BTreeMap::new() })
+            }
+        }
+    }
+
+    /// The fetcher for this request's files (by path, or by CID through the gateway).
+    pub fn http(&self) -> HttpFetcher {
+        HttpFetcher { base: self.base.to_string(), gateway: self.gateway.clone(), signal: self.signal.clone() }
+    }
+
+    /// `paths` of manifest `m` through the weight cache, each verified against its CID.
+    pub async fn fetch_verified<F: Fetcher>(
+        &self,
+        m: &ModelManifest,
+        paths: &[&str],
+        fetcher: &F,
+        cache: &Cache,
+        in_use: &[String],
+    ) -> Result<ModelFiles> {
+        let mut progress = |p: LoadProgress| self.report_progress(p);
+        let loaded = with_cache!(cache, c => c.load(m, paths, fetcher, in_use, &mut progress).await?);
+        let report = json!({
+            "files": loaded.origins, "networkBytes": loaded.network_bytes, "verified": true, "version": m.version,
+            "timings": loaded.timings,
+        });
+        let cids = paths.iter().map(|p| Ok((p.to_string(), m.file(p)?.cid))).collect::<Result<_>>()?;
+        Ok(ModelFiles { files: loaded.files, name: m.name.clone(), report, cids })
+    }
+
+    fn report_progress(&self, p: LoadProgress) {
+        if let (Some(f), Ok(text)) = (self.on_progress, serde_json::to_string(&p)) {
+            if let Ok(value) = js_sys::JSON::parse(&text) {
+                // A throwing callback must not break the load.
+                let _ = f.call1(&JsValue::NULL, &value);
             }
         }
     }

@@ -7,7 +7,8 @@ use crate::models::bert::{Bert, BertConfig, LinearWeights, Pooling};
 use crate::models::bert_onnx::bert_weights_from_onnx;
 use crate::share::{EmbeddingCache, EmbeddingCacheStats, TensorIds, TensorRegistry};
 use crate::text::{Encoding, TextTokenizer};
-use crate::weights::{OnnxModel, SafeTensors};
+use crate::weights::{OnnxModel, SafeTensors, WeightSource};
+use std::ops::Range;
 use std::sync::{Arc, Mutex};
 
 /// How to build an embedder beyond its files.
@@ -64,6 +65,29 @@ impl SentenceEmbedder {
         options: &EmbedderOptions,
     ) -> Result<SentenceEmbedder> {
         let config = BertConfig::from_json(config_json)?;
+        let all = 0..config.num_hidden_layers;
+        match format {
+            WeightsFormat::SafeTensors => {
+                let source = SafeTensors::parse(weights)?;
+                SentenceEmbedder::from_source(config, tokenizer_json, &source, all, device, options).await
+            }
+            WeightsFormat::Onnx => {
+                let named = bert_weights_from_onnx(&OnnxModel::parse(weights)?)?;
+                SentenceEmbedder::from_source(config, tokenizer_json, &named, all, device, options).await
+            }
+        }
+    }
+
+    /// Build over weights already opened, holding only `layers` (all of them, or a shard
+    /// stage's part: see [`Bert::load_part`]).
+    pub async fn from_source(
+        config: BertConfig,
+        tokenizer_json: &[u8],
+        weights: &dyn WeightSource,
+        layers: Range<usize>,
+        device: &Device,
+        options: &EmbedderOptions,
+    ) -> Result<SentenceEmbedder> {
         let limit = config.max_position_embeddings;
         let wanted = options.max_tokens.or_else(|| TextTokenizer::configured_max_length(tokenizer_json)).unwrap_or(limit);
         if wanted == 0 {
@@ -72,16 +96,7 @@ impl SentenceEmbedder {
         let max_tokens = wanted.min(limit);
         let tokenizer = TextTokenizer::from_json(tokenizer_json, max_tokens)?;
         let registry = options.registry.clone().unwrap_or_default();
-        let model = match format {
-            WeightsFormat::SafeTensors => {
-                Bert::load_shared(config, &SafeTensors::parse(weights)?, device, &registry, options.tensor_ids.clone(), options.linear)
-                    .await?
-            }
-            WeightsFormat::Onnx => {
-                let named = bert_weights_from_onnx(&OnnxModel::parse(weights)?)?;
-                Bert::load_shared(config, &named, device, &registry, options.tensor_ids.clone(), options.linear).await?
-            }
-        };
+        let model = Bert::load_part(config, weights, device, &registry, options.tensor_ids.clone(), options.linear, layers).await?;
         let cache = Mutex::new(EmbeddingCache::new(options.cache_entries));
         Ok(SentenceEmbedder { model, tokenizer, max_tokens, pooling: options.pooling, cache })
     }

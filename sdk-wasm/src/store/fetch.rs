@@ -16,6 +16,11 @@ pub trait Fetcher {
     type Stream: ByteStream;
     /// Open `file` at byte `from` (a range request when `from > 0`).
     async fn open(&self, file: &ManifestFile, from: u64) -> Result<Self::Stream>;
+    /// Open `file` at byte `from`, wanting bytes up to `end` (exclusive) only. The stream may
+    /// run past `end` (readers stop there); where the source can, it sends just the range.
+    async fn open_range(&self, file: &ManifestFile, from: u64, _end: u64) -> Result<Self::Stream> {
+        self.open(file, from).await
+    }
     /// What to call the file in messages (its URL or path).
     fn describe(&self, file: &ManifestFile) -> String;
 }

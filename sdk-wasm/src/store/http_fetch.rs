@@ -30,7 +30,7 @@ fn describe_js(e: &JsValue) -> String {
 /// Fetch `url` into a whole byte vector (for small files outside a manifest).
 pub async fn fetch_all(url: &str, signal: Option<&web_sys::AbortSignal>) -> Result<Vec<u8>> {
     let fetcher = HttpFetcher { base: String::new(), gateway: None, signal: signal.cloned() };
-    let mut stream = fetcher.open_url(url, 0).await?;
+    let mut stream = fetcher.open_url(url, 0, None).await?;
     let mut out = Vec::new();
     while let Some(piece) = stream.next().await? {
         out.extend_from_slice(&piece);
@@ -39,7 +39,8 @@ pub async fn fetch_all(url: &str, signal: Option<&web_sys::AbortSignal>) -> Resu
 }
 
 impl HttpFetcher {
-    async fn open_url(&self, url: &str, from: u64) -> Result<HttpStream> {
+    /// GET `url` from byte `from`, up to `end` (exclusive) when given.
+    async fn open_url(&self, url: &str, from: u64, end: Option<u64>) -> Result<HttpStream> {
         let err = |detail: String| Error::Fetch { url: url.to_string(), detail };
         let init = web_sys::RequestInit::new();
         init.set_method("GET");
@@ -47,8 +48,13 @@ impl HttpFetcher {
             init.set_signal(Some(signal));
         }
         let headers = web_sys::Headers::new().map_err(|e| err(describe_js(&e)))?;
-        if from > 0 {
-            headers.set("Range", &format!("bytes={from}-")).map_err(|e| err(describe_js(&e)))?;
+        let range = match end {
+            Some(end) if end > from => Some(format!("bytes={from}-{}", end - 1)),
+            _ if from > 0 => Some(format!("bytes={from}-")),
+            _ => None,
+        };
+        if let Some(range) = range {
+            headers.set("Range", &range).map_err(|e| err(describe_js(&e)))?;
         }
         init.set_headers(&headers);
         let request = web_sys::Request::new_with_str_and_init(url, &init).map_err(|e| err(describe_js(&e)))?;
@@ -83,7 +89,11 @@ impl Fetcher for HttpFetcher {
     type Stream = HttpStream;
 
     async fn open(&self, file: &ManifestFile, from: u64) -> Result<HttpStream> {
-        self.open_url(&self.describe(file), from).await
+        self.open_url(&self.describe(file), from, None).await
+    }
+
+    async fn open_range(&self, file: &ManifestFile, from: u64, end: u64) -> Result<HttpStream> {
+        self.open_url(&self.describe(file), from, Some(end)).await
     }
 
     fn describe(&self, file: &ManifestFile) -> String {

@@ -1,4 +1,6 @@
-//! A model manifest: its name and version, and each file's path, CID and size.
+//! A model manifest: its name and version, each file's path, CID and size, and for
+//! safetensors files each tensor's byte range and CID (so a part of a model — a shard stage's
+//! layers — can be fetched, verified and cached alone).
 
 use crate::core::error::{Error, Result};
 use crate::weights::Cid;
@@ -11,11 +13,29 @@ pub struct ManifestFile {
     pub size: u64,
 }
 
+/// A byte range of one file with its own CID: a tensor, or the file's header.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ManifestSlice {
+    pub file: String,
+    /// The tensor's name, or [`HEADER_SLICE`].
+    pub name: String,
+    pub cid: Cid,
+    pub offset: u64,
+    pub size: u64,
+}
+
+/// The slice name of a safetensors file's header (its length and table); the safetensors
+/// format reserves `__`-names, so no tensor has it.
+pub const HEADER_SLICE: &str = "__header__";
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelManifest {
     pub name: String,
     pub version: String,
     pub files: Vec<ManifestFile>,
+    /// Tensors (and headers) of the files that have them; older manifests have none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub slices: Vec<ManifestSlice>,
 }
 
 impl ModelManifest {
@@ -34,7 +54,31 @@ impl ModelManifest {
                 return Err(Error::Model(format!("manifest.json: {:?} is listed twice", f.path)));
             }
         }
+        let mut seen = std::collections::BTreeSet::new();
+        for s in &m.slices {
+            let file =
+                m.file(&s.file).map_err(|_| Error::Model(format!("manifest.json: slice {:?} of unlisted file {:?}", s.name, s.file)))?;
+            if s.offset.checked_add(s.size).is_none_or(|end| end > file.size) {
+                return Err(Error::Model(format!(
+                    "manifest.json: slice {:?} ({} bytes at {}) lies outside {:?} ({} bytes)",
+                    s.name, s.size, s.offset, s.file, file.size
+                )));
+            }
+            if !seen.insert((s.file.as_str(), s.name.as_str())) {
+                return Err(Error::Model(format!("manifest.json: slice {:?} of {:?} is listed twice", s.name, s.file)));
+            }
+        }
         Ok(m)
+    }
+
+    /// The slice `name` (a tensor, or [`HEADER_SLICE`]) of `file`.
+    pub fn slice(&self, file: &str, name: &str) -> Result<&ManifestSlice> {
+        self.slices.iter().find(|s| s.file == file && s.name == name).ok_or_else(|| {
+            Error::Model(format!(
+                "manifest of {} lists no slice {name:?} of {file:?} (made before slices? run `accelerate manifest` again)",
+                self.name
+            ))
+        })
     }
 
     pub fn file(&self, path: &str) -> Result<&ManifestFile> {
@@ -73,18 +117,42 @@ impl ModelManifest {
         let mut paths: Vec<std::path::PathBuf> =
             std::fs::read_dir(dir).map_err(io)?.flatten().map(|e| e.path()).filter(|p| p.is_file()).collect();
         paths.sort();
-        let mut files = Vec::new();
+        let (mut files, mut slices) = (Vec::new(), Vec::new());
         for p in paths {
             let Some(name) = p.file_name().and_then(|n| n.to_str()).filter(|n| !n.starts_with('.') && *n != "manifest.json") else {
                 continue;
             };
             let bytes = std::fs::read(&p).map_err(io)?;
+            if name.ends_with(".safetensors") {
+                slices.extend(Self::safetensors_slices(name, &bytes)?);
+            }
             files.push(ManifestFile { path: name.to_string(), cid: Cid::of(&bytes), size: bytes.len() as u64 });
         }
         let ids: String = files.iter().map(|f| f.cid.to_string()).collect();
         let id = Cid::of(ids.as_bytes()).to_string();
         // The tail: every id starts with the same "bafkrei" prefix.
         let version = id[id.len() - 12..].to_string();
-        Ok(ModelManifest { name: name.to_string(), version, files })
+        Ok(ModelManifest { name: name.to_string(), version, files, slices })
+    }
+
+    /// The header and every tensor of the safetensors file `bytes`, each with its CID.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn safetensors_slices(file: &str, bytes: &[u8]) -> Result<Vec<ManifestSlice>> {
+        let st = crate::weights::SafeTensors::parse(bytes).map_err(|e| Error::Model(format!("{file}: {e}")))?;
+        let slice = |name: &str, from: usize, to: usize| ManifestSlice {
+            file: file.to_string(),
+            name: name.to_string(),
+            cid: Cid::of(&bytes[from..to]),
+            offset: from as u64,
+            size: (to - from) as u64,
+        };
+        let base = st.data_offset();
+        let mut out = vec![slice(HEADER_SLICE, 0, base)];
+        for name in st.names() {
+            if let Some(info) = st.info(name) {
+                out.push(slice(name, base + info.start, base + info.end));
+            }
+        }
+        Ok(out)
     }
 }

@@ -13,6 +13,7 @@ mod http_fetch;
 mod idb_store;
 mod manifest;
 mod no_store;
+mod slice_fetch;
 
 pub use blob_store::{BlobStore, FileRecord, ModelRecord, Quota, CHUNK_BYTES};
 pub use cache::{CacheUsage, FileOrigin, LoadProgress, LoadTimings, LoadedModel, WeightCache};
@@ -25,8 +26,9 @@ pub use fetch::{DirFetcher, DirStream};
 pub use http_fetch::{fetch_all, HttpFetcher};
 #[cfg(target_arch = "wasm32")]
 pub use idb_store::IdbStore;
-pub use manifest::{ManifestFile, ModelManifest};
+pub use manifest::{ManifestFile, ManifestSlice, ModelManifest, HEADER_SLICE};
 pub use no_store::NoStore;
+pub use slice_fetch::{slice_path, SliceFetcher, SliceStream};
 
 /// Wall-clock milliseconds since the Unix epoch (for last-used times that survive reloads).
 pub fn wall_clock_ms() -> f64 {

@@ -9,6 +9,7 @@ mod onnx;
 mod protobuf;
 mod safetensors;
 mod source;
+mod tensor_slices;
 #[cfg(target_arch = "wasm32")]
 mod web_digest;
 
@@ -17,8 +18,9 @@ pub use cid::{Cid, CidHasher};
 pub use gguf::{Gguf, GgufTensor, MetaValue};
 pub use int8::Int8Weights;
 pub use onnx::{Initializer, Node, OnnxModel};
-pub use safetensors::{SafeTensors, TensorInfo};
+pub use safetensors::{decode_f32, SafeTensors, SafeTensorsHeader, TensorInfo};
 pub use source::{NamedTensors, WeightSource};
+pub use tensor_slices::TensorSlices;
 
 /// Where model fixtures and downloaded weights live natively: `$IPFS_ACCELERATE_MODELS`, else
 /// `~/.cache/ipfs-accelerate/models` (xtask, std-only, keeps its own copy of this rule).

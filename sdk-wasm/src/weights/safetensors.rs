@@ -23,6 +23,7 @@ pub struct TensorInfo {
 pub struct SafeTensors<'a> {
     tensors: BTreeMap<String, TensorInfo>,
     metadata: BTreeMap<String, String>,
+    data_offset: usize,
     data: &'a [u8],
 }
 
@@ -40,22 +41,25 @@ fn element_bytes(dtype: &str) -> Option<usize> {
     })
 }
 
-impl<'a> SafeTensors<'a> {
-    pub fn parse(bytes: &'a [u8]) -> Result<SafeTensors<'a>> {
-        let len_bytes: [u8; 8] = bytes
-            .get(..8)
-            .and_then(|b| b.try_into().ok())
-            .ok_or_else(|| bad(format!("file is {} bytes, too short for a header", bytes.len())))?;
-        let header_len = u64::from_le_bytes(len_bytes);
-        if header_len > MAX_HEADER_BYTES {
-            return Err(bad(format!("header length {header_len} exceeds {MAX_HEADER_BYTES} bytes (corrupt file?)")));
-        }
-        let header_end = 8 + header_len as usize;
-        let header =
-            bytes.get(8..header_end).ok_or_else(|| bad(format!("header needs {header_len} bytes, file has {}", bytes.len() - 8)))?;
+/// The table at the start of a safetensors file: each tensor's dtype, shape and byte range.
+#[derive(Debug, Clone)]
+pub struct SafeTensorsHeader {
+    pub tensors: BTreeMap<String, TensorInfo>,
+    pub metadata: BTreeMap<String, String>,
+    /// Where the data section starts in the file (8 + the header's length).
+    pub data_offset: usize,
+}
+
+impl SafeTensorsHeader {
+    /// Parse the table from the file's first bytes (at least the length and the header),
+    /// checking every range against a data section of `data_len` bytes.
+    pub fn parse(bytes: &[u8], data_len: usize) -> Result<SafeTensorsHeader> {
+        let data_offset = Self::length(bytes)?;
+        let header = bytes
+            .get(8..data_offset)
+            .ok_or_else(|| bad(format!("header needs {} bytes, file has {}", data_offset - 8, bytes.len().saturating_sub(8))))?;
         let json: serde_json::Value = serde_json::from_slice(header).map_err(|e| bad(format!("header is not valid JSON: {e}")))?;
         let entries = json.as_object().ok_or_else(|| bad("header is not a JSON object"))?;
-        let data = &bytes[header_end..];
         let mut tensors = BTreeMap::new();
         let mut metadata = BTreeMap::new();
         for (name, entry) in entries {
@@ -65,10 +69,52 @@ impl<'a> SafeTensors<'a> {
                 }
                 continue;
             }
-            tensors.insert(name.clone(), Self::tensor_info(name, entry, data.len())?);
+            tensors.insert(name.clone(), SafeTensors::tensor_info(name, entry, data_len)?);
         }
-        Self::check_no_overlap(&tensors)?;
-        Ok(SafeTensors { tensors, metadata, data })
+        SafeTensors::check_no_overlap(&tensors)?;
+        Ok(SafeTensorsHeader { tensors, metadata, data_offset })
+    }
+
+    /// 8 + the header length the file's first 8 bytes give: where the data section starts.
+    pub fn length(bytes: &[u8]) -> Result<usize> {
+        let len_bytes: [u8; 8] = bytes
+            .get(..8)
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| bad(format!("file is {} bytes, too short for a header", bytes.len())))?;
+        let header_len = u64::from_le_bytes(len_bytes);
+        if header_len > MAX_HEADER_BYTES {
+            return Err(bad(format!("header length {header_len} exceeds {MAX_HEADER_BYTES} bytes (corrupt file?)")));
+        }
+        Ok(8 + header_len as usize)
+    }
+}
+
+/// A tensor's raw little-endian bytes as f32 values (F32 copied, F16/BF16 widened).
+pub fn decode_f32(name: &str, info: &TensorInfo, raw: &[u8]) -> Result<Tensor> {
+    if raw.len() != info.end - info.start {
+        return Err(bad(format!("tensor {name:?}: {} bytes given, the header says {}", raw.len(), info.end - info.start)));
+    }
+    let values: Vec<f32> = match info.dtype.as_str() {
+        "F32" => raw.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect(),
+        "F16" => raw.chunks_exact(2).map(|b| f16_to_f32(u16::from_le_bytes([b[0], b[1]]))).collect(),
+        "BF16" => raw.chunks_exact(2).map(|b| f32::from_bits((u16::from_le_bytes([b[0], b[1]]) as u32) << 16)).collect(),
+        other => return Err(bad(format!("tensor {name:?}: dtype {other} cannot be read as f32"))),
+    };
+    Tensor::from_vec(values, info.shape.clone())
+}
+
+impl<'a> SafeTensors<'a> {
+    pub fn parse(bytes: &'a [u8]) -> Result<SafeTensors<'a>> {
+        let data_offset = SafeTensorsHeader::length(bytes)?;
+        let data_len = bytes.len().saturating_sub(data_offset);
+        let header = SafeTensorsHeader::parse(bytes, data_len)?;
+        let data = &bytes[header.data_offset..];
+        Ok(SafeTensors { tensors: header.tensors, metadata: header.metadata, data_offset: header.data_offset, data })
+    }
+
+    /// Where the data section starts in the file: tensor `t` lies at `data_offset() + t.start`.
+    pub fn data_offset(&self) -> usize {
+        self.data_offset
     }
 
     fn tensor_info(name: &str, entry: &serde_json::Value, data_len: usize) -> Result<TensorInfo> {
@@ -133,18 +179,10 @@ impl<'a> SafeTensors<'a> {
     /// The named tensor as f32 on the CPU (F32 copied, F16/BF16 widened).
     pub fn tensor(&self, name: &str) -> Result<Tensor> {
         let info = self.tensors.get(name).ok_or_else(|| bad(format!("no tensor named {name:?}")))?;
-        let raw = &self.data[info.start..info.end];
-        let values: Vec<f32> = match info.dtype.as_str() {
-            "F32" => raw.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect(),
-            "F16" => raw.chunks_exact(2).map(|b| f16_to_f32(u16::from_le_bytes([b[0], b[1]]))).collect(),
-            "BF16" => raw.chunks_exact(2).map(|b| f32::from_bits((u16::from_le_bytes([b[0], b[1]]) as u32) << 16)).collect(),
-            other => return Err(bad(format!("tensor {name:?}: dtype {other} cannot be read as f32"))),
-        };
-        Tensor::from_vec(values, info.shape.clone())
+        decode_f32(name, info, &self.data[info.start..info.end])
     }
 }
 
-/// IEEE half → single, including subnormals, infinities and NaN.
 #[cfg(test)]
 mod tests {
     use super::*;

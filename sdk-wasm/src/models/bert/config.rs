@@ -5,6 +5,7 @@
 use crate::core::error::{Error, Result};
 use crate::weights::WeightSource;
 use serde::Deserialize;
+use std::ops::Range;
 
 /// Bounds far above any BERT (BERT-large: 24 layers, width 1024, vocab 30k, 512 positions)
 /// that keep every product of two of them within u64 and any loop over layers short.
@@ -77,22 +78,29 @@ impl BertConfig {
     /// Every weight the model reads, with the shape this config implies (None: any number of
     /// rows of width `hidden_size`, the token-type table of which only row 0 is used).
     fn expected_weights(&self) -> Vec<(String, Option<Vec<usize>>)> {
+        self.part_weights(&(0..self.num_hidden_layers))
+    }
+
+    /// The weights of `layers`, and the embeddings' when the range starts at 0: what a shard
+    /// stage serving those layers reads.
+    pub fn part_weights(&self, layers: &Range<usize>) -> Vec<(String, Option<Vec<usize>>)> {
         let (h, ff) = (self.hidden_size, self.intermediate_size);
-        let mut out = vec![
-            ("embeddings.word_embeddings.weight".to_string(), Some(vec![self.vocab_size, h])),
-            ("embeddings.position_embeddings.weight".to_string(), Some(vec![self.max_position_embeddings, h])),
-            ("embeddings.token_type_embeddings.weight".to_string(), None),
-        ];
+        let mut out = Vec::new();
         let norm = |out: &mut Vec<_>, p: &str| {
             out.push((format!("{p}.weight"), Some(vec![h])));
             out.push((format!("{p}.bias"), Some(vec![h])));
         };
-        norm(&mut out, "embeddings.LayerNorm");
+        if layers.start == 0 {
+            out.push(("embeddings.word_embeddings.weight".to_string(), Some(vec![self.vocab_size, h])));
+            out.push(("embeddings.position_embeddings.weight".to_string(), Some(vec![self.max_position_embeddings, h])));
+            out.push(("embeddings.token_type_embeddings.weight".to_string(), None));
+            norm(&mut out, "embeddings.LayerNorm");
+        }
         let linear = |out: &mut Vec<_>, p: &str, inputs: usize, outputs: usize| {
             out.push((format!("{p}.weight"), Some(vec![outputs, inputs])));
             out.push((format!("{p}.bias"), Some(vec![outputs])));
         };
-        for i in 0..self.num_hidden_layers {
+        for i in layers.clone() {
             let p = format!("encoder.layer.{i}");
             for part in ["attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense"] {
                 linear(&mut out, &format!("{p}.{part}"), h, h);
@@ -103,6 +111,14 @@ impl BertConfig {
             norm(&mut out, &format!("{p}.output.LayerNorm"));
         }
         out
+    }
+
+    /// `layers` is a range of this model's layers (possibly empty: embeddings only).
+    pub fn check_part(&self, layers: &Range<usize>) -> Result<()> {
+        if layers.start > layers.end || layers.end > self.num_hidden_layers {
+            return Err(bad(format!("layers {layers:?} are not a range of the model's 0..{}", self.num_hidden_layers)));
+        }
+        Ok(())
     }
 
     /// The weight file holds every tensor this config implies, in its shape, and no further

@@ -9,11 +9,14 @@ use crate::share::{ModelTensors, TensorIds, TensorKey, TensorRegistry, Transform
 use crate::tensor::Tensor;
 use crate::text::Encoding;
 use crate::weights::WeightSource;
+use std::ops::Range;
 use std::sync::Arc;
 
 mod config;
+mod part;
 mod stages;
 pub use config::BertConfig;
+pub use part::PartSlices;
 pub use stages::Activations;
 
 /// `x · W^T + b`, with W stored pre-transposed ([in, out], contiguous) at load time.
@@ -44,13 +47,22 @@ struct Layer {
     output_norm: LayerNorm,
 }
 
-pub struct Bert {
-    config: BertConfig,
-    device: Device,
+/// Token, position and token-type tables and their norm: the first stage's weights.
+struct Embeddings {
     word: Tensor,
     position: Tensor,
     token_type: Tensor,
-    embedding_norm: LayerNorm,
+    norm: LayerNorm,
+}
+
+pub struct Bert {
+    config: BertConfig,
+    device: Device,
+    /// Held when the model starts at layer 0 (a whole model, or a first shard stage).
+    embeddings: Option<Embeddings>,
+    /// Layers `first_layer..first_layer + layers.len()` of the config's; all of them unless
+    /// this is a shard stage loaded with only its part of the weights.
+    first_layer: usize,
     layers: Vec<Layer>,
     /// This model's claims on the shared weights; dropping the model releases them.
     tensors: ModelTensors,
@@ -174,6 +186,18 @@ impl Loader<'_> {
             beta: self.tensor(&format!("{prefix}.bias"), &[width]).await?,
         })
     }
+
+    async fn embeddings(&self, config: &BertConfig) -> Result<Embeddings> {
+        let h = config.hidden_size;
+        let word = self.tensor("embeddings.word_embeddings.weight", &[config.vocab_size, h]).await?;
+        let position = self.tensor("embeddings.position_embeddings.weight", &[config.max_position_embeddings, h]).await?;
+        // Single-segment input: only row 0 (token type 0) is ever used.
+        let token_type = self.prepared("embeddings.token_type_embeddings.weight", None, Transform::FirstRow).await?;
+        if token_type.dims() != [h] {
+            return Err(Error::Model(format!("token type embeddings have width {}, config expects {h}", token_type.shape())));
+        }
+        Ok(Embeddings { word, position, token_type, norm: self.norm("embeddings.LayerNorm", h).await? })
+    }
 }
 
 impl Bert {
@@ -192,26 +216,35 @@ impl Bert {
         ids: TensorIds,
         linear: LinearWeights,
     ) -> Result<Bert> {
+        let all = 0..config.num_hidden_layers;
+        Bert::load_part(config, st, device, registry, ids, linear, all).await
+    }
+
+    /// As [`Bert::load_shared`], reading only the weights of `layers` (and the embeddings when
+    /// the range starts at 0): one shard stage's part. The file's whole table is still checked.
+    pub async fn load_part(
+        config: BertConfig,
+        st: &dyn WeightSource,
+        device: &Device,
+        registry: &Arc<TensorRegistry>,
+        ids: TensorIds,
+        linear: LinearWeights,
+        layers: Range<usize>,
+    ) -> Result<Bert> {
         if linear == LinearWeights::Int8 && !matches!(device, Device::Cpu) {
             return Err(Error::Model(format!("quantize \"int8\" runs on the CPU only, not on {}", device.name())));
         }
+        config.check_part(&layers)?;
         // Every weight's name and shape is checked against the file's table before any is read.
         config.check_weights(st)?;
         let tensors = ModelTensors::new(Arc::clone(registry), ids);
         let l = Loader { st, device, tensors: &tensors, linear, scan: ScanTime::default() };
         let (h, ff) = (config.hidden_size, config.intermediate_size);
-        let word = l.tensor("embeddings.word_embeddings.weight", &[config.vocab_size, h]).await?;
-        let position = l.tensor("embeddings.position_embeddings.weight", &[config.max_position_embeddings, h]).await?;
-        // Single-segment input: only row 0 (token type 0) is ever used.
-        let token_type = l.prepared("embeddings.token_type_embeddings.weight", None, Transform::FirstRow).await?;
-        if token_type.dims() != [h] {
-            return Err(Error::Model(format!("token type embeddings have width {}, config expects {h}", token_type.shape())));
-        }
-        let embedding_norm = l.norm("embeddings.LayerNorm", h).await?;
-        let mut layers = Vec::new();
-        for i in 0..config.num_hidden_layers {
+        let embeddings = if layers.start == 0 { Some(l.embeddings(&config).await?) } else { None };
+        let mut held = Vec::new();
+        for i in layers.clone() {
             let p = format!("encoder.layer.{i}");
-            layers.push(Layer {
+            held.push(Layer {
                 query: l.linear(&format!("{p}.attention.self.query"), h, h).await?,
                 key: l.linear(&format!("{p}.attention.self.key"), h, h).await?,
                 value: l.linear(&format!("{p}.attention.self.value"), h, h).await?,
@@ -223,7 +256,7 @@ impl Bert {
             });
         }
         let finite_scan_ms = l.scan.ms();
-        Ok(Bert { config, device: device.clone(), word, position, token_type, embedding_norm, layers, tensors, finite_scan_ms })
+        Ok(Bert { config, device: device.clone(), embeddings, first_layer: layers.start, layers: held, tensors, finite_scan_ms })
     }
 
     /// Milliseconds the load spent scanning weights for NaN and infinity.
@@ -294,6 +327,13 @@ impl Bert {
 
     /// Last hidden states [batch·seq, hidden] of a padded batch.
     async fn encode_padded(&self, p: &Padded) -> Result<Tensor> {
+        if self.first_layer != 0 || self.layers.len() != self.config.num_hidden_layers {
+            let end = self.first_layer + self.layers.len();
+            return Err(Error::Model(format!(
+                "this model holds layers {}..{end} of {} only (a shard stage's part): run it in stages",
+                self.first_layer, self.config.num_hidden_layers
+            )));
+        }
         let mut x = self.embeddings(p).await?;
         let bias = self.mask_bias(&p.mask, p.batch, p.seq).await?;
         for layer in &self.layers {
@@ -304,10 +344,13 @@ impl Bert {
 
     /// Token + position + token-type embeddings, layer-normalised: [batch·seq, hidden].
     async fn embeddings(&self, p: &Padded) -> Result<Tensor> {
+        let e = self.embeddings.as_ref().ok_or_else(|| {
+            Error::Model(format!("this model starts at layer {} (a shard stage's part): it holds no embeddings", self.first_layer))
+        })?;
         let positions: Vec<u32> = (0..p.batch).flat_map(|_| 0..p.seq as u32).collect();
-        let x = ops::add(&ops::gather_rows(&self.word, &p.ids).await?, &ops::gather_rows(&self.position, &positions).await?).await?;
-        let x = ops::add(&x, &self.token_type).await?;
-        ops::layernorm(&x, &self.embedding_norm.gamma, &self.embedding_norm.beta, self.config.layer_norm_eps).await
+        let x = ops::add(&ops::gather_rows(&e.word, &p.ids).await?, &ops::gather_rows(&e.position, &positions).await?).await?;
+        let x = ops::add(&x, &e.token_type).await?;
+        ops::layernorm(&x, &e.norm.gamma, &e.norm.beta, self.config.layer_norm_eps).await
     }
 
     /// Additive attention mask per sequence: padded keys get -1e9 before softmax (zero weight).

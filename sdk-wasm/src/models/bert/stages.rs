@@ -63,8 +63,14 @@ impl Activations {
 }
 
 impl Bert {
+    /// Layers of the config (whether or not this model holds them all).
     pub fn layer_count(&self) -> usize {
-        self.layers.len()
+        self.config.num_hidden_layers
+    }
+
+    /// The layers this model holds: all, or a shard stage's part.
+    pub fn held_layers(&self) -> Range<usize> {
+        self.first_layer..self.first_layer + self.layers.len()
     }
 
     /// The first stage: the sequences as one padded batch, embedded.
@@ -80,15 +86,16 @@ impl Bert {
     /// Layers `range` (0-based, end exclusive) over `x`.
     pub async fn layers_stage(&self, x: &Activations, range: Range<usize>) -> Result<Activations> {
         let h = self.config.hidden_size;
-        if range.start > range.end || range.end > self.layers.len() {
-            return Err(Error::Model(format!("layers {range:?} outside 0..{}", self.layers.len())));
+        let held = self.held_layers();
+        if range.start > range.end || range.start < held.start || range.end > held.end {
+            return Err(Error::Model(format!("layers {range:?} outside the {held:?} this model holds")));
         }
         if x.width != h || x.mask.len() != x.batch * x.seq || x.hidden.len() != x.batch * x.seq * h {
             return Err(Error::Model(format!("activations {}×{}×{} do not fit this model (hidden {h})", x.batch, x.seq, x.width)));
         }
         let mut t = Tensor::from_vec(x.hidden.clone(), [x.batch * x.seq, h])?.to_device(&self.device).await?;
         let bias = self.mask_bias(&x.mask, x.batch, x.seq).await?;
-        for layer in &self.layers[range] {
+        for layer in &self.layers[range.start - held.start..range.end - held.start] {
             t = self.layer(layer, &t, &bias, x.batch, x.seq, h).await?;
         }
         Ok(Activations { hidden: t.to_vec().await?, ..x.clone() })
