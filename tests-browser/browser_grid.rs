@@ -48,7 +48,7 @@ impl Drop for GridGuard {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn bench_and_pool_run_over_a_two_node_grid_and_survive_a_node_killed() {
+async fn bench_pool_and_shard_run_over_a_grid_and_survive_nodes_killed() {
     let grid_dir = std::env::temp_dir().join(format!("ipfs-accelerate-grid-test-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&grid_dir);
     let port = {

@@ -118,13 +118,13 @@ async fn under_a_stage_budget_too_small_for_the_model_each_stage_holds_only_its_
     let server = RunnerServer::start(wasm_pkg_dir()).await.unwrap_or_else(|e| panic!("{e}"));
     let install = chromium();
     let sizes = PartSizes::of_dir(&model_cache().join("all-minilm-l6-v2")).unwrap_or_else(|e| panic!("{e}"));
-    let budget: u64 = 48 << 20;
+    let budget: u64 = 56 << 20;
     assert!(sizes.total() > budget, "the whole model ({} bytes) must not fit one stage", sizes.total());
     let budgeted = ShardSpec { stage_budget: Some(budget), ..spec() };
 
     // The stage itself refuses a part over its budget (not only the planner), before fetching.
     let refused = ShardedModel::start(&server, &install, &budgeted, vec![0..6]).await.err().map(|e| e.to_string());
-    assert!(refused.as_deref().is_some_and(|e| e.contains("weight budget") && e.contains("48.0 MiB")), "{refused:?}");
+    assert!(refused.as_deref().is_some_and(|e| e.contains("weight budget") && e.contains("56.0 MiB")), "{refused:?}");
 
     // One stage with no budget: the whole model's memory, for comparison.
     let whole = ShardedModel::start(&server, &install, &spec(), vec![0..6]).await.unwrap_or_else(|e| panic!("{e}"));
@@ -132,7 +132,7 @@ async fn under_a_stage_budget_too_small_for_the_model_each_stage_holds_only_its_
     whole.shutdown().await;
 
     let plan = within_budget(&sizes, budget).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(plan, [0..0, 0..6], "the embeddings fill the first stage");
+    assert_eq!(plan, [0..1, 1..6], "the embeddings nearly fill the first stage");
     let mut model = ShardedModel::start(&server, &install, &budgeted, plan.clone()).await.unwrap_or_else(|e| panic!("{e}"));
     for (layers, report) in plan.iter().zip(model.stage_reports()) {
         let r = report.unwrap_or_else(|| panic!("stage {layers:?} reported nothing"));

@@ -30,7 +30,7 @@ pub struct BenchOptions {
     /// shard: latency is measured for 1..=shards stages.
     #[arg(long, default_value_t = 3)]
     pub shards: usize,
-    /// shard: weight bytes per stage in the budget case (e.g. 48MiB, the default).
+    /// shard: weight bytes per stage in the budget case (e.g. 56MiB, the default).
     #[arg(long)]
     pub stage_budget: Option<String>,
 }

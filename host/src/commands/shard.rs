@@ -15,7 +15,7 @@ pub struct Args {
     /// --stage-budget the fewest stages that fit it.
     #[arg(long)]
     shards: Option<usize>,
-    /// Weight bytes one stage may hold (e.g. 48MiB): a stage over it refuses to load.
+    /// Weight bytes one stage may hold (e.g. 56MiB): a stage over it refuses to load.
     #[arg(long)]
     stage_budget: Option<String>,
     /// Browser for every stage.
