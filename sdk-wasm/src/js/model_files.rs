@@ -4,7 +4,7 @@
 
 use super::weight_cache::{with_cache, Cache};
 use crate::core::error::{Error, Result};
-use crate::store::{fetch_all, Fetcher, FileOrigin, HttpFetcher, LoadProgress, ModelManifest};
+use crate::store::{fetch_all, fetch_all_typed, Fetcher, FileOrigin, HttpFetcher, LoadProgress, ModelManifest};
 use crate::weights::Cid;
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -125,11 +125,9 @@ impl ModelFiles {
 
 /// `<base>manifest.json`, or None when the server has none (HTTP 404).
 async fn fetch_manifest(base: &str, signal: Option<&web_sys::AbortSignal>) -> Result<Option<ModelManifest>> {
-    match fetch_all(&format!("{base}manifest.json"), signal).await {
-        Ok(bytes) => {
-            let text = String::from_utf8(bytes).map_err(|_| Error::Model(format!("{base}manifest.json is not UTF-8")))?;
-            ModelManifest::from_json(&text).map(Some)
-        }
+    let url = format!("{base}manifest.json");
+    match fetch_all_typed(&url, signal).await {
+        Ok((bytes, content_type)) => ModelManifest::from_response(&url, &bytes, content_type.as_deref()).map(Some),
         Err(Error::Fetch { detail, .. }) if detail.starts_with("HTTP 404") => Ok(None),
         Err(e) => Err(e),
     }

@@ -21,6 +21,8 @@ pub struct HttpStream {
     reader: web_sys::ReadableStreamDefaultReader,
     starts_at: u64,
     url: String,
+    /// The response's Content-Type, for messages about a file that is not what was expected.
+    content_type: Option<String>,
 }
 
 fn describe_js(e: &JsValue) -> String {
@@ -29,13 +31,18 @@ fn describe_js(e: &JsValue) -> String {
 
 /// Fetch `url` into a whole byte vector (for small files outside a manifest).
 pub async fn fetch_all(url: &str, signal: Option<&web_sys::AbortSignal>) -> Result<Vec<u8>> {
+    Ok(fetch_all_typed(url, signal).await?.0)
+}
+
+/// As [`fetch_all`], with the response's Content-Type.
+pub async fn fetch_all_typed(url: &str, signal: Option<&web_sys::AbortSignal>) -> Result<(Vec<u8>, Option<String>)> {
     let fetcher = HttpFetcher { base: String::new(), gateway: None, signal: signal.cloned() };
     let mut stream = fetcher.open_url(url, 0, None).await?;
     let mut out = Vec::new();
     while let Some(piece) = stream.next().await? {
         out.extend_from_slice(&piece);
     }
-    Ok(out)
+    Ok((out, stream.content_type))
 }
 
 impl HttpFetcher {
@@ -75,7 +82,8 @@ impl HttpFetcher {
         };
         let body = response.body().ok_or_else(|| err("response has no body".into()))?;
         let reader = body.get_reader().dyn_into::<web_sys::ReadableStreamDefaultReader>().map_err(|_| err("no stream reader".into()))?;
-        Ok(HttpStream { reader, starts_at, url: url.to_string() })
+        let content_type = response.headers().get("content-type").ok().flatten();
+        Ok(HttpStream { reader, starts_at, url: url.to_string(), content_type })
     }
 }
 

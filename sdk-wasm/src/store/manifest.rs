@@ -71,6 +71,24 @@ impl ModelManifest {
         Ok(m)
     }
 
+    /// The manifest a server answered for `url`. What is not one is an error naming the URL
+    /// and the content type, and — for a web page, which many dev servers send (status 200)
+    /// for a file they do not have — what to check.
+    pub fn from_response(url: &str, bytes: &[u8], content_type: Option<&str>) -> Result<ModelManifest> {
+        let kind = content_type.unwrap_or("none");
+        let not_manifest = |why: String| {
+            let page = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<') || kind.starts_with("text/html");
+            let hint = if page {
+                " — the server answered with a web page (dev servers often answer a missing file with index.html): is the model really at this URL?"
+            } else {
+                ""
+            };
+            Error::Model(format!("{url} is not a model manifest (HTTP 200, content-type {kind}): {why}{hint}"))
+        };
+        let text = std::str::from_utf8(bytes).map_err(|_| not_manifest("not UTF-8 text".into()))?;
+        ModelManifest::from_json(text).map_err(|e| not_manifest(e.to_string()))
+    }
+
     /// The slice `name` (a tensor, or [`HEADER_SLICE`]) of `file`.
     pub fn slice(&self, file: &str, name: &str) -> Result<&ManifestSlice> {
         self.slices.iter().find(|s| s.file == file && s.name == name).ok_or_else(|| {
@@ -154,5 +172,21 @@ impl ModelManifest {
             }
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ModelManifest;
+
+    #[test]
+    fn a_web_page_instead_of_a_manifest_names_the_url_the_type_and_what_to_check() {
+        let page = b"  <!doctype html><html><body>app</body></html>";
+        let err = ModelManifest::from_response("http://localhost:5173/m/manifest.json", page, Some("text/html")).unwrap_err().to_string();
+        assert!(err.contains("http://localhost:5173/m/manifest.json") && err.contains("text/html") && err.contains("index.html"), "{err}");
+        let err = ModelManifest::from_response("u", b"{\"name\": 3}", Some("application/json")).unwrap_err().to_string();
+        assert!(err.contains("application/json") && !err.contains("index.html"), "{err}");
+        let ok = br#"{"name":"m","version":"1","files":[]}"#;
+        assert_eq!(ModelManifest::from_response("u", ok, None).map(|m| m.name).ok().as_deref(), Some("m"));
     }
 }

@@ -23,7 +23,7 @@ pub use fetch::{ByteStream, Fetcher};
 #[cfg(not(target_arch = "wasm32"))]
 pub use fetch::{DirFetcher, DirStream};
 #[cfg(target_arch = "wasm32")]
-pub use http_fetch::{fetch_all, HttpFetcher};
+pub use http_fetch::{fetch_all, fetch_all_typed, HttpFetcher};
 #[cfg(target_arch = "wasm32")]
 pub use idb_store::IdbStore;
 pub use manifest::{ManifestFile, ManifestSlice, ModelManifest, HEADER_SLICE};
