@@ -123,11 +123,11 @@ async fn under_a_stage_budget_too_small_for_the_model_each_stage_holds_only_its_
     let budgeted = ShardSpec { stage_budget: Some(budget), ..spec() };
 
     // The stage itself refuses a part over its budget (not only the planner), before fetching.
-    let refused = ShardedModel::start(&server, &install, &budgeted, vec![0..6]).await.err().map(|e| e.to_string());
+    let refused = ShardedModel::start(&server, &install, &budgeted, balanced(&[1.0; 6], 1)).await.err().map(|e| e.to_string());
     assert!(refused.as_deref().is_some_and(|e| e.contains("weight budget") && e.contains("56.0 MiB")), "{refused:?}");
 
     // One stage with no budget: the whole model's memory, for comparison.
-    let whole = ShardedModel::start(&server, &install, &spec(), vec![0..6]).await.unwrap_or_else(|e| panic!("{e}"));
+    let whole = ShardedModel::start(&server, &install, &spec(), balanced(&[1.0; 6], 1)).await.unwrap_or_else(|e| panic!("{e}"));
     let whole_wasm = whole.stage_reports()[0].as_ref().map(|r| r.wasm_memory_bytes).unwrap_or_default();
     whole.shutdown().await;
 
