@@ -203,25 +203,14 @@ impl Loader<'_> {
 impl Bert {
     /// Load with weights of its own (no sharing with other models).
     pub async fn load(config: BertConfig, st: &dyn WeightSource, device: &Device) -> Result<Bert> {
-        Bert::load_shared(config, st, device, &TensorRegistry::new(), TensorIds::default(), LinearWeights::AsStored).await
-    }
-
-    /// Load, taking each weight from `registry` when another model already holds it. `ids`
-    /// holds the weight file's known tensor content ids (those missing are computed and added).
-    pub async fn load_shared(
-        config: BertConfig,
-        st: &dyn WeightSource,
-        device: &Device,
-        registry: &Arc<TensorRegistry>,
-        ids: TensorIds,
-        linear: LinearWeights,
-    ) -> Result<Bert> {
         let all = 0..config.num_hidden_layers;
-        Bert::load_part(config, st, device, registry, ids, linear, all).await
+        Bert::load_part(config, st, device, &TensorRegistry::new(), TensorIds::default(), LinearWeights::AsStored, all).await
     }
 
-    /// As [`Bert::load_shared`], reading only the weights of `layers` (and the embeddings when
-    /// the range starts at 0): one shard stage's part. The file's whole table is still checked.
+    /// Load the weights of `layers` (all of them for a whole model; the embeddings with a range
+    /// that starts at 0; a shard stage's part otherwise), taking each from `registry` when
+    /// another model already holds it. `ids` holds the weight file's known tensor content ids
+    /// (those missing are computed and added). The file's whole table is checked either way.
     pub async fn load_part(
         config: BertConfig,
         st: &dyn WeightSource,
