@@ -157,11 +157,26 @@ export interface LoadOptions {
   weightBudget?: number;
 }
 
+/**
+ * Where model ids of the form `org/name` are resolved: `${remoteHost}/${id}/resolve/${remoteRevision}/`
+ * (a model hub's layout; default https://huggingface.co, "main"). URLs and paths are used as given.
+ */
+export const env: { remoteHost: string; remoteRevision: string };
+
+/** The base URL a model reference (URL, path or `org/name` hub id) names. */
+export function resolveModelUrl(ref: string | URL): string;
+
 export interface LoadReport {
-  files: Record<string, FileOrigin>;
+  files: Record<string, FileOrigin | "first-use">;
   networkBytes: number;
-  /** False only for a URL without a manifest (nothing to verify against; nothing cached). */
+  /**
+   * Whether the files were checked against known ids: always with a manifest; for a URL
+   * without one, false on its first load (trusted on first use) and true on later loads,
+   * which are verified against the ids computed then.
+   */
   verified: boolean;
+  /** "manifest": ids from manifest.json; "first-use": ids computed on the first download (no manifest). */
+  trust?: "manifest" | "first-use";
   version?: string;
   /** Milliseconds spent building the model from its files. */
   buildMs?: number;

@@ -209,6 +209,24 @@ export function profileTake(engine = {}) {
 }
 
 /** Entry point: picks a device, loads models onto it in the engine Worker, caches their weights by content id. */
+/**
+ * Where model ids written the way the ecosystem writes them (`org/name`) are found:
+ * `${remoteHost}/${id}/resolve/${remoteRevision}/<file>`, the layout of a model hub. Change
+ * it to point at a mirror or a local server laid out the same way.
+ */
+export const env = { remoteHost: "https://huggingface.co", remoteRevision: "main" };
+
+/** A hub id: `org/name`, one slash, no scheme, not a path (those start with `.` or `/` or end with `/`). */
+const HUB_ID = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/;
+
+/** The base URL a model reference names: hub ids resolved against `env`, anything else as given. */
+export function resolveModelUrl(ref) {
+  const text = String(ref);
+  if (!HUB_ID.test(text)) return text;
+  const host = String(env.remoteHost).replace(/\/+$/, "");
+  return `${host}/${text}/resolve/${encodeURIComponent(env.remoteRevision)}/`;
+}
+
 export class Accelerator {
   #worker;
   #remote;
@@ -287,7 +305,7 @@ export class Accelerator {
     if (this.#disposed) throw new Error("this Accelerator was disposed");
     if (typeof url !== "string" && !(url instanceof URL)) throw new TypeError(`${method}(url): url must be a string or URL`);
     const { sent, callbacks, signal } = splitOptions(options, ["onProgress"]);
-    const model = await this.#remote.call(method, [String(url), sent], { callbacks, signal });
+    const model = await this.#remote.call(method, [resolveModelUrl(url), sent], { callbacks, signal });
     model.onDispose(() => this.#models.delete(model));
     this.#models.add(model);
     return model;

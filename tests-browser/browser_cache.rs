@@ -254,3 +254,34 @@ async fn chromium_webgpu_shared_tensors_are_held_once_and_gpu_buffers_freed_on_d
     assert_eq!(pool["allocatedBytes"], 0, "and dispose trimmed them: {pool}");
     assert!(reply["two"]["gpuPool"]["allocatedBytes"].as_u64().unwrap_or(0) > 80_000_000, "{}", reply["two"]);
 }
+
+/// A hub id (`org/name`) resolved against `env.remoteHost` (the server's hub layout, which has
+/// no manifest.json): the first load is trusted on first use (ids computed, files cached, the
+/// report says so); the second reads IndexedDB, verified against those ids.
+#[tokio::test(flavor = "multi_thread")]
+async fn chromium_a_hub_id_without_a_manifest_is_trusted_on_first_use_then_verified_from_the_cache() {
+    let (server, session) = launch(BrowserKind::Chromium).await;
+    let (text, want) = first_reference();
+    let id = "sentence-transformers/all-MiniLM-L6-v2";
+    let options = json!({ "texts": [text], "remoteHost": "/hub" });
+    let since = server.requests().len();
+    let first = call(&session, "cacheLoad", vec![id.into(), options.clone()]).await;
+    assert!(first["error"].is_null(), "{first}");
+    assert_matches_reference(&first, &want);
+    let report = &first["report"];
+    assert_eq!((report["trust"].as_str(), report["verified"].as_bool()), (Some("first-use"), Some(false)), "{report}");
+    assert!(report["networkBytes"].as_u64().unwrap_or(0) > 80 << 20, "{report}");
+    let base = "/hub/sentence-transformers/all-MiniLM-L6-v2/resolve/main/";
+    assert_eq!(served(&server, since, &format!("{base}manifest.json")).iter().map(|r| r.1).collect::<Vec<_>>(), [404]);
+    assert_eq!(served(&server, since, &format!("{base}model.safetensors")).len(), 1);
+
+    let since = server.requests().len();
+    let second = call(&session, "cacheLoad", vec![id.into(), options]).await;
+    assert_matches_reference(&second, &want);
+    let report = &second["report"];
+    assert_eq!((report["trust"].as_str(), report["verified"].as_bool()), (Some("first-use"), Some(true)), "{report}");
+    assert_eq!(report["networkBytes"].as_u64(), Some(0), "{report}");
+    assert_eq!(origin(&second, "model.safetensors"), "cache");
+    assert!(served(&server, since, &format!("{base}model.safetensors")).is_empty(), "no weight request on the second load");
+    session.close().await.ok();
+}

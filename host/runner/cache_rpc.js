@@ -8,9 +8,11 @@ const DB = "ipfs-accelerate-weights";
  * Load `url` through a fresh Accelerator, embed `texts`, dispose. Options: prefer, cache
  * ({name, maxBytes}), weights, pooling, gateway, abortAfterBytes (abort the weights download
  * once this many bytes arrived), tamper (a file whose CID is replaced by another's in the
- * manifest), keep (leave the model loaded, for in-use tests).
+ * manifest), keep (leave the model loaded, for in-use tests), remoteHost (where `org/name`
+ * model ids resolve).
  */
-async function cacheLoad(url, { prefer = ["cpu"], cache = { name: DB }, weights, pooling, gateway, abortAfterBytes, tamper, texts = [], keep = false } = {}) {
+async function cacheLoad(url, { prefer = ["cpu"], cache = { name: DB }, weights, pooling, gateway, abortAfterBytes, tamper, texts = [], keep = false, remoteHost } = {}) {
+  if (remoteHost) sdk.env.remoteHost = new URL(remoteHost, location.href).href;
   const acc = await sdk.Accelerator.create({ prefer, cache });
   const origins = {};
   const controller = new AbortController();

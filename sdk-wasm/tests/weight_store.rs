@@ -265,3 +265,31 @@ fn tensor_ids_are_remembered_only_for_verified_files_and_a_damaged_table_is_igno
     std::fs::write(&record, text.replace(&Cid::of(b"w").to_string(), &Cid::of(b"x").to_string())).ok();
     assert!(block_on(cache.tensor_ids(&weights)).unwrap_or_default().is_empty());
 }
+
+#[test]
+fn files_without_a_manifest_are_pinned_on_first_use_and_verified_against_it_after() {
+    let s = Scratch::new("first-use");
+    let m = s.model("a", 1 << 20, 3);
+    let cache = s.cache(None);
+    let name = "http://models.example/a/";
+    let read = |p: &str| std::fs::read(s.0.join("source/a").join(p)).unwrap_or_default();
+    let files: std::collections::BTreeMap<String, Vec<u8>> = FILES.iter().map(|p| (p.to_string(), read(p))).collect();
+    assert!(block_on(cache.pinned(name, &FILES)).unwrap_or_else(|e| panic!("{e}")).is_none());
+
+    let (pinned, loaded) = block_on(cache.pin_first_use(name, files, &[], &mut |_| {})).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(loaded.files.len(), 2);
+    for f in &pinned.files {
+        assert_eq!(Some(f.cid), m.file(&f.path).ok().map(|g| g.cid), "{}: the id pinned is the file's own", f.path);
+    }
+    let again = block_on(cache.pinned(name, &FILES)).unwrap_or_else(|e| panic!("{e}")).unwrap_or_else(|| panic!("pinned"));
+    assert_eq!(again.files, pinned.files);
+    assert!(block_on(cache.pinned(name, &["other.bin"])).unwrap_or_else(|e| panic!("{e}")).is_none());
+    // A later load through the pinned ids reads the store, not the source.
+    let later = load(&cache, &again, &s.fetcher("a"), &[]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(later.network_bytes, 0);
+    // The file changed at its source since: with the store emptied, it fails against its pin.
+    block_on(cache.clear()).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(s.0.join("source/a/model.bin"), vec![7u8; 1 << 20]).unwrap_or_default();
+    let err = load(&cache, &again, &s.fetcher("a"), &[]).err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(err.contains("model.bin") && err.contains("does not match"), "{err}");
+}

@@ -85,6 +85,7 @@ impl RunnerServer {
             .route("/webnn_rpc.js", get(|| async { respond(StatusCode::OK, "text/javascript", WEBNN_RPC_JS.into()) }))
             .route("/vendor/{package}/{*path}", get(serve_vendor))
             .route("/hf/{model}/{*path}", get(serve_hf_layout))
+            .route("/hub/{org}/{name}/resolve/{revision}/{file}", get(serve_hub_layout))
             .route("/sdk/index.js", get(|| async { respond(StatusCode::OK, "text/javascript", SDK_INDEX_JS.into()) }))
             .route("/sdk/engine.js", get(|| async { respond(StatusCode::OK, "text/javascript", SDK_ENGINE_JS.into()) }))
             .route("/sdk/worker.js", get(|| async { respond(StatusCode::OK, "text/javascript", SDK_WORKER_JS.into()) }))
@@ -192,6 +193,24 @@ async fn serve_model(State(dirs): State<Arc<Dirs>>, Path((model, file)): Path<(S
         };
     }
     serve_file(&dir, &file, &headers).await
+}
+
+/// `/hub/<org>/<name>/resolve/<revision>/<file>`: the fixtures laid out as a model hub lays
+/// out repositories (any org and revision; `name` is the fixture directory, case-folded), with
+/// no manifest.json — as a hub repository has none — so loads by hub id are trusted on first use.
+async fn serve_hub_layout(
+    State(dirs): State<Arc<Dirs>>,
+    Path((_org, name, _revision, file)): Path<(String, String, String, String)>,
+    headers: HeaderMap,
+) -> Response<Body> {
+    let model = name.to_lowercase();
+    if !plain_name(&model) {
+        return respond(StatusCode::BAD_REQUEST, "text/plain", "bad model name".into());
+    }
+    if file == "manifest.json" {
+        return respond(StatusCode::NOT_FOUND, "text/plain", "a hub repository has no manifest.json".into());
+    }
+    serve_file(&dirs.models.join(&model), &file, &headers).await
 }
 
 /// A stage of a sharded run connecting back: only with the run's token.

@@ -1,6 +1,7 @@
 //! A model's files in the page: its manifest (`<url>/manifest.json`, or given inline), then
-//! each wanted file by CID through the weight cache. A URL without a manifest still loads,
-//! but unverified and uncached, and says so in the load report. Shared by every model kind.
+//! each wanted file by CID through the weight cache. A URL without a manifest is trusted on
+//! first use: its files' ids are computed on the first download, cached, and verified against
+//! on later loads (the load report and a console warning say so). Shared by every model kind.
 
 use super::weight_cache::{with_cache, Cache};
 use crate::core::error::{Error, Result};
@@ -66,21 +67,43 @@ impl FileRequest<'_> {
                 }
                 self.fetch_verified(&m, paths, &self.http(), cache, in_use).await
             }
-            None => {
-                let mut files = BTreeMap::new();
-                let mut network = 0;
-                for p in paths {
-                    let bytes = fetch_all(&format!("{}{p}", self.base), self.signal.as_ref()).await?;
-                    network += bytes.len() as u64;
-                    let size = bytes.len() as u64;
-                    self.report_progress(LoadProgress { file: p.to_string(), loaded: size, total: size, origin: FileOrigin::Uncached });
-                    files.insert(p.to_string(), bytes);
-                }
-                let origins: BTreeMap<&str, &str> = paths.iter().map(|p| (*p, "unverified")).collect();
-                let report = json!({ "files": origins, "networkBytes": network, "verified": false });
-                Ok(ModelFiles { files, name: self.base.to_string(), report, cids: BTreeMap::new() })
-            }
+            None => self.fetch_first_use(paths, cache, in_use).await,
         }
+    }
+
+    /// A URL without a manifest, trusted on first use: the first load downloads the files,
+    /// computes their ids and caches them under the URL (with a console warning); later loads
+    /// read them from the cache, or download them again, verified against those ids.
+    async fn fetch_first_use(&self, paths: &[&str], cache: &Cache, in_use: &[String]) -> Result<ModelFiles> {
+        if let Some(pinned) = with_cache!(cache, c => c.pinned(self.base, paths).await?) {
+            let mut files = self.fetch_verified(&pinned, paths, &self.http(), cache, in_use).await?;
+            files.report["trust"] = "first-use".into();
+            return Ok(files);
+        }
+        let mut files = BTreeMap::new();
+        let mut network = 0;
+        for p in paths {
+            let bytes = fetch_all(&format!("{}{p}", self.base), self.signal.as_ref()).await?;
+            network += bytes.len() as u64;
+            let size = bytes.len() as u64;
+            self.report_progress(LoadProgress { file: p.to_string(), loaded: size, total: size, origin: FileOrigin::Network });
+            files.insert(p.to_string(), bytes);
+        }
+        let (pinned, loaded) = with_cache!(cache, c => c.pin_first_use(self.base, files, in_use, &mut |_| {}).await?);
+        web_sys::console::warn_1(
+            &format!(
+                "ipfs-accelerate: {} has no manifest.json: its files were trusted on this first download and will be verified \
+                 against the ids computed now (write a manifest with `npx ipfs-accelerate manifest DIR`)",
+                self.base
+            )
+            .into(),
+        );
+        let origins: BTreeMap<&str, &str> = paths.iter().map(|p| (*p, "first-use")).collect();
+        let report = json!({
+            "files": origins, "networkBytes": network, "verified": false, "trust": "first-use", "version": pinned.version,
+        });
+        let cids = pinned.files.iter().map(|f| (f.path.clone(), f.cid)).collect();
+        Ok(ModelFiles { files: loaded.files, name: self.base.to_string(), report, cids })
     }
 
     /// The fetcher for this request's files (by path, or by CID through the gateway).
@@ -101,7 +124,7 @@ impl FileRequest<'_> {
         let loaded = with_cache!(cache, c => c.load(m, paths, fetcher, in_use, &mut progress).await?);
         let report = json!({
             "files": loaded.origins, "networkBytes": loaded.network_bytes, "verified": true, "version": m.version,
-            "timings": loaded.timings,
+            "timings": loaded.timings, "trust": "manifest",
         });
         let cids = paths.iter().map(|p| Ok((p.to_string(), m.file(p)?.cid))).collect::<Result<_>>()?;
         Ok(ModelFiles { files: loaded.files, name: m.name.clone(), report, cids })

@@ -147,6 +147,41 @@ impl<S: BlobStore> WeightCache<S> {
         Ok(loaded)
     }
 
+    /// Files that came without a manifest, trusted on first use: their ids are computed now,
+    /// and they are stored and recorded under `name` (when there is room), so a later load of
+    /// `name` finds them with [`WeightCache::pinned`] and verifies against these ids.
+    pub async fn pin_first_use(
+        &self,
+        name: &str,
+        files: BTreeMap<String, Vec<u8>>,
+        in_use: &[String],
+        progress: &mut dyn FnMut(LoadProgress),
+    ) -> Result<(ModelManifest, LoadedModel)> {
+        let mut entries = Vec::with_capacity(files.len());
+        for (path, bytes) in &files {
+            entries.push(ManifestFile { path: path.clone(), cid: Cid::of_file(bytes).await, size: bytes.len() as u64 });
+        }
+        let ids: String = entries.iter().map(|f| f.cid.to_string()).collect();
+        let id = Cid::of(ids.as_bytes()).to_string();
+        let version = format!("first-use-{}", &id[id.len().saturating_sub(12)..]);
+        let manifest = ModelManifest { name: name.to_string(), version, files: entries, slices: Vec::new() };
+        let paths: Vec<&str> = files.keys().map(String::as_str).collect();
+        let fetcher = super::MemoryFetcher { files: files.clone() };
+        let loaded = self.load(&manifest, &paths, &fetcher, in_use, progress).await?;
+        Ok((manifest, loaded))
+    }
+
+    /// The manifest pinned for `name` on its first use, when the store still records every
+    /// one of `paths` for it.
+    pub async fn pinned(&self, name: &str, paths: &[&str]) -> Result<Option<ModelManifest>> {
+        let Some(record) = self.store.models().await?.into_iter().find(|m| m.name == name) else { return Ok(None) };
+        if !record.version.starts_with("first-use-") || !paths.iter().all(|p| record.files.iter().any(|(f, _, _)| f == p)) {
+            return Ok(None);
+        }
+        let files = record.files.iter().map(|(path, cid, size)| ManifestFile { path: path.clone(), cid: *cid, size: *size }).collect();
+        Ok(Some(ModelManifest { name: record.name, version: record.version, files, slices: Vec::new() }))
+    }
+
     /// Cached models, most recently used first.
     pub async fn list(&self) -> Result<Vec<ModelRecord>> {
         let mut models = self.store.models().await?;

@@ -25,6 +25,42 @@ pub trait Fetcher {
     fn describe(&self, file: &ManifestFile) -> String;
 }
 
+/// Files already in memory, by manifest path (e.g. downloaded before their ids were known).
+pub struct MemoryFetcher {
+    pub files: std::collections::BTreeMap<String, Vec<u8>>,
+}
+
+/// The rest of one in-memory file, in one piece.
+pub struct MemoryStream {
+    piece: Option<Vec<u8>>,
+    starts_at: u64,
+}
+
+impl ByteStream for MemoryStream {
+    fn starts_at(&self) -> u64 {
+        self.starts_at
+    }
+
+    async fn next(&mut self) -> Result<Option<Vec<u8>>> {
+        Ok(self.piece.take().filter(|p| !p.is_empty()))
+    }
+}
+
+impl Fetcher for MemoryFetcher {
+    type Stream = MemoryStream;
+
+    async fn open(&self, file: &ManifestFile, from: u64) -> Result<MemoryStream> {
+        let bytes =
+            self.files.get(&file.path).ok_or_else(|| crate::Error::Fetch { url: file.path.clone(), detail: "not in memory".into() })?;
+        let from = from.min(bytes.len() as u64);
+        Ok(MemoryStream { piece: Some(bytes[from as usize..].to_vec()), starts_at: from })
+    }
+
+    fn describe(&self, file: &ManifestFile) -> String {
+        file.path.clone()
+    }
+}
+
 /// Files of a directory, by manifest path.
 #[cfg(not(target_arch = "wasm32"))]
 pub struct DirFetcher {

@@ -19,7 +19,7 @@ pub use blob_store::{BlobStore, FileRecord, ModelRecord, Quota, CHUNK_BYTES};
 pub use cache::{CacheUsage, FileOrigin, LoadProgress, LoadTimings, LoadedModel, WeightCache};
 #[cfg(not(target_arch = "wasm32"))]
 pub use dir_store::DirStore;
-pub use fetch::{ByteStream, Fetcher};
+pub use fetch::{ByteStream, Fetcher, MemoryFetcher, MemoryStream};
 #[cfg(not(target_arch = "wasm32"))]
 pub use fetch::{DirFetcher, DirStream};
 #[cfg(target_arch = "wasm32")]
