@@ -311,6 +311,11 @@ export class LanguageModel {
   readonly loadReport: LoadReport;
   tokenize(text: string): Promise<number[]>;
   generate(prompt: string | ChatMessage[], options?: GenerateOptions): Promise<GenerateResult>;
+  /**
+   * The same generation as an async iterable of text pieces (`for await (const piece of
+   * llm.stream(messages))`); leaving the loop early stops it; the return value is the result.
+   */
+  stream(prompt: string | ChatMessage[], options?: GenerateOptions): AsyncGenerator<string, GenerateResult, undefined>;
   dispose(): void;
 }
 

@@ -487,4 +487,49 @@ export class LanguageModel extends LoadedModel {
     const { sent, callbacks, signal } = splitOptions(options, ["onToken"]);
     return this.call("generate", [prompt, sent], { callbacks, signal });
   }
+
+  /**
+   * The same generation as an async iterable of pieces:
+   * `for await (const piece of llm.stream(messages, options)) …`. Leaving the loop early
+   * (break, return, throw) stops the generation; the generator's return value is the
+   * `GenerateResult`. Options as for `generate` (an `onToken` there is still called).
+   */
+  async *stream(prompt, options = {}) {
+    const pieces = [];
+    let wake = null;
+    let settled = false;
+    let failure = null;
+    const stop = new AbortController();
+    const outer = options.signal;
+    if (outer?.aborted) stop.abort(outer.reason);
+    else outer?.addEventListener("abort", () => stop.abort(outer.reason), { once: true });
+    const notify = () => {
+      wake?.();
+      wake = null;
+    };
+    const onToken = (piece) => {
+      pieces.push(piece);
+      notify();
+      return options.onToken?.(piece);
+    };
+    const finished = this.generate(prompt, { ...options, onToken, signal: stop.signal }).then(
+      (result) => ((settled = true), notify(), result),
+      (e) => ((failure = e), (settled = true), notify(), null),
+    );
+    try {
+      for (;;) {
+        if (pieces.length > 0) yield pieces.shift();
+        else if (settled) break;
+        else await new Promise((resolve) => (wake = resolve));
+      }
+      if (failure) throw failure;
+      return await finished;
+    } finally {
+      // The consumer left early: stop generating, and wait for the engine to finish stopping.
+      if (!settled) {
+        stop.abort();
+        await finished;
+      }
+    }
+  }
 }

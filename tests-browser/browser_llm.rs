@@ -95,6 +95,21 @@ async fn chromium_wasm_cpu_generation_streams_the_reference_greedy_tokens_and_st
     assert_eq!(reply["result"]["finishReason"], "cancelled", "{reply}");
     assert_eq!(reply["result"]["tokens"].as_array().unwrap().len(), 3);
 
+    // `for await` over `stream()`: the same pieces and result; leaving the loop stops it.
+    let reply = session
+        .call("streamWithApi", vec![MODEL_URL.into(), raw["prompt"].clone(), json!({ "maxTokens": 10, "stopAtEos": false })])
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let pieces: Vec<&str> = reply["pieces"].as_array().unwrap().iter().map(|p| p.as_str().unwrap()).collect();
+    assert_eq!(pieces.concat(), raw["continuation"].as_str().unwrap(), "{reply}");
+    assert_eq!(ids(&reply["result"]["tokens"]), greedy_ids(raw));
+    let reply = session
+        .call("streamWithApi", vec![MODEL_URL.into(), raw["prompt"].clone(), json!({ "maxTokens": 40, "stopAtEos": false, "breakAfterPieces": 2 })])
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((reply["left"].as_bool(), reply["pieces"].as_array().map(Vec::len)), (Some(true), Some(2)), "{reply}");
+    assert_eq!(reply["after"]["tokens"].as_array().map(Vec::len), Some(2), "{reply}");
+
     // Seeded sampling is reproducible.
     let sampled = json!({ "maxTokens": 8, "temperature": 0.8, "topK": 40, "topP": 0.9, "seed": 7, "stopAtEos": false });
     let a = generate(&session, raw["prompt"].clone(), sampled.clone()).await;

@@ -41,6 +41,27 @@ export const llmRpc = {
     });
   },
 
+  // The same generation through `for await (… of model.stream())`: every piece, the result
+  // (the generator's return value), and with `breakAfterPieces` the loop left early.
+  async streamWithApi(baseUrl, prompt, { prefer = ["cpu"], breakAfterPieces, ...options } = {}) {
+    return withModel(baseUrl, prefer, async (model) => {
+      const pieces = [];
+      const iterator = model.stream(prompt, options);
+      let step = await iterator.next();
+      while (!step.done) {
+        pieces.push(step.value);
+        if (pieces.length === breakAfterPieces) {
+          await iterator.return();
+          // The model is free again at once: a second generation runs to its end.
+          const after = await model.generate(prompt, { maxTokens: 2, stopAtEos: false });
+          return { pieces, left: true, after };
+        }
+        step = await iterator.next();
+      }
+      return { pieces, result: step.value };
+    });
+  },
+
   // The message a failing load or generate rejects with (null when it succeeded).
   async llmErrorOf(baseUrl, prompt, { prefer = ["cpu"], load = {}, ...options } = {}) {
     try {
