@@ -323,6 +323,10 @@ export class Accelerator {
   private constructor();
   /** Resolves to an Accelerator on the first available preferred device. */
   static create(options?: AcceleratorOptions): Promise<Accelerator>;
+  /** Embeddings as a callable: `await extractor("text")`, `await extractor(["a", "b"])`. */
+  pipeline(task: "feature-extraction", model: string | URL, options?: LoadOptions): Promise<FeatureExtractionPipeline>;
+  /** Generation as a callable: `await generator(messages, { maxTokens })`, `generator.stream(messages)`. */
+  pipeline(task: "text-generation", model: string | URL, options?: LanguageLoadOptions): Promise<TextGenerationPipeline>;
   readonly device: DeviceName;
   readonly adapter: AdapterSummary;
   /** Devices that were preferred but unavailable, with the reason. */
@@ -343,3 +347,26 @@ export class Accelerator {
 
 /** Bytes of the default engine's wasm memory; it only grows, so this is the peak heap so far. */
 export function wasmMemoryBytes(): Promise<number>;
+
+export interface FeatureExtractionCallOptions {
+  /** Must be the pooling the pipeline was created with (its load option). */
+  pooling?: "mean" | "cls";
+  /** Embeddings are always L2-normalised; false is refused. */
+  normalize?: true;
+}
+
+export interface FeatureExtractionPipeline {
+  (text: string, options?: FeatureExtractionCallOptions): Promise<Float32Array>;
+  (texts: string[], options?: FeatureExtractionCallOptions): Promise<Float32Array[]>;
+  readonly task: "feature-extraction";
+  readonly model: EmbeddingModel;
+  dispose(): void;
+}
+
+export interface TextGenerationPipeline {
+  (prompt: string | ChatMessage[], options?: GenerateOptions): Promise<GenerateResult>;
+  stream(prompt: string | ChatMessage[], options?: GenerateOptions): AsyncGenerator<string, GenerateResult, undefined>;
+  readonly task: "text-generation";
+  readonly model: LanguageModel;
+  dispose(): void;
+}

@@ -7,6 +7,7 @@
 
 // Only a helper: the engine itself (and its wasm) loads in the Worker, not here.
 import { abortError } from "./engine.js";
+import { pipeline } from "./pipeline.js";
 
 /** Devices the SDK can open; WebNN only where the browser has a WebNN backend. */
 const KNOWN_DEVICES = ["webgpu", "webnn", "cpu"];
@@ -320,6 +321,14 @@ export class Accelerator {
   async memory() {
     if (this.#disposed) throw new Error("this Accelerator was disposed");
     return this.#remote.call("memory");
+  }
+
+  /**
+   * A task-level callable over a model: "feature-extraction" (embeddings) or
+   * "text-generation" (with `.stream`); see index.d.ts. `options` are the model's load options.
+   */
+  pipeline(task, model, options) {
+    return pipeline(this, task, model, options);
   }
 
   /** Free every model this Accelerator loaded. */

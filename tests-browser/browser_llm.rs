@@ -104,7 +104,10 @@ async fn chromium_wasm_cpu_generation_streams_the_reference_greedy_tokens_and_st
     assert_eq!(pieces.concat(), raw["continuation"].as_str().unwrap(), "{reply}");
     assert_eq!(ids(&reply["result"]["tokens"]), greedy_ids(raw));
     let reply = session
-        .call("streamWithApi", vec![MODEL_URL.into(), raw["prompt"].clone(), json!({ "maxTokens": 40, "stopAtEos": false, "breakAfterPieces": 2 })])
+        .call(
+            "streamWithApi",
+            vec![MODEL_URL.into(), raw["prompt"].clone(), json!({ "maxTokens": 40, "stopAtEos": false, "breakAfterPieces": 2 })],
+        )
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!((reply["left"].as_bool(), reply["pieces"].as_array().map(Vec::len)), (Some(true), Some(2)), "{reply}");

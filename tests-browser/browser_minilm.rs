@@ -307,3 +307,52 @@ async fn per_op_cpu_profile_accounts_for_the_embed_time() {
     let wall = reply["totalMs"].as_f64().unwrap();
     assert!(summed <= wall && summed >= 0.5 * wall, "ops {summed:.1} ms of {wall:.1} ms wall");
 }
+
+/// The task API over the same models: `acc.pipeline("feature-extraction", …)` gives the
+/// reference embeddings for one text and for a list; `"text-generation"` generates and
+/// streams the same text; options it cannot honour and unknown tasks are named errors.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_task_api_embeds_and_generates_like_the_model_classes() {
+    let server = RunnerServer::start(wasm_pkg_dir()).await.unwrap();
+    let session = chromium(&server).await;
+    let reference: Value = serde_json::from_str(REFERENCE).unwrap();
+    let sentences = reference["sentences"].as_array().unwrap();
+    let (a, b) = (sentences[0]["text"].clone(), sentences[1]["text"].clone());
+    let options = json!({ "load": { "maxTokens": reference["max_tokens"] } });
+    let reply = session
+        .call("pipelineWithApi", vec!["feature-extraction".into(), "/models/all-minilm-l6-v2/".into(), json!([a, [a, b]]), options])
+        .await
+        .unwrap();
+    assert_eq!(reply["task"], "feature-extraction", "{reply}");
+    let want = |i: usize| floats(&sentences[i]["embedding"]);
+    assert!(cosine(&floats(&reply["outputs"][0]), &want(0)) >= 0.9999, "one text → one vector");
+    for i in 0..2 {
+        assert!(cosine(&floats(&reply["outputs"][1][i]), &want(i)) >= 0.9999, "a list → one vector per text");
+    }
+
+    let refused = |options: Value, task: &'static str| {
+        let session = &session;
+        async move {
+            let reply = session.call("pipelineWithApi", vec![task.into(), "/models/all-minilm-l6-v2/".into(), json!(["x"]), options]).await;
+            reply.unwrap()["error"].as_str().unwrap_or_default().to_string()
+        }
+    };
+    let err = refused(json!({ "callOptions": { "normalize": false } }), "feature-extraction").await;
+    assert!(err.contains("normalize"), "{err}");
+    let err = refused(json!({ "callOptions": { "pooling": "cls" } }), "feature-extraction").await;
+    assert!(err.contains("\"mean\"") && err.contains("\"cls\""), "{err}");
+    let err = refused(json!({}), "summarization").await;
+    assert!(err.contains("summarization") && err.contains("feature-extraction, text-generation"), "{err}");
+
+    let prompt = "The capital of France is";
+    let generation = json!({ "callOptions": { "maxTokens": 4, "stopAtEos": false } });
+    let reply = session
+        .call("pipelineWithApi", vec!["text-generation".into(), "/models/smollm2-135m-instruct/".into(), json!([prompt]), generation])
+        .await
+        .unwrap();
+    let text = reply["outputs"][0]["text"].as_str().unwrap_or_default();
+    assert_eq!(reply["outputs"][0]["tokens"].as_array().map(Vec::len), Some(4), "{reply}");
+    let streamed: String = reply["streamed"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    assert_eq!(streamed, text, "the stream gives the same greedy text");
+    session.close().await.ok();
+}

@@ -7,6 +7,7 @@ import { cacheRpc } from "/cache_rpc.js";
 import { poolRpc } from "/pool_rpc.js";
 import { shardRpc } from "/shard_rpc.js";
 import { llmRpc } from "/llm_rpc.js";
+import { pipelineRpc } from "/pipeline_rpc.js";
 import { webnnRpc } from "/webnn_rpc.js";
 
 // Feature probes: the smallest valid module using one feature, built here so the bytes explain
@@ -166,6 +167,7 @@ window.__accelerate = {
   ...poolRpc,
   ...shardRpc,
   ...llmRpc,
+  ...pipelineRpc,
   ...webnnRpc,
   // The message a failing load/embed rejects with (null if it succeeded), for error tests.
   async errorOf(baseUrl, texts, options) {

@@ -35,12 +35,14 @@ const RUNNER_JS: &str = include_str!("../../runner/runner.js");
 const SDK_INDEX_JS: &str = include_str!("../../../npm/index.js");
 /// The engine the entry runs in a Worker, and that worker's message loop.
 const SDK_ENGINE_JS: &str = include_str!("../../../npm/engine.js");
+const SDK_PIPELINE_JS: &str = include_str!("../../../npm/pipeline.js");
 const SDK_WORKER_JS: &str = include_str!("../../../npm/worker.js");
 const ENGINES_JS: &str = include_str!("../../runner/engines.js");
 const CACHE_RPC_JS: &str = include_str!("../../runner/cache_rpc.js");
 const POOL_RPC_JS: &str = include_str!("../../runner/pool_rpc.js");
 const SHARD_RPC_JS: &str = include_str!("../../runner/shard_rpc.js");
 const LLM_RPC_JS: &str = include_str!("../../runner/llm_rpc.js");
+const PIPELINE_RPC_JS: &str = include_str!("../../runner/pipeline_rpc.js");
 const WEBNN_RPC_JS: &str = include_str!("../../runner/webnn_rpc.js");
 /// The wasm builds besides `pkg` (see xtask/src/wasm.rs), served under `/sdk/<build>/`.
 const OTHER_BUILDS: [&str; 3] = ["pkg-relaxed", "pkg-threads", "pkg-threads-relaxed"];
@@ -82,12 +84,14 @@ impl RunnerServer {
             .route("/pool_rpc.js", get(|| async { respond(StatusCode::OK, "text/javascript", POOL_RPC_JS.into()) }))
             .route("/shard_rpc.js", get(|| async { respond(StatusCode::OK, "text/javascript", SHARD_RPC_JS.into()) }))
             .route("/llm_rpc.js", get(|| async { respond(StatusCode::OK, "text/javascript", LLM_RPC_JS.into()) }))
+            .route("/pipeline_rpc.js", get(|| async { respond(StatusCode::OK, "text/javascript", PIPELINE_RPC_JS.into()) }))
             .route("/webnn_rpc.js", get(|| async { respond(StatusCode::OK, "text/javascript", WEBNN_RPC_JS.into()) }))
             .route("/vendor/{package}/{*path}", get(serve_vendor))
             .route("/hf/{model}/{*path}", get(serve_hf_layout))
             .route("/hub/{org}/{name}/resolve/{revision}/{file}", get(serve_hub_layout))
             .route("/sdk/index.js", get(|| async { respond(StatusCode::OK, "text/javascript", SDK_INDEX_JS.into()) }))
             .route("/sdk/engine.js", get(|| async { respond(StatusCode::OK, "text/javascript", SDK_ENGINE_JS.into()) }))
+            .route("/sdk/pipeline.js", get(|| async { respond(StatusCode::OK, "text/javascript", SDK_PIPELINE_JS.into()) }))
             .route("/sdk/worker.js", get(|| async { respond(StatusCode::OK, "text/javascript", SDK_WORKER_JS.into()) }))
             .route("/sdk/pkg/{file}", get(serve_pkg))
             .route("/sdk/{build}/{*path}", get(serve_other_build))
