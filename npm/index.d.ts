@@ -94,9 +94,12 @@ export type FileOrigin = "cache" | "network" | "resumed" | "refetched" | "uncach
 export interface LoadProgress {
   /** The file ("config.json", "tokenizer.json", the weights). */
   file: string;
+  /** Bytes of the file so far (downloaded, or all of it once read from the cache). */
   loaded: number;
   total: number;
   origin: FileOrigin;
+  /** "read": reading the cached copy; "download": bytes arriving; "verify": checking the whole file against its CID. */
+  phase: "read" | "download" | "verify";
 }
 
 export interface ManifestFile {

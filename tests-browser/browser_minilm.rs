@@ -130,6 +130,9 @@ async fn chromium_wasm_cpu_embeddings_match_reference_through_the_js_api() {
     let last = &reply["progress"]["last"];
     assert_eq!(last["loaded"], last["total"], "{last}");
     assert!(last["loaded"].as_u64().unwrap() > 80_000_000, "{last}");
+    // Bytes arrive in the download phase; the whole file is then checked against its CID.
+    assert_eq!(last["phase"], "verify", "{last}");
+    assert!(reply["progress"]["phases"].as_array().is_some_and(|p| p.contains(&json!("download"))), "{}", reply["progress"]);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -354,5 +357,30 @@ async fn the_task_api_embeds_and_generates_like_the_model_classes() {
     assert_eq!(reply["outputs"][0]["tokens"].as_array().map(Vec::len), Some(4), "{reply}");
     let streamed: String = reply["streamed"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
     assert_eq!(streamed, text, "the stream gives the same greedy text");
+    session.close().await.ok();
+}
+
+/// `ipfs-accelerate/react` in a real React 18 tree: `useEmbeddings` renders the vectors'
+/// shape, `useGeneration` streams the greedy text into the DOM, `stop()` ends a long
+/// generation with its partial text kept, and unmounting disposes the hook's Accelerator.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_react_hooks_load_stream_stop_and_dispose_in_a_real_react_tree() {
+    let server = RunnerServer::start(wasm_pkg_dir()).await.unwrap();
+    let session = chromium(&server).await;
+    let texts = json!(["first sentence", "second sentence", "third"]);
+    let args = vec!["/models/all-minilm-l6-v2/".into(), "/models/smollm2-135m-instruct/".into(), texts, "The capital of France is".into()];
+    let reply = session.call("reactHooks", args).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(reply["shape"], "3x384", "{reply}");
+    let states: Vec<&str> = reply["states"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    for state in ["loading", "generating", "idle"] {
+        assert!(states.contains(&state), "the hooks passed through {state}: {reply}");
+    }
+    assert_eq!(reply["tokens"], 6, "{reply}");
+    assert!(!reply["generated"].as_str().unwrap_or_default().is_empty(), "{reply}");
+    assert_eq!(reply["partialFinish"], "cancelled", "{reply}");
+    let partial = reply["partialTokens"].as_u64().unwrap_or(0);
+    assert!((1..200).contains(&partial), "stopped early: {reply}");
+    assert_eq!(reply["stoppedTextMatches"], true, "the partial text stays on screen: {reply}");
+    assert_eq!(reply["disposed"], true, "unmounting disposed the Accelerator: {reply}");
     session.close().await.ok();
 }

@@ -8,6 +8,7 @@ import { poolRpc } from "/pool_rpc.js";
 import { shardRpc } from "/shard_rpc.js";
 import { llmRpc } from "/llm_rpc.js";
 import { pipelineRpc } from "/pipeline_rpc.js";
+import { reactRpc } from "/react_rpc.js";
 import { webnnRpc } from "/webnn_rpc.js";
 
 // Feature probes: the smallest valid module using one feature, built here so the bytes explain
@@ -88,7 +89,10 @@ async function embedWithApi(baseUrl, texts, { prefer = ["cpu"], threads, relaxed
     return {
       device: acc.device, info: acc.info(), adapter: acc.adapter, skipped: acc.skipped, dimensions: model.dimensions, maxTokens: model.maxTokens,
       embeddings: embeddings.map((e) => Array.from(e)), loadMs: t1 - t0, embedMs: t2 - t1, warmMs,
-      progress: { events: progress.length, files: [...new Set(progress.map((p) => p.file))], last: progress.at(-1) ?? null },
+      progress: {
+        events: progress.length, files: [...new Set(progress.map((p) => p.file))], phases: [...new Set(progress.map((p) => p.phase))],
+        last: progress.at(-1) ?? null,
+      },
     };
   } finally {
     acc.dispose();
@@ -168,6 +172,7 @@ window.__accelerate = {
   ...shardRpc,
   ...llmRpc,
   ...pipelineRpc,
+  ...reactRpc,
   ...webnnRpc,
   // The message a failing load/embed rejects with (null if it succeeded), for error tests.
   async errorOf(baseUrl, texts, options) {

@@ -18,8 +18,9 @@ struct NpmPackage {
     sha256: &'static str,
 }
 
-// transformers.js 4.3.1 pins exactly this onnxruntime-web build.
-const NPM_PACKAGES: [NpmPackage; 2] = [
+// transformers.js 4.3.1 pins exactly this onnxruntime-web build. React 18 (the last with UMD
+// builds, which the runner page loads without a bundler) runs the `ipfs-accelerate/react` hooks.
+const NPM_PACKAGES: [NpmPackage; 4] = [
     NpmPackage {
         dir: "onnxruntime-web",
         spec: "onnxruntime-web@1.31.0-dev.20260914-8d85527a0",
@@ -31,6 +32,18 @@ const NPM_PACKAGES: [NpmPackage; 2] = [
         spec: "@huggingface/transformers@4.3.1",
         tarball: "huggingface-transformers-4.3.1.tgz",
         sha256: "0325441d6bd7bc7697fccb32ee6e5febc7f89691e42402d071adc678237b8015",
+    },
+    NpmPackage {
+        dir: "react",
+        spec: "react@18.3.1",
+        tarball: "react-18.3.1.tgz",
+        sha256: "8d9bed01a672e7eaf387942d781ad47c6a43089a30a0306060f9fd5ac7870347",
+    },
+    NpmPackage {
+        dir: "react-dom",
+        spec: "react-dom@18.3.1",
+        tarball: "react-dom-18.3.1.tgz",
+        sha256: "031d4427a99f2f3f6cac18bbbf308594a67e4f47d10f4896fdec446505b040e0",
     },
 ];
 

@@ -6,6 +6,7 @@ mod connections;
 mod files;
 mod manifests;
 mod request_log;
+mod scripts;
 mod shard_hub;
 
 pub use access::{run_token, TOKEN_HEADER};
@@ -23,31 +24,18 @@ use files::{plain_name, serve_file, serve_nested, serve_path};
 use ipfs_accelerate::weights::Cid;
 use manifests::Manifests;
 use request_log::RequestLog;
+use scripts::SCRIPTS;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::task::JoinHandle;
 
 const RUNNER_HTML: &str = include_str!("../../runner/index.html");
-const RUNNER_JS: &str = include_str!("../../runner/runner.js");
-/// The npm package's entry, served as `/sdk/index.js` beside `/sdk/pkg/` so the runner uses
-/// the same public API a web developer imports.
-const SDK_INDEX_JS: &str = include_str!("../../../npm/index.js");
-/// The engine the entry runs in a Worker, and that worker's message loop.
-const SDK_ENGINE_JS: &str = include_str!("../../../npm/engine.js");
-const SDK_PIPELINE_JS: &str = include_str!("../../../npm/pipeline.js");
-const SDK_WORKER_JS: &str = include_str!("../../../npm/worker.js");
-const ENGINES_JS: &str = include_str!("../../runner/engines.js");
-const CACHE_RPC_JS: &str = include_str!("../../runner/cache_rpc.js");
-const POOL_RPC_JS: &str = include_str!("../../runner/pool_rpc.js");
-const SHARD_RPC_JS: &str = include_str!("../../runner/shard_rpc.js");
-const LLM_RPC_JS: &str = include_str!("../../runner/llm_rpc.js");
-const PIPELINE_RPC_JS: &str = include_str!("../../runner/pipeline_rpc.js");
-const WEBNN_RPC_JS: &str = include_str!("../../runner/webnn_rpc.js");
 /// The wasm builds besides `pkg` (see xtask/src/wasm.rs), served under `/sdk/<build>/`.
 const OTHER_BUILDS: [&str; 3] = ["pkg-relaxed", "pkg-threads", "pkg-threads-relaxed"];
-/// npm packages `cargo xtask setup` unpacks into .deps/js/ for in-browser comparisons.
-const VENDOR_PACKAGES: [&str; 2] = ["onnxruntime-web", "transformers"];
+/// npm packages `cargo xtask setup` unpacks into .deps/js/: in-browser comparisons, and
+/// React for the hooks' tests.
+const VENDOR_PACKAGES: [&str; 4] = ["onnxruntime-web", "transformers", "react", "react-dom"];
 
 /// A running server; stops when dropped.
 pub struct RunnerServer {
@@ -76,23 +64,14 @@ impl RunnerServer {
                 pkg_dir.display()
             )));
         }
-        let app = Router::new()
-            .route("/", get(runner_page))
-            .route("/runner.js", get(|| async { respond(StatusCode::OK, "text/javascript", RUNNER_JS.into()) }))
-            .route("/engines.js", get(|| async { respond(StatusCode::OK, "text/javascript", ENGINES_JS.into()) }))
-            .route("/cache_rpc.js", get(|| async { respond(StatusCode::OK, "text/javascript", CACHE_RPC_JS.into()) }))
-            .route("/pool_rpc.js", get(|| async { respond(StatusCode::OK, "text/javascript", POOL_RPC_JS.into()) }))
-            .route("/shard_rpc.js", get(|| async { respond(StatusCode::OK, "text/javascript", SHARD_RPC_JS.into()) }))
-            .route("/llm_rpc.js", get(|| async { respond(StatusCode::OK, "text/javascript", LLM_RPC_JS.into()) }))
-            .route("/pipeline_rpc.js", get(|| async { respond(StatusCode::OK, "text/javascript", PIPELINE_RPC_JS.into()) }))
-            .route("/webnn_rpc.js", get(|| async { respond(StatusCode::OK, "text/javascript", WEBNN_RPC_JS.into()) }))
+        let mut app = Router::new().route("/", get(runner_page));
+        for (path, source) in SCRIPTS {
+            app = app.route(path, get(move || async move { respond(StatusCode::OK, "text/javascript", source.into()) }));
+        }
+        let app = app
             .route("/vendor/{package}/{*path}", get(serve_vendor))
             .route("/hf/{model}/{*path}", get(serve_hf_layout))
             .route("/hub/{org}/{name}/resolve/{revision}/{file}", get(serve_hub_layout))
-            .route("/sdk/index.js", get(|| async { respond(StatusCode::OK, "text/javascript", SDK_INDEX_JS.into()) }))
-            .route("/sdk/engine.js", get(|| async { respond(StatusCode::OK, "text/javascript", SDK_ENGINE_JS.into()) }))
-            .route("/sdk/pipeline.js", get(|| async { respond(StatusCode::OK, "text/javascript", SDK_PIPELINE_JS.into()) }))
-            .route("/sdk/worker.js", get(|| async { respond(StatusCode::OK, "text/javascript", SDK_WORKER_JS.into()) }))
             .route("/sdk/pkg/{file}", get(serve_pkg))
             .route("/sdk/{build}/{*path}", get(serve_other_build))
             .route("/pkg/{file}", get(serve_pkg))

@@ -5,7 +5,7 @@
 
 use super::weight_cache::{with_cache, Cache};
 use crate::core::error::{Error, Result};
-use crate::store::{fetch_all, fetch_all_typed, Fetcher, FileOrigin, HttpFetcher, LoadProgress, ModelManifest};
+use crate::store::{fetch_all, fetch_all_typed, Fetcher, FileOrigin, HttpFetcher, LoadPhase, LoadProgress, ModelManifest};
 use crate::weights::Cid;
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -86,7 +86,13 @@ impl FileRequest<'_> {
             let bytes = fetch_all(&format!("{}{p}", self.base), self.signal.as_ref()).await?;
             network += bytes.len() as u64;
             let size = bytes.len() as u64;
-            self.report_progress(LoadProgress { file: p.to_string(), loaded: size, total: size, origin: FileOrigin::Network });
+            self.report_progress(LoadProgress {
+                file: p.to_string(),
+                loaded: size,
+                total: size,
+                origin: FileOrigin::Network,
+                phase: LoadPhase::Download,
+            });
             files.insert(p.to_string(), bytes);
         }
         let (pinned, loaded) = with_cache!(cache, c => c.pin_first_use(self.base, files, in_use, &mut |_| {}).await?);

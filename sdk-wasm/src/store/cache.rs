@@ -29,12 +29,25 @@ pub enum FileOrigin {
     Uncached,
 }
 
+/// What a load is doing with a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LoadPhase {
+    /// Reading a stored copy back (`loaded` is 0 until it is read).
+    Read,
+    /// Bytes arriving from the network (`loaded` grows).
+    Download,
+    /// Checking the whole file against its CID.
+    Verify,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct LoadProgress {
     pub file: String,
     pub loaded: u64,
     pub total: u64,
     pub origin: FileOrigin,
+    pub phase: LoadPhase,
 }
 
 /// The files a load asked for, verified, with where each came from.
@@ -330,14 +343,17 @@ impl<S: BlobStore> WeightCache<S> {
         let mut origin = if store { FileOrigin::Network } else { FileOrigin::Uncached };
         let existing = if store { self.store.file(&f.cid).await? } else { None };
         let mut prefix = Vec::new();
+        let event =
+            |loaded: u64, origin: FileOrigin, phase: LoadPhase| LoadProgress { file: f.path.clone(), loaded, total: f.size, origin, phase };
         if let Some(rec) = existing {
+            progress(event(0, FileOrigin::Cache, LoadPhase::Read));
             let start = crate::clock::now_ms();
             let stored = self.read_chunks(&rec).await?;
             t.store_read_ms += crate::clock::now_ms() - start;
             match stored {
                 Some(bytes) if rec.complete && rec.size == f.size => {
+                    progress(event(f.size, FileOrigin::Cache, LoadPhase::Verify));
                     if verified_cid(&bytes, t).await == f.cid {
-                        progress(LoadProgress { file: f.path.clone(), loaded: f.size, total: f.size, origin: FileOrigin::Cache });
                         return Ok((bytes, FileOrigin::Cache, 0));
                     }
                     // Damaged in the store: fetched again.
@@ -358,12 +374,14 @@ impl<S: BlobStore> WeightCache<S> {
         let start = crate::clock::now_ms();
         let bytes = self.download(fetcher, f, prefix, store, origin, progress).await?;
         t.transfer_ms += crate::clock::now_ms() - start;
+        progress(event(f.size, origin, LoadPhase::Verify));
         match self.finish(f, bytes, store, origin, network, fetcher, t).await {
             // The stored part may have been the bad one: start over once.
             Err(Error::HashMismatch { .. }) if origin == FileOrigin::Resumed => {
                 let start = crate::clock::now_ms();
                 let bytes = self.download(fetcher, f, Vec::new(), store, FileOrigin::Refetched, progress).await?;
                 t.transfer_ms += crate::clock::now_ms() - start;
+                progress(event(f.size, FileOrigin::Refetched, LoadPhase::Verify));
                 self.finish(f, bytes, store, FileOrigin::Refetched, network + f.size, fetcher, t).await
             }
             other => other,
@@ -447,7 +465,7 @@ impl<S: BlobStore> WeightCache<S> {
             while store && (record.chunks_stored as u64 + 1) * CHUNK_BYTES <= bytes.len() as u64 {
                 self.put_chunk(&mut record, &bytes).await?;
             }
-            progress(LoadProgress { file: f.path.clone(), loaded: bytes.len() as u64, total: f.size, origin });
+            progress(LoadProgress { file: f.path.clone(), loaded: bytes.len() as u64, total: f.size, origin, phase: LoadPhase::Download });
         }
         if bytes.len() as u64 != f.size {
             return Err(fetch_err(format!("ended after {} of {} bytes", bytes.len(), f.size)));

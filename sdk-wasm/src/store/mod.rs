@@ -16,7 +16,7 @@ mod no_store;
 mod slice_fetch;
 
 pub use blob_store::{BlobStore, FileRecord, ModelRecord, Quota, CHUNK_BYTES};
-pub use cache::{CacheUsage, FileOrigin, LoadProgress, LoadTimings, LoadedModel, WeightCache};
+pub use cache::{CacheUsage, FileOrigin, LoadPhase, LoadProgress, LoadTimings, LoadedModel, WeightCache};
 #[cfg(not(target_arch = "wasm32"))]
 pub use dir_store::DirStore;
 pub use fetch::{ByteStream, Fetcher, MemoryFetcher, MemoryStream};
