@@ -32,13 +32,13 @@ export interface AdapterSummary {
   vendor: string;
   architecture: string;
   backend: string;
-  device_type: string;
+  deviceType: string;
   driver: string;
   /** True for CPU emulations of a GPU (SwiftShader, lavapipe/llvmpipe, WARP). */
   software: boolean;
   features: string[];
-  max_buffer_size: number;
-  max_workgroup_storage_bytes: number;
+  maxBufferSize: number;
+  maxWorkgroupStorageBytes: number;
 }
 
 export type Kernel =

@@ -42,7 +42,7 @@ async function ortWebEngine(model, threads) {
   const byShape = session.outputNames.find((n, i) => meta[i] && meta[i].shape && meta[i].shape.length === 3 && meta[i].type === "float32");
   const output = byShape || session.outputNames[0];
   return {
-    adapter: { name: `onnxruntime-web ${ort.env.versions.web} wasm, ${ort.env.wasm.numThreads || 1} thread(s)`, backend: "onnxruntime-web-wasm", device_type: "Cpu" },
+    adapter: { name: `onnxruntime-web ${ort.env.versions.web} wasm, ${ort.env.wasm.numThreads || 1} thread(s)`, backend: "onnxruntime-web-wasm", deviceType: "Cpu" },
     async embed(w) {
       const batch = w.ids.length;
       const seq = Math.max(...w.ids.map((s) => s.length));
@@ -77,7 +77,7 @@ async function transformersJsEngine(model, threads) {
   };
   const extractor = await tf.pipeline("feature-extraction", model.hfId, { device: "wasm", dtype: model.hfDtype });
   return {
-    adapter: { name: `transformers.js ${tf.env.version} (onnxruntime-web wasm, ${model.hfDtype}, ${tf.env.backends.onnx.wasm.numThreads ?? "default"} thread(s))`, backend: "transformers-js-wasm", device_type: "Cpu" },
+    adapter: { name: `transformers.js ${tf.env.version} (onnxruntime-web wasm, ${model.hfDtype}, ${tf.env.backends.onnx.wasm.numThreads ?? "default"} thread(s))`, backend: "transformers-js-wasm", deviceType: "Cpu" },
     async embed(w) {
       const out = await extractor(w.texts, { pooling: "mean", normalize: true });
       return out.tolist();
