@@ -174,12 +174,11 @@ impl<S: BlobStore> WeightCache<S> {
         for (path, bytes) in &files {
             entries.push(ManifestFile { path: path.clone(), cid: Cid::of_file(bytes).await, size: bytes.len() as u64 });
         }
-        let ids: String = entries.iter().map(|f| f.cid.to_string()).collect();
-        let id = Cid::of(ids.as_bytes()).to_string();
-        let version = format!("first-use-{}", &id[id.len().saturating_sub(12)..]);
+        let version = format!("first-use-{}", ModelManifest::version_of(&entries));
         let manifest = ModelManifest { name: name.to_string(), version, files: entries, slices: Vec::new() };
-        let paths: Vec<&str> = files.keys().map(String::as_str).collect();
-        let fetcher = super::MemoryFetcher { files: files.clone() };
+        let paths: Vec<&str> = manifest.files.iter().map(|f| f.path.as_str()).collect();
+        // The bytes move into the fetcher: a model's weights are not held twice while stored.
+        let fetcher = super::MemoryFetcher { files };
         let loaded = self.load(&manifest, &paths, &fetcher, in_use, progress).await?;
         Ok((manifest, loaded))
     }

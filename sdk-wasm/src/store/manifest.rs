@@ -89,6 +89,14 @@ impl ModelManifest {
         ModelManifest::from_json(text).map_err(|e| not_manifest(e.to_string()))
     }
 
+    /// A version derived from the files' ids, so it changes whenever any file does.
+    pub fn version_of(files: &[ManifestFile]) -> String {
+        let ids: String = files.iter().map(|f| f.cid.to_string()).collect();
+        let id = Cid::of(ids.as_bytes()).to_string();
+        // The tail: every id starts with the same "bafkrei" prefix.
+        id[id.len().saturating_sub(12)..].to_string()
+    }
+
     /// The slice `name` (a tensor, or [`HEADER_SLICE`]) of `file`.
     pub fn slice(&self, file: &str, name: &str) -> Result<&ManifestSlice> {
         self.slices.iter().find(|s| s.file == file && s.name == name).ok_or_else(|| {
@@ -146,10 +154,7 @@ impl ModelManifest {
             }
             files.push(ManifestFile { path: name.to_string(), cid: Cid::of(&bytes), size: bytes.len() as u64 });
         }
-        let ids: String = files.iter().map(|f| f.cid.to_string()).collect();
-        let id = Cid::of(ids.as_bytes()).to_string();
-        // The tail: every id starts with the same "bafkrei" prefix.
-        let version = id[id.len() - 12..].to_string();
+        let version = Self::version_of(&files);
         Ok(ModelManifest { name: name.to_string(), version, files, slices })
     }
 
