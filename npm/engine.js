@@ -457,7 +457,9 @@ export function abortError(signal, result, message = "generation was aborted") {
   const reason = signal?.reason;
   const error = reason instanceof Error ? reason : new DOMException(reason === undefined ? message : String(reason), "AbortError");
   try {
-    error.result = result;
+    // An own property: Firefox's DOMException already has a `result` getter (its error code),
+    // which a plain assignment cannot replace.
+    Object.defineProperty(error, "result", { value: result, writable: true, enumerable: true, configurable: true });
   } catch {
     // a frozen reason: the partial result is lost, the abort is not
   }

@@ -55,6 +55,8 @@ export function useGeneration(
   ready: boolean;
   /** The model is loading. */
   loading: boolean;
+  /** The latest download progress while loading. */
+  progress: LoadProgress | null;
   error: unknown;
   result: GenerateResult | null;
   /** Start a generation (stopping one in flight); resolves to its result (partial when stopped). */

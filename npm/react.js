@@ -83,11 +83,11 @@ export function useEmbeddings(accelerator, model, texts, options) {
 }
 
 /**
- * `{ text, generating, ready, loading, error, result, generate(prompt, options), stop() }`: streams a
+ * `{ text, generating, ready, loading, progress, error, result, generate(prompt, options), stop() }`: streams a
  * generation into `text`; `stop` (and unmounting) ends it.
  */
 export function useGeneration(accelerator, model, options) {
-  const { pipeline, loading, error: modelError } = usePipeline(accelerator, "text-generation", model, options);
+  const { pipeline, loading, error: modelError, progress } = usePipeline(accelerator, "text-generation", model, options);
   const [state, setState] = useState({ text: "", generating: false, error: null, result: null });
   const running = useRef(null);
   const stop = useCallback(() => running.current?.abort(), []);
@@ -124,5 +124,5 @@ export function useGeneration(accelerator, model, options) {
     },
     [pipeline],
   );
-  return { ...state, ready: pipeline !== null, loading, error: modelError ?? state.error, generate, stop };
+  return { ...state, ready: pipeline !== null, loading, progress, error: modelError ?? state.error, generate, stop };
 }

@@ -2,6 +2,7 @@
 //! browsers, stores every result in DuckDB and writes reports.
 
 pub mod analysis;
+pub mod apps;
 pub mod backends;
 pub mod bench;
 pub mod browser;

@@ -2,7 +2,7 @@
 //! and work live in its module under `host/src/commands/`.
 
 use clap::{Parser, Subcommand};
-use ipfs_accelerate_host::commands::{bench, compare, doctor, grid, manifest, pool, recommend, report, run, serve, shard};
+use ipfs_accelerate_host::commands::{bench, compare, doctor, examples, grid, manifest, pool, recommend, report, run, serve, shard};
 
 #[derive(Parser)]
 #[command(name = "accelerate", version, about = "Run, benchmark and compare ML kernels in real browsers and natively")]
@@ -43,6 +43,9 @@ enum Command {
     Shard(shard::Args),
     /// A local Selenium Grid on loopback: `grid up [--nodes N]`, `grid status`, `grid down`.
     Grid(grid::Args),
+    /// Use each example app (examples/, built by `cargo xtask build-examples`) in a headless
+    /// browser as a person would; print what it showed and write a screenshot of each.
+    Examples(examples::Args),
     /// Serve the runner page and wasm package on loopback until interrupted (for debugging).
     Serve,
 }
@@ -68,6 +71,7 @@ async fn main() {
         Command::Pool(args) => pool::run(args).await,
         Command::Shard(args) => shard::run(args).await,
         Command::Grid(args) => grid::run(args).await,
+        Command::Examples(args) => examples::run(args).await,
         Command::Serve => serve::run().await,
     };
     if let Err(e) = result {

@@ -24,6 +24,12 @@ pub fn vendor_dir() -> PathBuf {
     deps_dir().join("js")
 }
 
+/// The example apps built from the packed npm tarball by `cargo xtask build-examples`
+/// (`<app>/dist`).
+pub fn example_apps_dir() -> PathBuf {
+    deps_dir().join("examples-build")
+}
+
 /// Where `cargo xtask setup` installs third-party runtimes (`.deps` in the workspace).
 pub fn deps_dir() -> PathBuf {
     workspace_root().join(".deps")

@@ -29,6 +29,7 @@ pub fn setup() -> Result<(), String> {
     libduckdb()?;
     crate::vendor::onnxruntime()?;
     crate::vendor::npm_packages()?;
+    crate::examples::install_toolchain()?;
     crate::chromium_webnn::install()?;
     crate::selenium::install()?;
     crate::fixtures::install()?;

@@ -3,12 +3,14 @@
 //!
 //! - `setup`       install what builds and tests need, model fixtures included (idempotent)
 //! - `build-wasm`  build the SDK's four wasm builds (npm/pkg{,-relaxed,-threads,-threads-relaxed}) with their JS glue
+//! - `build-examples` pack npm/ and build the example apps from the tarball (type-checked, bundled by Vite)
 //! - `test`        setup + build-wasm + fmt/clippy + the whole test suite + every fuzz target briefly
 //! - `fuzz [S]`    every fuzz target for S seconds each (default 20)
-//! - `demo`        setup + build-wasm + `accelerate doctor` + `accelerate bench` (kernels, minilm)
+//! - `demo`        setup + builds + `accelerate doctor` + `accelerate examples` + `accelerate bench`
 
 mod chromium_webnn;
 mod deps;
+mod examples;
 mod fixtures;
 mod fuzz;
 mod run;
@@ -25,6 +27,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("setup") => deps::setup(),
         Some("build-wasm") => wasm::build(),
+        Some("build-examples") => examples::build(),
         Some("test") => test(),
         Some("demo") => demo(&args[1..]),
         Some("fuzz") => match args.get(1).map(|s| s.parse::<u64>()) {
@@ -32,7 +35,7 @@ fn main() -> ExitCode {
             Some(Ok(seconds)) if seconds > 0 => fuzz::run(seconds),
             Some(_) => Err(format!("fuzz: {:?} is not a number of seconds (≥ 1)", args[1])),
         },
-        _ => Err("usage: cargo xtask <setup|build-wasm|test|demo|fuzz [seconds]>".to_string()),
+        _ => Err("usage: cargo xtask <setup|build-wasm|build-examples|test|demo|fuzz [seconds]>".to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -46,6 +49,7 @@ fn main() -> ExitCode {
 fn test() -> Result<(), String> {
     deps::setup()?;
     wasm::build()?;
+    examples::build()?;
     cargo(&["fmt", "--all", "--", "--check"])?;
     cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
     cargo(&["clippy", "-p", "ipfs-accelerate", "--target", "wasm32-unknown-unknown", "--", "-D", "warnings"])?;
@@ -56,9 +60,12 @@ fn test() -> Result<(), String> {
 fn demo(extra: &[String]) -> Result<(), String> {
     deps::setup()?;
     wasm::build()?;
+    examples::build()?;
     cargo(&["build", "--release", "-p", "ipfs-accelerate-host"])?;
     let accelerate = run::target_dir().join("release/accelerate");
     run::command(accelerate.as_os_str(), &["doctor".as_ref()])?;
+    // The example apps used in Chromium; screenshots in results/examples/.
+    run::command(accelerate.as_os_str(), &["examples".as_ref()])?;
     // `--report` without a path: each suite's own report (results/report.html, results/minilm.html, …).
     let args = ["bench", "--suite", "kernels,minilm,cache,llm", "--db", "results/bench.duckdb", "--report"];
     let mut bench: Vec<&OsStr> = args.iter().map(OsStr::new).collect();

@@ -191,6 +191,11 @@ impl BrowserSession {
         Ok(())
     }
 
+    /// The WebDriver client, for driving the page itself (see `apps::Page`).
+    pub fn webdriver(&self) -> Result<&Client> {
+        self.client()
+    }
+
     fn client(&self) -> Result<&Client> {
         self.client
             .as_ref()

@@ -5,6 +5,7 @@ pub mod bench;
 pub mod compare;
 pub mod doctor;
 pub mod embed;
+pub mod examples;
 pub mod generate;
 pub mod grid;
 pub mod manifest;

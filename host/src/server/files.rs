@@ -18,6 +18,10 @@ fn mime_of(file: &str) -> &'static str {
         Some("wasm") => "application/wasm",
         Some("json") => "application/json",
         Some("ts") => "text/plain",
+        Some("html") => "text/html; charset=utf-8",
+        Some("css") => "text/css",
+        Some("png") => "image/png",
+        Some("svg") => "image/svg+xml",
         _ => "application/octet-stream",
     }
 }

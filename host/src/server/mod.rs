@@ -70,6 +70,8 @@ impl RunnerServer {
         }
         let app = app
             .route("/vendor/{package}/{*path}", get(serve_vendor))
+            .route("/apps/{app}/", get(serve_app_page))
+            .route("/apps/{app}/{*path}", get(serve_app))
             .route("/hf/{model}/{*path}", get(serve_hf_layout))
             .route("/hub/{org}/{name}/resolve/{revision}/{file}", get(serve_hub_layout))
             .route("/sdk/pkg/{file}", get(serve_pkg))
@@ -79,7 +81,14 @@ impl RunnerServer {
             .route("/ipfs/{cid}", get(serve_by_cid))
             .route("/shard/{token}/{stage}", get(shard_socket));
         let hub = Arc::new(ShardHub::default());
-        let dirs = Dirs { pkg: pkg_dir, models, vendor: crate::paths::vendor_dir(), manifests: Manifests::default(), hub: hub.clone() };
+        let dirs = Dirs {
+            pkg: pkg_dir,
+            models,
+            vendor: crate::paths::vendor_dir(),
+            apps: crate::paths::example_apps_dir(),
+            manifests: Manifests::default(),
+            hub: hub.clone(),
+        };
         let app = app.with_state(Arc::new(dirs));
         let (listeners, addr) = bind_listeners().await?;
         let access = Arc::new(access::Access::new(addr.port())?);
@@ -160,6 +169,7 @@ struct Dirs {
     pkg: PathBuf,
     models: PathBuf,
     vendor: PathBuf,
+    apps: PathBuf,
     manifests: Manifests,
     hub: Arc<ShardHub>,
 }
@@ -228,6 +238,25 @@ async fn serve_vendor(State(dirs): State<Arc<Dirs>>, Path((package, path)): Path
     serve_nested(&dirs.vendor.join(&package), &path, &headers).await
 }
 
+/// A built example app (`cargo xtask build-examples`): `/apps/<app>/` is its page (cross-origin
+/// isolated unless `?isolation=off`).
+async fn serve_app_page(
+    State(dirs): State<Arc<Dirs>>,
+    Path(app): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response<Body> {
+    let response = serve_app(State(dirs), Path((app, "index.html".to_string())), headers).await;
+    isolated_unless_asked(response, query)
+}
+
+async fn serve_app(State(dirs): State<Arc<Dirs>>, Path((app, path)): Path<(String, String)>, headers: HeaderMap) -> Response<Body> {
+    if !plain_name(&app) {
+        return respond(StatusCode::BAD_REQUEST, "text/plain", "bad app name".into());
+    }
+    serve_nested(&dirs.apps.join(&app).join("dist"), &path, &headers).await
+}
+
 /// A model directory in the layout transformers.js expects (`<model>/onnx/model_quantized.onnx`
 /// etc.): any `onnx/*.onnx` is the directory's ONNX file, and tokenizer_config.json gets the
 /// model's sentence-transformers `max_seq_length` as `model_max_length`, so transformers.js
@@ -273,7 +302,11 @@ async fn tokenizer_config_with_max_length(dir: &std::path::Path) -> Response<Bod
 /// The runner page, cross-origin isolated (so wasm threads can run) unless the URL asks for
 /// `?isolation=off`: how tests see the one-thread fallback a page without COOP/COEP gets.
 async fn runner_page(RawQuery(query): RawQuery) -> Response<Body> {
-    let mut response = respond(StatusCode::OK, "text/html; charset=utf-8", RUNNER_HTML.into());
+    isolated_unless_asked(respond(StatusCode::OK, "text/html; charset=utf-8", RUNNER_HTML.into()), query)
+}
+
+/// A page's response without COOP/COEP when its query has `isolation=off`.
+fn isolated_unless_asked(mut response: Response<Body>, query: Option<String>) -> Response<Body> {
     if query.is_some_and(|q| q.split('&').any(|p| p == "isolation=off")) {
         response.headers_mut().remove("cross-origin-opener-policy");
         response.headers_mut().remove("cross-origin-embedder-policy");
