@@ -14,16 +14,6 @@ export interface EngineInfo {
   crossOriginIsolated: boolean;
 }
 
-export interface OpTotal {
-  calls: number;
-  ms: number;
-}
-
-/** Start timing every CPU op of the engine for `threads` (shared by Accelerators with that setting). */
-export function profileBegin(engine?: EngineOptions): Promise<void>;
-/** Stop timing: calls and milliseconds per op name since profileBegin(). */
-export function profileTake(engine?: EngineOptions): Promise<Record<string, OpTotal>>;
-
 /** The default engine's build. */
 export function info(): Promise<EngineInfo>;
 
@@ -41,31 +31,12 @@ export interface AdapterSummary {
   maxWorkgroupStorageBytes: number;
 }
 
-export type Kernel =
-  | { kernel: "matmul"; batch: number; m: number; k: number; n: number }
-  | { kernel: "softmax"; rows: number; cols: number }
-  | { kernel: "layernorm"; rows: number; cols: number }
-  | { kernel: "gelu"; len: number }
-  | { kernel: "add"; rows: number; cols: number };
-
-export type KernelCase = Kernel & { warmup: number; samples: number; seed: number };
-
-export interface CaseOutcome {
-  samples_ms: number[];
-  warmup: number;
-  adapter: AdapterSummary;
-  /** Output of the last run as little-endian f32, base64-encoded. */
-  output_f32_b64: string;
-}
-
 /** Which engine a module-level call runs in (as for Accelerator.create). */
 export interface EngineOptions {
   threads?: number;
   relaxedSimd?: boolean;
 }
 
-export function deviceInfo(device: "cpu" | "webgpu", engine?: EngineOptions): Promise<AdapterSummary>;
-export function runKernelCase(kernelCase: KernelCase, device: "cpu" | "webgpu", engine?: EngineOptions): Promise<CaseOutcome>;
 export function cpuFlavour(): Promise<string>;
 
 export type DeviceName = "webgpu" | "webnn" | "cpu";

@@ -61,7 +61,9 @@ async fn chat(kind: BrowserKind, isolated: bool) {
     let want = reference["greedy"][1]["continuation"].as_str().unwrap().trim();
     let (server, session) = open(kind).await;
     let url = app_url(&server, "chat-react", "/models/smollm2-135m-instruct/", isolated);
-    let visit = use_chat(&session, &url, "What is the capital of France?", "Write a long story about a dragon who learns to bake bread.", None).await;
+    let visit =
+        use_chat(&session, &url, "What is the capital of France?", "Write a long story about a dragon who learns to bake bread.", None)
+            .await;
     session.close().await.unwrap();
     let visit = visit.unwrap_or_else(|e| panic!("{}: {e}", kind.name()));
 

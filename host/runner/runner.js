@@ -2,6 +2,7 @@
 // which loads the real wasm build) and exposes a small RPC surface on window.__accelerate;
 // every call resolves to JSON-serialisable data.
 import * as sdk from "/sdk/index.js";
+import * as bench from "/sdk/bench.js";
 import { benchEmbeddings } from "/engines.js";
 import { cacheRpc } from "/cache_rpc.js";
 import { poolRpc } from "/pool_rpc.js";
@@ -120,9 +121,9 @@ async function profileEmbed(baseUrl, texts, { threads, relaxedSimd, repeats = 3,
     const model = await acc.load(baseUrl, { weights, maxTokens, embeddingCache: 0, quantize: quantize ?? undefined });
     await model.embed(texts);
     const t0 = performance.now();
-    await sdk.profileBegin({ threads: threads ?? undefined, relaxedSimd: relaxedSimd ?? undefined });
+    await bench.profileBegin({ threads: threads ?? undefined, relaxedSimd: relaxedSimd ?? undefined });
     for (let i = 0; i < repeats; i++) await model.embed(texts);
-    const ops = await sdk.profileTake({ threads: threads ?? undefined, relaxedSimd: relaxedSimd ?? undefined });
+    const ops = await bench.profileTake({ threads: threads ?? undefined, relaxedSimd: relaxedSimd ?? undefined });
     return { info: acc.info(), repeats, totalMs: performance.now() - t0, ops };
   } finally {
     acc.dispose();
@@ -153,7 +154,7 @@ window.__accelerate = {
       storage: await probeStorage(),
     };
   },
-  deviceInfo: (device, engine) => sdk.deviceInfo(device, engineOptions(engine)),
+  deviceInfo: (device, engine) => bench.deviceInfo(device, engineOptions(engine)),
   embedWithApi,
   benchEmbeddings,
   profileEmbed,
@@ -190,6 +191,6 @@ window.__accelerate = {
     } catch (e) {
       throw new Error(`invalid case JSON: ${e.message}`);
     }
-    return sdk.runKernelCase(kernelCase, device, engineOptions(engine));
+    return bench.runKernelCase(kernelCase, device, engineOptions(engine));
   },
 };

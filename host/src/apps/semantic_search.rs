@@ -28,7 +28,12 @@ pub struct SearchVisit {
 
 /// Open the app at `app_url` (with `?model=…&device=…` as wanted) twice, searching for `query`
 /// each time; a screenshot of the second visit goes to `screenshot`.
-pub async fn use_semantic_search(session: &BrowserSession, app_url: &str, query: &str, screenshot: Option<&Path>) -> Result<[SearchVisit; 2]> {
+pub async fn use_semantic_search(
+    session: &BrowserSession,
+    app_url: &str,
+    query: &str,
+    screenshot: Option<&Path>,
+) -> Result<[SearchVisit; 2]> {
     let page = Page::of(session)?;
     let first = visit(&page, app_url, query).await?;
     let second = visit(&page, app_url, query).await?;

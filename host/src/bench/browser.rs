@@ -151,9 +151,9 @@ pub async fn run_in_browser(session: &BrowserSession, case: &KernelCase, device:
     let args = vec![Value::String(case_json), Value::String(device.into()), build.json()];
     let reply = session.call("runKernelCase", args).await?;
     let bad = |what: &str| HostError::Invalid(format!("runKernelCase reply: {what}"));
-    let samples: Vec<f64> = serde_json::from_value(reply.get("samples_ms").cloned().ok_or_else(|| bad("no samples_ms"))?)
-        .map_err(|_| bad("samples_ms is not a list of numbers"))?;
-    let encoded = reply.get("output_f32_b64").and_then(Value::as_str).ok_or_else(|| bad("no output_f32_b64"))?;
+    let samples: Vec<f64> = serde_json::from_value(reply.get("samplesMs").cloned().ok_or_else(|| bad("no samplesMs"))?)
+        .map_err(|_| bad("samplesMs is not a list of numbers"))?;
+    let encoded = reply.get("outputF32Base64").and_then(Value::as_str).ok_or_else(|| bad("no outputF32Base64"))?;
     let bytes = base64::engine::general_purpose::STANDARD.decode(encoded).map_err(|_| bad("output is not base64"))?;
     if bytes.len() % 4 != 0 {
         return Err(bad("output length is not a whole number of f32s"));

@@ -33,7 +33,8 @@ pub async fn run(Args { browser, device, screenshots }: Args) -> Result<()> {
     let server = RunnerServer::start(paths::wasm_pkg_dir()).await?;
     let session = BrowserSession::launch(&install, &server.url()).await?;
     let url = |app: &str, model: &str| format!("{}apps/{app}/?model=/models/{model}/&device={device}", server.base_url());
-    let result = visit_both(&session, &url("semantic-search", "all-minilm-l6-v2"), &url("chat-react", "smollm2-135m-instruct"), &screenshots).await;
+    let result =
+        visit_both(&session, &url("semantic-search", "all-minilm-l6-v2"), &url("chat-react", "smollm2-135m-instruct"), &screenshots).await;
     session.close().await?;
     result
 }

@@ -2,7 +2,7 @@
 //! modules, and the npm package's own files under `/sdk/` (beside the wasm builds), so the
 //! runner uses the same public API a web developer imports.
 
-pub(super) const SCRIPTS: [(&str, &str); 15] = [
+pub(super) const SCRIPTS: [(&str, &str); 17] = [
     ("/runner.js", include_str!("../../runner/runner.js")),
     ("/engines.js", include_str!("../../runner/engines.js")),
     ("/cache_rpc.js", include_str!("../../runner/cache_rpc.js")),
@@ -15,6 +15,8 @@ pub(super) const SCRIPTS: [(&str, &str); 15] = [
     ("/react_shim.js", include_str!("../../runner/react_shim.js")),
     ("/webnn_rpc.js", include_str!("../../runner/webnn_rpc.js")),
     ("/sdk/index.js", include_str!("../../../npm/index.js")),
+    ("/sdk/bench.js", include_str!("../../../npm/bench.js")),
+    ("/sdk/engine_worker.js", include_str!("../../../npm/engine_worker.js")),
     // The engine the entry runs in a Worker, and that worker's message loop.
     ("/sdk/engine.js", include_str!("../../../npm/engine.js")),
     ("/sdk/worker.js", include_str!("../../../npm/worker.js")),

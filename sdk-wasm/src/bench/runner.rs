@@ -10,6 +10,7 @@ use crate::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CaseOutcome {
     /// Wall time of each timed run in ms (dispatch until the device finished).
     pub samples_ms: Vec<f64>,

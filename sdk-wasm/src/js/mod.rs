@@ -107,7 +107,7 @@ pub async fn run_kernel_case(case_json: String, device: String) -> Result<String
     let outcome = run_case(&d, &case).await.map_err(js_error)?;
     let bytes: Vec<u8> = outcome.output.iter().flat_map(|v| v.to_le_bytes()).collect();
     let mut value = serde_json::to_value(&outcome).map_err(js_error)?;
-    value["output_f32_b64"] = base64::engine::general_purpose::STANDARD.encode(bytes).into();
+    value["outputF32Base64"] = base64::engine::general_purpose::STANDARD.encode(bytes).into();
     Ok(value.to_string())
 }
 
