@@ -76,14 +76,21 @@ class EngineWorker {
     if (!("object" in value)) return value.plain;
     const { handle, kind, props } = value.object;
     const remote = new RemoteObject(this, handle);
-    if (kind === "embedding") return new EmbeddingModel(remote, props);
-    if (kind === "language") return new LanguageModel(remote, props);
-    return { remote, props };
+    const make = objectKinds.get(kind);
+    return make ? make(remote, props) : { remote, props };
   }
 }
 
+/** How an engine object of each kind ("embedding", "language") becomes the page's own object. */
+const objectKinds = new Map();
+
+/** index.js registers its model classes here (they are defined there, over this module). */
+export function registerObjectKind(kind, make) {
+  objectKinds.set(kind, make);
+}
+
 /** One engine object living in a worker. */
-export class RemoteObject {
+class RemoteObject {
   constructor(worker, handle) {
     this.worker = worker;
     this.handle = handle;

@@ -232,7 +232,7 @@ export interface LanguageLoadOptions {
   /** IPFS gateway prefix: files are fetched as `<gateway><cid>`. */
   gateway?: string;
   /** The manifest as an object, instead of fetching `<url>/manifest.json`. */
-  manifest?: object;
+  manifest?: ModelManifest;
 }
 
 export interface ChatMessage {

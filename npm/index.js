@@ -5,7 +5,7 @@
 // never evicts one). Every call is asynchronous; an object's fixed
 // properties (device, adapter, dimensions, name, …) are read when it is created.
 
-import { callEngine, engineFor, RemoteObject, splitOptions } from "./engine_worker.js";
+import { callEngine, engineFor, registerObjectKind, splitOptions } from "./engine_worker.js";
 import { pipeline } from "./pipeline.js";
 
 /** Devices the SDK can open; WebNN only where the browser has a WebNN backend. */
@@ -368,3 +368,6 @@ export class LanguageModel extends LoadedModel {
     }
   }
 }
+
+registerObjectKind("embedding", (remote, props) => new EmbeddingModel(remote, props));
+registerObjectKind("language", (remote, props) => new LanguageModel(remote, props));

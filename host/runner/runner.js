@@ -175,6 +175,21 @@ window.__accelerate = {
   ...pipelineRpc,
   ...reactRpc,
   ...webnnRpc,
+  // A module's source run as a page script would run it (docs/guide.md's blocks): `import …
+  // from "ipfs-accelerate"` resolves through the page's import map; resolves to what it logged.
+  async runModule(source) {
+    const logged = [];
+    const log = console.log;
+    console.log = (...args) => (logged.push(args.map((a) => (typeof a === "string" ? a : JSON.stringify(a))).join(" ")), log(...args));
+    const url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
+    try {
+      await import(url);
+      return logged;
+    } finally {
+      console.log = log;
+      URL.revokeObjectURL(url);
+    }
+  },
   // The message a failing load/embed rejects with (null if it succeeded), for error tests.
   async errorOf(baseUrl, texts, options) {
     try {
