@@ -42,6 +42,8 @@ async fn semantic_search(kind: BrowserKind, isolated: bool) {
         // The numpy float64 reference's best three, in its order (≥ 0.007 apart, far beyond f32 error).
         assert_eq!(&visit.results[..3], &want[..], "{visit:?}");
         assert_eq!(visit.build.starts_with("threads"), isolated, "isolated pages run the threaded build: {visit:?}");
+        // The start-up the page measures: engine start, then the load, within the time to a searchable page.
+        assert!(visit.create_ms > 0.0 && visit.load_ms > 0.0 && visit.ready_ms > visit.create_ms + visit.load_ms, "{visit:?}");
     }
 }
 

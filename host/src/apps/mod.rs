@@ -6,7 +6,9 @@
 mod chat;
 mod page;
 mod semantic_search;
+mod sizes;
 
 pub use chat::{use_chat, ChatVisit};
 pub use page::Page;
 pub use semantic_search::{use_semantic_search, SearchVisit};
+pub use sizes::{wasm_build_sizes, BuildSize};

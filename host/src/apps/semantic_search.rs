@@ -19,7 +19,11 @@ pub struct SearchVisit {
     /// "network" or "indexeddb", as the page worked it out from the load report.
     pub origin: String,
     pub network_bytes: u64,
+    /// `Accelerator.create` (the engine Worker and its wasm build started).
+    pub create_ms: f64,
     pub load_ms: f64,
+    /// From navigation to a searchable page (model loaded, sentences indexed).
+    pub ready_ms: f64,
     /// The engine's wasm build ("threads-relaxed", "simd", …).
     pub build: String,
     /// The sentences found for the query, best first.
@@ -49,11 +53,13 @@ async fn visit(page: &Page<'_>, url: &str, query: &str) -> Result<SearchVisit> {
     let number = |v: Option<String>| v.and_then(|s| s.parse::<f64>().ok()).unwrap_or(f64::NAN);
     let origin = page.attr("#status", "data-origin").await?.unwrap_or_default();
     let network_bytes = number(page.attr("#status", "data-network-bytes").await?) as u64;
+    let create_ms = number(page.attr("#status", "data-create-ms").await?);
     let load_ms = number(page.attr("#status", "data-load-ms").await?);
+    let ready_ms = number(page.attr("#status", "data-ready-ms").await?);
     let build = page.attr("#status", "data-build").await?.unwrap_or_default();
     page.type_into("#query", query).await?;
     page.click("#go").await?;
     page.wait_for("#results li .text", RESULTS_TIMEOUT).await?;
     let results = page.texts("#results li .text").await?;
-    Ok(SearchVisit { status, origin, network_bytes, load_ms, build, results })
+    Ok(SearchVisit { status, origin, network_bytes, create_ms, load_ms, ready_ms, build, results })
 }

@@ -2,7 +2,7 @@
 //! xtask build-examples`) in a headless browser as a person would, print what it showed, and
 //! keep a screenshot of each.
 
-use crate::apps::{use_chat, use_semantic_search};
+use crate::apps::{use_chat, use_semantic_search, wasm_build_sizes, SearchVisit};
 use crate::bench::options::{parse_browser, DEFAULT_BROWSER};
 use crate::browser::BrowserSession;
 use crate::server::RunnerServer;
@@ -23,6 +23,7 @@ pub struct Args {
 
 pub async fn run(Args { browser, device, screenshots }: Args) -> Result<()> {
     let kind = parse_browser(&browser)?;
+    print_sizes()?;
     if !paths::example_apps_dir().join("semantic-search/dist/index.html").is_file() {
         return Err(HostError::Invalid(format!(
             "the example apps are not built in {} (build them with `cargo xtask build-examples`)",
@@ -39,11 +40,30 @@ pub async fn run(Args { browser, device, screenshots }: Args) -> Result<()> {
     result
 }
 
+/// What each wasm build costs to download.
+fn print_sizes() -> Result<()> {
+    let npm = paths::wasm_pkg_dir().parent().map(std::path::Path::to_path_buf).unwrap_or_default();
+    println!("{:<22} {:>10} {:>10}", "wasm build", "raw MB", "gzip MB");
+    for size in wasm_build_sizes(&npm)? {
+        println!("{:<22} {:>10.2} {:>10.2}", size.build, size.raw_bytes as f64 / 1e6, size.gzip_bytes as f64 / 1e6);
+    }
+    Ok(())
+}
+
+/// Start-up on a first (network) and a second (IndexedDB) visit.
+fn print_startup(first: &SearchVisit, second: &SearchVisit) {
+    println!("{:<8} {:>10} {:>10} {:>16} {:>8}", "visit", "create ms", "load ms", "searchable ms", "build");
+    for (name, v) in [("cold", first), ("warm", second)] {
+        println!("{name:<8} {:>10.0} {:>10.0} {:>16.0} {:>8}", v.create_ms, v.load_ms, v.ready_ms, v.build);
+    }
+}
+
 async fn visit_both(session: &BrowserSession, search_url: &str, chat_url: &str, screenshots: &std::path::Path) -> Result<()> {
     let shot = screenshots.join("semantic-search.png");
     let [first, second] = use_semantic_search(session, search_url, "how do I bake bread at home", Some(&shot)).await?;
     println!("semantic-search, first visit:  {}", first.status);
     println!("semantic-search, second visit: {}", second.status);
+    print_startup(&first, &second);
     println!("  \"how do I bake bread at home\" → {}", second.results.first().map_or("(nothing)", String::as_str));
     println!("  screenshot: {}", shot.display());
 
