@@ -60,7 +60,7 @@ export interface AcceleratorOptions {
 }
 
 /** Where a file's bytes came from on a load. */
-export type FileOrigin = "cache" | "network" | "resumed" | "refetched" | "uncached" | "unverified";
+export type FileOrigin = "cache" | "network" | "resumed" | "refetched" | "uncached";
 
 export interface LoadProgress {
   /** The file ("config.json", "tokenizer.json", the weights). */
@@ -140,6 +140,16 @@ export const env: { remoteHost: string; remoteRevision: string };
 /** The base URL a model reference (URL, path or `org/name` hub id) names. */
 export function resolveModelUrl(ref: string | URL): string;
 
+/** Where a load's time went, in milliseconds. */
+export interface LoadTimings {
+  /** Reading stored chunks back from IndexedDB. */
+  storeReadMs: number;
+  /** Downloading, including writing each chunk to the store. */
+  transferMs: number;
+  /** Hashing files against their CIDs. */
+  verifyMs: number;
+}
+
 export interface LoadReport {
   files: Record<string, FileOrigin | "first-use">;
   networkBytes: number;
@@ -154,6 +164,7 @@ export interface LoadReport {
   version?: string;
   /** Milliseconds spent building the model from its files. */
   buildMs?: number;
+  timings?: LoadTimings;
   /** Of those, milliseconds spent scanning the weights for NaN and infinity (on every load). */
   finiteScanMs?: number;
   /** With `layers`: how the part's tensors were loaded (`files` by `file#tensor`). */

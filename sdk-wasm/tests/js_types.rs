@@ -1,0 +1,132 @@
+//! The TypeScript declarations the npm package ships (npm/index.d.ts, npm/bench.d.ts) cannot
+//! drift from the Rust types whose JSON crosses the wasm boundary: each Rust value is
+//! serialised, and its keys must be exactly the interface's fields (an optional field may be
+//! absent); each enum's variants must be exactly the string union that types it.
+
+use ipfs_accelerate::backend::cpu::profile::OpTotal;
+use ipfs_accelerate::backend::AdapterSummary;
+use ipfs_accelerate::bench::CaseOutcome;
+use ipfs_accelerate::share::EmbeddingCacheStats;
+use ipfs_accelerate::store::{CacheUsage, FileOrigin, LoadPhase, LoadProgress, LoadTimings, ManifestFile, ManifestSlice, ModelManifest};
+use ipfs_accelerate::weights::Cid;
+use serde::Serialize;
+use std::collections::BTreeSet;
+
+const INDEX_D_TS: &str = include_str!("../../npm/index.d.ts");
+const BENCH_D_TS: &str = include_str!("../../npm/bench.d.ts");
+
+/// The body of `export interface NAME {…}` (up to the first line that is just `}`).
+fn interface<'a>(dts: &'a str, name: &str) -> &'a str {
+    let head = format!("export interface {name} ");
+    let start = dts.find(&head).unwrap_or_else(|| panic!("no interface {name}"));
+    let body = &dts[start..];
+    let end = body.find("\n}").unwrap_or_else(|| panic!("interface {name} never closes"));
+    &body[..end]
+}
+
+/// Field names of an interface, with whether each is optional (top-level lines only: nested
+/// object types sit on the same line as their field).
+fn fields(dts: &str, name: &str) -> Vec<(String, bool)> {
+    interface(dts, name)
+        .lines()
+        .skip(1)
+        .filter(|line| {
+            line.starts_with("  ")
+                && !line.starts_with("   ")
+                && !line.trim_start().starts_with("/*")
+                && !line.trim_start().starts_with('*')
+        })
+        .filter_map(|line| {
+            let line = line.trim();
+            let (field, _) = line.split_once(':')?;
+            let field = field.trim_start_matches("readonly ");
+            let field = field.split('(').next()?;
+            Some((field.trim_end_matches('?').to_string(), field.ends_with('?')))
+        })
+        .collect()
+}
+
+fn keys(value: &impl Serialize) -> BTreeSet<String> {
+    match serde_json::to_value(value).unwrap() {
+        serde_json::Value::Object(map) => map.keys().cloned().collect(),
+        other => panic!("not an object: {other}"),
+    }
+}
+
+/// The Rust value's keys are the interface's fields: none undeclared, none required missing.
+fn assert_matches(dts: &str, name: &str, rust_keys: BTreeSet<String>) {
+    let declared = fields(dts, name);
+    let all: BTreeSet<String> = declared.iter().map(|(f, _)| f.clone()).collect();
+    let required: BTreeSet<String> = declared.iter().filter(|(_, optional)| !optional).map(|(f, _)| f.clone()).collect();
+    let undeclared: Vec<_> = rust_keys.difference(&all).collect();
+    let missing: Vec<_> = required.difference(&rust_keys).collect();
+    assert!(
+        undeclared.is_empty() && missing.is_empty(),
+        "{name}: sent but not declared {undeclared:?}; declared but never sent {missing:?}"
+    );
+}
+
+/// The string literals of a union type written after `prefix` on one line.
+fn union_after(dts: &str, prefix: &str) -> BTreeSet<String> {
+    let start = dts.find(prefix).unwrap_or_else(|| panic!("no {prefix}")) + prefix.len();
+    let line = dts[start..].lines().next().unwrap_or_default();
+    line.split('|').map(|part| part.trim().trim_end_matches(';').trim_matches('"').to_string()).filter(|s| !s.is_empty()).collect()
+}
+
+fn json_strings<T: Serialize>(values: &[T]) -> BTreeSet<String> {
+    values.iter().map(|v| serde_json::to_value(v).unwrap().as_str().unwrap().to_string()).collect()
+}
+
+#[test]
+fn adapter_summary_and_stats() {
+    assert_matches(INDEX_D_TS, "AdapterSummary", keys(&AdapterSummary::default()));
+    assert_matches(INDEX_D_TS, "EmbeddingCacheStats", keys(&EmbeddingCacheStats::default()));
+    assert_matches(BENCH_D_TS, "OpTotal", keys(&OpTotal::default()));
+}
+
+#[test]
+fn load_progress_timings_and_cache_usage() {
+    let progress = LoadProgress { file: "f".into(), loaded: 1, total: 2, origin: FileOrigin::Network, phase: LoadPhase::Download };
+    assert_matches(INDEX_D_TS, "LoadProgress", keys(&progress));
+    assert_matches(INDEX_D_TS, "LoadTimings", keys(&LoadTimings::default()));
+    let usage = CacheUsage { bytes: 1, partial_bytes: 0, models: 1, files: 1, budget: None, quota: None };
+    assert_matches(INDEX_D_TS, "CacheUsage", keys(&usage));
+}
+
+#[test]
+fn manifests() {
+    let file = ManifestFile { path: "model.safetensors".into(), cid: Cid::of(b"x"), size: 1 };
+    let slice = ManifestSlice { file: file.path.clone(), name: "__header__".into(), cid: Cid::of(b"y"), offset: 0, size: 1 };
+    let manifest = ModelManifest { name: "m".into(), version: "v".into(), files: vec![file.clone()], slices: vec![slice.clone()] };
+    assert_matches(INDEX_D_TS, "ManifestFile", keys(&file));
+    assert_matches(INDEX_D_TS, "ManifestSlice", keys(&slice));
+    assert_matches(INDEX_D_TS, "ModelManifest", keys(&manifest));
+}
+
+#[test]
+fn kernel_outcomes() {
+    let outcome = CaseOutcome { samples_ms: vec![1.0], warmup: 1, adapter: AdapterSummary::default(), output: vec![] };
+    let mut sent = keys(&outcome);
+    // `runKernelCase` (sdk-wasm/src/js/mod.rs) adds the output, encoded, beside the struct's fields.
+    sent.insert("outputF32Base64".into());
+    assert_matches(BENCH_D_TS, "CaseOutcome", sent);
+}
+
+#[test]
+fn enums_are_their_unions() {
+    // Exhaustive matches: a new variant does not compile until it is listed here (and typed).
+    let origins = [FileOrigin::Cache, FileOrigin::Network, FileOrigin::Resumed, FileOrigin::Refetched, FileOrigin::Uncached];
+    for o in origins {
+        match o {
+            FileOrigin::Cache | FileOrigin::Network | FileOrigin::Resumed | FileOrigin::Refetched | FileOrigin::Uncached => {}
+        }
+    }
+    assert_eq!(json_strings(&origins), union_after(INDEX_D_TS, "export type FileOrigin ="));
+    let phases = [LoadPhase::Read, LoadPhase::Download, LoadPhase::Verify];
+    for p in phases {
+        match p {
+            LoadPhase::Read | LoadPhase::Download | LoadPhase::Verify => {}
+        }
+    }
+    assert_eq!(json_strings(&phases), union_after(interface(INDEX_D_TS, "LoadProgress"), "phase:"));
+}
