@@ -42,6 +42,16 @@ fn text_run(r: &Value) -> TextRun {
     }
 }
 
+/// Whether the page's WebGPU adapter is a CPU emulation (SwiftShader, lavapipe), where a token
+/// takes seconds: such a run generates a few tokens, once, for correctness. Unknown counts as
+/// software; the run itself then says what failed.
+async fn software_webgpu(session: &BrowserSession, engine: &Engine) -> bool {
+    match session.call("deviceInfo", vec!["webgpu".into(), engine.build.json()]).await {
+        Ok(info) => info["software"].as_bool().unwrap_or(true),
+        Err(_) => true,
+    }
+}
+
 pub async fn run(install: &BrowserInstall, runner_url: &str, engine: &Engine, work: &Workload, opts: &SuiteOptions) -> EnvRecord {
     let Engine { prefer, build, label } = *engine;
     let browser = install.kind.name();
@@ -55,8 +65,7 @@ pub async fn run(install: &BrowserInstall, runner_url: &str, engine: &Engine, wo
         Ok(s) => s,
         Err(e) => return fail(e.to_string()),
     };
-    // WebGPU here is SwiftShader (CPU emulation): a few tokens, once, for correctness.
-    let software = prefer == "webgpu";
+    let software = prefer == "webgpu" && software_webgpu(&session, engine).await;
     let (warmup, samples, tokens) = if software { (0, 1, SOFTWARE_TOKENS) } else { (opts.warmup.min(2), opts.samples, work.max_tokens) };
     progress(format!("{label} ({browser}): {samples} × {tokens} tokens"));
     let mut spec = json!({ "prefer": [prefer], "maxTokens": tokens, "warmup": warmup, "samples": samples });
