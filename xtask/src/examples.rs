@@ -4,6 +4,7 @@
 //! where the browser tests serve it (examples/toolchain/build.mjs does the building).
 
 use crate::run::{command, workspace_root};
+use crate::vendor::{create_dir, promote};
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
@@ -23,7 +24,7 @@ pub fn install_toolchain() -> Result<(), String> {
     }
     let staging = workspace_root().join(".deps/examples-toolchain.partial");
     let _ = std::fs::remove_dir_all(&staging);
-    std::fs::create_dir_all(&staging).map_err(|e| format!("creating {}: {e}", staging.display()))?;
+    create_dir(&staging)?;
     for file in ["package.json", "package-lock.json"] {
         std::fs::copy(source.join(file), staging.join(file)).map_err(|e| format!("copying examples/toolchain/{file}: {e}"))?;
     }
@@ -32,8 +33,7 @@ pub fn install_toolchain() -> Result<(), String> {
     let args: Vec<&OsStr> = args.iter().map(OsStr::new).chain([staging.as_os_str()]).collect();
     command(OsStr::new("npm"), &args)?;
     std::fs::write(staging.join(INSTALLED_LOCK), &lock).map_err(|e| format!("writing {INSTALLED_LOCK}: {e}"))?;
-    let _ = std::fs::remove_dir_all(&dest);
-    std::fs::rename(&staging, &dest).map_err(|e| format!("moving {} into place: {e}", dest.display()))
+    promote(&staging, &dest)
 }
 
 fn read(file: &Path) -> Result<Vec<u8>, String> {

@@ -51,12 +51,12 @@ fn deps() -> PathBuf {
     workspace_root().join(".deps")
 }
 
-fn create_dir(dir: &Path) -> Result<(), String> {
+pub(crate) fn create_dir(dir: &Path) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))
 }
 
 /// Move a fully unpacked staging directory into place.
-fn promote(staging: &Path, dest: &Path) -> Result<(), String> {
+pub(crate) fn promote(staging: &Path, dest: &Path) -> Result<(), String> {
     let _ = std::fs::remove_dir_all(dest);
     std::fs::rename(staging, dest).map_err(|e| format!("moving {} into place: {e}", dest.display()))
 }

@@ -2,14 +2,12 @@
 //! server compressing it would send it).
 
 use crate::error::Context;
+use crate::server::OTHER_BUILDS;
 use crate::Result;
 use flate2::write::GzEncoder;
 use flate2::Compression;
 use std::io::Write;
 use std::path::Path;
-
-/// The npm package's wasm builds (npm/<dir>/ipfs_accelerate_bg.wasm), as xtask/src/wasm.rs makes them.
-const BUILDS: [&str; 4] = ["pkg", "pkg-relaxed", "pkg-threads", "pkg-threads-relaxed"];
 
 #[derive(Debug, serde::Serialize)]
 pub struct BuildSize {
@@ -21,7 +19,8 @@ pub struct BuildSize {
 /// Sizes of every build present under `npm_dir`.
 pub fn wasm_build_sizes(npm_dir: &Path) -> Result<Vec<BuildSize>> {
     let mut sizes = Vec::new();
-    for build in BUILDS {
+    // The one-thread SIMD build (npm/pkg) and the others beside it, as the server serves them.
+    for build in std::iter::once("pkg").chain(OTHER_BUILDS) {
         let path = npm_dir.join(build).join("ipfs_accelerate_bg.wasm");
         let Ok(bytes) = std::fs::read(&path) else { continue };
         let mut gzip = GzEncoder::new(Vec::new(), Compression::default());

@@ -32,7 +32,7 @@ use tokio::task::JoinHandle;
 
 const RUNNER_HTML: &str = include_str!("../../runner/index.html");
 /// The wasm builds besides `pkg` (see xtask/src/wasm.rs), served under `/sdk/<build>/`.
-const OTHER_BUILDS: [&str; 3] = ["pkg-relaxed", "pkg-threads", "pkg-threads-relaxed"];
+pub(crate) const OTHER_BUILDS: [&str; 3] = ["pkg-relaxed", "pkg-threads", "pkg-threads-relaxed"];
 /// npm packages `cargo xtask setup` unpacks into .deps/js/: in-browser comparisons, and
 /// React for the hooks' tests.
 const VENDOR_PACKAGES: [&str; 4] = ["onnxruntime-web", "transformers", "react", "react-dom"];
