@@ -6,7 +6,8 @@
 //! - `build-examples` pack npm/ and build the example apps from the tarball (type-checked, bundled by Vite)
 //! - `test`        setup + build-wasm + fmt/clippy + the whole test suite + every fuzz target briefly
 //! - `fuzz [S]`    every fuzz target for S seconds each (default 20)
-//! - `demo`        setup + builds + `accelerate doctor` + `accelerate examples` + `accelerate bench`
+//! - `demo [--full]` setup + builds + `accelerate doctor` + `accelerate examples` + `accelerate bench --quick`
+//!                 (every backend of every suite with `--full`)
 
 mod chromium_webnn;
 mod deps;
@@ -21,6 +22,7 @@ mod wasm;
 use run::cargo;
 use std::ffi::OsStr;
 use std::process::ExitCode;
+use std::time::Instant;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -57,18 +59,35 @@ fn test() -> Result<(), String> {
     fuzz::run(fuzz::CI_SECONDS)
 }
 
+/// `--full` runs every backend of every suite; without it the benchmarks are the few-minute
+/// tour (`accelerate bench --quick`). Other arguments go to `accelerate bench`.
 fn demo(extra: &[String]) -> Result<(), String> {
+    let started = Instant::now();
     deps::setup()?;
     wasm::build()?;
     examples::build()?;
     cargo(&["build", "--release", "-p", "ipfs-accelerate-host"])?;
+    let built = Instant::now();
     let accelerate = run::target_dir().join("release/accelerate");
     run::command(accelerate.as_os_str(), &["doctor".as_ref()])?;
     // The example apps used in Chromium; screenshots in results/examples/.
     run::command(accelerate.as_os_str(), &["examples".as_ref()])?;
     // `--report` without a path: each suite's own report (results/report.html, results/minilm.html, …).
-    let args = ["bench", "--suite", "kernels,minilm,cache,llm", "--db", "results/bench.duckdb", "--report"];
-    let mut bench: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
-    bench.extend(extra.iter().map(OsStr::new));
-    run::command(accelerate.as_os_str(), &bench)
+    let mut args = vec!["bench", "--suite", "kernels,minilm,cache,llm", "--db", "results/bench.duckdb", "--report"];
+    let full = extra.iter().any(|a| a == "--full");
+    if !full {
+        args.push("--quick");
+    }
+    let mut bench: Vec<&OsStr> = args.into_iter().map(OsStr::new).collect();
+    bench.extend(extra.iter().filter(|a| *a != "--full").map(OsStr::new));
+    run::command(accelerate.as_os_str(), &bench)?;
+    let minutes = |d: std::time::Duration| format!("{:.1} min", d.as_secs_f64() / 60.0);
+    println!(
+        "xtask: demo done in {}: setup and builds {}, doctor, examples and benchmarks {}{}",
+        minutes(started.elapsed()),
+        minutes(built - started),
+        minutes(built.elapsed()),
+        if full { "" } else { " (`cargo xtask demo --full` runs every backend of every suite)" }
+    );
+    Ok(())
 }

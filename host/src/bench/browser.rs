@@ -68,6 +68,7 @@ pub async fn run_browser_backends(
             Ok(s) => s,
             Err(reason) => {
                 envs.extend(unavailable_browser(detection.kind, selection, cases, &reason));
+                super::progress::environments_finished(selection.browser_backends.len());
                 continue;
             }
         };
@@ -81,6 +82,7 @@ pub async fn run_browser_backends(
             env.ran_in(&session);
             env.user_agent = probe.as_ref().ok().map(|p| p.user_agent.clone());
             envs.push(env);
+            super::progress::environments_finished(1);
         }
         if let Err(e) = session.close().await {
             progress(format!("{name}: closing failed: {e}"));

@@ -37,6 +37,7 @@ pub async fn run_suite(command: &str, opts: &Options) -> Result<RunRecord> {
                 Ok(install) => run_backend(install, &server.url(), label, device, opts).await,
                 Err(reason) => unavailable(label, detection.kind.name(), reason),
             });
+            super::progress::environments_finished(1);
         }
     }
     Ok(finished_run("cache", command, started_at, environments))
@@ -233,6 +234,11 @@ impl Suite for Cache {
 
     fn backends(&self) -> Vec<&'static str> {
         BACKENDS.iter().map(|(label, _)| *label).collect()
+    }
+
+    fn quick_backends(&self) -> Vec<&'static str> {
+        // What caching saves is the same on every device; the CPU shows it in seconds.
+        vec!["browser-cpu"]
     }
 
     fn run<'a>(&'a self, command: &'a str, opts: SuiteOptions, _: &'a BenchOptions) -> LocalBoxFuture<'a, Result<RunRecord>> {

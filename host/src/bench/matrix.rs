@@ -209,6 +209,7 @@ async fn run_cell(spec: &MatrixSpec, cell: Cell, runner_url: &str, command: &str
         backends: vec![cell.backend.clone()],
         browsers: cell.browser.into_iter().collect(),
         only: Only { models: vec![cell.model.clone()], workloads: cell.shapes.clone() },
+        quick: false,
     };
     let result = async {
         let install = match cell.browser {

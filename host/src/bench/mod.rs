@@ -11,10 +11,12 @@ pub mod minilm;
 mod native;
 pub mod options;
 pub mod pool;
+pub mod progress;
 pub mod record;
 pub mod registry;
 mod run;
 pub mod shard;
+mod software;
 pub mod stats;
 pub mod suite;
 
@@ -38,6 +40,8 @@ pub struct SuiteOptions {
     pub browsers: Vec<BrowserKind>,
     /// A subset of the suite's models and workloads (a benchmark matrix cell); all when empty.
     pub only: Only,
+    /// `--quick`: on software GPU adapters run only what finishes in seconds.
+    pub quick: bool,
 }
 
 /// Which models and workloads a suite run covers: the named ones, or all when a list is empty.
@@ -78,9 +82,9 @@ impl Default for BackendSelection {
     }
 }
 
-/// Progress lines go to stderr so stdout stays the result table.
+/// A step of the run, on stderr so stdout stays the result table ([`progress::step`]).
 pub(crate) fn progress(line: impl AsRef<str>) {
-    eprintln!("  {}", line.as_ref());
+    progress::step(line);
 }
 
 pub(crate) fn describe(case: &KernelCase) -> String {

@@ -11,10 +11,17 @@ pub const DEFAULT_BROWSER: BrowserKind = BrowserKind::Chromium;
 /// The `accelerate bench` options shared by every suite; each suite reads the ones it uses.
 #[derive(clap::Args, Debug, Clone)]
 pub struct BenchOptions {
-    #[arg(long, default_value_t = 3)]
-    pub warmup: u32,
-    #[arg(long, default_value_t = 10)]
-    pub samples: u32,
+    /// Untimed runs before the samples [default: 3; 1 with --quick].
+    #[arg(long)]
+    pub warmup: Option<u32>,
+    /// Timed runs per case [default: 10; 5 with --quick].
+    #[arg(long)]
+    pub samples: Option<u32>,
+    /// The few-minute tour (`cargo xtask demo`): each suite's headline backends unless
+    /// --backends names others, fewer samples, and on software GPU adapters (SwiftShader,
+    /// lavapipe) only what finishes in seconds; what it leaves out is stored as skipped, with why.
+    #[arg(long)]
+    pub quick: bool,
     // The help texts of --backends and --browsers are written from the suite registry
     // (`commands/bench.rs`), which sits above the suites that read these options.
     #[arg(long, value_delimiter = ',')]
@@ -33,6 +40,14 @@ pub struct BenchOptions {
     /// shard: weight bytes per stage in the budget case (e.g. 56MiB, the default).
     #[arg(long)]
     pub stage_budget: Option<String>,
+}
+
+impl BenchOptions {
+    /// `--warmup` and `--samples` as given, or the defaults of a full or `--quick` run.
+    pub fn counts(&self) -> (u32, u32) {
+        let (warmup, samples) = if self.quick { (1, 5) } else { (3, 10) };
+        (self.warmup.unwrap_or(warmup), self.samples.unwrap_or(samples))
+    }
 }
 
 /// `--browsers` as given, parsed; `default` when the flag was not given.

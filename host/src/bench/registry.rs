@@ -109,8 +109,9 @@ mod tests {
     #[test]
     fn every_suite_defaults_to_chromium_and_kernels_adds_firefox() {
         let opts = BenchOptions {
-            warmup: 0,
-            samples: 1,
+            warmup: Some(0),
+            samples: Some(1),
+            quick: false,
             backends: vec![],
             browsers: vec![],
             sessions: 1,
@@ -127,5 +128,34 @@ mod tests {
         }
         let given = BenchOptions { browsers: vec!["firefox".into()], ..opts };
         assert_eq!(find("minilm").unwrap().options(&given).unwrap().browsers, [BrowserKind::Firefox]);
+    }
+
+    #[test]
+    fn quick_runs_each_suites_headline_backends_with_fewer_samples_unless_told_otherwise() {
+        let quick = BenchOptions {
+            warmup: None,
+            samples: None,
+            quick: true,
+            backends: vec![],
+            browsers: vec![],
+            sessions: 1,
+            faults: 0,
+            shards: 1,
+            stage_budget: None,
+        };
+        for suite in registry() {
+            let resolved = suite.options(&quick).unwrap();
+            assert_eq!((resolved.warmup, resolved.samples, resolved.quick), (1, 5, true), "{}", suite.name());
+            assert!(!resolved.backends.is_empty(), "{}", suite.name());
+            assert!(resolved.backends.iter().all(|b| suite.backends().contains(&b.as_str())), "{}: {:?}", suite.name(), resolved.backends);
+        }
+        let minilm = find("minilm").unwrap().options(&quick).unwrap();
+        assert!(minilm.backends.contains(&"browser-ort-web-threads".to_string()) && !minilm.backends.contains(&"browser-cpu".to_string()));
+        // What the user names wins over the tour's choices.
+        let told = BenchOptions { samples: Some(20), backends: vec!["browser-cpu".into()], ..quick };
+        let resolved = find("minilm").unwrap().options(&told).unwrap();
+        assert_eq!((resolved.warmup, resolved.samples, resolved.backends), (1, 20, vec!["browser-cpu".to_string()]));
+        let full = BenchOptions { quick: false, samples: None, ..told };
+        assert_eq!(full.counts(), (3, 10));
     }
 }

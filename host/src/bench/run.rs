@@ -33,9 +33,11 @@ pub async fn run_suite(suite: &str, command: &str, cases: &[KernelCase], selecti
     let mut environments = Vec::new();
     if selection.native_cpu {
         environments.push(run_native_cpu(cases, &refs).await);
+        progress::environments_finished(1);
     }
     if selection.native_wgpu {
         environments.push(run_native_wgpu(cases, &refs).await);
+        progress::environments_finished(1);
     }
     if !selection.browsers.is_empty() && !selection.browser_backends.is_empty() {
         match RunnerServer::start(crate::paths::wasm_pkg_dir()).await {
@@ -43,6 +45,7 @@ pub async fn run_suite(suite: &str, command: &str, cases: &[KernelCase], selecti
             Err(e) => {
                 for &kind in &selection.browsers {
                     environments.extend(super::browser::unavailable_browser(kind, selection, cases, &e.to_string()));
+                    progress::environments_finished(selection.browser_backends.len());
                 }
             }
         }

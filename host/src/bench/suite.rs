@@ -28,6 +28,11 @@ pub trait Suite: Sync {
     }
     /// The backend labels `--backends` may name; all of them run when none is named.
     fn backends(&self) -> Vec<&'static str>;
+    /// The backends `--quick` runs when `--backends` is not given: the rows that say the most
+    /// per minute (all of them unless a suite says otherwise).
+    fn quick_backends(&self) -> Vec<&'static str> {
+        self.backends()
+    }
     /// The browsers of its browser backends when `--browsers` is not given.
     fn default_browsers(&self) -> Vec<BrowserKind> {
         vec![DEFAULT_BROWSER]
@@ -39,10 +44,19 @@ pub trait Suite: Sync {
     fn options(&self, bench: &BenchOptions) -> Result<SuiteOptions> {
         // Sample counts are bounded up front (the SDK's one bound, which every case checks
         // again), not discovered per case after the browsers have started.
-        ipfs_accelerate::bench::check_counts(bench.warmup, bench.samples, ipfs_accelerate::core::OptionStyle::Cli)?;
-        let backends = checked_backends(&bench.backends, &self.backends())?;
+        let (warmup, samples) = bench.counts();
+        ipfs_accelerate::bench::check_counts(warmup, samples, ipfs_accelerate::core::OptionStyle::Cli)?;
+        let backends = match (bench.quick, bench.backends.is_empty()) {
+            (true, true) => self.quick_backends().iter().map(|b| b.to_string()).collect(),
+            _ => checked_backends(&bench.backends, &self.backends())?,
+        };
         let browsers = browsers_or(&bench.browsers, &self.default_browsers())?;
-        Ok(SuiteOptions { warmup: bench.warmup, samples: bench.samples, backends, browsers, only: Default::default() })
+        Ok(SuiteOptions { warmup, samples, backends, browsers, only: Default::default(), quick: bench.quick })
+    }
+    /// How many environments (a backend; in one browser for a browser backend) a run with
+    /// `opts` records: the length of its progress bar.
+    fn planned_environments(&self, opts: &SuiteOptions) -> usize {
+        super::progress::planned_environments(&opts.backends, opts.browsers.len())
     }
     fn run<'a>(&'a self, command: &'a str, opts: SuiteOptions, bench: &'a BenchOptions) -> LocalBoxFuture<'a, Result<RunRecord>>;
 }

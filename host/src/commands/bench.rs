@@ -2,6 +2,7 @@
 //! run in DuckDB, print its table and optionally write its HTML report.
 
 use super::report::write_report;
+use crate::bench::progress::SuiteProgress;
 use crate::bench::{matrix, registry, BenchOptions};
 use crate::report::{render_table, RunView};
 use crate::store::Store;
@@ -45,8 +46,11 @@ pub async fn run(Args { suite, db, report, matrix, options }: Args) -> Result<()
     let resolved = suites.iter().map(|s| s.options(&options)).collect::<Result<Vec<_>>>()?;
     Store::open(&db)?;
     let command = super::command_line();
-    for (suite, opts) in suites.into_iter().zip(resolved) {
+    let count = suites.len();
+    for (i, (suite, opts)) in suites.into_iter().zip(resolved).enumerate() {
+        let bar = SuiteProgress::start(&format!("[{}/{count}] {}", i + 1, suite.name()), suite.planned_environments(&opts));
         let record = suite.run(&command, opts, &options).await?;
+        drop(bar);
         let mut store = Store::open(&db)?;
         store.insert_run(&record)?;
         let view = RunView::load(&store, Some(&record.run_id))?;

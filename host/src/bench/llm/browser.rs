@@ -2,10 +2,11 @@
 //! WebGPU — a software adapter here, so a few tokens for correctness), in a fresh session.
 
 use super::cases::{records, Memory, KERNEL};
-use super::{Workload, SOFTWARE_TOKENS};
+use super::{skipped_on_software, Workload, SOFTWARE_TOKENS};
 use crate::backends::text_generation::TextRun;
 use crate::bench::progress;
 use crate::bench::record::{CaseRecord, CaseStatus, EnvRecord};
+use crate::bench::software::software_webgpu;
 use crate::bench::{EngineBuild, SuiteOptions, BEST, ONE_THREAD_RELAXED, ONE_THREAD_SIMD};
 use crate::browser::{BrowserInstall, BrowserSession};
 use ipfs_accelerate::AdapterSummary;
@@ -42,37 +43,36 @@ fn text_run(r: &Value) -> TextRun {
     }
 }
 
-/// Whether the page's WebGPU adapter is a CPU emulation (SwiftShader, lavapipe), where a token
-/// takes seconds: such a run generates a few tokens, once, for correctness. Unknown counts as
-/// software; the run itself then says what failed.
-async fn software_webgpu(session: &BrowserSession, engine: &Engine) -> bool {
-    match session.call("deviceInfo", vec!["webgpu".into(), engine.build.json()]).await {
-        Ok(info) => info["software"].as_bool().unwrap_or(true),
-        Err(_) => true,
-    }
-}
-
 pub async fn run(install: &BrowserInstall, runner_url: &str, engine: &Engine, work: &Workload, opts: &SuiteOptions) -> EnvRecord {
-    let Engine { prefer, build, label } = *engine;
     let browser = install.kind.name();
-    let fail = |reason: String| {
-        let mut env =
-            EnvRecord::new(label, AdapterSummary::default(), vec![CaseRecord::failed(KERNEL, "load", CaseStatus::Error, &reason)]);
-        env.browser = Some(browser.into());
-        env
-    };
     let session = match BrowserSession::launch(install, runner_url).await {
         Ok(s) => s,
-        Err(e) => return fail(e.to_string()),
+        Err(e) => return EnvRecord { browser: Some(browser.into()), ..failed(engine.label, e.to_string()) },
     };
-    let software = prefer == "webgpu" && software_webgpu(&session, engine).await;
+    // On a software adapter a token takes seconds: a few tokens, once, for correctness.
+    let software = if engine.prefer == "webgpu" { software_webgpu(&session, engine.build).await } else { None };
+    let mut env = match software {
+        Some(adapter) if opts.quick => skipped_on_software(engine.label, adapter),
+        _ => generate(&session, engine, software.is_some(), work, opts).await,
+    };
+    env.browser = Some(browser.into());
+    env.ran_in(&session);
+    if let Err(e) = session.close().await {
+        progress(format!("{browser}: closing failed: {e}"));
+    }
+    env
+}
+
+/// The timed generations of `engine` in `session`: a few tokens once on a software adapter.
+async fn generate(session: &BrowserSession, engine: &Engine, software: bool, work: &Workload, opts: &SuiteOptions) -> EnvRecord {
+    let Engine { prefer, build, label } = *engine;
     let (warmup, samples, tokens) = if software { (0, 1, SOFTWARE_TOKENS) } else { (opts.warmup.min(2), opts.samples, work.max_tokens) };
-    progress(format!("{label} ({browser}): {samples} × {tokens} tokens"));
+    progress(format!("{label} ({}): {samples} × {tokens} tokens", session.kind.name()));
     let mut spec = json!({ "prefer": [prefer], "maxTokens": tokens, "warmup": warmup, "samples": samples });
     spec["engine"] = build.json();
     let reply = session.call("benchGenerate", vec![MODEL_URL.into(), work.prompt.clone().into(), spec]).await;
-    let mut env = match reply {
-        Err(e) => fail(e.to_string()),
+    match reply {
+        Err(e) => failed(label, e.to_string()),
         Ok(reply) => {
             let runs: Vec<TextRun> = reply["runs"].as_array().into_iter().flatten().map(text_run).collect();
             let memory = Memory {
@@ -83,16 +83,15 @@ pub async fn run(install: &BrowserInstall, runner_url: &str, engine: &Engine, wo
             let adapter: AdapterSummary = serde_json::from_value(reply["adapter"].clone()).unwrap_or_default();
             let mut env =
                 EnvRecord::new(label, adapter, records(&runs, warmup, &work.reference, tokens.min(work.reference.ids.len()), &memory));
-            env.browser = Some(browser.into());
             if reply["device"].as_str() != Some(prefer) {
                 env.unavailable_reason = Some(format!("the page ran on {} instead of {prefer}", reply["device"]));
             }
             env
         }
-    };
-    env.ran_in(&session);
-    if let Err(e) = session.close().await {
-        progress(format!("{browser}: closing failed: {e}"));
     }
-    env
+}
+
+/// A backend that could not run: one failed case saying why.
+fn failed(label: &str, reason: String) -> EnvRecord {
+    EnvRecord::new(label, AdapterSummary::default(), vec![CaseRecord::failed(KERNEL, "load", CaseStatus::Error, &reason)])
 }

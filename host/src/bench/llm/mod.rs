@@ -18,6 +18,7 @@ use crate::browser::detect_all;
 use crate::error::{HostError, Result};
 use crate::server::RunnerServer;
 use futures_util::future::{FutureExt, LocalBoxFuture};
+use ipfs_accelerate::AdapterSummary;
 use serde_json::Value;
 
 /// Record labels of the suite, for `--backends`.
@@ -97,6 +98,11 @@ const REFERENCE_Q8: &str = include_str!("../../../../sdk-wasm/tests/data/smollm2
 /// Tokens generated on a software GPU adapter, where a token takes seconds.
 const SOFTWARE_TOKENS: usize = 3;
 
+/// What `--quick` records for `label` on a software GPU adapter.
+fn skipped_on_software(label: &str, adapter: AdapterSummary) -> EnvRecord {
+    super::software::skipped_by_quick(label, adapter, cases::KERNEL, "the 37-token prompt alone takes minutes")
+}
+
 fn numbers(v: &Value) -> impl Iterator<Item = f64> + '_ {
     v.as_array().into_iter().flatten().filter_map(Value::as_f64)
 }
@@ -144,6 +150,7 @@ pub async fn run_suite(command: &str, opts: &SuiteOptions) -> Result<RunRecord> 
     let mut environments = Vec::new();
     for (backend, label) in native::BACKENDS.iter().filter(|(_, l)| wanted(l)) {
         environments.push(native::run(backend, label, &work, opts).await);
+        super::progress::environments_finished(1);
     }
     let engines: Vec<_> = browser::ENGINES.iter().filter(|e| wanted(e.label)).collect();
     if !engines.is_empty() {
@@ -160,11 +167,13 @@ pub async fn run_suite(command: &str, opts: &SuiteOptions) -> Result<RunRecord> 
                         env
                     }
                 });
+                super::progress::environments_finished(1);
             }
         }
     }
     if wanted("precision") {
         environments.push(precision::run(&work).await);
+        super::progress::environments_finished(1);
     }
     Ok(finished_run("llm", command, started_at, environments))
 }
@@ -179,6 +188,12 @@ impl Suite for Llm {
 
     fn backends(&self) -> Vec<&'static str> {
         BACKENDS.to_vec()
+    }
+
+    fn quick_backends(&self) -> Vec<&'static str> {
+        // Ours at its best in the browser against ours and candle natively; the one-thread
+        // builds and the precision study are for `--full`.
+        vec!["native-cpu", "native-candle-cpu", "native-wgpu", "browser-cpu-threads", "browser-webgpu"]
     }
 
     fn run<'a>(&'a self, command: &'a str, opts: SuiteOptions, _: &'a BenchOptions) -> LocalBoxFuture<'a, Result<RunRecord>> {

@@ -1,7 +1,7 @@
 //! The llm suite on native backends: ours (CPU, wgpu) and candle's quantized LLaMA.
 
 use super::cases::{records, Memory, KERNEL};
-use super::{Workload, SOFTWARE_TOKENS};
+use super::{skipped_on_software, Workload, SOFTWARE_TOKENS};
 use crate::backends::text_generation::{TextGenerator, TextRun};
 use crate::bench::progress;
 use crate::bench::record::{CaseRecord, CaseStatus, EnvRecord};
@@ -30,6 +30,9 @@ pub async fn run(backend: &str, label: &str, work: &Workload, opts: &SuiteOption
         }
     };
     let software = generator.adapter.software;
+    if software && opts.quick {
+        return skipped_on_software(label, generator.adapter.clone());
+    }
     let (warmup, samples, tokens) = if software { (0, 1, SOFTWARE_TOKENS) } else { (opts.warmup.min(2), opts.samples, work.max_tokens) };
     progress(format!("{label}: {} × {tokens} tokens on {}", samples, generator.adapter.name));
     let opts = Generation { max_tokens: tokens, stop_at_eos: false, ..Generation::default() };

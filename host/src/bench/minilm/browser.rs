@@ -6,8 +6,9 @@ use super::cases::{apply_accuracy, not_run, timed};
 use super::inputs::{reference, workloads};
 use super::Options;
 use crate::backends::{ModelSpec, MODELS};
-use crate::bench::progress;
 use crate::bench::record::{CaseRecord, CaseStatus, EnvRecord};
+use crate::bench::software::{skipped_by_quick, software_webgpu};
+use crate::bench::{progress, BEST};
 use crate::browser::{BrowserInstall, BrowserKind, BrowserSession};
 use ipfs_accelerate::AdapterSummary;
 use serde_json::{json, Value};
@@ -79,6 +80,25 @@ pub async fn run(install: &BrowserInstall, runner_url: &str, engine: &str, label
             return env;
         }
     };
+    let skipped = match engine {
+        "ours-webgpu" if opts.quick => software_webgpu(&session, BEST).await,
+        _ => None,
+    };
+    let mut env = match skipped {
+        Some(adapter) => skipped_by_quick(label, adapter, "minilm", "one model takes minutes"),
+        None => run_models(&session, engine, label, opts).await,
+    };
+    env.browser = Some(browser.into());
+    env.ran_in(&session);
+    if let Err(e) = session.close().await {
+        progress(format!("{browser}: closing failed: {e}"));
+    }
+    env
+}
+
+/// Every model `engine` runs, each workload timed and its accuracy checked, in `session`.
+async fn run_models(session: &BrowserSession, engine: &str, label: &str, opts: &Options) -> EnvRecord {
+    let browser = session.kind.name();
     let mut records: Vec<CaseRecord> = Vec::new();
     let mut adapter = AdapterSummary::default();
     let mut user_agent = None;
@@ -129,12 +149,7 @@ pub async fn run(install: &BrowserInstall, runner_url: &str, engine: &str, label
     }
     let mut env = EnvRecord::new(label, adapter, records);
     env.unavailable_reason = unavailable;
-    env.browser = Some(browser.into());
-    env.ran_in(&session);
     env.user_agent = user_agent;
-    if let Err(e) = session.close().await {
-        progress(format!("{browser}: closing failed: {e}"));
-    }
     env
 }
 

@@ -41,6 +41,7 @@ pub async fn run_suite(command: &str, opts: &Options) -> Result<RunRecord> {
     let mut environments = Vec::new();
     for (backend, label) in NATIVE.iter().filter(|(_, l)| wanted(l)) {
         environments.push(native::run(backend, label, opts).await);
+        super::progress::environments_finished(1);
     }
     let engines: Vec<_> = browser::ENGINES.iter().filter(|(_, l)| wanted(l)).collect();
     if !engines.is_empty() {
@@ -57,6 +58,7 @@ pub async fn run_suite(command: &str, opts: &Options) -> Result<RunRecord> {
                         env
                     }
                 });
+                super::progress::environments_finished(1);
             }
         }
     }
@@ -92,6 +94,18 @@ impl Suite for MiniLm {
 
     fn backends(&self) -> Vec<&'static str> {
         backend_labels()
+    }
+
+    fn quick_backends(&self) -> Vec<&'static str> {
+        // Ours at its best (every core; f32 and int8) against every other engine at its best.
+        let one_thread = ["browser-cpu", "browser-cpu-relaxed", "browser-cpu-int8", "browser-ort-web", "browser-transformers-js"];
+        backend_labels().into_iter().filter(|b| !one_thread.contains(b)).collect()
+    }
+
+    fn planned_environments(&self, opts: &SuiteOptions) -> usize {
+        // WebNN runs once, in the one browser that has it, whatever `--browsers` names.
+        let others: Vec<String> = opts.backends.iter().filter(|b| *b != browser::WEBNN_LABEL).cloned().collect();
+        super::progress::planned_environments(&others, opts.browsers.len()) + usize::from(others.len() < opts.backends.len())
     }
 
     fn run<'a>(&'a self, command: &'a str, opts: SuiteOptions, _: &'a BenchOptions) -> LocalBoxFuture<'a, Result<RunRecord>> {

@@ -6,6 +6,7 @@ use super::Options;
 use crate::backends::{NativeEmbedder, MODELS};
 use crate::bench::progress;
 use crate::bench::record::{CaseRecord, CaseStatus, EnvRecord};
+use crate::bench::software::skipped_by_quick;
 use ipfs_accelerate::text::Encoding;
 use ipfs_accelerate::AdapterSummary;
 use std::time::Instant;
@@ -34,6 +35,9 @@ pub async fn run(backend: &str, label: &str, opts: &Options) -> EnvRecord {
         };
         let load_ms = ms_since(t);
         adapter = embedder.adapter();
+        if adapter.software && opts.quick {
+            return skipped_by_quick(label, adapter, "minilm", "one model takes tens of seconds");
+        }
         progress(format!("{label}: {} on {}", model.name, adapter.name));
         let (work, refs) = match (workloads(model), reference(model)) {
             (Ok(w), Ok(r)) => (w.into_iter().filter(|w| opts.only.workload(&w.label)).collect::<Vec<_>>(), r),
