@@ -151,7 +151,8 @@ export interface LoadTimings {
 }
 
 export interface LoadReport {
-  files: Record<string, FileOrigin | "first-use">;
+  /** Where each file's bytes came from ("network" on a first use: see `trust`). */
+  files: Record<string, FileOrigin>;
   networkBytes: number;
   /**
    * Whether the files were checked against known ids: always with a manifest; for a URL
@@ -160,15 +161,29 @@ export interface LoadReport {
    */
   verified: boolean;
   /** "manifest": ids from manifest.json; "first-use": ids computed on the first download (no manifest). */
-  trust?: "manifest" | "first-use";
-  version?: string;
+  trust: "manifest" | "first-use";
+  /** The manifest's version (for a URL without one, the version pinned on first use). */
+  version: string;
+  /** Where the time went when the files were verified (absent on a first use). */
+  timings?: LoadTimings;
   /** Milliseconds spent building the model from its files. */
   buildMs?: number;
-  timings?: LoadTimings;
   /** Of those, milliseconds spent scanning the weights for NaN and infinity (on every load). */
   finiteScanMs?: number;
-  /** With `layers`: how the part's tensors were loaded (`files` by `file#tensor`). */
-  part?: { files: Record<string, FileOrigin>; networkBytes: number; layers: [number, number]; weightBytes: number };
+  /** Embedding models: whether the weight file's tensor ids were remembered from an earlier load (no hashing them again). */
+  tensorIdsRemembered?: boolean;
+  /** Language models: the GGUF file read. */
+  file?: string;
+  /** With `layers`: how the part's tensors were loaded. */
+  part?: PartLoadReport;
+}
+
+export interface PartLoadReport {
+  /** By `file#tensor`. */
+  files: Record<string, FileOrigin>;
+  networkBytes: number;
+  layers: [number, number];
+  weightBytes: number;
 }
 
 export interface EmbeddingCacheStats {

@@ -6,8 +6,12 @@
 use ipfs_accelerate::backend::cpu::profile::OpTotal;
 use ipfs_accelerate::backend::AdapterSummary;
 use ipfs_accelerate::bench::CaseOutcome;
+use ipfs_accelerate::models::generation::{FinishReason, GenerateResult, Generated};
 use ipfs_accelerate::share::EmbeddingCacheStats;
-use ipfs_accelerate::store::{CacheUsage, FileOrigin, LoadPhase, LoadProgress, LoadTimings, ManifestFile, ManifestSlice, ModelManifest};
+use ipfs_accelerate::store::{
+    CacheUsage, FileOrigin, LoadPhase, LoadProgress, LoadReport, LoadTimings, LoadedModel, ManifestFile, ManifestSlice, ModelManifest,
+    PartLoadReport, Trust,
+};
 use ipfs_accelerate::weights::Cid;
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -101,6 +105,49 @@ fn manifests() {
     assert_matches(INDEX_D_TS, "ManifestFile", keys(&file));
     assert_matches(INDEX_D_TS, "ManifestSlice", keys(&slice));
     assert_matches(INDEX_D_TS, "ModelManifest", keys(&manifest));
+}
+
+#[test]
+fn load_reports() {
+    let origins: std::collections::BTreeMap<String, FileOrigin> = [("model.safetensors".to_string(), FileOrigin::Cache)].into();
+    // A first use sends only what every report has: the required fields.
+    let first_use = LoadReport::first_use(origins.clone(), 1, "v1");
+    assert_matches(INDEX_D_TS, "LoadReport", keys(&first_use));
+    // Every optional field filled: each must be declared.
+    let loaded = LoadedModel { files: Default::default(), origins: origins.clone(), network_bytes: 0, timings: LoadTimings::default() };
+    let part = PartLoadReport { files: origins, network_bytes: 1, layers: [0, 3], weight_bytes: 2 };
+    let full = LoadReport {
+        build_ms: Some(1.0),
+        finite_scan_ms: Some(0.5),
+        tensor_ids_remembered: Some(true),
+        file: Some("model.gguf".into()),
+        part: Some(part.clone()),
+        ..LoadReport::verified(&loaded, Trust::Manifest, "v1")
+    };
+    assert!(full.timings.is_some());
+    assert_matches(INDEX_D_TS, "LoadReport", keys(&full));
+    assert_matches(INDEX_D_TS, "PartLoadReport", keys(&part));
+    let trusts = [Trust::Manifest, Trust::FirstUse];
+    for t in trusts {
+        match t {
+            Trust::Manifest | Trust::FirstUse => {}
+        }
+    }
+    assert_eq!(json_strings(&trusts), union_after(interface(INDEX_D_TS, "LoadReport"), "trust:"));
+}
+
+#[test]
+fn generate_results() {
+    let generated =
+        Generated { prompt_ids: vec![1, 2], ids: vec![3], text: "Paris".into(), finish: FinishReason::Eos, ..Generated::default() };
+    assert_matches(INDEX_D_TS, "GenerateResult", keys(&GenerateResult::from(&generated)));
+    let reasons = [FinishReason::Eos, FinishReason::Length, FinishReason::Context, FinishReason::Cancelled];
+    for r in reasons {
+        match r {
+            FinishReason::Eos | FinishReason::Length | FinishReason::Context | FinishReason::Cancelled => {}
+        }
+    }
+    assert_eq!(json_strings(&reasons), union_after(interface(INDEX_D_TS, "GenerateResult"), "finishReason:"));
 }
 
 #[test]

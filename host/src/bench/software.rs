@@ -6,14 +6,22 @@
 use super::record::{CaseRecord, CaseStatus, EnvRecord};
 use super::EngineBuild;
 use crate::browser::BrowserSession;
+use crate::doctor::BrowserProbe;
 use ipfs_accelerate::AdapterSummary;
 
 /// The page's WebGPU adapter (in the engine of `build`) when it is a CPU emulation. Unknown
 /// counts as software; the run itself then says what failed.
 pub async fn software_webgpu(session: &BrowserSession, build: EngineBuild) -> Option<AdapterSummary> {
     let info = session.call("deviceInfo", vec!["webgpu".into(), build.json()]).await.unwrap_or_default();
-    let adapter: AdapterSummary = serde_json::from_value(info.clone()).unwrap_or_default();
-    info["software"].as_bool().unwrap_or(true).then_some(adapter)
+    if !info["software"].as_bool().unwrap_or(true) {
+        return None;
+    }
+    let mut adapter: AdapterSummary = serde_json::from_value(info).unwrap_or_default();
+    if adapter.name.is_empty() {
+        // The engine leaves naming a page's adapter to `adapter.info`, which the probe reads.
+        adapter.name = BrowserProbe::collect(session).await.map(|p| p.webgpu.identity()).unwrap_or_else(|_| "the WebGPU adapter".into());
+    }
+    Some(adapter)
 }
 
 /// The record of `label` on software `adapter` under `--quick`: one unavailable case of

@@ -73,8 +73,8 @@ pub(super) async fn load_language_model(
     let model = LanguageModel::from_gguf_bytes(&bytes, device).map_err(|e| Error::Model(format!("loading {base}{path}: {e}")))?;
     drop(bytes);
     let mut report = loaded.report;
-    report["buildMs"] = (crate::clock::now_ms() - start).into();
-    report["finiteScanMs"] = model.model().finite_scan_ms().into();
-    report["file"] = path.into();
-    Ok(LoadedLanguage { model, name: loaded.name, report: report.to_string() })
+    report.build_ms = Some(crate::clock::now_ms() - start);
+    report.finite_scan_ms = Some(model.model().finite_scan_ms());
+    report.file = Some(path);
+    Ok(LoadedLanguage { model, name: loaded.name, report: report.to_json() })
 }

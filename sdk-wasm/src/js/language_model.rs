@@ -4,10 +4,9 @@
 
 use super::js_error;
 use crate::core::OptionStyle;
-use crate::models::generation::{kv_cache_dtype, ChatMessage, Generation, Generator, Prompt, Sampling};
+use crate::models::generation::{kv_cache_dtype, ChatMessage, GenerateResult, Generation, Generator, Prompt, Sampling};
 use crate::models::language_model::LanguageModel;
 use serde::Deserialize;
-use serde_json::json;
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
@@ -180,24 +179,11 @@ impl TextGeneration {
         }
     }
 
-    /// `{text, tokens, promptTokens, finishReason, prefillMs, timeToFirstTokenMs, decodeMs,
-    /// prefillTokensPerSecond, decodeTokensPerSecond, kvCacheBytes}` so far.
+    /// The result so far (`GenerateResult`).
     pub fn result(&self) -> Result<JsValue, JsValue> {
         let state = self.state.borrow();
         let g = state.as_ref().ok_or_else(|| js_error("result() called while next() is running"))?;
-        let r = g.result();
-        let value = json!({
-            "text": r.text,
-            "tokens": r.ids,
-            "promptTokens": r.prompt_ids.len(),
-            "finishReason": r.finish.name(),
-            "prefillMs": r.prefill_ms,
-            "timeToFirstTokenMs": r.first_token_ms,
-            "decodeMs": r.decode_ms,
-            "prefillTokensPerSecond": r.prefill_tokens_per_s(),
-            "decodeTokensPerSecond": r.decode_tokens_per_s(),
-            "kvCacheBytes": r.kv_cache_bytes,
-        });
-        js_sys::JSON::parse(&value.to_string())
+        let value = GenerateResult::from(&g.result());
+        js_sys::JSON::parse(&serde_json::to_string(&value).map_err(js_error)?)
     }
 }

@@ -116,14 +116,14 @@ pub(super) async fn load_embedder(
         .await
         .map_err(|e| Error::Model(format!("loading the model at {base}: {e}")))?;
     let mut report = loaded.report;
-    report["buildMs"] = (crate::clock::now_ms() - start).into();
-    report["finiteScanMs"] = embedder.model().finite_scan_ms().into();
+    report.build_ms = Some(crate::clock::now_ms() - start);
+    report.finite_scan_ms = Some(embedder.model().finite_scan_ms());
     let ids = tensor_ids.lock().map(|ids| ids.clone()).unwrap_or_default();
-    report["tensorIdsRemembered"] = (known_count > 0).into();
+    report.tensor_ids_remembered = Some(known_count > 0);
     if let (Some(cid), true) = (weights_cid, ids.len() > known_count) {
         remember_tensor_ids(cache, &cid, ids).await;
     }
-    Ok(Loaded { embedder, name: loaded.name, report: report.to_string() })
+    Ok(Loaded { embedder, name: loaded.name, report: report.to_json() })
 }
 
 fn embedder_options(options: &LoadOptions, registry: Arc<TensorRegistry>, tensor_ids: TensorIds) -> EmbedderOptions {
@@ -175,12 +175,11 @@ async fn load_part(
         .await
         .map_err(|e| Error::Model(format!("loading layers {layers:?} of the model at {base}: {e}")))?;
     let mut report = loaded.report;
-    let network = report["networkBytes"].as_u64().unwrap_or(0) + part.report["networkBytes"].as_u64().unwrap_or(0);
-    report["networkBytes"] = network.into();
-    report["part"] = part.report;
-    report["buildMs"] = (crate::clock::now_ms() - start).into();
-    report["finiteScanMs"] = embedder.model().finite_scan_ms().into();
-    Ok(Loaded { embedder, name: loaded.name, report: report.to_string() })
+    report.network_bytes += part.report.network_bytes;
+    report.part = Some(part.report);
+    report.build_ms = Some(crate::clock::now_ms() - start);
+    report.finite_scan_ms = Some(embedder.model().finite_scan_ms());
+    Ok(Loaded { embedder, name: loaded.name, report: report.to_json() })
 }
 
 async fn known_tensor_ids(cache: &Cache, cid: &Cid) -> BTreeMap<String, Cid> {

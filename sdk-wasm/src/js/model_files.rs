@@ -5,17 +5,18 @@
 
 use super::weight_cache::{with_cache, Cache};
 use crate::core::error::{Error, Result};
-use crate::store::{fetch_all, fetch_all_typed, Fetcher, FileOrigin, HttpFetcher, LoadPhase, LoadProgress, ModelManifest};
+use crate::store::{
+    fetch_all, fetch_all_typed, Fetcher, FileOrigin, HttpFetcher, LoadPhase, LoadProgress, LoadReport, ModelManifest, Trust,
+};
 use crate::weights::Cid;
-use serde_json::json;
 use std::collections::BTreeMap;
 use wasm_bindgen::JsValue;
 
 pub(super) struct ModelFiles {
     pub files: BTreeMap<String, Vec<u8>>,
     pub name: String,
-    /// JSON for a model's `loadReport`.
-    pub report: serde_json::Value,
+    /// The start of the model's `loadReport`; the loader adds what building it took.
+    pub report: LoadReport,
     /// CID of each file, when a manifest verified them.
     pub cids: BTreeMap<String, Cid>,
 }
@@ -77,7 +78,7 @@ impl FileRequest<'_> {
     async fn fetch_first_use(&self, paths: &[&str], cache: &Cache, in_use: &[String]) -> Result<ModelFiles> {
         if let Some(pinned) = with_cache!(cache, c => c.pinned(self.base, paths).await?) {
             let mut files = self.fetch_verified(&pinned, paths, &self.http(), cache, in_use).await?;
-            files.report["trust"] = "first-use".into();
+            files.report.trust = Trust::FirstUse;
             return Ok(files);
         }
         let mut files = BTreeMap::new();
@@ -104,10 +105,8 @@ impl FileRequest<'_> {
             )
             .into(),
         );
-        let origins: BTreeMap<&str, &str> = paths.iter().map(|p| (*p, "first-use")).collect();
-        let report = json!({
-            "files": origins, "networkBytes": network, "verified": false, "trust": "first-use", "version": pinned.version,
-        });
+        let origins = paths.iter().map(|p| (p.to_string(), FileOrigin::Network)).collect();
+        let report = LoadReport::first_use(origins, network, &pinned.version);
         let cids = pinned.files.iter().map(|f| (f.path.clone(), f.cid)).collect();
         Ok(ModelFiles { files: loaded.files, name: self.base.to_string(), report, cids })
     }
@@ -128,10 +127,7 @@ impl FileRequest<'_> {
     ) -> Result<ModelFiles> {
         let mut progress = |p: LoadProgress| self.report_progress(p);
         let loaded = with_cache!(cache, c => c.load(m, paths, fetcher, in_use, &mut progress).await?);
-        let report = json!({
-            "files": loaded.origins, "networkBytes": loaded.network_bytes, "verified": true, "version": m.version,
-            "timings": loaded.timings, "trust": "manifest",
-        });
+        let report = LoadReport::verified(&loaded, Trust::Manifest, &m.version);
         let cids = paths.iter().map(|p| Ok((p.to_string(), m.file(p)?.cid))).collect::<Result<_>>()?;
         Ok(ModelFiles { files: loaded.files, name: m.name.clone(), report, cids })
     }

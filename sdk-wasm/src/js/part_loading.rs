@@ -6,15 +6,14 @@ use super::model_files::FileRequest;
 use super::weight_cache::Cache;
 use crate::core::error::{Error, Result};
 use crate::models::bert::{BertConfig, PartSlices};
-use crate::store::{slice_path, ModelManifest, SliceFetcher};
+use crate::store::{slice_path, ModelManifest, PartLoadReport, SliceFetcher};
 use crate::weights::{Cid, TensorSlices};
 use std::collections::BTreeMap;
 use std::ops::Range;
 
 pub(super) struct Part {
     pub weights: TensorSlices,
-    /// Its load report (`files`, `networkBytes`, …) plus `layers` and `weightBytes`.
-    pub report: serde_json::Value,
+    pub report: PartLoadReport,
     pub tensor_ids: BTreeMap<String, Cid>,
 }
 
@@ -54,8 +53,11 @@ pub(super) async fn fetch_part(
     let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
     let mut files = request.fetch_verified(&derived, &paths, &fetcher, cache, in_use).await?;
     let (weights, tensor_ids) = part.weights(manifest, &mut files.files)?;
-    let mut report = files.report;
-    report["layers"] = serde_json::json!([layers.start, layers.end]);
-    report["weightBytes"] = part.bytes.into();
+    let report = PartLoadReport {
+        files: files.report.files,
+        network_bytes: files.report.network_bytes,
+        layers: [layers.start, layers.end],
+        weight_bytes: part.bytes,
+    };
     Ok(Part { weights, report, tensor_ids })
 }

@@ -11,6 +11,7 @@ mod fetch;
 mod http_fetch;
 #[cfg(target_arch = "wasm32")]
 mod idb_store;
+mod load_report;
 mod manifest;
 mod no_store;
 mod slice_fetch;
@@ -26,6 +27,7 @@ pub use fetch::{DirFetcher, DirStream};
 pub use http_fetch::{fetch_all, fetch_all_typed, HttpFetcher};
 #[cfg(target_arch = "wasm32")]
 pub use idb_store::IdbStore;
+pub use load_report::{LoadReport, PartLoadReport, Trust};
 pub use manifest::{ManifestFile, ManifestSlice, ModelManifest, HEADER_SLICE};
 pub use no_store::NoStore;
 pub use slice_fetch::{slice_path, SliceFetcher, SliceStream};

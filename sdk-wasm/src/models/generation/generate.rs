@@ -27,7 +27,8 @@ impl Default for Generation {
 }
 
 /// Why generation ended.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum FinishReason {
     /// The model chose its end-of-sequence token.
     Eos,

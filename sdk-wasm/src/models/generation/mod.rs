@@ -5,6 +5,7 @@
 
 mod chat;
 mod generate;
+mod generate_result;
 mod kv_cache;
 mod options;
 mod sampling;
@@ -12,6 +13,7 @@ mod sampling;
 pub use crate::text::{Prompt, PromptPart};
 pub use chat::{chat_messages, chat_prompt, ChatMessage};
 pub use generate::{generate, FinishReason, Generated, Generation, Generator};
+pub use generate_result::GenerateResult;
 pub use kv_cache::KvCache;
 pub use options::kv_cache_dtype;
 pub use sampling::{argmax, Sampler, Sampling};
