@@ -6,8 +6,8 @@
 //! - `build-examples` pack npm/ and build the example apps from the tarball (type-checked, bundled by Vite)
 //! - `test`        setup + build-wasm + fmt/clippy + the whole test suite + every fuzz target briefly
 //! - `fuzz [S]`    every fuzz target for S seconds each (default 20)
-//! - `demo [--full]` setup + builds + `accelerate doctor` + `accelerate examples` + `accelerate bench --quick`
-//!                 (every backend of every suite with `--full`)
+//! - `demo`        setup + builds + `accelerate doctor` + `accelerate examples` + `accelerate bench --quick`
+//!   (`demo --full`: every backend of every suite)
 
 mod chromium_webnn;
 mod deps;
