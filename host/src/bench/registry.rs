@@ -106,19 +106,24 @@ mod tests {
         assert!(browsers.contains("chromium,firefox for kernels;") && browsers.ends_with("chromium for the others)"), "{browsers}");
     }
 
-    #[test]
-    fn every_suite_defaults_to_chromium_and_kernels_adds_firefox() {
-        let opts = BenchOptions {
-            warmup: Some(0),
-            samples: Some(1),
-            quick: false,
+    /// The options of `accelerate bench` with no flags but `--quick` if `quick`.
+    fn no_flags(quick: bool) -> BenchOptions {
+        BenchOptions {
+            warmup: None,
+            samples: None,
+            quick,
             backends: vec![],
             browsers: vec![],
             sessions: 1,
             faults: 0,
             shards: 1,
             stage_budget: None,
-        };
+        }
+    }
+
+    #[test]
+    fn every_suite_defaults_to_chromium_and_kernels_adds_firefox() {
+        let opts = no_flags(false);
         for suite in registry() {
             let want: &[BrowserKind] =
                 if suite.name().starts_with("kernels") { &[BrowserKind::Chromium, BrowserKind::Firefox] } else { &[BrowserKind::Chromium] };
@@ -132,17 +137,7 @@ mod tests {
 
     #[test]
     fn quick_runs_each_suites_headline_backends_with_fewer_samples_unless_told_otherwise() {
-        let quick = BenchOptions {
-            warmup: None,
-            samples: None,
-            quick: true,
-            backends: vec![],
-            browsers: vec![],
-            sessions: 1,
-            faults: 0,
-            shards: 1,
-            stage_budget: None,
-        };
+        let quick = no_flags(true);
         for suite in registry() {
             let resolved = suite.options(&quick).unwrap();
             assert_eq!((resolved.warmup, resolved.samples, resolved.quick), (1, 5, true), "{}", suite.name());
