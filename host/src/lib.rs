@@ -1,6 +1,7 @@
 //! The native host: drives real browsers over WebDriver, runs benchmarks natively and in
 //! browsers, stores every result in DuckDB and writes reports.
 
+pub mod allocator;
 pub mod analysis;
 pub mod apps;
 pub mod backends;

@@ -52,6 +52,7 @@ enum Command {
 
 #[tokio::main]
 async fn main() {
+    ipfs_accelerate_host::allocator::keep_freed_memory_for_reuse();
     let cli = Cli::parse();
     if let Err(e) = ipfs_accelerate_host::browser::use_webdriver_endpoints(cli.webdriver) {
         eprintln!("error: {e}");

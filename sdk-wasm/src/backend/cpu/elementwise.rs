@@ -1,14 +1,38 @@
 //! Binary ops with numpy-style broadcasting, and scaling.
 
+use super::parallel::for_each_row_block;
 use super::{CpuBackend, CpuStorage};
 use crate::backend::{ElementwiseOps, Operand};
 use crate::core::{broadcast_shape, broadcast_strides, BinaryOp, Result};
 
+/// `out[i] = op(a[i], b[i])`, one loop per op so each vectorises.
+fn zip_into(op: BinaryOp, out: &mut [f32], a: &[f32], b: &[f32]) {
+    let pairs = out.iter_mut().zip(a).zip(b);
+    match op {
+        BinaryOp::Add => pairs.for_each(|((d, &x), &y)| *d = x + y),
+        BinaryOp::Mul => pairs.for_each(|((d, &x), &y)| *d = x * y),
+    }
+}
+
 /// `op(a, b)` over contiguous inputs of shapes `a_shape`, `b_shape`.
 pub fn binary(op: BinaryOp, a: &[f32], a_shape: &[usize], b: &[f32], b_shape: &[usize]) -> Result<(Vec<f32>, Vec<usize>)> {
     let out_shape = broadcast_shape(a_shape, b_shape)?;
+    // The two shapes models run most (residual adds; a bias over every row), on the pool's
+    // threads: both are memory-bound over megabytes.
     if a_shape == b_shape {
-        return Ok((a.iter().zip(b).map(|(&x, &y)| op.apply(x, y)).collect(), out_shape));
+        let mut out = vec![0.0; a.len()];
+        for_each_row_block(&mut out, 1, |start, block| zip_into(op, block, &a[start..], &b[start..]));
+        return Ok((out, out_shape));
+    }
+    let inner = out_shape.last().copied().unwrap_or(1);
+    if a_shape == out_shape.as_slice() && b.len() == inner && b_shape.last() == Some(&inner) {
+        let mut out = vec![0.0; a.len()];
+        for_each_row_block(&mut out, inner, |row0, block| {
+            for (i, row) in block.chunks_exact_mut(inner).enumerate() {
+                zip_into(op, row, &a[(row0 + i) * inner..], b);
+            }
+        });
+        return Ok((out, out_shape));
     }
     let total: usize = out_shape.iter().product();
     let (sa, sb) = (broadcast_strides(a_shape, &out_shape), broadcast_strides(b_shape, &out_shape));
@@ -64,6 +88,21 @@ mod tests {
         let (out, shape) = binary(BinaryOp::Add, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3], &[10.0, 20.0, 30.0], &[3]).unwrap();
         assert_eq!(shape, vec![2, 3]);
         assert_eq!(out, vec![11.0, 22.0, 33.0, 14.0, 25.0, 36.0]);
+    }
+
+    #[test]
+    fn large_same_shape_and_row_broadcasts_match_the_general_walk() {
+        // Big enough to be split over threads.
+        let (rows, cols) = (300, 384);
+        let a: Vec<f32> = (0..rows * cols).map(|i| (i % 97) as f32 * 0.5).collect();
+        let b: Vec<f32> = (0..rows * cols).map(|i| (i % 89) as f32 * -0.25).collect();
+        let bias: Vec<f32> = (0..cols).map(|i| i as f32).collect();
+        for op in [BinaryOp::Add, BinaryOp::Mul] {
+            let (same, _) = binary(op, &a, &[rows, cols], &b, &[rows, cols]).unwrap();
+            assert!(same.iter().enumerate().all(|(i, &v)| v == op.apply(a[i], b[i])), "{op:?} same shape");
+            let (row, _) = binary(op, &a, &[rows, cols], &bias, &[1, cols]).unwrap();
+            assert!(row.iter().enumerate().all(|(i, &v)| v == op.apply(a[i], bias[i % cols])), "{op:?} row broadcast");
+        }
     }
 
     #[test]

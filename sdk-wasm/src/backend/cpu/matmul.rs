@@ -6,17 +6,19 @@ use super::parallel::{for_each_chunk, threads};
 /// Rows per micro-kernel call. In wasm, 6 rows × two 4-lane vectors keep 12 accumulators
 /// live: enough independent multiply-add chains to hide their latency, and with the B vectors
 /// and the broadcast A value still within 16 registers. Natively, AVX-512 (32 registers) runs
-/// 12 rows × one 16-lane vector; AVX2 runs the same block as two 6-row halves.
+/// 12 rows × two 16-lane vectors: 24 accumulators, and per K step 2 B loads and 12 broadcasts
+/// for 24 multiply-adds (one 16-lane vector per row was 13 loads for 12, load-bound at a third
+/// of the FMA peak). AVX2 runs the same block as four 3-row groups (12 accumulators each).
 #[cfg(target_arch = "wasm32")]
 const MR: usize = 6;
 #[cfg(not(target_arch = "wasm32"))]
 const MR: usize = 12;
-/// Columns per packed panel: two 4-lane vectors in wasm; natively two 8-lane AVX2 vectors (or
-/// one AVX-512 vector).
+/// Columns per packed panel: two 4-lane vectors in wasm; natively four 8-lane AVX2 vectors (or
+/// two AVX-512 vectors).
 #[cfg(target_arch = "wasm32")]
 const NR: usize = 8;
 #[cfg(not(target_arch = "wasm32"))]
-const NR: usize = 16;
+const NR: usize = 32;
 /// Below this many multiply-adds spawning threads costs more than it saves (measured: a
 /// 128³ product is faster on one thread here).
 const PARALLEL_MIN_FLOPS: usize = 1 << 22;
@@ -149,17 +151,17 @@ fn compute_rows(kernel: MicroKernel, a: &[f32], panels: &[f32], row0: usize, row
     }
 }
 
-/// Portable block, as two halves of MR/2 rows (so each half's accumulators fit 16 registers);
-/// `FUSED` uses fused multiply-add, which is only fast where the target has FMA instructions
-/// (otherwise `mul_add` becomes a library call).
+/// Portable block, as groups of `GROUP` rows (so a group's accumulators, 4 AVX2 vectors a row,
+/// fit 16 registers); `FUSED` uses fused multiply-add, which is only fast where the target has
+/// FMA instructions (otherwise `mul_add` becomes a library call).
 #[cfg(not(target_arch = "wasm32"))]
 #[inline(always)]
 fn micro_kernel_body<const FUSED: bool>(rows: [&[f32]; MR], panel: &[f32], acc: &mut [[f32; NR]; MR]) {
-    const HALF: usize = MR / 2;
+    const GROUP: usize = 3;
     let k = rows[0].len();
-    for half in 0..2 {
-        let mut c = [[0.0f32; NR]; HALF];
-        let rows = &rows[half * HALF..(half + 1) * HALF];
+    for g in 0..MR / GROUP {
+        let mut c = [[0.0f32; NR]; GROUP];
+        let rows = &rows[g * GROUP..(g + 1) * GROUP];
         for (kk, b) in panel.chunks_exact(NR).take(k).enumerate() {
             for (c_row, row) in c.iter_mut().zip(rows) {
                 let av = row[kk];
@@ -168,7 +170,7 @@ fn micro_kernel_body<const FUSED: bool>(rows: [&[f32]; MR], panel: &[f32], acc: 
                 }
             }
         }
-        acc[half * HALF..(half + 1) * HALF].copy_from_slice(&c);
+        acc[g * GROUP..(g + 1) * GROUP].copy_from_slice(&c);
     }
 }
 
@@ -177,14 +179,14 @@ fn micro_kernel(rows: [&[f32]; MR], panel: &[f32], acc: &mut [[f32; NR]; MR]) {
     micro_kernel_body::<false>(rows, panel, acc);
 }
 
-/// The same block compiled for AVX2 + FMA (two 8-lane registers per row), chosen at run time.
+/// The same block compiled for AVX2 + FMA (four 8-lane registers per row), chosen at run time.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 fn micro_kernel_avx2_fma(rows: [&[f32]; MR], panel: &[f32], acc: &mut [[f32; NR]; MR]) {
     micro_kernel_body::<true>(rows, panel, acc);
 }
 
-/// AVX-512: 12 rows × one 16-lane accumulator each, broadcast A, one B load per step.
+/// AVX-512: 12 rows × two 16-lane accumulators each, broadcast A, two B loads per step.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 fn micro_kernel_avx512(rows: [&[f32]; MR], panel: &[f32], acc: &mut [[f32; NR]; MR]) {
@@ -192,20 +194,26 @@ fn micro_kernel_avx512(rows: [&[f32]; MR], panel: &[f32], acc: &mut [[f32; NR]; 
     let k = rows[0].len();
     assert!(rows.iter().all(|r| r.len() == k) && panel.len() >= k * NR);
     let a: [*const f32; MR] = rows.map(|r| r.as_ptr());
-    let mut c = [_mm512_setzero_ps(); MR];
+    let mut c = [[_mm512_setzero_ps(); 2]; MR];
     for kk in 0..k {
-        // SAFETY: kk < k, every row holds k values and the panel k×16 (asserted above);
+        // SAFETY: kk < k, every row holds k values and the panel k×32 (asserted above);
         // loadu needs no alignment.
         unsafe {
-            let bv = _mm512_loadu_ps(panel.as_ptr().add(kk * NR));
-            for (cv, row) in c.iter_mut().zip(a) {
-                *cv = _mm512_fmadd_ps(_mm512_set1_ps(*row.add(kk)), bv, *cv);
+            let b = panel.as_ptr().add(kk * NR);
+            let (b0, b1) = (_mm512_loadu_ps(b), _mm512_loadu_ps(b.add(16)));
+            for (c_row, row) in c.iter_mut().zip(a) {
+                let av = _mm512_set1_ps(*row.add(kk));
+                c_row[0] = _mm512_fmadd_ps(av, b0, c_row[0]);
+                c_row[1] = _mm512_fmadd_ps(av, b1, c_row[1]);
             }
         }
     }
-    for (acc_row, cv) in acc.iter_mut().zip(c) {
-        // SAFETY: acc_row holds exactly 16 f32s.
-        unsafe { _mm512_storeu_ps(acc_row.as_mut_ptr(), cv) };
+    for (acc_row, c_row) in acc.iter_mut().zip(c) {
+        // SAFETY: acc_row holds exactly 32 f32s: two 16-lane stores.
+        unsafe {
+            _mm512_storeu_ps(acc_row.as_mut_ptr(), c_row[0]);
+            _mm512_storeu_ps(acc_row.as_mut_ptr().add(16), c_row[1]);
+        }
     }
 }
 
