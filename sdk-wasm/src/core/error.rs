@@ -31,6 +31,9 @@ pub enum Error {
     HashMismatch { file: String, expected: String, actual: String },
     #[error("model: {0}")]
     Model(String),
+    /// An input image that cannot be used (empty, wrong pixel count, undecodable).
+    #[error("image: {0}")]
+    Image(String),
     /// An option a caller passed (JS API, CLI or Rust), named in the caller's spelling.
     #[error("{option}: {detail}")]
     InvalidOption { option: String, detail: String },

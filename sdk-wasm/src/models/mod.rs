@@ -8,4 +8,6 @@ pub mod bert_onnx;
 pub mod embedder;
 pub mod generation;
 pub mod language_model;
+pub(crate) mod layers;
 pub mod llama;
+pub mod vit;

@@ -95,6 +95,7 @@ impl ActivationOps for CpuBackend {
             }
             UnaryOp::Silu => map(&x, silu),
             UnaryOp::Tanh => map(&x, f32::tanh),
+            UnaryOp::Relu => map(&x, |v| v.max(0.0)),
         }))
     }
 

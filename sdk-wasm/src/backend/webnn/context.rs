@@ -140,6 +140,7 @@ fn apply(b: &JsValue, op: &Op, ins: &[JsValue], rank: usize) -> Result<JsValue> 
         Op::Unary(UnaryOp::Gelu) => call(b, "gelu", &[&ins[0]]),
         Op::Unary(UnaryOp::Silu) => silu(&ins[0]),
         Op::Unary(UnaryOp::Tanh) => call(b, "tanh", &[&ins[0]]),
+        Op::Unary(UnaryOp::Relu) => call(b, "relu", &[&ins[0]]),
         Op::SiluMul => call(b, "mul", &[&silu(&ins[0])?, &ins[1]]),
         Op::Matmul => call(b, "matmul", &[&ins[0], &ins[1]]),
         Op::Softmax => call(b, "softmax", &[&ins[0], &JsValue::from((rank.max(1) - 1) as u32)]),

@@ -4,6 +4,7 @@
 use crate::core::error::{Error, Result};
 use crate::core::finite::{first_non_finite, ScanTime};
 use crate::device::Device;
+use crate::models::layers::{merge_heads, split_heads, LayerNorm, Linear};
 use crate::ops;
 use crate::share::{ModelTensors, TensorIds, TensorKey, TensorRegistry, Transform};
 use crate::tensor::Tensor;
@@ -18,23 +19,6 @@ mod stages;
 pub use config::BertConfig;
 pub use part::PartSlices;
 pub use stages::Activations;
-
-/// `x · W^T + b`, with W stored pre-transposed ([in, out], contiguous) at load time.
-struct Linear {
-    weight_t: Tensor,
-    bias: Tensor,
-}
-
-impl Linear {
-    async fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        ops::add(&ops::matmul(x, &self.weight_t).await?, &self.bias).await
-    }
-}
-
-struct LayerNorm {
-    gamma: Tensor,
-    beta: Tensor,
-}
 
 struct Layer {
     query: Linear,
@@ -339,7 +323,7 @@ impl Bert {
         let positions: Vec<u32> = (0..p.batch).flat_map(|_| 0..p.seq as u32).collect();
         let x = ops::add(&ops::gather_rows(&e.word, &p.ids).await?, &ops::gather_rows(&e.position, &positions).await?).await?;
         let x = ops::add(&x, &e.token_type).await?;
-        ops::layernorm(&x, &e.norm.gamma, &e.norm.beta, self.config.layer_norm_eps).await
+        e.norm.forward(&x, self.config.layer_norm_eps).await
     }
 
     /// Additive attention mask per sequence: padded keys get -1e9 before softmax (zero weight).
@@ -351,23 +335,18 @@ impl Bert {
     async fn layer(&self, layer: &Layer, x: &Tensor, mask_bias: &Tensor, batch: usize, seq: usize, h: usize) -> Result<Tensor> {
         let heads = self.config.num_attention_heads;
         let d = h / heads;
-        // [batch·seq, hidden] → [batch·heads, seq, d]
-        let split = |t: Tensor| async move {
-            ops::contiguous(&t.reshape([batch, seq, heads, d])?.permute(&[0, 2, 1, 3])?).await?.reshape([batch * heads, seq, d])
-        };
-        let q = split(layer.query.forward(x).await?).await?;
-        let k = split(layer.key.forward(x).await?).await?;
-        let v = split(layer.value.forward(x).await?).await?;
+        let q = split_heads(&layer.query.forward(x).await?, batch, seq, heads).await?;
+        let k = split_heads(&layer.key.forward(x).await?, batch, seq, heads).await?;
+        let v = split_heads(&layer.value.forward(x).await?, batch, seq, heads).await?;
         // The mask [batch, 1, 1, seq] groups the batch·heads problems by sequence.
         let context = ops::attention(&q, &k, &v, Some(mask_bias), 1.0 / (d as f32).sqrt()).await?; // [batch·heads, seq, d]
-        let context =
-            ops::contiguous(&context.reshape([batch, heads, seq, d])?.permute(&[0, 2, 1, 3])?).await?.reshape([batch * seq, h])?;
+        let context = merge_heads(&context, batch, seq, heads).await?;
         let attended = ops::add(&layer.attention_out.forward(&context).await?, x).await?;
         let eps = self.config.layer_norm_eps;
-        let x = ops::layernorm(&attended, &layer.attention_norm.gamma, &layer.attention_norm.beta, eps).await?;
+        let x = layer.attention_norm.forward(&attended, eps).await?;
         let ff = ops::gelu(&layer.intermediate.forward(&x).await?).await?;
         let out = ops::add(&layer.output.forward(&ff).await?, &x).await?;
-        ops::layernorm(&out, &layer.output_norm.gamma, &layer.output_norm.beta, eps).await
+        layer.output_norm.forward(&out, eps).await
     }
 }
 
