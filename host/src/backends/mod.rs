@@ -5,8 +5,10 @@
 
 mod candle;
 mod candle_llama;
+pub mod image_model;
 pub mod models;
 mod ort;
+mod ort_vision;
 pub mod text_generation;
 
 pub use models::{ModelSpec, MODELS};

@@ -11,7 +11,7 @@ use ort::value::Tensor;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-fn err(message: impl std::fmt::Display) -> HostError {
+pub(super) fn err(message: impl std::fmt::Display) -> HostError {
     HostError::Backend { backend: "onnxruntime", message: message.to_string() }
 }
 
@@ -20,7 +20,7 @@ pub fn library_path() -> Option<PathBuf> {
 }
 
 /// One ONNX Runtime environment per process (the library allows no more).
-fn environment() -> Result<&'static ort::environment::Environment> {
+pub(super) fn environment() -> Result<&'static ort::environment::Environment> {
     static ENV: OnceLock<std::result::Result<ort::environment::Environment, String>> = OnceLock::new();
     ENV.get_or_init(|| {
         let path = library_path().ok_or("ORT_DYLIB_PATH is not set and no library was configured at build time")?;
@@ -34,6 +34,27 @@ fn environment() -> Result<&'static ort::environment::Environment> {
     .map_err(err)
 }
 
+/// A CPU session on every core, as our CPU kernels use.
+pub(super) fn cpu_session(model: &Path) -> Result<(Session, usize)> {
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let session = Session::builder(environment()?)
+        .map_err(err)?
+        .with_intra_threads(threads)
+        .map_err(err)?
+        .commit_from_file(model)
+        .map_err(|e| err(format!("{}: {e}", model.display())))?;
+    Ok((session, threads))
+}
+
+pub(super) fn adapter(threads: usize) -> AdapterSummary {
+    AdapterSummary {
+        name: format!("ONNX Runtime CPU EP, {threads} threads ({})", library_path().map(|p| p.display().to_string()).unwrap_or_default()),
+        backend: "onnxruntime-cpu".into(),
+        device_type: "Cpu".into(),
+        ..AdapterSummary::default()
+    }
+}
+
 pub struct OrtEmbedder {
     session: Session,
     inputs: Vec<String>,
@@ -44,15 +65,7 @@ pub struct OrtEmbedder {
 
 impl OrtEmbedder {
     pub fn load(model: &Path) -> Result<OrtEmbedder> {
-        let env = environment()?;
-        // Same thread count our CPU kernels use: all cores.
-        let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-        let session = Session::builder(env)
-            .map_err(err)?
-            .with_intra_threads(threads)
-            .map_err(err)?
-            .commit_from_file(model)
-            .map_err(|e| err(format!("{}: {e}", model.display())))?;
+        let (session, threads) = cpu_session(model)?;
         let inputs: Vec<String> = session.inputs().iter().map(|i| i.name().to_string()).collect();
         let hidden_output = session
             .outputs()
@@ -67,16 +80,7 @@ impl OrtEmbedder {
     }
 
     pub fn adapter(&self) -> AdapterSummary {
-        AdapterSummary {
-            name: format!(
-                "ONNX Runtime CPU EP, {} threads ({})",
-                self.threads,
-                library_path().map(|p| p.display().to_string()).unwrap_or_default()
-            ),
-            backend: "onnxruntime-cpu".into(),
-            device_type: "Cpu".into(),
-            ..AdapterSummary::default()
-        }
+        adapter(self.threads)
     }
 
     pub fn embed(&mut self, batch: &[Encoding]) -> Result<Vec<Vec<f32>>> {

@@ -13,6 +13,7 @@ pub mod pool;
 pub mod recommend;
 pub mod report;
 pub mod run;
+pub mod see;
 pub mod serve;
 pub mod shard;
 

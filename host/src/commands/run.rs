@@ -1,5 +1,6 @@
-//! `accelerate run`: one model on one native backend — embeddings ([`super::embed`]), or text
-//! generation for `--model smollm2` ([`super::generate`]).
+//! `accelerate run`: one model on one native backend — embeddings ([`super::embed`]), text
+//! generation for `--model smollm2` ([`super::generate`]), or image saliency for
+//! `--model vit-focus` ([`super::see`]).
 
 use crate::error::{HostError, Result};
 use ipfs_accelerate::core::OptionStyle;
@@ -8,9 +9,16 @@ use ipfs_accelerate::models::generation::{kv_cache_dtype, Sampling};
 #[derive(clap::Args)]
 pub struct Args {
     /// minilm (all-MiniLM-L6-v2 f32), minilm-int8 (its int8 ONNX), minilm-l3 (paraphrase-MiniLM-L3-v2 ONNX),
-    /// smollm2 (SmolLM2-135M-Instruct GGUF Q4_1: text generation, needs --prompt).
+    /// smollm2 (SmolLM2-135M-Instruct GGUF Q4_1: text generation, needs --prompt),
+    /// vit-focus (DINOv2-small saliency ONNX: image in, saliency map and CLS vector out, needs --image).
     #[arg(long, default_value = "minilm")]
     model: String,
+    /// vit-focus: a PNG or JPEG file (repeat for several, run as one batch).
+    #[arg(long)]
+    image: Vec<std::path::PathBuf>,
+    /// vit-focus: write the first image's saliency map here as a grayscale PNG.
+    #[arg(long)]
+    heatmap_out: Option<std::path::PathBuf>,
     /// smollm2: the prompt to continue.
     #[arg(long)]
     prompt: Option<String>,
@@ -39,7 +47,7 @@ pub struct Args {
     #[arg(long, default_value = "f32")]
     kv_cache: String,
     /// ours-cpu, ours-cpu-int8 (int8 linear layers, f32 weights quantized at load), ours-wgpu,
-    /// ort-cpu (ONNX Runtime) or candle-cpu.
+    /// ort-cpu (ONNX Runtime) or candle-cpu (vit-focus: ours-cpu, ours-wgpu, ort-cpu).
     #[arg(long, default_value = "ours-cpu")]
     backend: String,
     /// How many leading values of each embedding to print.
@@ -50,8 +58,33 @@ pub struct Args {
 }
 
 pub async fn run(args: Args) -> Result<()> {
-    let Args { model, prompt, chat, max_tokens, temperature, top_k, top_p, repetition_penalty, seed, kv_cache, backend, head, texts } =
-        args;
+    let Args {
+        model,
+        image,
+        heatmap_out,
+        prompt,
+        chat,
+        max_tokens,
+        temperature,
+        top_k,
+        top_p,
+        repetition_penalty,
+        seed,
+        kv_cache,
+        backend,
+        head,
+        texts,
+    } = args;
+    if model == crate::backends::image_model::VIT_FOCUS {
+        if image.is_empty() {
+            return Err(HostError::Invalid(format!("--model {model} needs --image FILE (a PNG or JPEG)")));
+        }
+        print!("{}", super::see::run(&backend, &image, heatmap_out.as_deref(), head).await?);
+        return Ok(());
+    }
+    if !image.is_empty() {
+        return Err(HostError::Invalid(format!("--image is for --model vit-focus; {model} takes text")));
+    }
     if model == "smollm2" {
         let prompt = prompt.ok_or_else(|| HostError::Invalid("--model smollm2 needs --prompt TEXT".into()))?;
         let sampling = Sampling { temperature, top_k, top_p, repetition_penalty, seed };

@@ -41,11 +41,14 @@ pub fn upsample(logits: &[f32], side: usize, size: usize) -> Vec<f32> {
 
 /// The sigmoid of the upsampled logits over `content`.
 pub fn heatmap(logits: &[f32], side: usize, size: usize, content: Rect) -> Heatmap {
-    let full = upsample(logits, side, size);
-    let values = (content.top..content.top + content.height)
-        .flat_map(|y| full[y * size + content.left..y * size + content.left + content.width].iter())
-        .map(|&v| 1.0 / (1.0 + (-v).exp()))
-        .collect();
+    let scores: Vec<f32> = upsample(logits, side, size).into_iter().map(|v| 1.0 / (1.0 + (-v).exp())).collect();
+    crop(&scores, size, content)
+}
+
+/// The `content` part of a `size × size` score map.
+pub fn crop(scores: &[f32], size: usize, content: Rect) -> Heatmap {
+    let rows = content.top..content.top + content.height;
+    let values = rows.flat_map(|y| scores[y * size + content.left..y * size + content.left + content.width].iter().copied()).collect();
     Heatmap { width: content.width, height: content.height, values }
 }
 
