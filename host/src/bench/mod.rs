@@ -17,6 +17,7 @@ pub mod registry;
 mod run;
 pub mod shard;
 mod software;
+pub mod vision;
 pub mod stats;
 pub mod suite;
 

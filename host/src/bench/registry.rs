@@ -3,14 +3,22 @@
 
 use super::options::DEFAULT_BROWSER;
 use super::suite::Suite;
-use super::{cache, kernels, llm, minilm, pool, shard};
+use super::{cache, kernels, llm, minilm, pool, shard, vision};
 use crate::browser::BrowserKind;
 use crate::error::{HostError, Result};
 
 /// Every suite, in the order `--help` lists them. Adding a suite: implement [`Suite`] in its
 /// file and add it here (docs/guides/adding-a-bench-suite.md).
-static REGISTRY: [&dyn Suite; 7] =
-    [&kernels::Kernels::FULL, &kernels::Kernels::SMOKE, &minilm::MiniLm, &cache::Cache, &pool::Pool, &shard::Shard, &llm::Llm];
+static REGISTRY: [&dyn Suite; 8] = [
+    &kernels::Kernels::FULL,
+    &kernels::Kernels::SMOKE,
+    &minilm::MiniLm,
+    &cache::Cache,
+    &pool::Pool,
+    &shard::Shard,
+    &llm::Llm,
+    &vision::Vision,
+];
 
 pub fn registry() -> &'static [&'static dyn Suite] {
     &REGISTRY
