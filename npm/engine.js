@@ -205,6 +205,16 @@ export class Accelerator {
     return this.#loadWith("loadLanguageModel", url, onProgress, (runtime, u) => runtime.loadLanguage(u, options, onProgress, signal), LanguageModel);
   }
 
+  /**
+   * Load an image model (a ViT saliency model, one ONNX file) from a base URL holding
+   * manifest.json and the .onnx file (the manifest's only .onnx unless `file` names one),
+   * checked against its CID and cached like any weights. Options: onProgress, signal, file,
+   * gateway, manifest.
+   */
+  async loadImageModel(url, { onProgress, signal, ...options } = {}) {
+    return this.#loadWith("loadImageModel", url, onProgress, (runtime, u) => runtime.loadImage(u, options, onProgress, signal), ImageModel);
+  }
+
   /** Check the arguments, load through the runtime, and track the model for dispose(). */
   async #loadWith(method, url, onProgress, load, Model) {
     if (this.#disposed) throw new Error("this Accelerator was disposed");
@@ -450,6 +460,72 @@ function nextTask() {
     };
     channel.port2.postMessage(null);
   });
+}
+
+/** A loaded image model: a saliency heatmap and an image vector per image. */
+export class ImageModel extends LoadedModel {
+  get name() {
+    return this[INNER]().name;
+  }
+
+  /** The square side images are fitted into (longest side scaled, the rest padded). */
+  get inputSize() {
+    return this[INNER]().inputSize;
+  }
+
+  /** Width of each result's `embedding` (the backbone's CLS vector). */
+  get embeddingWidth() {
+    return this[INNER]().embeddingWidth;
+  }
+
+  get loadReport() {
+    return this[INNER]().loadReport;
+  }
+
+  /**
+   * Run one image — ImageData, ImageBitmap, a Blob/File (decoded by the browser), an
+   * OffscreenCanvas, or `{data, width, height}` with RGBA bytes — or an array of them (one
+   * result each, in order). Resolves to `{heatmap: {width, height, data: Float32Array},
+   * embedding: Float32Array}`: saliency in [0, 1] over the image's content at the model's
+   * scale, row-major.
+   */
+  async run(image) {
+    const inner = this[INNER]();
+    if (Array.isArray(image)) {
+      const results = [];
+      for (const one of image) results.push(await this.run(one));
+      return results;
+    }
+    const { data, width, height } = await rgbaPixels(image);
+    try {
+      return await inner.run(data, width, height);
+    } catch (e) {
+      throw new Error(messageOf(e));
+    }
+  }
+}
+
+/** RGBA bytes of an image the caller handed over, decoded with the browser's own decoders. */
+async function rgbaPixels(image) {
+  if (image && typeof image === "object" && "data" in image && "width" in image && "height" in image && !(image instanceof Blob)) {
+    const { data, width, height } = image;
+    if (!(data instanceof Uint8Array || data instanceof Uint8ClampedArray)) throw new TypeError("run(image): image.data must hold RGBA bytes (Uint8ClampedArray or Uint8Array)");
+    return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width, height };
+  }
+  const decodable = (typeof Blob !== "undefined" && image instanceof Blob) || (typeof ImageBitmap !== "undefined" && image instanceof ImageBitmap) ||
+    (typeof OffscreenCanvas !== "undefined" && image instanceof OffscreenCanvas);
+  if (!decodable) throw new TypeError("run(image): image must be ImageData, ImageBitmap, a Blob or File, an OffscreenCanvas, or {data, width, height}");
+  let bitmap;
+  try {
+    bitmap = image instanceof ImageBitmap ? image : await createImageBitmap(image, { colorSpaceConversion: "none", premultiplyAlpha: "none" });
+  } catch (e) {
+    throw new Error(`run(image): the ${image instanceof Blob ? `Blob (${image.type || "no type"}, ${image.size} bytes)` : "image"} could not be decoded: ${messageOf(e)}`);
+  }
+  const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+  const context = canvas.getContext("2d", { colorSpace: "srgb" });
+  context.drawImage(bitmap, 0, 0);
+  const pixels = context.getImageData(0, 0, bitmap.width, bitmap.height);
+  return { data: new Uint8Array(pixels.data.buffer), width: pixels.width, height: pixels.height };
 }
 
 /** The signal's own reason when it is an Error, else an AbortError; with the partial result. */

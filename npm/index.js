@@ -128,6 +128,11 @@ export class Accelerator {
     return this.#loadWith("loadLanguageModel", url, options);
   }
 
+  /** Load an image model (a ViT saliency model, one ONNX file); see index.d.ts. */
+  loadImageModel(url, options) {
+    return this.#loadWith("loadImageModel", url, options);
+  }
+
   async #loadWith(method, url, options = {}) {
     if (this.#disposed) throw new Error("this Accelerator was disposed");
     if (typeof url !== "string" && !(url instanceof URL)) throw new TypeError(`${method}(url): url must be a string or URL`);
@@ -369,5 +374,29 @@ export class LanguageModel extends LoadedModel {
   }
 }
 
+/** A loaded image model: a saliency heatmap and an image vector per image. */
+export class ImageModel extends LoadedModel {
+  /** The square side images are fitted into (longest side scaled, the rest padded). */
+  get inputSize() {
+    return this.prop("inputSize");
+  }
+
+  /** Width of each result's `embedding`. */
+  get embeddingWidth() {
+    return this.prop("embeddingWidth");
+  }
+
+  /**
+   * `{heatmap: {width, height, data}, embedding}` for one image, or one per image of an array.
+   * Elements the engine's Worker cannot receive (an <img>, <canvas> or <video>) are turned
+   * into an ImageBitmap here first.
+   */
+  async run(image) {
+    const sendable = async (one) => (typeof HTMLElement !== "undefined" && one instanceof HTMLElement ? createImageBitmap(one) : one);
+    return this.call("run", [Array.isArray(image) ? await Promise.all(image.map(sendable)) : await sendable(image)]);
+  }
+}
+
 registerObjectKind("embedding", (remote, props) => new EmbeddingModel(remote, props));
+registerObjectKind("image", (remote, props) => new ImageModel(remote, props));
 registerObjectKind("language", (remote, props) => new LanguageModel(remote, props));

@@ -11,9 +11,10 @@ import * as engine from "./engine.js";
 /** What the page may call, per kind of object. */
 const METHODS = {
   module: ["init", "info", "version", "cpuFlavour", "deviceInfo", "runKernelCase", "wasmMemoryBytes", "profileBegin", "profileTake", "create"],
-  accelerator: ["load", "loadLanguageModel", "memory", "dispose", "cache.list", "cache.delete", "cache.clear", "cache.usage"],
+  accelerator: ["load", "loadLanguageModel", "loadImageModel", "memory", "dispose", "cache.list", "cache.delete", "cache.clear", "cache.usage"],
   embedding: ["embed", "cacheStats", "stageFirst", "stageNext", "dispose"],
   language: ["tokenize", "generate", "dispose"],
+  image: ["run", "dispose"],
 };
 
 const objects = new Map();
@@ -23,7 +24,10 @@ const pendingReplies = new Map();
 
 /** Register an engine object and describe it for the page. */
 function describe(value) {
-  const kind = value instanceof engine.Accelerator ? "accelerator" : value instanceof engine.EmbeddingModel ? "embedding" : value instanceof engine.LanguageModel ? "language" : null;
+  const kind = value instanceof engine.Accelerator ? "accelerator"
+    : value instanceof engine.EmbeddingModel ? "embedding"
+      : value instanceof engine.LanguageModel ? "language"
+        : value instanceof engine.ImageModel ? "image" : null;
   if (kind === null) return { plain: value };
   const handle = nextHandle++;
   objects.set(handle, { kind, value });
@@ -32,7 +36,9 @@ function describe(value) {
       ? { device: value.device, adapter: value.adapter, skipped: value.skipped, cacheDisabledReason: value.cache.disabledReason }
       : kind === "embedding"
         ? { dimensions: value.dimensions, maxTokens: value.maxTokens, name: value.name, loadReport: value.loadReport }
-        : { name: value.name, contextLength: value.contextLength, hasChatTemplate: value.hasChatTemplate, weightBytes: value.weightBytes, loadReport: value.loadReport };
+        : kind === "language"
+          ? { name: value.name, contextLength: value.contextLength, hasChatTemplate: value.hasChatTemplate, weightBytes: value.weightBytes, loadReport: value.loadReport }
+          : { name: value.name, inputSize: value.inputSize, embeddingWidth: value.embeddingWidth, loadReport: value.loadReport };
   return { object: { handle, kind, props } };
 }
 

@@ -8,6 +8,7 @@ import { cacheRpc } from "/cache_rpc.js";
 import { poolRpc } from "/pool_rpc.js";
 import { shardRpc } from "/shard_rpc.js";
 import { llmRpc } from "/llm_rpc.js";
+import { visionRpc } from "/vision_rpc.js";
 import { pipelineRpc } from "/pipeline_rpc.js";
 import { reactRpc } from "/react_rpc.js";
 import { webnnRpc } from "/webnn_rpc.js";
@@ -172,6 +173,7 @@ window.__accelerate = {
   ...poolRpc,
   ...shardRpc,
   ...llmRpc,
+  ...visionRpc,
   ...pipelineRpc,
   ...reactRpc,
   ...webnnRpc,

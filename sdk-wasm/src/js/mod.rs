@@ -2,12 +2,15 @@
 //! readable message; nothing here panics across the wasm boundary.
 
 mod embedding_model;
+mod image_loading;
+mod image_model;
 mod language_loading;
 mod language_model;
 mod loading;
 mod model_files;
 mod part_loading;
 mod runtime;
+mod single_file;
 mod weight_cache;
 
 use crate::bench::{run_case, KernelCase};

@@ -3,14 +3,18 @@
 //! and so that eviction never removes a model in use).
 
 use super::embedding_model::EmbeddingModel;
-use super::language_loading::{load_language_model, LanguageLoadOptions};
+use super::image_loading::load_image_model;
+use super::image_model::ImageModel;
+use super::language_loading::load_language_model;
 use super::language_model::JsLanguageModel;
 use super::loading::{load_embedder, LoadOptions};
+use super::single_file::SingleFileOptions;
 use super::weight_cache::{with_cache, Cache};
 use super::{device_named, js_error};
 use crate::device::Device;
 use crate::models::embedder::SentenceEmbedder;
 use crate::models::language_model::LanguageModel;
+use crate::models::vit::VitFocus;
 use crate::share::TensorRegistry;
 use crate::store::{IdbStore, NoStore, WeightCache};
 use serde_json::json;
@@ -34,6 +38,12 @@ impl WeightHolder for SentenceEmbedder {
 impl WeightHolder for LanguageModel {
     fn weight_bytes(&self) -> (u64, u64) {
         (self.model().weight_bytes(), 0)
+    }
+}
+
+impl WeightHolder for VitFocus {
+    fn weight_bytes(&self) -> (u64, u64) {
+        (VitFocus::weight_bytes(self), 0)
     }
 }
 
@@ -127,13 +137,34 @@ impl Runtime {
     ) -> js_sys::Promise {
         let (device, cache, models) = (self.device.clone(), self.cache.clone(), self.models.clone());
         wasm_bindgen_futures::future_to_promise(async move {
-            let options = LanguageLoadOptions::from_js(&options).map_err(js_error)?;
+            let options = SingleFileOptions::from_js(&options).map_err(js_error)?;
             let in_use: Vec<String> = PAGE_MODELS.with(live).into_iter().map(|(name, _)| name).collect();
             let loaded =
                 load_language_model(&url, &options, &device, &cache, &in_use, on_progress.as_ref(), signal).await.map_err(js_error)?;
             let model = Rc::new(loaded.model);
             track(&models, &loaded.name, &model);
             Ok(JsLanguageModel::new(model, loaded.name, loaded.report).into())
+        })
+    }
+
+    /// Load an image model (one ONNX file; see `SingleFileOptions`) from `url`.
+    #[wasm_bindgen(js_name = loadImage)]
+    pub fn load_image(
+        &self,
+        url: String,
+        options: JsValue,
+        on_progress: Option<js_sys::Function>,
+        signal: Option<web_sys::AbortSignal>,
+    ) -> js_sys::Promise {
+        let (device, cache, models) = (self.device.clone(), self.cache.clone(), self.models.clone());
+        wasm_bindgen_futures::future_to_promise(async move {
+            let options = SingleFileOptions::from_js(&options).map_err(js_error)?;
+            let in_use: Vec<String> = PAGE_MODELS.with(live).into_iter().map(|(name, _)| name).collect();
+            let loaded =
+                load_image_model(&url, &options, &device, &cache, &in_use, on_progress.as_ref(), signal).await.map_err(js_error)?;
+            let model = Rc::new(loaded.model);
+            track(&models, &loaded.name, &model);
+            Ok(ImageModel::new(model, loaded.name, loaded.report).into())
         })
     }
 

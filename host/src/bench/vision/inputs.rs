@@ -18,6 +18,8 @@ const SIZE: usize = 224;
 pub struct ReferenceImage {
     pub image: RgbImage,
     pub png: &'static [u8],
+    /// The backbone's CLS vector.
+    pub cls: Vec<f64>,
     content: Rect,
     step: usize,
     logits: Vec<f64>,
@@ -40,8 +42,10 @@ pub fn references() -> Result<Vec<ReferenceImage>> {
             let n = |k: &str| r["content"][k].as_u64().map(|v| v as usize).ok_or_else(|| bad(format!("{file}: no content.{k}")));
             let content = Rect { top: n("top")?, left: n("left")?, width: n("width")?, height: n("height")? };
             let step = r["logits_step"].as_u64().ok_or_else(|| bad("no logits_step"))? as usize;
-            let logits = r["logits"].as_array().ok_or_else(|| bad("no logits"))?.iter().filter_map(|v| v.as_f64()).collect();
-            Ok(ReferenceImage { image, png, content, step, logits })
+            let floats = |k: &str| -> Result<Vec<f64>> {
+                Ok(r[k].as_array().ok_or_else(|| bad(format!("{file}: no {k}")))?.iter().filter_map(|v| v.as_f64()).collect())
+            };
+            Ok(ReferenceImage { image, png, cls: floats("cls")?, content, step, logits: floats("logits")? })
         })
         .collect()
 }

@@ -3,7 +3,7 @@
 //! at batch 1 and 4, cold and warm, with the worst score error against ONNX Runtime's Python
 //! reference next to the speed. Images per second are the batch over the median.
 
-mod inputs;
+pub mod inputs;
 mod native;
 
 use super::options::BenchOptions;

@@ -72,6 +72,8 @@ pub struct VitFocus {
     decoder: Vec<UpBlock>,
     /// The final 1×1 convolution: [channels, 1] and its bias.
     head: Linear,
+    /// Bytes of f32 weights held (the file's float initializers).
+    weight_bytes: u64,
 }
 
 async fn linear(w: &VitWeights<'_, '_>, prefix: &str, inputs: usize, outputs: usize, device: &Device) -> Result<Linear> {
@@ -98,6 +100,8 @@ impl VitFocus {
     /// Reads the ONNX file's weights (the graph is not executed) onto `device`.
     pub async fn from_onnx(bytes: &[u8], device: &Device) -> Result<VitFocus> {
         let model = OnnxModel::parse(bytes)?;
+        let floats = model.initializers.iter().filter(|(name, _)| model.is_float(name));
+        let weight_bytes = floats.map(|(_, init)| init.dims.iter().product::<usize>() as u64 * 4).sum();
         let w = VitWeights::new(&model);
         let cls = w.tensor("backbone.embeddings.cls_token", &[1, 1, w_hidden(&model)?])?;
         let hidden = cls.dims()[2];
@@ -159,7 +163,13 @@ impl VitFocus {
             norm,
             decoder,
             head,
+            weight_bytes,
         })
+    }
+
+    /// Bytes of weights held.
+    pub fn weight_bytes(&self) -> u64 {
+        self.weight_bytes
     }
 
     /// Width of [`ImageResult::embedding`].
