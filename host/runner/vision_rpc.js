@@ -60,8 +60,9 @@ export const visionRpc = {
   },
 
   // Benchmark: load once; the first call; then `warmup` + `samples` runs of each batch.
-  async benchImages(baseUrl, batches, { warmup = 1, samples = 5, ...options } = {}) {
-    return withImageModel(baseUrl, options, async (model) => {
+  // `engine`: the build ({threads, relaxedSimd}).
+  async benchImages(baseUrl, batches, { warmup = 1, samples = 5, prefer, engine = {} } = {}) {
+    return withImageModel(baseUrl, { prefer, ...engine }, async (model) => {
       const cases = {};
       let firstMs = null;
       for (const [label, pngs] of Object.entries(batches)) {

@@ -51,7 +51,8 @@ pub fn references() -> Result<Vec<ReferenceImage>> {
 }
 
 /// The worst |score − reference score| over the sampled pixels inside each image's content.
-pub fn worst_error(refs: &[ReferenceImage], got: &[Heatmap]) -> Result<f64> {
+pub fn worst_error<'a>(refs: impl IntoIterator<Item = &'a ReferenceImage>, got: &[Heatmap]) -> Result<f64> {
+    let refs: Vec<&ReferenceImage> = refs.into_iter().collect();
     if got.len() != refs.len() {
         return Err(bad(format!("{} heatmaps for {} images", got.len(), refs.len())));
     }
@@ -83,15 +84,19 @@ pub fn flops_per_image() -> f64 {
     blocks + patches + decoder
 }
 
-/// A timed batch: `b1` (the square picture) and `b4` (all three and the square again).
+/// A timed batch of reference pictures, by index.
 pub struct Workload {
     pub label: &'static str,
-    pub images: Vec<RgbImage>,
+    pub pictures: &'static [usize],
 }
 
-pub fn workloads(refs: &[ReferenceImage]) -> Vec<Workload> {
-    let pick = |i: &[usize]| i.iter().filter_map(|&i| refs.get(i)).map(|r| r.image.clone()).collect();
-    vec![Workload { label: "b1", images: pick(&[0]) }, Workload { label: "b4", images: pick(&[0, 1, 2, 0]) }]
+/// `b1` (the square picture) and `b4` (all three and the square again).
+pub const WORKLOADS: [Workload; 2] = [Workload { label: "b1", pictures: &[0] }, Workload { label: "b4", pictures: &[0, 1, 2, 0] }];
+
+impl Workload {
+    pub fn of<'r>(&self, refs: &'r [ReferenceImage]) -> Vec<&'r ReferenceImage> {
+        self.pictures.iter().filter_map(|&i| refs.get(i)).collect()
+    }
 }
 
 #[cfg(test)]

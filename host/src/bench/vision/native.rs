@@ -1,29 +1,26 @@
 //! The vision suite on native backends: ours (CPU, wgpu) and ONNX Runtime on the same file.
 
-use super::inputs::{flops_per_image, references, workloads, worst_error};
-use super::{case, Options};
+use super::inputs::{references, worst_error, WORKLOADS};
+use super::{case, failed, timed_batch, Options, KERNEL};
 use crate::backends::image_model::NativeImageModel;
 use crate::bench::progress;
 use crate::bench::record::{CaseRecord, CaseStatus, EnvRecord};
 use crate::bench::software::skipped_by_quick;
 use std::time::Instant;
 
-const KERNEL: &str = "vit-focus";
-
 fn ms_since(t: Instant) -> f64 {
     t.elapsed().as_secs_f64() * 1e3
 }
 
 pub async fn run(backend: &str, label: &str, opts: &Options) -> EnvRecord {
-    let failed = |shape: &str, e: String| EnvRecord::new(label, Default::default(), vec![CaseRecord::failed(KERNEL, shape, CaseStatus::Error, &e)]);
     let refs = match references() {
         Ok(r) => r,
-        Err(e) => return failed("inputs", e.to_string()),
+        Err(e) => return failed(label, "inputs", e.to_string()),
     };
     let t = Instant::now();
     let mut model = match NativeImageModel::load(backend).await {
         Ok(m) => m,
-        Err(e) => return failed("load", e.to_string()),
+        Err(e) => return failed(label, "load", e.to_string()),
     };
     let load_ms = ms_since(t);
     let adapter = model.adapter();
@@ -31,17 +28,17 @@ pub async fn run(backend: &str, label: &str, opts: &Options) -> EnvRecord {
         return skipped_by_quick(label, adapter, KERNEL, "one image takes seconds");
     }
     progress(format!("{label}: {KERNEL} on {}", adapter.name));
-    let work = workloads(&refs);
+    let work: Vec<(&str, Vec<_>)> = WORKLOADS.iter().map(|w| (w.label, w.of(&refs).into_iter().map(|r| r.image.clone()).collect())).collect();
     let mut records = vec![case("load", 0, 0, vec![load_ms])];
     let t = Instant::now();
-    records.push(match model.run(&work[0].images).await {
+    records.push(match model.run(&work[0].1).await {
         Ok(_) => case("first call b1", 1, 0, vec![ms_since(t)]),
         Err(e) => CaseRecord::failed(KERNEL, "first call b1", CaseStatus::Error, &e.to_string()),
     });
-    for (i, w) in work.iter().enumerate() {
+    for (i, (label, images)) in work.iter().enumerate() {
         if adapter.software && i > 0 {
             let why = "software adapter (CPU-emulated GPU): only b1 is run";
-            records.push(CaseRecord::failed(KERNEL, w.label, CaseStatus::Unavailable, why));
+            records.push(CaseRecord::failed(KERNEL, label, CaseStatus::Unavailable, why));
             continue;
         }
         let samples = if adapter.software { opts.samples.min(3) } else { opts.samples };
@@ -49,7 +46,7 @@ pub async fn run(backend: &str, label: &str, opts: &Options) -> EnvRecord {
         let mut failure = None;
         for k in 0..opts.warmup + samples {
             let t = Instant::now();
-            if let Err(e) = model.run(&w.images).await {
+            if let Err(e) = model.run(images).await {
                 failure = Some(e.to_string());
                 break;
             }
@@ -58,12 +55,8 @@ pub async fn run(backend: &str, label: &str, opts: &Options) -> EnvRecord {
             }
         }
         records.push(match failure {
-            None => {
-                let mut rec = case(w.label, w.images.len(), opts.warmup, ms);
-                rec.gflops = rec.stats.filter(|s| s.median > 0.0).map(|s| flops_per_image() * w.images.len() as f64 / (s.median * 1e6));
-                rec
-            }
-            Some(e) => CaseRecord::failed(KERNEL, w.label, CaseStatus::Error, &e),
+            None => timed_batch(label, images.len(), opts.warmup, ms),
+            Some(e) => CaseRecord::failed(KERNEL, label, CaseStatus::Error, &e),
         });
     }
     let pictures: Vec<_> = refs.iter().map(|r| r.image.clone()).collect();
