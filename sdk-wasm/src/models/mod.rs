@@ -10,4 +10,5 @@ pub mod generation;
 pub mod language_model;
 pub(crate) mod layers;
 pub mod llama;
+pub mod vad;
 pub mod vit;
