@@ -215,6 +215,15 @@ export class Accelerator {
     return this.#loadWith("loadImageModel", url, onProgress, (runtime, u) => runtime.loadImage(u, options, onProgress, signal), ImageModel);
   }
 
+  /**
+   * Load a voice activity detector (Silero VAD, one ONNX file; of several, the 16 kHz export
+   * `silero_vad_16k_op15.onnx` unless `file` names another). Options: onProgress, signal,
+   * file, gateway, manifest.
+   */
+  async loadVoiceDetector(url, { onProgress, signal, ...options } = {}) {
+    return this.#loadWith("loadVoiceDetector", url, onProgress, (runtime, u) => runtime.loadVoiceDetector(u, options, onProgress, signal), VoiceDetector);
+  }
+
   /** Check the arguments, load through the runtime, and track the model for dispose(). */
   async #loadWith(method, url, onProgress, load, Model) {
     if (this.#disposed) throw new Error("this Accelerator was disposed");
@@ -503,6 +512,61 @@ export class ImageModel extends LoadedModel {
       throw new Error(messageOf(e));
     }
   }
+}
+
+/** A loaded voice activity detector: speech probability per 32 ms, and speech segments. */
+export class VoiceDetector extends LoadedModel {
+  get name() {
+    return this[INNER]().name;
+  }
+
+  get loadReport() {
+    return this[INNER]().loadReport;
+  }
+
+  /**
+   * The speech probability of each 512-sample (32 ms) chunk of `audio` at 16 kHz:
+   * a Float32Array of mono samples (`sampleRate`, default 16000, says their rate; others are
+   * resampled), `{samples, sampleRate}`, or an AudioBuffer (channels mixed down).
+   */
+  async probabilities(audio, { sampleRate } = {}) {
+    const { samples, rate } = monoSamples(audio, sampleRate);
+    try {
+      return await this[INNER]().probabilities(samples, rate);
+    } catch (e) {
+      throw new Error(messageOf(e));
+    }
+  }
+
+  /**
+   * Speech segments `[{start, end}]` in seconds, by silero's rules. Options: threshold (0.5),
+   * minSpeechMs (250), minSilenceMs (100), speechPadMs (30), sampleRate.
+   */
+  async segments(audio, { sampleRate, ...options } = {}) {
+    const { samples, rate } = monoSamples(audio, sampleRate);
+    try {
+      return JSON.parse(await this[INNER]().segments(samples, rate, JSON.stringify(options, nonFiniteAsString)));
+    } catch (e) {
+      throw new Error(messageOf(e));
+    }
+  }
+}
+
+/** Mono samples and their rate from what a caller hands over. */
+function monoSamples(audio, sampleRate) {
+  if (audio instanceof Float32Array) return { samples: audio, rate: checkedRate(sampleRate ?? 16000) };
+  if (audio && typeof audio.getChannelData === "function" && typeof audio.numberOfChannels === "number") {
+    const mixed = new Float32Array(audio.length);
+    for (let c = 0; c < audio.numberOfChannels; c++) audio.getChannelData(c).forEach((v, i) => (mixed[i] += v / audio.numberOfChannels));
+    return { samples: mixed, rate: checkedRate(audio.sampleRate) };
+  }
+  if (audio && audio.samples instanceof Float32Array) return { samples: audio.samples, rate: checkedRate(audio.sampleRate ?? sampleRate ?? 16000) };
+  throw new TypeError("audio must be a Float32Array of mono samples, {samples, sampleRate}, or an AudioBuffer (a Blob is decoded by the package's entry)");
+}
+
+function checkedRate(rate) {
+  if (!Number.isInteger(rate) || rate <= 0) throw new TypeError(`sampleRate must be a positive whole number of Hz, got ${rate}`);
+  return rate;
 }
 
 /** RGBA bytes of an image the caller handed over, decoded with the browser's own decoders. */

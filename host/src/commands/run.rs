@@ -1,6 +1,7 @@
 //! `accelerate run`: one model on one native backend — embeddings ([`super::embed`]), text
 //! generation for `--model smollm2` ([`super::generate`]), or image saliency for
-//! `--model vit-focus` ([`super::see`]).
+//! `--model vit-focus` ([`super::see`]), or speech segments for `--model silero-vad`
+//! ([`super::hear`]).
 
 use crate::error::{HostError, Result};
 use ipfs_accelerate::core::OptionStyle;
@@ -10,9 +11,16 @@ use ipfs_accelerate::models::generation::{kv_cache_dtype, Sampling};
 pub struct Args {
     /// minilm (all-MiniLM-L6-v2 f32), minilm-int8 (its int8 ONNX), minilm-l3 (paraphrase-MiniLM-L3-v2 ONNX),
     /// smollm2 (SmolLM2-135M-Instruct GGUF Q4_1: text generation, needs --prompt),
-    /// vit-focus (DINOv2-small saliency ONNX: image in, saliency map and CLS vector out, needs --image).
+    /// vit-focus (DINOv2-small saliency ONNX: image in, saliency map and CLS vector out, needs --image),
+    /// silero-vad (voice activity detection: speech segments of a WAV file, needs --audio).
     #[arg(long, default_value = "minilm")]
     model: String,
+    /// silero-vad: a WAV file (PCM or float, any rate and channel count).
+    #[arg(long)]
+    audio: Option<std::path::PathBuf>,
+    /// silero-vad: the speech probability a chunk must reach, in (0.15, 1).
+    #[arg(long, default_value_t = 0.5, allow_negative_numbers = true)]
+    threshold: f32,
     /// vit-focus: a PNG or JPEG file (repeat for several, run as one batch).
     #[arg(long)]
     image: Vec<std::path::PathBuf>,
@@ -60,6 +68,8 @@ pub struct Args {
 pub async fn run(args: Args) -> Result<()> {
     let Args {
         model,
+        audio,
+        threshold,
         image,
         heatmap_out,
         prompt,
@@ -81,6 +91,14 @@ pub async fn run(args: Args) -> Result<()> {
         }
         print!("{}", super::see::run(&backend, &image, heatmap_out.as_deref(), head).await?);
         return Ok(());
+    }
+    if model == super::hear::SILERO_VAD {
+        let audio = audio.ok_or_else(|| HostError::Invalid(format!("--model {model} needs --audio FILE.wav")))?;
+        print!("{}", super::hear::run(&audio, threshold).await?);
+        return Ok(());
+    }
+    if audio.is_some() {
+        return Err(HostError::Invalid(format!("--audio is for --model silero-vad; {model} does not take audio")));
     }
     if !image.is_empty() {
         return Err(HostError::Invalid(format!("--image is for --model vit-focus; {model} takes text")));

@@ -2,7 +2,7 @@
 //! modules, and the npm package's own files under `/sdk/` (beside the wasm builds), so the
 //! runner uses the same public API a web developer imports.
 
-pub(super) const SCRIPTS: [(&str, &str); 18] = [
+pub(super) const SCRIPTS: [(&str, &str); 19] = [
     ("/runner.js", include_str!("../../runner/runner.js")),
     ("/engines.js", include_str!("../../runner/engines.js")),
     ("/cache_rpc.js", include_str!("../../runner/cache_rpc.js")),
@@ -10,6 +10,7 @@ pub(super) const SCRIPTS: [(&str, &str); 18] = [
     ("/shard_rpc.js", include_str!("../../runner/shard_rpc.js")),
     ("/llm_rpc.js", include_str!("../../runner/llm_rpc.js")),
     ("/vision_rpc.js", include_str!("../../runner/vision_rpc.js")),
+    ("/audio_rpc.js", include_str!("../../runner/audio_rpc.js")),
     ("/pipeline_rpc.js", include_str!("../../runner/pipeline_rpc.js")),
     ("/react_rpc.js", include_str!("../../runner/react_rpc.js")),
     // `react` in the page's import map: the pinned React 18 UMD build as a module.

@@ -1,7 +1,7 @@
 //! Loading an image model in the page: one ONNX file (the manifest's only `.onnx` file unless
 //! `file` names one), its weights read onto the device.
 
-use super::single_file::{fetch_single_file, SingleFileOptions};
+use super::single_file::{fetch_single_file, FileKind, SingleFileOptions};
 use super::weight_cache::Cache;
 use crate::device::Device;
 use crate::error::{Error, Result};
@@ -22,7 +22,7 @@ pub(super) async fn load_image_model(
     on_progress: Option<&js_sys::Function>,
     signal: Option<web_sys::AbortSignal>,
 ) -> Result<LoadedImageModel> {
-    let file = fetch_single_file(url, options, ".onnx", cache, in_use, on_progress, signal).await?;
+    let file = fetch_single_file(url, options, FileKind { extension: ".onnx", preferred: None }, cache, in_use, on_progress, signal).await?;
     let start = crate::clock::now_ms();
     let model = VitFocus::from_onnx(&file.bytes, device).await.map_err(|e| Error::Model(format!("loading {}{}: {e}", file.base, file.path)))?;
     drop(file.bytes);

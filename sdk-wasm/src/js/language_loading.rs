@@ -1,7 +1,7 @@
 //! Loading a text-generation model in the page: one GGUF file (the manifest's only `.gguf`
 //! file unless `file` names one), then the decoder on the device.
 
-use super::single_file::{fetch_single_file, SingleFileOptions};
+use super::single_file::{fetch_single_file, FileKind, SingleFileOptions};
 use super::weight_cache::Cache;
 use crate::device::Device;
 use crate::error::{Error, Result};
@@ -22,7 +22,7 @@ pub(super) async fn load_language_model(
     on_progress: Option<&js_sys::Function>,
     signal: Option<web_sys::AbortSignal>,
 ) -> Result<LoadedLanguage> {
-    let file = fetch_single_file(url, options, ".gguf", cache, in_use, on_progress, signal).await?;
+    let file = fetch_single_file(url, options, FileKind { extension: ".gguf", preferred: None }, cache, in_use, on_progress, signal).await?;
     let start = crate::clock::now_ms();
     let model =
         LanguageModel::from_gguf_bytes(&file.bytes, device).map_err(|e| Error::Model(format!("loading {}{}: {e}", file.base, file.path)))?;

@@ -11,6 +11,7 @@ mod model_files;
 mod part_loading;
 mod runtime;
 mod single_file;
+mod voice_detector;
 mod weight_cache;
 
 use crate::bench::{run_case, KernelCase};

@@ -9,11 +9,13 @@ use super::language_loading::load_language_model;
 use super::language_model::JsLanguageModel;
 use super::loading::{load_embedder, LoadOptions};
 use super::single_file::SingleFileOptions;
+use super::voice_detector::{load_voice_detector, VoiceDetector};
 use super::weight_cache::{with_cache, Cache};
 use super::{device_named, js_error};
 use crate::device::Device;
 use crate::models::embedder::SentenceEmbedder;
 use crate::models::language_model::LanguageModel;
+use crate::models::vad::SileroVad;
 use crate::models::vit::VitFocus;
 use crate::share::TensorRegistry;
 use crate::store::{IdbStore, NoStore, WeightCache};
@@ -38,6 +40,12 @@ impl WeightHolder for SentenceEmbedder {
 impl WeightHolder for LanguageModel {
     fn weight_bytes(&self) -> (u64, u64) {
         (self.model().weight_bytes(), 0)
+    }
+}
+
+impl WeightHolder for SileroVad {
+    fn weight_bytes(&self) -> (u64, u64) {
+        (SileroVad::weight_bytes(self), 0)
     }
 }
 
@@ -165,6 +173,26 @@ impl Runtime {
             let model = Rc::new(loaded.model);
             track(&models, &loaded.name, &model);
             Ok(ImageModel::new(model, loaded.name, loaded.report).into())
+        })
+    }
+
+    /// Load a voice activity detector (Silero VAD's ONNX; see `SingleFileOptions`) from `url`.
+    #[wasm_bindgen(js_name = loadVoiceDetector)]
+    pub fn load_voice_detector(
+        &self,
+        url: String,
+        options: JsValue,
+        on_progress: Option<js_sys::Function>,
+        signal: Option<web_sys::AbortSignal>,
+    ) -> js_sys::Promise {
+        let (cache, models) = (self.cache.clone(), self.models.clone());
+        wasm_bindgen_futures::future_to_promise(async move {
+            let options = SingleFileOptions::from_js(&options).map_err(js_error)?;
+            let in_use: Vec<String> = PAGE_MODELS.with(live).into_iter().map(|(name, _)| name).collect();
+            let loaded = load_voice_detector(&url, &options, &cache, &in_use, on_progress.as_ref(), signal).await.map_err(js_error)?;
+            let model = Rc::new(loaded.model);
+            track(&models, &loaded.name, &model);
+            Ok(VoiceDetector::new(model, loaded.name, loaded.report).into())
         })
     }
 

@@ -31,8 +31,9 @@ impl SingleFileOptions {
     }
 }
 
-/// The file to read: the one named, else the manifest's only file ending in `extension`.
-fn pick_file(manifest: Option<&ModelManifest>, file: Option<&str>, base: &str, extension: &str) -> Result<String> {
+/// The file to read: the one named, else the manifest's only file ending in `extension`, else
+/// (several) `preferred` when the manifest lists it.
+fn pick_file(manifest: Option<&ModelManifest>, file: Option<&str>, base: &str, extension: &str, preferred: Option<&str>) -> Result<String> {
     if let Some(f) = file {
         return Ok(f.to_string());
     }
@@ -40,10 +41,11 @@ fn pick_file(manifest: Option<&ModelManifest>, file: Option<&str>, base: &str, e
         return Err(Error::Model(format!("{base} has no manifest.json; pass {{ file: \"<name>{extension}\" }} to name the weights")));
     };
     let found: Vec<&str> = m.files.iter().map(|f| f.path.as_str()).filter(|p| p.ends_with(extension)).collect();
-    match found.as_slice() {
-        [one] => Ok(one.to_string()),
-        [] => Err(Error::Model(format!("model {} lists no {extension} file", m.name))),
-        many => Err(Error::Model(format!("model {} lists several {extension} files ({}); pass {{ file }} to pick one", m.name, many.join(", ")))),
+    match (found.as_slice(), preferred) {
+        ([one], _) => Ok(one.to_string()),
+        (many, Some(p)) if many.contains(&p) => Ok(p.to_string()),
+        ([], _) => Err(Error::Model(format!("model {} lists no {extension} file", m.name))),
+        (many, _) => Err(Error::Model(format!("model {} lists several {extension} files ({}); pass {{ file }} to pick one", m.name, many.join(", ")))),
     }
 }
 
@@ -55,10 +57,16 @@ pub(super) struct SingleFile {
     pub loaded: ModelFiles,
 }
 
+/// What a model kind reads: files ending in `extension`; `preferred` among several.
+pub(super) struct FileKind<'a> {
+    pub extension: &'a str,
+    pub preferred: Option<&'a str>,
+}
+
 pub(super) async fn fetch_single_file(
     url: &str,
     options: &SingleFileOptions,
-    extension: &str,
+    kind: FileKind<'_>,
     cache: &Cache,
     in_use: &[String],
     on_progress: Option<&js_sys::Function>,
@@ -67,7 +75,7 @@ pub(super) async fn fetch_single_file(
     let base = base_url(url);
     let request = FileRequest { base: &base, manifest: options.manifest.clone(), gateway: options.gateway.clone(), on_progress, signal };
     let manifest = request.manifest().await?;
-    let path = pick_file(manifest.as_ref(), options.file.as_deref(), &base, extension)?;
+    let path = pick_file(manifest.as_ref(), options.file.as_deref(), &base, kind.extension, kind.preferred)?;
     let mut loaded = request.fetch(manifest, &[path.as_str()], cache, in_use).await?;
     let bytes = loaded.take(&path)?;
     Ok(SingleFile { base, path, bytes, loaded })

@@ -82,6 +82,13 @@ fn transposed(w: &[f32], rows: usize, cols: usize) -> Result<Tensor> {
 }
 
 impl SileroVad {
+    /// Bytes of f32 weights held.
+    pub fn weight_bytes(&self) -> u64 {
+        let tensors = [&self.basis, &self.w_ih, &self.bias].into_iter().chain(self.convs.iter().flat_map(|c| [&c.weight, &c.bias]));
+        let held: u64 = tensors.map(|t| t.elements() as u64).sum::<u64>() + (self.w_hh.len() + self.head.len() + 1) as u64;
+        held * 4
+    }
+
     pub async fn from_onnx(bytes: &[u8]) -> Result<SileroVad> {
         let model = OnnxModel::parse(bytes)?;
         let basis = named(&model, "model.stft.forward_basis_buffer", &[2 * BINS, 1, FILTER])?;

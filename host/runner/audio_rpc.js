@@ -1,0 +1,74 @@
+// Voice activity detection through the npm package's public API (Accelerator.loadVoiceDetector
+// → probabilities / segments), for the browser tests and `accelerate bench --suite audio`.
+// Audio arrives as base64 WAV bytes and is handed over as a Blob: the browser decodes it.
+import * as sdk from "/sdk/index.js";
+
+function wavBlob(base64) {
+  return new Blob([Uint8Array.from(atob(base64), (c) => c.charCodeAt(0))], { type: "audio/wav" });
+}
+
+async function withDetector(baseUrl, { threads, relaxedSimd } = {}, body) {
+  const t0 = performance.now();
+  const acc = await sdk.Accelerator.create({ prefer: ["cpu"], threads: threads ?? undefined, relaxedSimd: relaxedSimd ?? undefined });
+  try {
+    const detector = await acc.loadVoiceDetector(baseUrl);
+    const facts = { device: acc.device, info: acc.info(), adapter: acc.adapter, loadMs: performance.now() - t0, loadReport: detector.loadReport };
+    return { ...facts, ...(await body(detector)) };
+  } finally {
+    acc.dispose();
+  }
+}
+
+export const audioRpc = {
+  // Probabilities and segments of one WAV file, decoded by the browser.
+  async hearWithApi(baseUrl, wav, options = {}) {
+    return withDetector(baseUrl, options, async (detector) => {
+      const blob = wavBlob(wav);
+      const t0 = performance.now();
+      const probabilities = Array.from(await detector.probabilities(blob));
+      const runMs = performance.now() - t0;
+      return { probabilities, runMs, segments: await detector.segments(blob) };
+    });
+  },
+
+  // The message each kind of bad input is refused with.
+  async audioErrorsOf(baseUrl, options = {}) {
+    return withDetector(baseUrl, options, async (detector) => {
+      const inputs = {
+        notAudio: () => detector.probabilities(new Blob(["definitely not a sound"], { type: "audio/wav" })),
+        empty: () => detector.probabilities(new Float32Array(0)),
+        notANumber: () => detector.probabilities(new Float32Array([0, NaN, 0])),
+        badRate: () => detector.probabilities(new Float32Array(512), { sampleRate: 100 }),
+        badThreshold: () => detector.segments(new Float32Array(16000), { threshold: 2 }),
+        aString: () => detector.probabilities("speech.wav"),
+      };
+      const errors = {};
+      for (const [name, call] of Object.entries(inputs)) {
+        try {
+          await call();
+          errors[name] = null;
+        } catch (e) {
+          errors[name] = { name: e?.name, message: String(e?.message ?? e) };
+        }
+      }
+      return { errors };
+    });
+  },
+
+  // Benchmark: load once, then `warmup` + `samples` runs over the decoded clip.
+  async benchVoice(baseUrl, wav, { warmup = 1, samples = 5, engine = {} } = {}) {
+    return withDetector(baseUrl, engine, async (detector) => {
+      const decoded = await new OfflineAudioContext({ numberOfChannels: 1, length: 1, sampleRate: 16000 }).decodeAudioData(
+        await wavBlob(wav).arrayBuffer());
+      const pcm = decoded.getChannelData(0).slice();
+      const ms = [];
+      let chunks = 0;
+      for (let i = 0; i < warmup + samples; i++) {
+        const t0 = performance.now();
+        chunks = (await detector.probabilities(pcm)).length;
+        if (i >= warmup) ms.push(performance.now() - t0);
+      }
+      return { ms, chunks, seconds: pcm.length / 16000 };
+    });
+  },
+};

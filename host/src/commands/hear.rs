@@ -1,0 +1,53 @@
+//! `accelerate run --model silero-vad --audio FILE.wav`: where the speech is in a WAV file
+//! (Silero VAD on the CPU), with the speech probability over time and what it cost.
+
+use crate::error::{HostError, Result};
+use ipfs_accelerate::audio::wav;
+use ipfs_accelerate::models::vad::{segments, SegmentOptions, SileroVad, CHUNK};
+use std::path::Path;
+use std::time::Instant;
+
+/// The model's name on the command line.
+pub const SILERO_VAD: &str = "silero-vad";
+
+pub fn silero_vad_path() -> std::path::PathBuf {
+    ipfs_accelerate::weights::model_cache_dir().join("silero-vad/silero_vad_16k_op15.onnx")
+}
+
+pub async fn load_vad() -> Result<SileroVad> {
+    let path = silero_vad_path();
+    let bytes = std::fs::read(&path).map_err(|e| HostError::Invalid(format!("{}: {e} (run `cargo xtask setup`)", path.display())))?;
+    Ok(SileroVad::from_onnx(&bytes).await?)
+}
+
+pub async fn run(audio_path: &Path, threshold: f32) -> Result<String> {
+    let bytes = std::fs::read(audio_path).map_err(|e| HostError::Invalid(format!("{}: {e}", audio_path.display())))?;
+    let audio = wav::read(&bytes).map_err(|e| HostError::Invalid(format!("{}: {e}", audio_path.display())))?;
+    let options = SegmentOptions { threshold, ..SegmentOptions::default() };
+    options.check()?;
+    let t0 = Instant::now();
+    let vad = load_vad().await?;
+    let load_ms = t0.elapsed().as_secs_f64() * 1e3;
+    let (rate, seconds) = (audio.rate, audio.seconds());
+    let speech = audio.at_speech_rate();
+    let t1 = Instant::now();
+    let probabilities = vad.probabilities(&speech).await?;
+    let run_ms = t1.elapsed().as_secs_f64() * 1e3;
+    let found = segments(&probabilities, speech.samples.len(), speech.rate, &options)?;
+    let mut out = format!("model {SILERO_VAD} (Silero VAD 6, 16 kHz ONNX) on the CPU\n{}: {seconds:.2} s at {rate} Hz\n", audio_path.display());
+    // One character per 0.128 s (four chunks): the chunk probabilities' maximum.
+    let line: String = probabilities.chunks(4).map(|c| if c.iter().cloned().fold(0.0, f32::max) >= threshold { '█' } else { '·' }).collect();
+    out += &format!("speech  {line}\n");
+    for s in &found {
+        out += &format!("  speech {:7.3} s → {:7.3} s ({:.2} s)\n", s.start, s.end, s.end - s.start);
+    }
+    let chunks = probabilities.len() as f64;
+    out += &format!(
+        "{} segments; load {load_ms:.1} ms, {} chunks of {CHUNK} samples in {run_ms:.1} ms ({:.0} chunks/s, {:.0}× real time)\n",
+        found.len(),
+        probabilities.len(),
+        chunks / (run_ms / 1e3),
+        speech.seconds() / (run_ms / 1e3)
+    );
+    Ok(out)
+}
