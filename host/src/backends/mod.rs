@@ -8,6 +8,7 @@ mod candle_llama;
 pub mod image_model;
 pub mod models;
 mod ort;
+pub mod ort_vad;
 mod ort_vision;
 pub mod text_generation;
 

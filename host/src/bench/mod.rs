@@ -1,6 +1,7 @@
 //! Benchmark runs: every case on every backend, outputs checked against the reference,
 //! summaries and raw samples collected into a [`record::RunRecord`] for the store.
 
+pub mod audio;
 mod browser;
 pub mod cache;
 pub mod check;

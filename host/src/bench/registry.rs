@@ -3,13 +3,13 @@
 
 use super::options::DEFAULT_BROWSER;
 use super::suite::Suite;
-use super::{cache, kernels, llm, minilm, pool, shard, vision};
+use super::{audio, cache, kernels, llm, minilm, pool, shard, vision};
 use crate::browser::BrowserKind;
 use crate::error::{HostError, Result};
 
 /// Every suite, in the order `--help` lists them. Adding a suite: implement [`Suite`] in its
 /// file and add it here (docs/guides/adding-a-bench-suite.md).
-static REGISTRY: [&dyn Suite; 8] = [
+static REGISTRY: [&dyn Suite; 9] = [
     &kernels::Kernels::FULL,
     &kernels::Kernels::SMOKE,
     &minilm::MiniLm,
@@ -18,6 +18,7 @@ static REGISTRY: [&dyn Suite; 8] = [
     &shard::Shard,
     &llm::Llm,
     &vision::Vision,
+    &audio::AudioSuite,
 ];
 
 pub fn registry() -> &'static [&'static dyn Suite] {
