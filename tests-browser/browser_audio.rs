@@ -23,7 +23,8 @@ async fn check(kind: BrowserKind) {
     let server = RunnerServer::start(wasm_pkg_dir()).await.unwrap();
     let session = launch(kind, &server).await;
     let wav = base64::engine::general_purpose::STANDARD.encode(CLIP);
-    let reply = session.call("hearWithApi", vec![MODEL_URL.into(), wav.into(), json!({})]).await.unwrap_or_else(|e| panic!("{kind:?}: {e}"));
+    let reply =
+        session.call("hearWithApi", vec![MODEL_URL.into(), wav.into(), json!({})]).await.unwrap_or_else(|e| panic!("{kind:?}: {e}"));
     assert_eq!(reply["loadReport"]["verified"], true, "{}", reply["loadReport"]);
     assert_eq!(reply["loadReport"]["file"], "silero_vad_16k_op15.onnx", "the 16 kHz export is picked among silero's files");
     let got: Vec<f64> = reply["probabilities"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
@@ -31,7 +32,11 @@ async fn check(kind: BrowserKind) {
     assert_eq!(got.len(), want.len() + 1, "one more chunk: the last partial one, padded");
     let worst = got.iter().zip(&want).map(|(g, w)| (g - w).abs()).fold(0.0, f64::max);
     let segments = reply["segments"].as_array().unwrap();
-    eprintln!("{kind:?}: {} chunks in {:.1} ms, worst probability difference {worst:.2e}, segments {segments:?}", got.len(), reply["runMs"].as_f64().unwrap_or(-1.0));
+    eprintln!(
+        "{kind:?}: {} chunks in {:.1} ms, worst probability difference {worst:.2e}, segments {segments:?}",
+        got.len(),
+        reply["runMs"].as_f64().unwrap_or(-1.0)
+    );
     assert!(worst < 1e-3, "{kind:?}: worst difference {worst}");
     let spans = reference["speech_spans_s"].as_array().unwrap();
     assert_eq!(segments.len(), spans.len(), "{segments:?}");

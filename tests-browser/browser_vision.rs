@@ -44,11 +44,20 @@ async fn check(kind: BrowserKind, prefer: &str, count: usize) {
     let results = reply["results"].as_array().unwrap();
     let heatmaps: Vec<Heatmap> = results
         .iter()
-        .map(|r| Heatmap { width: r["width"].as_u64().unwrap() as usize, height: r["height"].as_u64().unwrap() as usize, values: floats(&r["values"]) })
+        .map(|r| Heatmap {
+            width: r["width"].as_u64().unwrap() as usize,
+            height: r["height"].as_u64().unwrap() as usize,
+            values: floats(&r["values"]),
+        })
         .collect();
     let worst = worst_error(refs, &heatmaps).unwrap();
     let cls: Vec<f64> = results.iter().zip(refs).map(|(r, want)| cosine(&floats(&r["embedding"]), &want.cls)).collect();
-    eprintln!("{kind:?} {prefer} ({}): load {:.0} ms, run {:.0} ms, worst score error {worst:.4}, CLS cosines {cls:?}", reply["adapter"]["name"], reply["loadMs"].as_f64().unwrap_or(-1.0), reply["runMs"].as_f64().unwrap_or(-1.0));
+    eprintln!(
+        "{kind:?} {prefer} ({}): load {:.0} ms, run {:.0} ms, worst score error {worst:.4}, CLS cosines {cls:?}",
+        reply["adapter"]["name"],
+        reply["loadMs"].as_f64().unwrap_or(-1.0),
+        reply["runMs"].as_f64().unwrap_or(-1.0)
+    );
     assert!(worst < 0.02, "{kind:?} {prefer}: saliency differs from the reference by {worst}");
     assert!(cls.iter().all(|&c| c >= 0.9999), "{kind:?} {prefer}: CLS cosines {cls:?}");
     session.close().await.unwrap();

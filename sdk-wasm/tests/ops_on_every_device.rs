@@ -360,6 +360,21 @@ async fn gelu(device: &Device) -> Result<()> {
     Ok(())
 }
 
+/// ReLU is exact: max(x, 0) rounds nothing. Negative zero may come back as either zero.
+async fn relu(device: &Device) -> Result<()> {
+    let mut x = rand(&[4_099], 55, 3.0).await?;
+    x.extend([0.0, -0.0, 1e-30, -1e-30, f32::MAX, f32::MIN]);
+    let want: Vec<f32> = x.iter().map(|&v| ipfs_accelerate::core::UnaryOp::Relu.reference(f64::from(v)) as f32).collect();
+    let got = ops::unary(ipfs_accelerate::core::UnaryOp::Relu, &upload(device, &x, &[x.len()]).await?).await?.to_vec().await?;
+    assert_exact("relu", device, &got, &want);
+    let r = ops::unary(ipfs_accelerate::core::UnaryOp::Relu, &upload(device, &x[..40], &[8, 5]).await?.transpose(0, 1)?).await;
+    if let Some(got) = computed_or_refused("relu", "a transposed view", device, r) {
+        let want: Vec<f32> = reference::permute(&x[..40], &[8, 5], &[1, 0]).iter().map(|v| v.max(0.0)).collect();
+        assert_exact("relu (transposed view)", device, &got.to_vec().await?, &want);
+    }
+    Ok(())
+}
+
 async fn silu_mul(device: &Device) -> Result<()> {
     // Bound, relative: exp(−g) within (3 + 2|g|) ulp (WGSL's accuracy; CPUs do better), then
     // 1 + e, the division (≤ 2.5 ulp on GPUs) and the product with up: (2|g| + 9)·u·|want|.
@@ -1073,6 +1088,7 @@ on_every_device!(
     add_and_mul_bad_input,
     scale,
     gelu,
+    relu,
     silu_mul,
     softmax,
     layernorm,

@@ -73,7 +73,7 @@ fn demo(extra: &[String]) -> Result<(), String> {
     // The example apps used in Chromium; screenshots in results/examples/.
     run::command(accelerate.as_os_str(), &["examples".as_ref()])?;
     // `--report` without a path: each suite's own report (results/report.html, results/minilm.html, …).
-    let mut args = vec!["bench", "--suite", "kernels,minilm,cache,llm", "--db", "results/bench.duckdb", "--report"];
+    let mut args = vec!["bench", "--suite", "kernels,minilm,cache,llm,vision,audio", "--db", "results/bench.duckdb", "--report"];
     let full = extra.iter().any(|a| a == "--full");
     if !full {
         args.push("--quick");

@@ -57,12 +57,9 @@ impl NativeImageModel {
 
     pub async fn run(&mut self, images: &[RgbImage]) -> Result<Vec<ImageOutput>> {
         match self {
-            NativeImageModel::Ours(model, _) => Ok(model
-                .run(images)
-                .await?
-                .into_iter()
-                .map(|r| ImageOutput { heatmap: r.heatmap, embedding: Some(r.embedding) })
-                .collect()),
+            NativeImageModel::Ours(model, _) => {
+                Ok(model.run(images).await?.into_iter().map(|r| ImageOutput { heatmap: r.heatmap, embedding: Some(r.embedding) }).collect())
+            }
             NativeImageModel::Ort(o) => {
                 let inputs = fitted(images)?;
                 Ok(o.run(&inputs)?.into_iter().map(|heatmap| ImageOutput { heatmap, embedding: None }).collect())

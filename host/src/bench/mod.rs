@@ -18,9 +18,9 @@ pub mod registry;
 mod run;
 pub mod shard;
 mod software;
-pub mod vision;
 pub mod stats;
 pub mod suite;
+pub mod vision;
 
 pub use browser::{run_browser_backends, run_in_browser, EngineBuild, BEST, ONE_THREAD_RELAXED, ONE_THREAD_SIMD};
 pub use native::{run_native_cpu, run_native_wgpu};

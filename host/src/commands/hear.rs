@@ -34,9 +34,11 @@ pub async fn run(audio_path: &Path, threshold: f32) -> Result<String> {
     let probabilities = vad.probabilities(&speech).await?;
     let run_ms = t1.elapsed().as_secs_f64() * 1e3;
     let found = segments(&probabilities, speech.samples.len(), speech.rate, &options)?;
-    let mut out = format!("model {SILERO_VAD} (Silero VAD 6, 16 kHz ONNX) on the CPU\n{}: {seconds:.2} s at {rate} Hz\n", audio_path.display());
+    let mut out =
+        format!("model {SILERO_VAD} (Silero VAD 6, 16 kHz ONNX) on the CPU\n{}: {seconds:.2} s at {rate} Hz\n", audio_path.display());
     // One character per 0.128 s (four chunks): the chunk probabilities' maximum.
-    let line: String = probabilities.chunks(4).map(|c| if c.iter().cloned().fold(0.0, f32::max) >= threshold { '█' } else { '·' }).collect();
+    let line: String =
+        probabilities.chunks(4).map(|c| if c.iter().cloned().fold(0.0, f32::max) >= threshold { '█' } else { '·' }).collect();
     out += &format!("speech  {line}\n");
     for s in &found {
         out += &format!("  speech {:7.3} s → {:7.3} s ({:.2} s)\n", s.start, s.end, s.end - s.start);

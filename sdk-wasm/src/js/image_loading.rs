@@ -22,9 +22,11 @@ pub(super) async fn load_image_model(
     on_progress: Option<&js_sys::Function>,
     signal: Option<web_sys::AbortSignal>,
 ) -> Result<LoadedImageModel> {
-    let file = fetch_single_file(url, options, FileKind { extension: ".onnx", preferred: None }, cache, in_use, on_progress, signal).await?;
+    let file =
+        fetch_single_file(url, options, FileKind { extension: ".onnx", preferred: None }, cache, in_use, on_progress, signal).await?;
     let start = crate::clock::now_ms();
-    let model = VitFocus::from_onnx(&file.bytes, device).await.map_err(|e| Error::Model(format!("loading {}{}: {e}", file.base, file.path)))?;
+    let model =
+        VitFocus::from_onnx(&file.bytes, device).await.map_err(|e| Error::Model(format!("loading {}{}: {e}", file.base, file.path)))?;
     drop(file.bytes);
     let mut report = file.loaded.report;
     report.build_ms = Some(crate::clock::now_ms() - start);

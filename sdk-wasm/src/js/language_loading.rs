@@ -22,10 +22,11 @@ pub(super) async fn load_language_model(
     on_progress: Option<&js_sys::Function>,
     signal: Option<web_sys::AbortSignal>,
 ) -> Result<LoadedLanguage> {
-    let file = fetch_single_file(url, options, FileKind { extension: ".gguf", preferred: None }, cache, in_use, on_progress, signal).await?;
+    let file =
+        fetch_single_file(url, options, FileKind { extension: ".gguf", preferred: None }, cache, in_use, on_progress, signal).await?;
     let start = crate::clock::now_ms();
-    let model =
-        LanguageModel::from_gguf_bytes(&file.bytes, device).map_err(|e| Error::Model(format!("loading {}{}: {e}", file.base, file.path)))?;
+    let model = LanguageModel::from_gguf_bytes(&file.bytes, device)
+        .map_err(|e| Error::Model(format!("loading {}{}: {e}", file.base, file.path)))?;
     drop(file.bytes);
     let mut report = file.loaded.report;
     report.build_ms = Some(crate::clock::now_ms() - start);

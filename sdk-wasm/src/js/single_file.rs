@@ -45,7 +45,11 @@ fn pick_file(manifest: Option<&ModelManifest>, file: Option<&str>, base: &str, e
         ([one], _) => Ok(one.to_string()),
         (many, Some(p)) if many.contains(&p) => Ok(p.to_string()),
         ([], _) => Err(Error::Model(format!("model {} lists no {extension} file", m.name))),
-        (many, _) => Err(Error::Model(format!("model {} lists several {extension} files ({}); pass {{ file }} to pick one", m.name, many.join(", ")))),
+        (many, _) => Err(Error::Model(format!(
+            "model {} lists several {extension} files ({}); pass {{ file }} to pick one",
+            m.name,
+            many.join(", ")
+        ))),
     }
 }
 

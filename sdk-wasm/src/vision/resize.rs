@@ -69,10 +69,8 @@ pub fn resize_area(image: &RgbImage, width: usize, height: usize) -> RgbImage {
         .collect();
     let mut pixels = Vec::with_capacity(width * height * 3);
     for taps in &y_taps {
-        for i in 0..width * 3 {
-            let v: f64 = taps.iter().map(|&(s, w)| w * rows[s][i]).sum();
-            pixels.push(v.round_ties_even().clamp(0.0, 255.0) as u8);
-        }
+        let row = (0..width * 3).map(|i| taps.iter().map(|&(s, w)| w * rows[s][i]).sum::<f64>());
+        pixels.extend(row.map(|v| v.round_ties_even().clamp(0.0, 255.0) as u8));
     }
     RgbImage { width, height, pixels }
 }

@@ -41,7 +41,8 @@ async fn measure(session: &BrowserSession, opts: &Options) -> EnvRecord {
     let seconds = reply["seconds"].as_f64().unwrap_or(0.0);
     let mut records = vec![load_case(reply["loadMs"].as_f64().unwrap_or(f64::NAN)), clip_case(opts.warmup, ms, chunks, seconds)];
     let heard = session.call("hearWithApi", vec![MODEL_URL.into(), wav.into(), BEST.json()]).await.map_err(|e| e.to_string());
-    let probabilities = heard.map(|r| r["probabilities"].as_array().into_iter().flatten().filter_map(Value::as_f64).map(|v| v as f32).collect());
+    let probabilities =
+        heard.map(|r| r["probabilities"].as_array().into_iter().flatten().filter_map(Value::as_f64).map(|v| v as f32).collect());
     apply_accuracy(&mut records, probabilities);
     let mut env = EnvRecord::new(LABEL, serde_json::from_value::<AdapterSummary>(reply["adapter"].clone()).unwrap_or_default(), records);
     env.ran_in(session);

@@ -12,7 +12,7 @@ use ipfs_accelerate::AdapterSummary;
 use std::time::Instant;
 
 enum Vad {
-    Ours(SileroVad),
+    Ours(Box<SileroVad>),
     Ort(OrtVad),
 }
 
@@ -33,7 +33,7 @@ pub async fn run(backend: &str, label: &str, opts: &Options) -> EnvRecord {
     let t = Instant::now();
     let loaded = match backend {
         "ort-cpu" => OrtVad::load(&silero_vad_path()).map(Vad::Ort),
-        _ => load_vad().await.map(Vad::Ours),
+        _ => load_vad().await.map(|v| Vad::Ours(Box::new(v))),
     };
     let mut vad = match loaded {
         Ok(v) => v,

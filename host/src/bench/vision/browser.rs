@@ -23,7 +23,12 @@ fn pngs(refs: &[&ReferenceImage]) -> Value {
     refs.iter().map(|r| Value::from(base64::engine::general_purpose::STANDARD.encode(r.png))).collect()
 }
 
-pub async fn run(install: &BrowserInstall, runner_url: &str, (prefer, build, label): (&str, EngineBuild, &str), opts: &Options) -> EnvRecord {
+pub async fn run(
+    install: &BrowserInstall,
+    runner_url: &str,
+    (prefer, build, label): (&str, EngineBuild, &str),
+    opts: &Options,
+) -> EnvRecord {
     let browser = install.kind.name();
     let mut env = match BrowserSession::launch(install, runner_url).await {
         Err(e) => failed(label, "load", e.to_string()),

@@ -28,7 +28,8 @@ pub async fn run(backend: &str, label: &str, opts: &Options) -> EnvRecord {
         return skipped_by_quick(label, adapter, KERNEL, "one image takes seconds");
     }
     progress(format!("{label}: {KERNEL} on {}", adapter.name));
-    let work: Vec<(&str, Vec<_>)> = WORKLOADS.iter().map(|w| (w.label, w.of(&refs).into_iter().map(|r| r.image.clone()).collect())).collect();
+    let work: Vec<(&str, Vec<_>)> =
+        WORKLOADS.iter().map(|w| (w.label, w.of(&refs).into_iter().map(|r| r.image.clone()).collect())).collect();
     let mut records = vec![case("load", 0, 0, vec![load_ms])];
     let t = Instant::now();
     records.push(match model.run(&work[0].1).await {

@@ -134,7 +134,10 @@ impl SileroVad {
         let mut steps = FRAMES;
         for conv in &self.convs {
             let out_steps = (steps - 1) / conv.stride + 1;
-            let windows = Tensor::from_vec(conv_windows(&x, chunks, steps, conv.inputs, conv.stride, out_steps), [chunks * out_steps, 3 * conv.inputs])?;
+            let windows = Tensor::from_vec(
+                conv_windows(&x, chunks, steps, conv.inputs, conv.stride, out_steps),
+                [chunks * out_steps, 3 * conv.inputs],
+            )?;
             let y = ops::add(&ops::matmul(&windows, &conv.weight).await?, &conv.bias).await?;
             x = ops::unary(crate::core::UnaryOp::Relu, &y).await?.to_vec().await?;
             steps = out_steps;

@@ -41,8 +41,11 @@ pub struct Segment {
 pub fn segments(probabilities: &[f32], samples: usize, rate: u32, o: &SegmentOptions) -> Result<Vec<Segment>> {
     o.check()?;
     let per_ms = f64::from(rate) / 1000.0;
-    let (min_speech, min_silence, pad) =
-        ((f64::from(o.min_speech_ms) * per_ms) as usize, (f64::from(o.min_silence_ms) * per_ms) as usize, (f64::from(o.speech_pad_ms) * per_ms) as usize);
+    let (min_speech, min_silence, pad) = (
+        (f64::from(o.min_speech_ms) * per_ms) as usize,
+        (f64::from(o.min_silence_ms) * per_ms) as usize,
+        (f64::from(o.speech_pad_ms) * per_ms) as usize,
+    );
     let negative = o.threshold - 0.15;
     let mut spans: Vec<(usize, usize)> = Vec::new();
     let (mut start, mut silence_from) = (None::<usize>, None::<usize>);

@@ -85,7 +85,7 @@ impl UpBlock {
 /// stride-2, padding-1, 4-wide kernel: o = 2i − 1 + k.
 fn axis_taps(o: usize) -> [(usize, isize); 2] {
     let m = (o / 2) as isize;
-    if o % 2 == 0 {
+    if o.is_multiple_of(2) {
         [(1, m), (3, m - 1)]
     } else {
         [(0, m + 1), (2, m)]

@@ -200,7 +200,7 @@ impl VitFocus {
     /// the patch size.
     pub async fn forward(&self, inputs: &[ModelInput]) -> Result<(Vec<f32>, usize, Vec<f32>)> {
         let size = inputs.first().map_or(0, |i| i.size);
-        if size == 0 || size % self.patch != 0 || inputs.iter().any(|i| i.size != size) {
+        if size == 0 || !size.is_multiple_of(self.patch) || inputs.iter().any(|i| i.size != size) {
             return Err(Error::Image(format!("inputs must share one size, a multiple of {} pixels", self.patch)));
         }
         let (batch, side, h) = (inputs.len(), size / self.patch, self.hidden);
