@@ -2,10 +2,20 @@
 //! and bitmaps with the browser's own decoder), a saliency heatmap and a CLS vector out.
 
 use super::js_error;
+use super::single_file::FileKind;
+use crate::device::Device;
 use crate::models::vit::{VitFocus, INPUT_SIZE};
 use crate::vision::RgbImage;
+use futures_util::future::LocalBoxFuture;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
+
+pub(super) const FILE_KIND: FileKind<'static> = FileKind { extension: ".onnx", preferred: None };
+
+/// The model from its ONNX bytes, on `device`.
+pub(super) fn build(bytes: Vec<u8>, device: Device) -> LocalBoxFuture<'static, crate::error::Result<(VitFocus, Option<f64>)>> {
+    Box::pin(async move { Ok((VitFocus::from_onnx(&bytes, &device).await?, None)) })
+}
 
 /// An image model (ViT saliency, from an ONNX file) in the page.
 #[wasm_bindgen]

@@ -3,13 +3,27 @@
 //! AbortSignal between tokens.
 
 use super::js_error;
+use super::single_file::FileKind;
 use crate::core::OptionStyle;
+use crate::device::Device;
 use crate::models::generation::{kv_cache_dtype, ChatMessage, GenerateResult, Generation, Generator, Prompt, Sampling};
 use crate::models::language_model::LanguageModel;
+use futures_util::future::LocalBoxFuture;
 use serde::Deserialize;
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
+
+pub(super) const FILE_KIND: FileKind<'static> = FileKind { extension: ".gguf", preferred: None };
+
+/// The model from its GGUF bytes, on `device`.
+pub(super) fn build(bytes: Vec<u8>, device: Device) -> LocalBoxFuture<'static, crate::error::Result<(LanguageModel, Option<f64>)>> {
+    Box::pin(async move {
+        let model = LanguageModel::from_gguf_bytes(&bytes, &device)?;
+        let scan = model.model().finite_scan_ms();
+        Ok((model, Some(scan)))
+    })
+}
 
 /// A text-generation model (LLaMA family, from a GGUF file) in the page.
 #[wasm_bindgen(js_name = LanguageModel)]

@@ -2,9 +2,7 @@
 //! readable message; nothing here panics across the wasm boundary.
 
 mod embedding_model;
-mod image_loading;
 mod image_model;
-mod language_loading;
 mod language_model;
 mod loading;
 mod model_files;

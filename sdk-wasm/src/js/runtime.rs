@@ -3,13 +3,11 @@
 //! and so that eviction never removes a model in use).
 
 use super::embedding_model::EmbeddingModel;
-use super::image_loading::load_image_model;
 use super::image_model::ImageModel;
-use super::language_loading::load_language_model;
 use super::language_model::JsLanguageModel;
 use super::loading::{load_embedder, LoadOptions};
-use super::single_file::SingleFileOptions;
-use super::voice_detector::{load_voice_detector, VoiceDetector};
+use super::single_file::{load_single_file, Build, FileKind, Request, SingleFileOptions};
+use super::voice_detector::VoiceDetector;
 use super::weight_cache::{with_cache, Cache};
 use super::{device_named, js_error};
 use crate::device::Device;
@@ -134,7 +132,7 @@ impl Runtime {
         })
     }
 
-    /// Load a text-generation model (a GGUF file; see `LanguageLoadOptions`) from `url`.
+    /// Load a text-generation model (a GGUF file; see `SingleFileOptions`) from `url`.
     #[wasm_bindgen(js_name = loadLanguage)]
     pub fn load_language(
         &self,
@@ -143,16 +141,8 @@ impl Runtime {
         on_progress: Option<js_sys::Function>,
         signal: Option<web_sys::AbortSignal>,
     ) -> js_sys::Promise {
-        let (device, cache, models) = (self.device.clone(), self.cache.clone(), self.models.clone());
-        wasm_bindgen_futures::future_to_promise(async move {
-            let options = SingleFileOptions::from_js(&options).map_err(js_error)?;
-            let in_use: Vec<String> = PAGE_MODELS.with(live).into_iter().map(|(name, _)| name).collect();
-            let loaded =
-                load_language_model(&url, &options, &device, &cache, &in_use, on_progress.as_ref(), signal).await.map_err(js_error)?;
-            let model = Rc::new(loaded.model);
-            track(&models, &loaded.name, &model);
-            Ok(JsLanguageModel::new(model, loaded.name, loaded.report).into())
-        })
+        let wrap = |m, name, report| JsLanguageModel::new(m, name, report).into();
+        self.load_file(url, options, on_progress, signal, super::language_model::FILE_KIND, super::language_model::build, wrap)
     }
 
     /// Load an image model (one ONNX file; see `SingleFileOptions`) from `url`.
@@ -164,16 +154,8 @@ impl Runtime {
         on_progress: Option<js_sys::Function>,
         signal: Option<web_sys::AbortSignal>,
     ) -> js_sys::Promise {
-        let (device, cache, models) = (self.device.clone(), self.cache.clone(), self.models.clone());
-        wasm_bindgen_futures::future_to_promise(async move {
-            let options = SingleFileOptions::from_js(&options).map_err(js_error)?;
-            let in_use: Vec<String> = PAGE_MODELS.with(live).into_iter().map(|(name, _)| name).collect();
-            let loaded =
-                load_image_model(&url, &options, &device, &cache, &in_use, on_progress.as_ref(), signal).await.map_err(js_error)?;
-            let model = Rc::new(loaded.model);
-            track(&models, &loaded.name, &model);
-            Ok(ImageModel::new(model, loaded.name, loaded.report).into())
-        })
+        let wrap = |m, name, report| ImageModel::new(m, name, report).into();
+        self.load_file(url, options, on_progress, signal, super::image_model::FILE_KIND, super::image_model::build, wrap)
     }
 
     /// Load a voice activity detector (Silero VAD's ONNX; see `SingleFileOptions`) from `url`.
@@ -185,15 +167,8 @@ impl Runtime {
         on_progress: Option<js_sys::Function>,
         signal: Option<web_sys::AbortSignal>,
     ) -> js_sys::Promise {
-        let (cache, models) = (self.cache.clone(), self.models.clone());
-        wasm_bindgen_futures::future_to_promise(async move {
-            let options = SingleFileOptions::from_js(&options).map_err(js_error)?;
-            let in_use: Vec<String> = PAGE_MODELS.with(live).into_iter().map(|(name, _)| name).collect();
-            let loaded = load_voice_detector(&url, &options, &cache, &in_use, on_progress.as_ref(), signal).await.map_err(js_error)?;
-            let model = Rc::new(loaded.model);
-            track(&models, &loaded.name, &model);
-            Ok(VoiceDetector::new(model, loaded.name, loaded.report).into())
-        })
+        let wrap = |m, name, report| VoiceDetector::new(m, name, report).into();
+        self.load_file(url, options, on_progress, signal, super::voice_detector::FILE_KIND, super::voice_detector::build, wrap)
     }
 
     /// Weight memory: bytes per device (each shared tensor once), per model, and the GPU
@@ -269,6 +244,32 @@ impl Runtime {
 }
 
 /// Remember a loaded model in its Accelerator and in the page (for memory and eviction).
+impl Runtime {
+    /// A model from one file: fetched and verified through the cache, built, tracked, wrapped.
+    #[allow(clippy::too_many_arguments)]
+    fn load_file<M: WeightHolder + 'static>(
+        &self,
+        url: String,
+        options: JsValue,
+        on_progress: Option<js_sys::Function>,
+        signal: Option<web_sys::AbortSignal>,
+        kind: FileKind<'static>,
+        build: Build<M>,
+        wrap: fn(Rc<M>, String, String) -> JsValue,
+    ) -> js_sys::Promise {
+        let (device, cache, models) = (self.device.clone(), self.cache.clone(), self.models.clone());
+        wasm_bindgen_futures::future_to_promise(async move {
+            let options = SingleFileOptions::from_js(&options).map_err(js_error)?;
+            let in_use: Vec<String> = PAGE_MODELS.with(live).into_iter().map(|(name, _)| name).collect();
+            let request = Request { device: &device, cache: &cache, in_use: &in_use, on_progress: on_progress.as_ref(), signal };
+            let loaded = load_single_file(&url, &options, kind, request, build).await.map_err(js_error)?;
+            let model = Rc::new(loaded.model);
+            track(&models, &loaded.name, &model);
+            Ok(wrap(model, loaded.name, loaded.report))
+        })
+    }
+}
+
 fn track<M: WeightHolder + 'static>(models: &RefCell<Vec<LiveModel>>, name: &str, model: &Rc<M>) {
     models.borrow_mut().push(LiveModel::new(name, model));
     PAGE_MODELS.with(|m| m.borrow_mut().push(LiveModel::new(name, model)));

@@ -1,11 +1,14 @@
-//! Models that load one weight file (a language model's GGUF, an image model's ONNX): their
-//! load options, which file to read (`file`, else the manifest's only file of the model's
-//! kind), and fetching it through `model_files`.
+//! Models that load one weight file (a language model's GGUF, an image model's or the voice
+//! detector's ONNX): their load options, which file to read (`file`, else the manifest's only
+//! file of the model's kind, else its preferred one), fetching it through `model_files`, and
+//! building the model from its bytes.
 
 use super::model_files::{base_url, options_json, FileRequest, ModelFiles};
 use super::weight_cache::Cache;
+use crate::device::Device;
 use crate::error::{Error, Result};
 use crate::store::ModelManifest;
+use futures_util::future::LocalBoxFuture;
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
 
@@ -53,34 +56,52 @@ fn pick_file(manifest: Option<&ModelManifest>, file: Option<&str>, base: &str, e
     }
 }
 
-/// The fetched file: its bytes, its path under `base`, and the load so far.
-pub(super) struct SingleFile {
-    pub base: String,
-    pub path: String,
-    pub bytes: Vec<u8>,
-    pub loaded: ModelFiles,
-}
-
 /// What a model kind reads: files ending in `extension`; `preferred` among several.
 pub(super) struct FileKind<'a> {
     pub extension: &'a str,
     pub preferred: Option<&'a str>,
 }
 
-pub(super) async fn fetch_single_file(
+/// A model built from its file's bytes on a device: the model, and the milliseconds the build
+/// spent scanning weights for NaN and infinity where it does.
+pub(super) type Build<M> = fn(Vec<u8>, Device) -> LocalBoxFuture<'static, Result<(M, Option<f64>)>>;
+
+pub(super) struct LoadedFile<M> {
+    pub model: M,
+    pub name: String,
+    /// JSON for the model's `loadReport`.
+    pub report: String,
+}
+
+/// Where the model's requests go and what they are for.
+pub(super) struct Request<'a> {
+    pub device: &'a Device,
+    pub cache: &'a Cache,
+    pub in_use: &'a [String],
+    pub on_progress: Option<&'a js_sys::Function>,
+    pub signal: Option<web_sys::AbortSignal>,
+}
+
+/// Fetch the model's one file (verified, through the cache) and build the model from it.
+pub(super) async fn load_single_file<M>(
     url: &str,
     options: &SingleFileOptions,
     kind: FileKind<'_>,
-    cache: &Cache,
-    in_use: &[String],
-    on_progress: Option<&js_sys::Function>,
-    signal: Option<web_sys::AbortSignal>,
-) -> Result<SingleFile> {
+    r: Request<'_>,
+    build: Build<M>,
+) -> Result<LoadedFile<M>> {
     let base = base_url(url);
-    let request = FileRequest { base: &base, manifest: options.manifest.clone(), gateway: options.gateway.clone(), on_progress, signal };
+    let (manifest, gateway) = (options.manifest.clone(), options.gateway.clone());
+    let request = FileRequest { base: &base, manifest, gateway, on_progress: r.on_progress, signal: r.signal };
     let manifest = request.manifest().await?;
     let path = pick_file(manifest.as_ref(), options.file.as_deref(), &base, kind.extension, kind.preferred)?;
-    let mut loaded = request.fetch(manifest, &[path.as_str()], cache, in_use).await?;
+    let mut loaded: ModelFiles = request.fetch(manifest, &[path.as_str()], r.cache, r.in_use).await?;
     let bytes = loaded.take(&path)?;
-    Ok(SingleFile { base, path, bytes, loaded })
+    let start = crate::clock::now_ms();
+    let (model, finite_scan_ms) = build(bytes, r.device.clone()).await.map_err(|e| Error::Model(format!("loading {base}{path}: {e}")))?;
+    let mut report = loaded.report;
+    report.build_ms = Some(crate::clock::now_ms() - start);
+    report.finite_scan_ms = finite_scan_ms;
+    report.file = Some(path);
+    Ok(LoadedFile { model, name: loaded.name, report: report.to_json() })
 }

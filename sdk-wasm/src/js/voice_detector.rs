@@ -3,40 +3,22 @@
 //! per 32 ms chunk or speech segments out.
 
 use super::js_error;
-use super::single_file::{fetch_single_file, FileKind, SingleFileOptions};
-use super::weight_cache::Cache;
+use super::single_file::FileKind;
 use crate::audio::Audio;
-use crate::error::{Error, Result};
+use crate::device::Device;
+use crate::error::Result;
 use crate::models::vad::{segments, SegmentOptions, SileroVad};
+use futures_util::future::LocalBoxFuture;
 use serde::Deserialize;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
 /// The 16 kHz export, among the several ONNX files silero ships.
-const PREFERRED_FILE: &str = "silero_vad_16k_op15.onnx";
+pub(super) const FILE_KIND: FileKind<'static> = FileKind { extension: ".onnx", preferred: Some("silero_vad_16k_op15.onnx") };
 
-pub(super) struct LoadedDetector {
-    pub model: SileroVad,
-    pub name: String,
-    pub report: String,
-}
-
-pub(super) async fn load_voice_detector(
-    url: &str,
-    options: &SingleFileOptions,
-    cache: &Cache,
-    in_use: &[String],
-    on_progress: Option<&js_sys::Function>,
-    signal: Option<web_sys::AbortSignal>,
-) -> Result<LoadedDetector> {
-    let kind = FileKind { extension: ".onnx", preferred: Some(PREFERRED_FILE) };
-    let file = fetch_single_file(url, options, kind, cache, in_use, on_progress, signal).await?;
-    let start = crate::clock::now_ms();
-    let model = SileroVad::from_onnx(&file.bytes).await.map_err(|e| Error::Model(format!("loading {}{}: {e}", file.base, file.path)))?;
-    let mut report = file.loaded.report;
-    report.build_ms = Some(crate::clock::now_ms() - start);
-    report.file = Some(file.path);
-    Ok(LoadedDetector { model, name: file.loaded.name, report: report.to_json() })
+/// The detector from its ONNX bytes (it runs on the CPU, whatever the Accelerator's device).
+pub(super) fn build(bytes: Vec<u8>, _: Device) -> LocalBoxFuture<'static, Result<(SileroVad, Option<f64>)>> {
+    Box::pin(async move { Ok((SileroVad::from_onnx(&bytes).await?, None)) })
 }
 
 /// `segments` options as the npm package passes them.
