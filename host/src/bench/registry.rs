@@ -80,7 +80,7 @@ mod tests {
     #[test]
     fn every_suite_is_registered_once_under_a_unique_name() {
         let names: Vec<&str> = registry().iter().map(|s| s.name()).collect();
-        assert_eq!(names, ["kernels", "kernels-smoke", "minilm", "cache", "pool", "shard", "llm"]);
+        assert_eq!(names, ["kernels", "kernels-smoke", "minilm", "cache", "pool", "shard", "llm", "vision", "audio"]);
         let reports: HashSet<&str> = registry().iter().map(|s| s.about().default_report).collect();
         assert_eq!(reports.len(), names.len(), "two suites would overwrite one report");
         for suite in registry() {
@@ -112,7 +112,7 @@ mod tests {
             assert!(suites.contains(&format!("`{}` ({})", suite.name(), suite.about().description)), "{suites}");
             assert!(backends.contains(&format!("{}: {}", suite.name(), suite.backends().join(", "))), "{backends}");
         }
-        assert!(browsers.contains("chromium,firefox for kernels;") && browsers.ends_with("chromium for the others)"), "{browsers}");
+        assert!(browsers.contains("chromium,firefox for kernels") && browsers.ends_with("chromium for the others)"), "{browsers}");
     }
 
     /// The options of `accelerate bench` with no flags but `--quick` if `quick`.
@@ -131,11 +131,11 @@ mod tests {
     }
 
     #[test]
-    fn every_suite_defaults_to_chromium_and_kernels_adds_firefox() {
+    fn every_suite_defaults_to_chromium_and_kernels_vision_and_audio_add_firefox() {
         let opts = no_flags(false);
         for suite in registry() {
-            let want: &[BrowserKind] =
-                if suite.name().starts_with("kernels") { &[BrowserKind::Chromium, BrowserKind::Firefox] } else { &[BrowserKind::Chromium] };
+            let both = suite.name().starts_with("kernels") || ["vision", "audio"].contains(&suite.name());
+            let want: &[BrowserKind] = if both { &[BrowserKind::Chromium, BrowserKind::Firefox] } else { &[BrowserKind::Chromium] };
             let resolved = suite.options(&opts).unwrap();
             assert_eq!(resolved.browsers, want, "{}", suite.name());
             assert_eq!(resolved.backends, suite.backends(), "no --backends means all of {}'s", suite.name());

@@ -53,3 +53,53 @@ pub async fn run(audio_path: &Path, threshold: f32) -> Result<String> {
     );
     Ok(out)
 }
+
+/// The speech-to-text model's name on the command line.
+pub const WHISPER: &str = "whisper-tiny.en";
+
+pub async fn load_whisper(backend: &str) -> Result<ipfs_accelerate::models::whisper::Whisper> {
+    let dir = ipfs_accelerate::weights::model_cache_dir().join("whisper-tiny-en");
+    let read = |f: &str| {
+        std::fs::read(dir.join(f)).map_err(|e| HostError::Invalid(format!("{}/{f}: {e} (run `cargo xtask setup`)", dir.display())))
+    };
+    let device = match backend {
+        "ours-cpu" => ipfs_accelerate::Device::Cpu,
+        "ours-wgpu" => ipfs_accelerate::Device::gpu().await?,
+        other => return Err(HostError::Invalid(format!("unknown backend {other:?} for {WHISPER}; known: ours-cpu, ours-wgpu"))),
+    };
+    Ok(ipfs_accelerate::models::whisper::Whisper::from_files(&read("model.bin")?, &read("config.json")?, &read("tokenizer.json")?, &device)
+        .await?)
+}
+
+/// `accelerate run --model whisper-tiny.en --audio FILE.wav [--vad]`: the transcript, window
+/// by window (cut at the voice detector's gaps with `--vad`, else every 30 s).
+pub async fn transcribe(audio_path: &Path, backend: &str, vad: bool, threshold: f32) -> Result<String> {
+    let bytes = std::fs::read(audio_path).map_err(|e| HostError::Invalid(format!("{}: {e}", audio_path.display())))?;
+    let audio = wav::read(&bytes).map_err(|e| HostError::Invalid(format!("{}: {e}", audio_path.display())))?.at_speech_rate();
+    let t0 = Instant::now();
+    let whisper = load_whisper(backend).await?;
+    let load_ms = t0.elapsed().as_secs_f64() * 1e3;
+    let t1 = Instant::now();
+    let speech = if vad {
+        let detector = load_vad().await?;
+        let p = detector.probabilities(&audio).await?;
+        let options = SegmentOptions { threshold, ..SegmentOptions::default() };
+        Some(segments(&p, audio.samples.len(), audio.rate, &options)?.iter().map(|s| (s.start, s.end)).collect::<Vec<_>>())
+    } else {
+        None
+    };
+    let windows = whisper.transcribe_long(&audio, speech.as_deref()).await?;
+    let run_ms = t1.elapsed().as_secs_f64() * 1e3;
+    let mut out = format!("model {WHISPER} (CTranslate2 model.bin, F16 weights widened to f32) on {backend}\n");
+    for (start, end, t) in &windows {
+        out += &format!("[{start:7.2} → {end:7.2}] {}\n", t.text);
+    }
+    let seconds = audio.seconds();
+    out += &format!(
+        "{:.2} s of audio in {} windows; load {load_ms:.0} ms, transcribe {run_ms:.0} ms ({:.1}× real time)\n",
+        seconds,
+        windows.len(),
+        seconds / (run_ms / 1e3)
+    );
+    Ok(out)
+}

@@ -12,12 +12,16 @@ pub struct Args {
     /// minilm (all-MiniLM-L6-v2 f32), minilm-int8 (its int8 ONNX), minilm-l3 (paraphrase-MiniLM-L3-v2 ONNX),
     /// smollm2 (SmolLM2-135M-Instruct GGUF Q4_1: text generation, needs --prompt),
     /// vit-focus (DINOv2-small saliency ONNX: image in, saliency map and CLS vector out, needs --image),
-    /// silero-vad (voice activity detection: speech segments of a WAV file, needs --audio).
+    /// silero-vad (voice activity detection: speech segments of a WAV file, needs --audio),
+    /// whisper-tiny.en (speech to text, greedy, needs --audio; --vad cuts long audio at pauses).
     #[arg(long, default_value = "minilm")]
     model: String,
-    /// silero-vad: a WAV file (PCM or float, any rate and channel count).
+    /// silero-vad, whisper-tiny.en: a WAV file (PCM or float, any rate and channel count).
     #[arg(long)]
     audio: Option<std::path::PathBuf>,
+    /// whisper-tiny.en: cut the audio into windows at the voice detector's pauses.
+    #[arg(long)]
+    vad: bool,
     /// silero-vad: the speech probability a chunk must reach, in (0.15, 1).
     #[arg(long, default_value_t = 0.5, allow_negative_numbers = true)]
     threshold: f32,
@@ -69,6 +73,7 @@ pub async fn run(args: Args) -> Result<()> {
     let Args {
         model,
         audio,
+        vad,
         threshold,
         image,
         heatmap_out,
@@ -97,8 +102,13 @@ pub async fn run(args: Args) -> Result<()> {
         print!("{}", super::hear::run(&audio, threshold).await?);
         return Ok(());
     }
+    if model == super::hear::WHISPER {
+        let audio = audio.ok_or_else(|| HostError::Invalid(format!("--model {model} needs --audio FILE.wav")))?;
+        print!("{}", super::hear::transcribe(&audio, &backend, vad, threshold).await?);
+        return Ok(());
+    }
     if audio.is_some() {
-        return Err(HostError::Invalid(format!("--audio is for --model silero-vad; {model} does not take audio")));
+        return Err(HostError::Invalid(format!("--audio is for --model silero-vad or whisper-tiny.en; {model} does not take audio")));
     }
     if !image.is_empty() {
         return Err(HostError::Invalid(format!("--image is for --model vit-focus; {model} takes text")));

@@ -1,6 +1,7 @@
 //! Audio in: WAV files read into mono samples ([`wav`]), and any sample rate brought to the
 //! 16 kHz the speech models run at ([`resample`]).
 
+pub mod mel;
 pub mod resample;
 pub mod wav;
 

@@ -12,3 +12,4 @@ pub(crate) mod layers;
 pub mod llama;
 pub mod vad;
 pub mod vit;
+pub mod whisper;

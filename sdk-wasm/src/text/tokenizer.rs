@@ -33,6 +33,16 @@ impl TextTokenizer {
         json.get("truncation")?.get("max_length")?.as_u64().map(|n| n as usize)
     }
 
+    /// The text of `ids`, special tokens left out.
+    pub fn decode(&self, ids: &[u32]) -> Result<String> {
+        self.inner.decode(ids, true).map_err(|e| Error::Model(format!("decoding {} tokens: {e}", ids.len())))
+    }
+
+    /// The id of a token (e.g. `<|endoftext|>`), if the vocabulary has it.
+    pub fn token_id(&self, token: &str) -> Option<u32> {
+        self.inner.token_to_id(token)
+    }
+
     pub fn encode(&self, text: &str) -> Result<Encoding> {
         let enc = self.inner.encode(text, true).map_err(|e| Error::Model(format!("tokenizing {text:?}: {e}")))?;
         Ok(Encoding { ids: enc.get_ids().to_vec(), mask: enc.get_attention_mask().to_vec() })

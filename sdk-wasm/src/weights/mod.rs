@@ -3,6 +3,7 @@
 
 mod budget;
 mod cid;
+mod ctranslate2;
 mod gguf;
 mod int8;
 mod onnx;
@@ -15,6 +16,7 @@ mod web_digest;
 
 pub use crate::core::f16::{f16_to_f32, f32_to_f16};
 pub use cid::{Cid, CidHasher};
+pub use ctranslate2::{Ct2Model, Ct2Type, Variable};
 pub use gguf::{Gguf, GgufTensor, MetaValue};
 pub use int8::Int8Weights;
 pub use onnx::{Initializer, Node, OnnxModel};

@@ -59,5 +59,9 @@ pub async fn run(backend: &str, label: &str, opts: &Options) -> EnvRecord {
     }
     let mut records = vec![load_case(load_ms), clip_case(opts.warmup, ms, chunks, audio.seconds())];
     apply_accuracy(&mut records, vad.probabilities(&audio).await.map_err(|e| e.to_string()));
+    if backend == "ours-cpu" {
+        progress(format!("{label}: whisper-tiny.en"));
+        records.extend(super::whisper::cases(backend, opts.warmup, opts.samples).await);
+    }
     EnvRecord::new(label, adapter, records)
 }

@@ -1,0 +1,209 @@
+//! Whisper (speech to text) from a CTranslate2 `WhisperSpec` model.bin with its `config.json`
+//! (tokens to suppress) and `tokenizer.json`: log-mel features (`audio::mel`), the encoder,
+//! and greedy decoding without timestamps over one 30-second window.
+
+mod decoder;
+mod encoder;
+mod weights;
+
+use crate::audio::{mel, Audio};
+use crate::core::error::{Error, Result};
+use crate::device::Device;
+use crate::models::generation::argmax;
+use crate::tensor::Tensor;
+use crate::text::TextTokenizer;
+use crate::weights::Ct2Model;
+use decoder::Decoder;
+use encoder::Encoder;
+use weights::Weights;
+
+/// Whisper's layer-norm epsilon (PyTorch's default).
+const LAYER_NORM_EPS: f32 = 1e-5;
+
+/// The special tokens decoding needs.
+struct Special {
+    end: u32,
+    start: u32,
+    no_timestamps: u32,
+}
+
+/// A transcript: its text and the token ids after the prompt (without end-of-text).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transcript {
+    pub text: String,
+    pub tokens: Vec<u32>,
+}
+
+pub struct Whisper {
+    encoder: Encoder,
+    decoder: Decoder,
+    tokenizer: TextTokenizer,
+    special: Special,
+    /// Never generated (the config's `suppress_ids`), and not as the first token
+    /// (`suppress_ids_begin`: a blank or an immediate end).
+    suppress: Vec<u32>,
+    suppress_begin: Vec<u32>,
+    device: Device,
+    mels: usize,
+    /// Positions the decoder has (prompt and output together).
+    context: usize,
+}
+
+fn ids(config: &serde_json::Value, key: &str) -> Result<Vec<u32>> {
+    let list = config[key].as_array().ok_or_else(|| Error::Model(format!("config.json has no {key} list")))?;
+    list.iter()
+        .map(|v| v.as_u64().map(|i| i as u32).ok_or_else(|| Error::Model(format!("config.json {key}: {v} is not a token id"))))
+        .collect()
+}
+
+impl Whisper {
+    pub async fn from_files(model_bin: &[u8], config_json: &[u8], tokenizer_json: &[u8], device: &Device) -> Result<Whisper> {
+        let file = Ct2Model::parse(model_bin)?;
+        if file.spec != "WhisperSpec" {
+            return Err(Error::Model(format!("model.bin holds a {}, not a WhisperSpec", file.spec)));
+        }
+        let w = Weights { file: &file, device };
+        w.expect("decoder/pre_norm", 1, "pre-norm layers")?;
+        w.expect("decoder/activation", 3, "GELU")?;
+        let conv1 = file.variable("encoder/conv1/weight")?;
+        let &[d, mels, 3] = conv1.dims.as_slice() else {
+            return Err(Error::Model(format!("encoder/conv1/weight has shape {:?}, expected [d, mels, 3]", conv1.dims)));
+        };
+        let heads = file.int("encoder/num_heads")? as usize;
+        if heads == 0 || d % heads != 0 || file.int("decoder/num_heads")? as usize != heads {
+            return Err(Error::Model(format!("{heads} heads do not divide width {d} (or encoder and decoder differ)")));
+        }
+        let audio_positions = file.variable("encoder/position_encodings/encodings")?.dims.first().copied().unwrap_or(0);
+        if audio_positions * 2 != mel::WINDOW_FRAMES || mels != mel::N_MELS {
+            return Err(Error::Model(format!("{mels} mels over {audio_positions} positions; Whisper's window is 80 mels, 1500 positions")));
+        }
+        let embeddings = file.variable("decoder/embeddings/weight")?.dims.clone();
+        let vocab = embeddings.first().copied().unwrap_or(0);
+        let context = file.variable("decoder/position_encodings/encodings")?.dims.first().copied().unwrap_or(0);
+        let encoder = Encoder::load(&w, mels, d, heads, audio_positions).await?;
+        let decoder = Decoder::load(&w, d, heads, vocab, context).await?;
+        let tokenizer = TextTokenizer::from_json(tokenizer_json, usize::MAX)?;
+        let id = |t: &str| tokenizer.token_id(t).ok_or_else(|| Error::Model(format!("tokenizer.json has no {t}")));
+        let special = Special { end: id("<|endoftext|>")?, start: id("<|startoftranscript|>")?, no_timestamps: id("<|notimestamps|>")? };
+        let config: serde_json::Value = serde_json::from_slice(config_json).map_err(|e| Error::Model(format!("config.json: {e}")))?;
+        Ok(Whisper {
+            encoder,
+            decoder,
+            special,
+            suppress: ids(&config, "suppress_ids")?,
+            suppress_begin: ids(&config, "suppress_ids_begin")?,
+            tokenizer,
+            device: device.clone(),
+            mels,
+            context,
+        })
+    }
+
+    /// The log-mel features of the first 30 s of `audio` (any rate), time-major [3000, 80].
+    pub async fn features(&self, audio: &Audio) -> Result<Vec<f32>> {
+        mel::log_mel(&audio.clone().at_speech_rate()).await
+    }
+
+    /// The encoder's output [1500, d] for `features` [3000, 80].
+    pub async fn encode(&self, features: &[f32]) -> Result<Tensor> {
+        if features.len() != mel::WINDOW_FRAMES * self.mels {
+            return Err(Error::Model(format!(
+                "features hold {} values, a window is {} frames × {} mels",
+                features.len(),
+                mel::WINDOW_FRAMES,
+                self.mels
+            )));
+        }
+        self.encoder.forward(features, mel::WINDOW_FRAMES, self.mels, &self.device).await
+    }
+
+    /// Greedy decoding without timestamps: the token ids after the prompt, up to end-of-text.
+    pub async fn greedy(&self, encoded: &Tensor) -> Result<Vec<u32>> {
+        let cross = self.decoder.cross_kv(encoded).await?;
+        let mut cache = self.decoder.cache(self.context, &self.device)?;
+        let prompt = [self.special.start, self.special.no_timestamps];
+        let mut logits = self.decoder.step(&prompt, &mut cache, &cross).await?;
+        let mut out = Vec::new();
+        while prompt.len() + out.len() < self.context {
+            for &id in self.suppress.iter().chain(if out.is_empty() { &self.suppress_begin[..] } else { &[] }) {
+                if let Some(l) = logits.get_mut(id as usize) {
+                    *l = f32::NEG_INFINITY;
+                }
+            }
+            let next = argmax(&logits);
+            if next == self.special.end {
+                break;
+            }
+            out.push(next);
+            logits = self.decoder.step(&[next], &mut cache, &cross).await?;
+        }
+        Ok(out)
+    }
+
+    /// Speech in the first 30 s of `audio` as text (greedy, no timestamps).
+    pub async fn transcribe(&self, audio: &Audio) -> Result<Transcript> {
+        let encoded = self.encode(&self.features(audio).await?).await?;
+        let tokens = self.greedy(&encoded).await?;
+        Ok(Transcript { text: self.tokenizer.decode(&tokens)?.trim().to_string(), tokens })
+    }
+
+    /// Speech of any length: cut into windows of at most 30 s — at the gaps `speech` (voice
+    /// activity segments, in seconds) leaves, else every 30 s — each transcribed, the texts
+    /// joined with spaces. Windows without speech are skipped.
+    pub async fn transcribe_long(&self, audio: &Audio, speech: Option<&[(f64, f64)]>) -> Result<Vec<(f64, f64, Transcript)>> {
+        let audio = audio.clone().at_speech_rate();
+        let seconds = audio.seconds();
+        let windows = match speech {
+            Some(segments) => windows_from_segments(segments, WINDOW_SECONDS),
+            None => (0..(seconds / WINDOW_SECONDS).ceil() as usize)
+                .map(|i| (i as f64 * WINDOW_SECONDS, ((i + 1) as f64 * WINDOW_SECONDS).min(seconds)))
+                .collect(),
+        };
+        let mut out = Vec::with_capacity(windows.len());
+        for (start, end) in windows {
+            let (a, b) = ((start * 16_000.0) as usize, ((end * 16_000.0) as usize).min(audio.samples.len()));
+            if b <= a {
+                continue;
+            }
+            let piece = Audio::new(audio.rate, audio.samples[a..b].to_vec())?;
+            out.push((start, end, self.transcribe(&piece).await?));
+        }
+        Ok(out)
+    }
+
+    pub fn decoder_layers(&self) -> usize {
+        self.decoder.layer_count()
+    }
+}
+
+/// Whisper's window.
+pub const WINDOW_SECONDS: f64 = 30.0;
+
+/// Speech segments merged into windows of at most `max` seconds (a segment longer than that
+/// is split evenly).
+pub fn windows_from_segments(segments: &[(f64, f64)], max: f64) -> Vec<(f64, f64)> {
+    let mut windows: Vec<(f64, f64)> = Vec::new();
+    for &(start, end) in segments {
+        let pieces = ((end - start) / max).ceil().max(1.0);
+        let step = (end - start) / pieces;
+        for i in 0..pieces as usize {
+            let (s, e) = (start + i as f64 * step, start + (i + 1) as f64 * step);
+            match windows.last_mut() {
+                Some(w) if e - w.0 <= max => w.1 = e,
+                _ => windows.push((s, e)),
+            }
+        }
+    }
+    windows
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn segments_are_packed_into_windows_of_at_most_30_s() {
+        let w = super::windows_from_segments(&[(1.0, 5.0), (6.0, 20.0), (25.0, 40.0), (41.0, 110.0)], 30.0);
+        assert_eq!(w[0], (1.0, 20.0));
+        assert!(w.iter().all(|(s, e)| e - s <= 30.0 + 1e-9), "{w:?}");
+        assert_eq!(w.last().map(|w| w.1), Some(110.0));
+    }
+}
