@@ -224,6 +224,15 @@ export class Accelerator {
     return this.#loadWith("loadVoiceDetector", url, onProgress, (runtime, u) => runtime.loadVoiceDetector(u, options, onProgress, signal), VoiceDetector);
   }
 
+  /**
+   * Load a speech recognizer (Whisper as CTranslate2 exports it: a base URL holding
+   * manifest.json, model.bin, config.json and tokenizer.json). Options: onProgress, signal,
+   * gateway, manifest.
+   */
+  async loadSpeechRecognizer(url, { onProgress, signal, ...options } = {}) {
+    return this.#loadWith("loadSpeechRecognizer", url, onProgress, (runtime, u) => runtime.loadSpeechRecognizer(u, options, onProgress, signal), SpeechRecognizer);
+  }
+
   /** Check the arguments, load through the runtime, and track the model for dispose(). */
   async #loadWith(method, url, onProgress, load, Model) {
     if (this.#disposed) throw new Error("this Accelerator was disposed");
@@ -550,6 +559,53 @@ export class VoiceDetector extends LoadedModel {
       throw new Error(messageOf(e));
     }
   }
+}
+
+/** A loaded speech recognizer (Whisper): text from speech, window by window. */
+export class SpeechRecognizer extends LoadedModel {
+  get name() {
+    return this[INNER]().name;
+  }
+
+  get loadReport() {
+    return this[INNER]().loadReport;
+  }
+
+  /**
+   * The speech in `audio` (as VoiceDetector takes it) as text: cut into 30-second windows,
+   * each decoded greedily; `onSegment({start, end, text, tokens})` is called as each window is
+   * done, and `signal` stops between windows (rejecting with an AbortError whose `result`
+   * holds the segments so far). Resolves to `{text, segments}`. `language` must be "en"
+   * (tiny.en); beam search (`beam` > 1) and `timestamps` are not implemented yet and say so.
+   */
+  async transcribe(audio, { sampleRate, onSegment, signal, language, beam, timestamps } = {}) {
+    if (language !== undefined && language !== "en") throw new RangeError(`language ${JSON.stringify(language)}: this model transcribes English ("en") only`);
+    if (beam !== undefined && beam !== 1) throw new RangeError(`beam ${beam}: beam search is not implemented yet; greedy decoding (beam 1) is`);
+    if (timestamps) throw new RangeError("timestamps: timestamp decoding is not implemented yet; segments carry their window's times");
+    if (onSegment !== undefined && typeof onSegment !== "function") throw new TypeError("onSegment must be a function");
+    const { samples, rate } = monoSamples(audio, sampleRate);
+    const inner = this[INNER]();
+    const window = Math.round(inner.windowSeconds * rate);
+    const segments = [];
+    for (let start = 0; start < samples.length; start += window) {
+      if (signal?.aborted) throw abortError(signal, { text: joined(segments), segments }, "transcription was aborted");
+      const piece = samples.subarray(start, Math.min(start + window, samples.length));
+      let result;
+      try {
+        result = JSON.parse(await inner.transcribeWindow(piece, rate));
+      } catch (e) {
+        throw new Error(messageOf(e));
+      }
+      const segment = { start: start / rate, end: (start + piece.length) / rate, text: result.text, tokens: result.tokens };
+      segments.push(segment);
+      onSegment?.(segment);
+    }
+    return { text: joined(segments), segments };
+  }
+}
+
+function joined(segments) {
+  return segments.map((s) => s.text).filter((t) => t).join(" ");
 }
 
 /** Mono samples and their rate from what a caller hands over. */

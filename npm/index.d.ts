@@ -393,6 +393,37 @@ export class VoiceDetector {
   dispose(): void;
 }
 
+export interface TranscriptSegment {
+  /** Seconds from the start of the audio (the window's bounds). */
+  start: number;
+  end: number;
+  text: string;
+  tokens: number[];
+}
+
+export interface TranscribeOptions {
+  /** The rate of a Float32Array's samples (default 16000). */
+  sampleRate?: number;
+  /** Each window's segment as soon as it is decoded. */
+  onSegment?: (segment: TranscriptSegment) => void;
+  /** Stops between windows: rejects with an AbortError whose `result` holds the segments so far. */
+  signal?: AbortSignal;
+  /** "en" (the tiny.en model transcribes English only). */
+  language?: "en";
+  /** 1 (greedy); beam search is not implemented yet and is refused. */
+  beam?: 1;
+  /** Timestamp decoding is not implemented yet and is refused. */
+  timestamps?: false;
+}
+
+export class SpeechRecognizer {
+  private constructor();
+  readonly name: string;
+  readonly loadReport: LoadReport;
+  transcribe(audio: AudioInput, options?: TranscribeOptions): Promise<{ text: string; segments: TranscriptSegment[] }>;
+  dispose(): void;
+}
+
 export class Accelerator {
   private constructor();
   /** Resolves to an Accelerator on the first available preferred device. */
@@ -414,6 +445,8 @@ export class Accelerator {
   loadImageModel(url: string | URL, options?: OnnxLoadOptions): Promise<ImageModel>;
   /** Load a voice activity detector: Silero VAD's ONNX (of several, `silero_vad_16k_op15.onnx` unless `file` names one). */
   loadVoiceDetector(url: string | URL, options?: OnnxLoadOptions): Promise<VoiceDetector>;
+  /** Load a speech recognizer: Whisper as CTranslate2 exports it (model.bin, config.json, tokenizer.json). */
+  loadSpeechRecognizer(url: string | URL, options?: Omit<OnnxLoadOptions, "file">): Promise<SpeechRecognizer>;
   memory(): Promise<MemoryReport>;
   /** The engine's build (threads or one thread, and why), with the chosen device. */
   info(): EngineInfo & { device: DeviceName };

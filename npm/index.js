@@ -138,6 +138,11 @@ export class Accelerator {
     return this.#loadWith("loadVoiceDetector", url, options);
   }
 
+  /** Load a speech recognizer (Whisper, CTranslate2 export); see index.d.ts. */
+  loadSpeechRecognizer(url, options) {
+    return this.#loadWith("loadSpeechRecognizer", url, options);
+  }
+
   async #loadWith(method, url, options = {}) {
     if (this.#disposed) throw new Error("this Accelerator was disposed");
     if (typeof url !== "string" && !(url instanceof URL)) throw new TypeError(`${method}(url): url must be a string or URL`);
@@ -441,7 +446,18 @@ async function sendableAudio(audio, sampleRate) {
   return { audio, sampleRate };
 }
 
+/** A loaded speech recognizer. */
+export class SpeechRecognizer extends LoadedModel {
+  /** `{text, segments}` of a Float32Array, AudioBuffer or Blob/File; options as in index.d.ts. */
+  async transcribe(audio, options = {}) {
+    const { sent, callbacks, signal } = splitOptions(options, ["onSegment"]);
+    const { audio: samples, sampleRate } = await sendableAudio(audio, options.sampleRate);
+    return this.call("transcribe", [samples, { ...sent, sampleRate }], { callbacks, signal });
+  }
+}
+
 registerObjectKind("embedding", (remote, props) => new EmbeddingModel(remote, props));
+registerObjectKind("speech", (remote, props) => new SpeechRecognizer(remote, props));
 registerObjectKind("voice", (remote, props) => new VoiceDetector(remote, props));
 registerObjectKind("image", (remote, props) => new ImageModel(remote, props));
 registerObjectKind("language", (remote, props) => new LanguageModel(remote, props));

@@ -11,11 +11,12 @@ import * as engine from "./engine.js";
 /** What the page may call, per kind of object. */
 const METHODS = {
   module: ["init", "info", "version", "cpuFlavour", "deviceInfo", "runKernelCase", "wasmMemoryBytes", "profileBegin", "profileTake", "create"],
-  accelerator: ["load", "loadLanguageModel", "loadImageModel", "loadVoiceDetector", "memory", "dispose", "cache.list", "cache.delete", "cache.clear", "cache.usage"],
+  accelerator: ["load", "loadLanguageModel", "loadImageModel", "loadVoiceDetector", "loadSpeechRecognizer", "memory", "dispose", "cache.list", "cache.delete", "cache.clear", "cache.usage"],
   embedding: ["embed", "cacheStats", "stageFirst", "stageNext", "dispose"],
   language: ["tokenize", "generate", "dispose"],
   image: ["run", "dispose"],
   voice: ["probabilities", "segments", "dispose"],
+  speech: ["transcribe", "dispose"],
 };
 
 const objects = new Map();
@@ -29,7 +30,8 @@ function describe(value) {
     : value instanceof engine.EmbeddingModel ? "embedding"
       : value instanceof engine.LanguageModel ? "language"
         : value instanceof engine.ImageModel ? "image"
-          : value instanceof engine.VoiceDetector ? "voice" : null;
+          : value instanceof engine.VoiceDetector ? "voice"
+            : value instanceof engine.SpeechRecognizer ? "speech" : null;
   if (kind === null) return { plain: value };
   const handle = nextHandle++;
   objects.set(handle, { kind, value });

@@ -10,11 +10,11 @@ use futures_util::future::LocalBoxFuture;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
-pub(super) const FILE_KIND: FileKind<'static> = FileKind { extension: ".onnx", preferred: None };
+pub(super) const FILE_KIND: FileKind<'static> = FileKind::One { extension: ".onnx", preferred: None };
 
 /// The model from its ONNX bytes, on `device`.
-pub(super) fn build(bytes: Vec<u8>, device: Device) -> LocalBoxFuture<'static, crate::error::Result<(VitFocus, Option<f64>)>> {
-    Box::pin(async move { Ok((VitFocus::from_onnx(&bytes, &device).await?, None)) })
+pub(super) fn build(files: Vec<Vec<u8>>, device: Device) -> LocalBoxFuture<'static, crate::error::Result<(VitFocus, Option<f64>)>> {
+    Box::pin(async move { Ok((VitFocus::from_onnx(&super::single_file::only(files)?, &device).await?, None)) })
 }
 
 /// An image model (ViT saliency, from an ONNX file) in the page.

@@ -14,12 +14,12 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
-pub(super) const FILE_KIND: FileKind<'static> = FileKind { extension: ".gguf", preferred: None };
+pub(super) const FILE_KIND: FileKind<'static> = FileKind::One { extension: ".gguf", preferred: None };
 
 /// The model from its GGUF bytes, on `device`.
-pub(super) fn build(bytes: Vec<u8>, device: Device) -> LocalBoxFuture<'static, crate::error::Result<(LanguageModel, Option<f64>)>> {
+pub(super) fn build(files: Vec<Vec<u8>>, device: Device) -> LocalBoxFuture<'static, crate::error::Result<(LanguageModel, Option<f64>)>> {
     Box::pin(async move {
-        let model = LanguageModel::from_gguf_bytes(&bytes, &device)?;
+        let model = LanguageModel::from_gguf_bytes(&super::single_file::only(files)?, &device)?;
         let scan = model.model().finite_scan_ms();
         Ok((model, Some(scan)))
     })

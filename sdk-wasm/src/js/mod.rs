@@ -9,6 +9,7 @@ mod model_files;
 mod part_loading;
 mod runtime;
 mod single_file;
+mod speech_recognizer;
 mod voice_detector;
 mod weight_cache;
 

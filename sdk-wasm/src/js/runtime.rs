@@ -7,6 +7,7 @@ use super::image_model::ImageModel;
 use super::language_model::JsLanguageModel;
 use super::loading::{load_embedder, LoadOptions};
 use super::single_file::{load_single_file, Build, FileKind, Request, SingleFileOptions};
+use super::speech_recognizer::SpeechRecognizer;
 use super::voice_detector::VoiceDetector;
 use super::weight_cache::{with_cache, Cache};
 use super::{device_named, js_error};
@@ -15,6 +16,7 @@ use crate::models::embedder::SentenceEmbedder;
 use crate::models::language_model::LanguageModel;
 use crate::models::vad::SileroVad;
 use crate::models::vit::VitFocus;
+use crate::models::whisper::Whisper;
 use crate::share::TensorRegistry;
 use crate::store::{IdbStore, NoStore, WeightCache};
 use serde_json::json;
@@ -44,6 +46,12 @@ impl WeightHolder for LanguageModel {
 impl WeightHolder for SileroVad {
     fn weight_bytes(&self) -> (u64, u64) {
         (SileroVad::weight_bytes(self), 0)
+    }
+}
+
+impl WeightHolder for Whisper {
+    fn weight_bytes(&self) -> (u64, u64) {
+        (Whisper::weight_bytes(self), 0)
     }
 }
 
@@ -169,6 +177,20 @@ impl Runtime {
     ) -> js_sys::Promise {
         let wrap = |m, name, report| VoiceDetector::new(m, name, report).into();
         self.load_file(url, options, on_progress, signal, super::voice_detector::FILE_KIND, super::voice_detector::build, wrap)
+    }
+
+    /// Load a speech recognizer (Whisper as CTranslate2 exports it: model.bin, config.json,
+    /// tokenizer.json; see `SingleFileOptions`) from `url`.
+    #[wasm_bindgen(js_name = loadSpeechRecognizer)]
+    pub fn load_speech_recognizer(
+        &self,
+        url: String,
+        options: JsValue,
+        on_progress: Option<js_sys::Function>,
+        signal: Option<web_sys::AbortSignal>,
+    ) -> js_sys::Promise {
+        let wrap = |m, name, report| SpeechRecognizer::new(m, name, report).into();
+        self.load_file(url, options, on_progress, signal, super::speech_recognizer::FILE_KIND, super::speech_recognizer::build, wrap)
     }
 
     /// Weight memory: bytes per device (each shared tensor once), per model, and the GPU

@@ -1,7 +1,8 @@
-//! Models that load one weight file (a language model's GGUF, an image model's or the voice
-//! detector's ONNX): their load options, which file to read (`file`, else the manifest's only
-//! file of the model's kind, else its preferred one), fetching it through `model_files`, and
-//! building the model from its bytes.
+//! Models that load a known set of files — one weight file (a language model's GGUF, an image
+//! model's or the voice detector's ONNX: `file`, else the manifest's only file of the model's
+//! kind, else its preferred one) or fixed names (Whisper's model.bin, config.json,
+//! tokenizer.json): their load options, fetching the files through `model_files`, and building
+//! the model from their bytes.
 
 use super::model_files::{base_url, options_json, FileRequest, ModelFiles};
 use super::weight_cache::Cache;
@@ -56,15 +57,22 @@ fn pick_file(manifest: Option<&ModelManifest>, file: Option<&str>, base: &str, e
     }
 }
 
-/// What a model kind reads: files ending in `extension`; `preferred` among several.
-pub(super) struct FileKind<'a> {
-    pub extension: &'a str,
-    pub preferred: Option<&'a str>,
+/// What a model kind reads.
+pub(super) enum FileKind<'a> {
+    /// One file ending in `extension`; `preferred` among several.
+    One { extension: &'a str, preferred: Option<&'a str> },
+    /// These files (the `file` option does not apply).
+    Set(&'a [&'a str]),
 }
 
-/// A model built from its file's bytes on a device: the model, and the milliseconds the build
-/// spent scanning weights for NaN and infinity where it does.
-pub(super) type Build<M> = fn(Vec<u8>, Device) -> LocalBoxFuture<'static, Result<(M, Option<f64>)>>;
+/// A model built from its files' bytes (in the order of its `FileKind`) on a device: the model,
+/// and the milliseconds the build spent scanning weights for NaN and infinity where it does.
+pub(super) type Build<M> = fn(Vec<Vec<u8>>, Device) -> LocalBoxFuture<'static, Result<(M, Option<f64>)>>;
+
+/// The one file a `FileKind::One` build is given.
+pub(super) fn only(mut files: Vec<Vec<u8>>) -> Result<Vec<u8>> {
+    files.pop().ok_or_else(|| Error::Model("no file was fetched".into()))
+}
 
 pub(super) struct LoadedFile<M> {
     pub model: M,
@@ -82,7 +90,7 @@ pub(super) struct Request<'a> {
     pub signal: Option<web_sys::AbortSignal>,
 }
 
-/// Fetch the model's one file (verified, through the cache) and build the model from it.
+/// Fetch the model's files (verified, through the cache) and build the model from them.
 pub(super) async fn load_single_file<M>(
     url: &str,
     options: &SingleFileOptions,
@@ -94,14 +102,20 @@ pub(super) async fn load_single_file<M>(
     let (manifest, gateway) = (options.manifest.clone(), options.gateway.clone());
     let request = FileRequest { base: &base, manifest, gateway, on_progress: r.on_progress, signal: r.signal };
     let manifest = request.manifest().await?;
-    let path = pick_file(manifest.as_ref(), options.file.as_deref(), &base, kind.extension, kind.preferred)?;
-    let mut loaded: ModelFiles = request.fetch(manifest, &[path.as_str()], r.cache, r.in_use).await?;
-    let bytes = loaded.take(&path)?;
+    let paths: Vec<String> = match kind {
+        FileKind::One { extension, preferred } => vec![pick_file(manifest.as_ref(), options.file.as_deref(), &base, extension, preferred)?],
+        FileKind::Set(paths) => paths.iter().map(|p| p.to_string()).collect(),
+    };
+    let wanted: Vec<&str> = paths.iter().map(String::as_str).collect();
+    let mut loaded: ModelFiles = request.fetch(manifest, &wanted, r.cache, r.in_use).await?;
+    let bytes = paths.iter().map(|p| loaded.take(p)).collect::<Result<Vec<_>>>()?;
     let start = crate::clock::now_ms();
-    let (model, finite_scan_ms) = build(bytes, r.device.clone()).await.map_err(|e| Error::Model(format!("loading {base}{path}: {e}")))?;
+    let what = paths.join(", ");
+    let (model, finite_scan_ms) =
+        build(bytes, r.device.clone()).await.map_err(|e| Error::Model(format!("loading {base} ({what}): {e}")))?;
     let mut report = loaded.report;
     report.build_ms = Some(crate::clock::now_ms() - start);
     report.finite_scan_ms = finite_scan_ms;
-    report.file = Some(path);
+    report.file = (paths.len() == 1).then_some(what);
     Ok(LoadedFile { model, name: loaded.name, report: report.to_json() })
 }

@@ -14,11 +14,11 @@ use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
 /// The 16 kHz export, among the several ONNX files silero ships.
-pub(super) const FILE_KIND: FileKind<'static> = FileKind { extension: ".onnx", preferred: Some("silero_vad_16k_op15.onnx") };
+pub(super) const FILE_KIND: FileKind<'static> = FileKind::One { extension: ".onnx", preferred: Some("silero_vad_16k_op15.onnx") };
 
 /// The detector from its ONNX bytes (it runs on the CPU, whatever the Accelerator's device).
-pub(super) fn build(bytes: Vec<u8>, _: Device) -> LocalBoxFuture<'static, Result<(SileroVad, Option<f64>)>> {
-    Box::pin(async move { Ok((SileroVad::from_onnx(&bytes).await?, None)) })
+pub(super) fn build(files: Vec<Vec<u8>>, _: Device) -> LocalBoxFuture<'static, Result<(SileroVad, Option<f64>)>> {
+    Box::pin(async move { Ok((SileroVad::from_onnx(&super::single_file::only(files)?).await?, None)) })
 }
 
 /// `segments` options as the npm package passes them.

@@ -149,6 +149,12 @@ impl<'a> Ct2Model<'a> {
         self.variables.get(name).ok_or_else(|| bad(format!("no variable {name:?}")))
     }
 
+    /// Values in the file's float variables (aliases counted once).
+    pub fn float_elements(&self) -> u64 {
+        let floats = self.variables.values().filter(|v| matches!(v.dtype, Ct2Type::F32 | Ct2Type::F16 | Ct2Type::Bf16));
+        floats.map(|v| v.dims.iter().product::<usize>() as u64).sum()
+    }
+
     pub fn contains(&self, name: &str) -> bool {
         self.variable(name).is_ok()
     }

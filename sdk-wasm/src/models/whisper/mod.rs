@@ -47,6 +47,7 @@ pub struct Whisper {
     mels: usize,
     /// Positions the decoder has (prompt and output together).
     context: usize,
+    weight_bytes: u64,
 }
 
 fn ids(config: &serde_json::Value, key: &str) -> Result<Vec<u32>> {
@@ -96,6 +97,7 @@ impl Whisper {
             device: device.clone(),
             mels,
             context,
+            weight_bytes: file.float_elements() * 4,
         })
     }
 
@@ -173,6 +175,11 @@ impl Whisper {
 
     pub fn decoder_layers(&self) -> usize {
         self.decoder.layer_count()
+    }
+
+    /// Bytes of f32 weights held.
+    pub fn weight_bytes(&self) -> u64 {
+        self.weight_bytes
     }
 }
 

@@ -1,0 +1,71 @@
+//! The `SpeechRecognizer` class the npm package wraps: Whisper over one window of audio at a
+//! time (the package cuts long audio into 30-second windows, streams each window's text and
+//! honours an AbortSignal between windows).
+
+use super::js_error;
+use super::single_file::FileKind;
+use crate::audio::Audio;
+use crate::device::Device;
+use crate::error::Result;
+use crate::models::whisper::{Whisper, WINDOW_SECONDS};
+use futures_util::future::LocalBoxFuture;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+
+/// A CTranslate2 Whisper export's files.
+pub(super) const FILE_KIND: FileKind<'static> = FileKind::Set(&["model.bin", "config.json", "tokenizer.json"]);
+
+/// The model from its three files, on `device`.
+pub(super) fn build(files: Vec<Vec<u8>>, device: Device) -> LocalBoxFuture<'static, Result<(Whisper, Option<f64>)>> {
+    Box::pin(async move {
+        let [model, config, tokenizer] = <[Vec<u8>; 3]>::try_from(files)
+            .map_err(|f| crate::error::Error::Model(format!("a Whisper model is 3 files, {} were fetched", f.len())))?;
+        Ok((Whisper::from_files(&model, &config, &tokenizer, &device).await?, None))
+    })
+}
+
+#[wasm_bindgen]
+pub struct SpeechRecognizer {
+    inner: Rc<Whisper>,
+    name: String,
+    load_report: String,
+}
+
+impl SpeechRecognizer {
+    pub(super) fn new(inner: Rc<Whisper>, name: String, load_report: String) -> SpeechRecognizer {
+        SpeechRecognizer { inner, name, load_report }
+    }
+}
+
+#[wasm_bindgen]
+impl SpeechRecognizer {
+    #[wasm_bindgen(getter)]
+    pub fn name(&self) -> String {
+        self.name.clone()
+    }
+
+    #[wasm_bindgen(getter, js_name = loadReport)]
+    pub fn load_report(&self) -> std::result::Result<JsValue, JsValue> {
+        js_sys::JSON::parse(&self.load_report)
+    }
+
+    /// Seconds of audio one `transcribeWindow` call takes at most.
+    #[wasm_bindgen(getter, js_name = windowSeconds)]
+    pub fn window_seconds(&self) -> f64 {
+        WINDOW_SECONDS
+    }
+
+    /// One window (≤ 30 s) of mono samples at `rate` → JSON `{text, tokens}` (greedy).
+    #[wasm_bindgen(js_name = transcribeWindow)]
+    pub fn transcribe_window(&self, samples: Vec<f32>, rate: u32) -> js_sys::Promise {
+        let inner = Rc::clone(&self.inner);
+        wasm_bindgen_futures::future_to_promise(async move {
+            let audio = Audio::new(rate, samples).map_err(js_error)?;
+            if audio.seconds() > WINDOW_SECONDS + 1e-6 {
+                return Err(js_error(format!("a window is at most {WINDOW_SECONDS} s of audio, got {:.2} s", audio.seconds())));
+            }
+            let t = inner.transcribe(&audio).await.map_err(js_error)?;
+            Ok(JsValue::from_str(&serde_json::json!({ "text": t.text, "tokens": t.tokens }).to_string()))
+        })
+    }
+}
