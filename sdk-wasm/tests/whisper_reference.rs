@@ -56,6 +56,20 @@ fn log_mel_encoder_and_greedy_tokens_match_ctranslate2_on_cpu() {
     }
 }
 
+/// The same arithmetic through the wgpu kernels (lavapipe here: one clip, the encoder alone
+/// takes seconds on a CPU-emulated GPU).
+#[test]
+fn greedy_tokens_match_ctranslate2_on_wgpu() {
+    let reference: Value = serde_json::from_str(include_str!("data/whisper_tiny_en_reference.json")).unwrap();
+    let whisper = model(&pollster::block_on(Device::gpu()).expect("a wgpu adapter (lavapipe on CI)"));
+    let clip = &reference["clips"][0];
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(clip["file"].as_str().unwrap());
+    let audio = wav::read(&std::fs::read(path).unwrap()).unwrap();
+    let got = pollster::block_on(whisper.transcribe(&audio)).unwrap();
+    let want: Vec<u32> = clip["tokens"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as u32).collect();
+    assert_eq!(got.tokens, want);
+}
+
 #[test]
 fn a_truncated_model_bin_is_a_named_error() {
     let dir = ipfs_accelerate::weights::model_cache_dir().join("whisper-tiny-en");
