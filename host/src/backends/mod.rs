@@ -10,6 +10,7 @@ pub mod models;
 mod ort;
 pub mod ort_vad;
 mod ort_vision;
+pub mod speech;
 pub mod text_generation;
 
 pub use models::{ModelSpec, MODELS};

@@ -1,24 +1,13 @@
 //! `accelerate run --model silero-vad --audio FILE.wav`: where the speech is in a WAV file
-//! (Silero VAD on the CPU), with the speech probability over time and what it cost.
+//! (Silero VAD on the CPU), with the speech probability over time and what it cost; and
+//! `--model whisper-tiny.en`: the transcript, window by window.
 
+use crate::backends::speech::{load_vad, load_whisper, SILERO_VAD, WHISPER};
 use crate::error::{HostError, Result};
 use ipfs_accelerate::audio::wav;
-use ipfs_accelerate::models::vad::{segments, SegmentOptions, SileroVad, CHUNK};
+use ipfs_accelerate::models::vad::{segments, SegmentOptions, CHUNK};
 use std::path::Path;
 use std::time::Instant;
-
-/// The model's name on the command line.
-pub const SILERO_VAD: &str = "silero-vad";
-
-pub fn silero_vad_path() -> std::path::PathBuf {
-    ipfs_accelerate::weights::model_cache_dir().join("silero-vad/silero_vad_16k_op15.onnx")
-}
-
-pub async fn load_vad() -> Result<SileroVad> {
-    let path = silero_vad_path();
-    let bytes = std::fs::read(&path).map_err(|e| HostError::Invalid(format!("{}: {e} (run `cargo xtask setup`)", path.display())))?;
-    Ok(SileroVad::from_onnx(&bytes).await?)
-}
 
 pub async fn run(audio_path: &Path, threshold: f32) -> Result<String> {
     let bytes = std::fs::read(audio_path).map_err(|e| HostError::Invalid(format!("{}: {e}", audio_path.display())))?;
@@ -52,23 +41,6 @@ pub async fn run(audio_path: &Path, threshold: f32) -> Result<String> {
         speech.seconds() / (run_ms / 1e3)
     );
     Ok(out)
-}
-
-/// The speech-to-text model's name on the command line.
-pub const WHISPER: &str = "whisper-tiny.en";
-
-pub async fn load_whisper(backend: &str) -> Result<ipfs_accelerate::models::whisper::Whisper> {
-    let dir = ipfs_accelerate::weights::model_cache_dir().join("whisper-tiny-en");
-    let read = |f: &str| {
-        std::fs::read(dir.join(f)).map_err(|e| HostError::Invalid(format!("{}/{f}: {e} (run `cargo xtask setup`)", dir.display())))
-    };
-    let device = match backend {
-        "ours-cpu" => ipfs_accelerate::Device::Cpu,
-        "ours-wgpu" => ipfs_accelerate::Device::gpu().await?,
-        other => return Err(HostError::Invalid(format!("unknown backend {other:?} for {WHISPER}; known: ours-cpu, ours-wgpu"))),
-    };
-    Ok(ipfs_accelerate::models::whisper::Whisper::from_files(&read("model.bin")?, &read("config.json")?, &read("tokenizer.json")?, &device)
-        .await?)
 }
 
 /// `accelerate run --model whisper-tiny.en --audio FILE.wav [--vad]`: the transcript, window

@@ -97,12 +97,12 @@ pub async fn run(args: Args) -> Result<()> {
         print!("{}", super::see::run(&backend, &image, heatmap_out.as_deref(), head).await?);
         return Ok(());
     }
-    if model == super::hear::SILERO_VAD {
+    if model == crate::backends::speech::SILERO_VAD {
         let audio = audio.ok_or_else(|| HostError::Invalid(format!("--model {model} needs --audio FILE.wav")))?;
         print!("{}", super::hear::run(&audio, threshold).await?);
         return Ok(());
     }
-    if model == super::hear::WHISPER {
+    if model == crate::backends::speech::WHISPER {
         let audio = audio.ok_or_else(|| HostError::Invalid(format!("--model {model} needs --audio FILE.wav")))?;
         print!("{}", super::hear::transcribe(&audio, &backend, vad, threshold).await?);
         return Ok(());

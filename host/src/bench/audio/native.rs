@@ -2,9 +2,9 @@
 
 use super::{apply_accuracy, clip_case, failed, load_case, Options, CLIP};
 use crate::backends::ort_vad::OrtVad;
+use crate::backends::speech::{load_vad, silero_vad_path};
 use crate::bench::progress;
 use crate::bench::record::EnvRecord;
-use crate::commands::hear::{load_vad, silero_vad_path};
 use crate::error::Result;
 use ipfs_accelerate::audio::{wav, Audio};
 use ipfs_accelerate::models::vad::SileroVad;

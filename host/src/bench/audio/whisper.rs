@@ -3,8 +3,8 @@
 //! factor; the accuracy is how many clips' tokens differ from the ctranslate2 reference.
 
 use super::KERNEL_WHISPER;
+use crate::backends::speech::load_whisper;
 use crate::bench::record::{CaseRecord, CaseStatus};
-use crate::commands::hear::load_whisper;
 use crate::error::{HostError, Result};
 use ipfs_accelerate::audio::{wav, Audio};
 use std::time::Instant;
