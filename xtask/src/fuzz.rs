@@ -8,7 +8,7 @@ use crate::deps::NIGHTLY;
 use crate::run::{command, target_dir};
 use std::ffi::OsStr;
 
-const TARGETS: [&str; 6] = ["safetensors", "gguf", "onnx", "configs", "manifest", "activations"];
+const TARGETS: [&str; 8] = ["safetensors", "gguf", "onnx", "configs", "manifest", "activations", "ctranslate2", "wav"];
 pub const CI_SECONDS: u64 = 20;
 
 pub fn run(seconds: u64) -> Result<(), String> {

@@ -203,6 +203,13 @@ impl VitFocus {
         if size == 0 || !size.is_multiple_of(self.patch) || inputs.iter().any(|i| i.size != size) {
             return Err(Error::Image(format!("inputs must share one size, a multiple of {} pixels", self.patch)));
         }
+        if let Some(i) = inputs.iter().position(|i| i.chw.len() != 3 * size * size) {
+            return Err(Error::Image(format!(
+                "input {i} holds {} values; [3, {size}, {size}] is {}",
+                inputs[i].chw.len(),
+                3 * size * size
+            )));
+        }
         let (batch, side, h) = (inputs.len(), size / self.patch, self.hidden);
         let tokens = 1 + side * side;
         let rows = Tensor::from_vec(patch_rows(inputs, self.patch), [batch * tokens, 3 * self.patch * self.patch])?;
