@@ -9,6 +9,7 @@ use crate::core::error::{Error, Result};
 use crate::ops;
 use crate::tensor::Tensor;
 use std::f64::consts::PI;
+use std::sync::OnceLock;
 
 pub const N_FFT: usize = 400;
 pub const HOP: usize = 160;
@@ -46,6 +47,18 @@ fn filters() -> Vec<f64> {
     out
 }
 
+/// The filter bank as the right-hand side of `power [frames, BINS] · [BINS, N_MELS]`.
+fn filters_transposed() -> Vec<f32> {
+    let f = filters();
+    let mut t = vec![0.0f32; BINS * N_MELS];
+    for m in 0..N_MELS {
+        for k in 0..BINS {
+            t[k * N_MELS + m] = f[m * BINS + k] as f32;
+        }
+    }
+    t
+}
+
 /// The windowed real DFT as a matrix [N_FFT, 2·BINS]: cos and −sin columns per bin.
 fn dft_basis() -> Vec<f32> {
     let mut basis = vec![0.0f32; N_FFT * 2 * BINS];
@@ -76,22 +89,14 @@ pub async fn log_mel(audio: &Audio) -> Result<Vec<f32>> {
         let start = (t * HOP) as isize - (N_FFT / 2) as isize;
         frames.extend((0..N_FFT as isize).map(|n| at(start + n)));
     }
-    let spectra = ops::matmul(&Tensor::from_vec(frames, [WINDOW_FRAMES, N_FFT])?, &Tensor::from_vec(dft_basis(), [N_FFT, 2 * BINS])?)
-        .await?
-        .to_vec()
-        .await?;
+    // Both matrices depend on nothing but the constants: built once per process.
+    static BASIS: OnceLock<Vec<f32>> = OnceLock::new();
+    static FILTERS_T: OnceLock<Vec<f32>> = OnceLock::new();
+    let basis = Tensor::from_vec(BASIS.get_or_init(dft_basis).clone(), [N_FFT, 2 * BINS])?;
+    let spectra = ops::matmul(&Tensor::from_vec(frames, [WINDOW_FRAMES, N_FFT])?, &basis).await?.to_vec().await?;
     let power: Vec<f32> = spectra.chunks_exact(2).map(|c| c[0] * c[0] + c[1] * c[1]).collect();
-    let f = filters();
-    let mut filters_t = vec![0.0f32; BINS * N_MELS];
-    for m in 0..N_MELS {
-        for k in 0..BINS {
-            filters_t[k * N_MELS + m] = f[m * BINS + k] as f32;
-        }
-    }
-    let mel = ops::matmul(&Tensor::from_vec(power, [WINDOW_FRAMES, BINS])?, &Tensor::from_vec(filters_t, [BINS, N_MELS])?)
-        .await?
-        .to_vec()
-        .await?;
+    let filters_t = Tensor::from_vec(FILTERS_T.get_or_init(filters_transposed).clone(), [BINS, N_MELS])?;
+    let mel = ops::matmul(&Tensor::from_vec(power, [WINDOW_FRAMES, BINS])?, &filters_t).await?.to_vec().await?;
     let mut log: Vec<f32> = mel.iter().map(|&v| v.max(1e-10).log10()).collect();
     // Frames past the window (the rest of the 30 s of silence) would be log10(1e-10) = −10.
     let max = log.iter().copied().fold(-10.0f32, f32::max);

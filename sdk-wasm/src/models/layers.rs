@@ -38,3 +38,26 @@ pub(crate) async fn merge_heads(t: &Tensor, batch: usize, seq: usize, heads: usi
     let d = t.shape().last_dim();
     ops::contiguous(&t.reshape([batch, heads, seq, d])?.permute(&[0, 2, 1, 3])?).await?.reshape([batch * seq, heads * d])
 }
+
+/// A matmul's right-hand side as `device` wants it: packed panels on the CPU (a weight there is
+/// only ever a right-hand side), the plain tensor elsewhere.
+pub(crate) async fn matmul_operand(w: Tensor, device: &crate::device::Device) -> Result<Tensor> {
+    match device {
+        crate::device::Device::Cpu => w.into_packed_weight(),
+        _ => w.to_device(device).await,
+    }
+}
+
+/// `Σ_k table[ids_k]`: the rows each id list picks, summed list by list — how a convolution
+/// computed as one matmul of tap products adds up each output's taps.
+pub(crate) async fn sum_of_rows(table: &Tensor, id_lists: impl IntoIterator<Item = Vec<u32>>) -> Result<Tensor> {
+    let mut sum: Option<Tensor> = None;
+    for ids in id_lists {
+        let rows = ops::gather_rows(table, &ids).await?;
+        sum = Some(match sum {
+            None => rows,
+            Some(s) => ops::add(&s, &rows).await?,
+        });
+    }
+    sum.ok_or_else(|| crate::core::error::Error::Model("a sum of no row lists".into()))
+}

@@ -12,6 +12,7 @@
 use crate::core::error::{Error, Result};
 use crate::core::UnaryOp;
 use crate::device::Device;
+use crate::models::layers::{matmul_operand, sum_of_rows};
 use crate::ops;
 use crate::tensor::Tensor;
 
@@ -58,7 +59,7 @@ impl UpBlock {
         }
         let shift: Vec<f32> = (0..outputs).map(|o| (bias[o] - bn.mean[o]) * scale[o] + bn.beta[o]).collect();
         Ok(UpBlock {
-            weight: prepared_weight(Tensor::from_vec(folded, [inputs, width])?, device).await?,
+            weight: matmul_operand(Tensor::from_vec(folded, [inputs, width])?, device).await?,
             shift: Tensor::from_vec(shift, [outputs])?.to_device(device).await?,
             outputs,
         })
@@ -68,15 +69,7 @@ impl UpBlock {
     pub async fn forward(&self, x: &Tensor, batch: usize, side: usize) -> Result<Tensor> {
         let pixels = batch * side * side;
         let products = ops::matmul(x, &self.weight).await?.reshape([pixels * (TAPS + 1), self.outputs])?;
-        let mut sum: Option<Tensor> = None;
-        for ids in tap_rows(batch, side) {
-            let rows = ops::gather_rows(&products, &ids).await?;
-            sum = Some(match sum {
-                None => rows,
-                Some(s) => ops::add(&s, &rows).await?,
-            });
-        }
-        let sum = sum.ok_or_else(|| Error::Model("decoder: no taps".into()))?;
+        let sum = sum_of_rows(&products, tap_rows(batch, side)).await?;
         ops::unary(UnaryOp::Relu, &ops::add(&sum, &self.shift).await?).await
     }
 }
@@ -117,14 +110,6 @@ fn tap_rows(batch: usize, side: usize) -> [Vec<u32>; 4] {
         }
     }
     lists
-}
-
-/// A matmul's right-hand side as the device wants it (packed panels on the CPU).
-pub async fn prepared_weight(w: Tensor, device: &Device) -> Result<Tensor> {
-    match device {
-        Device::Cpu => w.into_packed_weight(),
-        _ => w.to_device(device).await,
-    }
 }
 
 #[cfg(test)]

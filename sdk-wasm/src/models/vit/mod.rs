@@ -7,12 +7,13 @@
 use crate::core::error::{Error, Result};
 use crate::core::UnaryOp;
 use crate::device::Device;
+use crate::models::layers::matmul_operand;
 use crate::models::layers::{merge_heads, split_heads, LayerNorm, Linear};
 use crate::ops;
 use crate::tensor::Tensor;
 use crate::vision::{fit, heatmap, Heatmap, ModelInput, RgbImage};
 use crate::weights::OnnxModel;
-use decoder::{prepared_weight, BatchNorm, UpBlock};
+use decoder::{BatchNorm, UpBlock};
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 use weights::VitWeights;
@@ -78,7 +79,7 @@ pub struct VitFocus {
 
 async fn linear(w: &VitWeights<'_, '_>, prefix: &str, inputs: usize, outputs: usize, device: &Device) -> Result<Linear> {
     let (weight, bias) = w.linear(prefix, inputs, outputs)?;
-    Ok(Linear { weight_t: prepared_weight(weight, device).await?, bias: bias.to_device(device).await? })
+    Ok(Linear { weight_t: matmul_operand(weight, device).await?, bias: bias.to_device(device).await? })
 }
 
 async fn vector(w: &VitWeights<'_, '_>, name: &str, width: usize, device: &Device) -> Result<Tensor> {
@@ -146,14 +147,14 @@ impl VitFocus {
         let (decoder, channels) = load_decoder(&model, hidden, device).await?;
         let head_weight = values(w.tensor("decoder.final_conv.weight", &[1, channels, 1, 1])?)?;
         let head = Linear {
-            weight_t: prepared_weight(Tensor::from_vec(head_weight, [channels, 1])?, device).await?,
+            weight_t: matmul_operand(Tensor::from_vec(head_weight, [channels, 1])?, device).await?,
             bias: w.tensor("decoder.final_conv.bias", &[1])?.to_device(device).await?,
         };
         Ok(VitFocus {
             device: device.clone(),
             hidden,
             patch,
-            patch_weight: prepared_weight(patch_weight, device).await?,
+            patch_weight: matmul_operand(patch_weight, device).await?,
             patch_bias,
             cls_row,
             grid_side,

@@ -8,7 +8,7 @@ use super::weights::Weights;
 use crate::core::error::Result;
 use crate::core::UnaryOp;
 use crate::device::Device;
-use crate::models::layers::{merge_heads, LayerNorm, Linear};
+use crate::models::layers::{matmul_operand, merge_heads, sum_of_rows, LayerNorm, Linear};
 use crate::ops;
 use crate::tensor::Tensor;
 
@@ -68,7 +68,7 @@ impl Encoder {
         let device = w.device;
         let conv1 = w.file.tensor("encoder/conv1/weight", &[d, mels, 3])?.reshape([d, 3 * mels])?;
         let conv1 = ops::contiguous(&conv1.transpose(0, 1)?).await?;
-        let conv1 = Linear { weight_t: prepared(conv1, device).await?, bias: w.vector("encoder/conv1/bias", d).await? };
+        let conv1 = Linear { weight_t: matmul_operand(conv1, device).await?, bias: w.vector("encoder/conv1/bias", d).await? };
         // conv2 weight [out, in, 3] → [in, tap·out] with a fourth, zero, tap block.
         let c2 = w.file.tensor("encoder/conv2/weight", &[d, d, 3])?.cpu_contiguous()?.into_owned();
         let mut taps = vec![0.0f32; d * 4 * d];
@@ -85,7 +85,7 @@ impl Encoder {
         }
         Ok(Encoder {
             conv1,
-            conv2_taps: prepared(Tensor::from_vec(taps, [d, 4 * d])?, device).await?,
+            conv2_taps: matmul_operand(Tensor::from_vec(taps, [d, 4 * d])?, device).await?,
             conv2_bias: w.vector("encoder/conv2/bias", d).await?,
             positions: w.file.tensor("encoder/position_encodings/encodings", &[positions, d])?.to_device(device).await?,
             layers,
@@ -103,21 +103,15 @@ impl Encoder {
         let positions = frames / 2;
         let products = ops::matmul(&x, &self.conv2_taps).await?.reshape([frames * 4, self.d])?;
         let zero = 3u32; // input 0's zero block
-        let mut sum: Option<Tensor> = None;
-        for k in 0..3 {
-            let ids: Vec<u32> = (0..positions)
+        let taps = (0..3).map(|k| {
+            (0..positions)
                 .map(|t| match (2 * t + k).checked_sub(1) {
                     Some(i) if i < frames => (i * 4 + k) as u32,
                     _ => zero,
                 })
-                .collect();
-            let rows = ops::gather_rows(&products, &ids).await?;
-            sum = Some(match sum {
-                None => rows,
-                Some(s) => ops::add(&s, &rows).await?,
-            });
-        }
-        let conv2 = ops::add(&sum.ok_or_else(|| crate::error::Error::Model("no taps".into()))?, &self.conv2_bias).await?;
+                .collect()
+        });
+        let conv2 = ops::add(&sum_of_rows(&products, taps).await?, &self.conv2_bias).await?;
         let mut x = ops::add(&ops::unary(UnaryOp::Gelu, &conv2).await?, &self.positions).await?;
         for layer in &self.layers {
             x = self.layer(layer, &x, positions).await?;
@@ -137,14 +131,6 @@ impl Encoder {
         let context = merge_heads(&ops::attention(&q, &k, &v, None, scale).await?, 1, seq, self.heads).await?;
         let x = ops::add(x, &l.out.forward(&context).await?).await?;
         l.feed_forward(&x).await
-    }
-}
-
-/// A matmul's right-hand side as the device wants it.
-pub(super) async fn prepared(w: Tensor, device: &Device) -> Result<Tensor> {
-    match device {
-        Device::Cpu => w.into_packed_weight(),
-        _ => w.to_device(device).await,
     }
 }
 

@@ -103,6 +103,9 @@ impl Whisper {
 
     /// The log-mel features of the first 30 s of `audio` (any rate), time-major [3000, 80].
     pub async fn features(&self, audio: &Audio) -> Result<Vec<f32>> {
+        if audio.rate == crate::audio::SPEECH_RATE {
+            return mel::log_mel(audio).await;
+        }
         mel::log_mel(&audio.clone().at_speech_rate()).await
     }
 

@@ -4,7 +4,7 @@
 
 use crate::core::error::{Error, Result};
 use crate::device::Device;
-use crate::models::layers::{LayerNorm, Linear};
+use crate::models::layers::{matmul_operand, LayerNorm, Linear};
 use crate::ops;
 use crate::tensor::Tensor;
 use crate::weights::Ct2Model;
@@ -18,11 +18,7 @@ impl Weights<'_, '_> {
     /// `{prefix}/weight` [out, in] and `{prefix}/bias` [out] as a Linear.
     pub async fn linear(&self, prefix: &str, inputs: usize, outputs: usize) -> Result<Linear> {
         let w = self.file.tensor(&format!("{prefix}/weight"), &[outputs, inputs])?;
-        let w = ops::contiguous(&w.transpose(0, 1)?).await?;
-        let weight_t = match self.device {
-            Device::Cpu => w.into_packed_weight()?,
-            device => w.to_device(device).await?,
-        };
+        let weight_t = matmul_operand(ops::contiguous(&w.transpose(0, 1)?).await?, self.device).await?;
         Ok(Linear { weight_t, bias: self.vector(&format!("{prefix}/bias"), outputs).await? })
     }
 
