@@ -612,12 +612,17 @@ function joined(segments) {
 function monoSamples(audio, sampleRate) {
   if (audio instanceof Float32Array) return { samples: audio, rate: checkedRate(sampleRate ?? 16000) };
   if (audio && typeof audio.getChannelData === "function" && typeof audio.numberOfChannels === "number") {
-    const mixed = new Float32Array(audio.length);
-    for (let c = 0; c < audio.numberOfChannels; c++) audio.getChannelData(c).forEach((v, i) => (mixed[i] += v / audio.numberOfChannels));
-    return { samples: mixed, rate: checkedRate(audio.sampleRate) };
+    return { samples: mixDown(audio), rate: checkedRate(audio.sampleRate) };
   }
   if (audio && audio.samples instanceof Float32Array) return { samples: audio.samples, rate: checkedRate(audio.sampleRate ?? sampleRate ?? 16000) };
   throw new TypeError("audio must be a Float32Array of mono samples, {samples, sampleRate}, or an AudioBuffer (a Blob is decoded by the package's entry)");
+}
+
+/** An AudioBuffer's channels averaged into one. */
+export function mixDown(buffer) {
+  const mixed = new Float32Array(buffer.length);
+  for (let c = 0; c < buffer.numberOfChannels; c++) buffer.getChannelData(c).forEach((v, i) => (mixed[i] += v / buffer.numberOfChannels));
+  return mixed;
 }
 
 function checkedRate(rate) {

@@ -5,6 +5,7 @@
 // never evicts one). Every call is asynchronous; an object's fixed
 // properties (device, adapter, dimensions, name, …) are read when it is created.
 
+import { mixDown } from "./engine.js";
 import { callEngine, engineFor, registerObjectKind, splitOptions } from "./engine_worker.js";
 import { pipeline } from "./pipeline.js";
 
@@ -438,11 +439,7 @@ async function sendableAudio(audio, sampleRate) {
     }
     audio = decoded;
   }
-  if (typeof AudioBuffer !== "undefined" && audio instanceof AudioBuffer) {
-    const mixed = new Float32Array(audio.length);
-    for (let c = 0; c < audio.numberOfChannels; c++) audio.getChannelData(c).forEach((v, i) => (mixed[i] += v / audio.numberOfChannels));
-    return { audio: mixed, sampleRate: audio.sampleRate };
-  }
+  if (typeof AudioBuffer !== "undefined" && audio instanceof AudioBuffer) return { audio: mixDown(audio), sampleRate: audio.sampleRate };
   return { audio, sampleRate };
 }
 

@@ -84,6 +84,11 @@ impl Default for BackendSelection {
     }
 }
 
+/// Milliseconds since `t`.
+pub(crate) fn ms_since(t: std::time::Instant) -> f64 {
+    t.elapsed().as_secs_f64() * 1e3
+}
+
 /// A step of the run, on stderr so stdout stays the result table ([`progress::step`]).
 pub(crate) fn progress(line: impl AsRef<str>) {
     progress::step(line);

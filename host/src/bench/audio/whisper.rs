@@ -4,6 +4,7 @@
 
 use super::KERNEL_WHISPER;
 use crate::backends::speech::load_whisper;
+use crate::bench::ms_since;
 use crate::bench::record::{CaseRecord, CaseStatus};
 use crate::error::{HostError, Result};
 use ipfs_accelerate::audio::{wav, Audio};
@@ -28,10 +29,6 @@ fn clips() -> Result<Vec<(Audio, Vec<u32>)>> {
             Ok((wav::read(bytes)?, tokens))
         })
         .collect()
-}
-
-fn ms_since(t: Instant) -> f64 {
-    t.elapsed().as_secs_f64() * 1e3
 }
 
 fn timed(shape: &str, warmup: u32, ms: Vec<f64>, params: serde_json::Value) -> CaseRecord {

@@ -4,6 +4,7 @@ use super::cases::{apply_accuracy, for_workload, not_run, timed};
 use super::inputs::{reference, workloads};
 use super::Options;
 use crate::backends::{NativeEmbedder, MODELS};
+use crate::bench::ms_since;
 use crate::bench::progress;
 use crate::bench::record::{CaseRecord, CaseStatus, EnvRecord};
 use crate::bench::software::skipped_by_quick;
@@ -13,10 +14,6 @@ use std::time::Instant;
 
 fn encodings(ids: &[Vec<u32>]) -> Vec<Encoding> {
     ids.iter().map(|i| Encoding { ids: i.clone(), mask: vec![1; i.len()] }).collect()
-}
-
-fn ms_since(t: Instant) -> f64 {
-    t.elapsed().as_secs_f64() * 1e3
 }
 
 /// `backend` is one of crate::backends::NATIVE_BACKENDS; the record is labelled `label`.

@@ -3,14 +3,11 @@
 use super::inputs::{references, worst_error, WORKLOADS};
 use super::{case, failed, timed_batch, Options, KERNEL};
 use crate::backends::image_model::NativeImageModel;
+use crate::bench::ms_since;
 use crate::bench::progress;
 use crate::bench::record::{CaseRecord, CaseStatus, EnvRecord};
 use crate::bench::software::skipped_by_quick;
 use std::time::Instant;
-
-fn ms_since(t: Instant) -> f64 {
-    t.elapsed().as_secs_f64() * 1e3
-}
 
 pub async fn run(backend: &str, label: &str, opts: &Options) -> EnvRecord {
     let refs = match references() {
