@@ -61,7 +61,7 @@ async fn measure(backend: &str, warmup: u32, samples: u32) -> Result<Vec<CaseRec
         mismatched = 0;
         tokens_out = 0;
         for (audio, want) in &clips {
-            let got = whisper.transcribe(audio).await?;
+            let got = whisper.transcribe(audio, &Decoding::default()).await?;
             mismatched += usize::from(&got.tokens != want);
             tokens_out += got.tokens.len();
         }

@@ -164,6 +164,27 @@ impl KvCache {
         self.len += seq;
     }
 
+    /// Beam search over a dense cache whose KV heads are `beams` groups (one per hypothesis,
+    /// beam-major): beam `b` continues from beam `parents[b]`, so it takes that beam's rows.
+    pub async fn reorder_beams(&mut self, parents: &[u32]) -> Result<()> {
+        let beams = parents.len();
+        if parents.iter().enumerate().all(|(b, &p)| p as usize == b) {
+            return Ok(());
+        }
+        let KvStore::Dense { keys, values } = &mut self.store else {
+            return Err(Error::Model("beam search needs a dense KV cache".into()));
+        };
+        if beams == 0 || self.kv_heads % beams != 0 {
+            return Err(Error::Model(format!("{} KV heads do not split into {beams} beams", self.kv_heads)));
+        }
+        let per_beam = self.kv_heads / beams * self.capacity * self.head_dim;
+        for t in keys.iter_mut().chain(values.iter_mut()) {
+            let shape = t.dims().to_vec();
+            *t = ops::gather_rows(&t.reshape([beams, per_beam])?, parents).await?.reshape(shape)?;
+        }
+        Ok(())
+    }
+
     /// Block caches: attention for layer `l` on the CPU. `q` is [seq, heads, hd] (roped), `k`
     /// and `v` [seq, kv_heads, hd]; they are appended at `start`, then each query row attends
     /// causally to positions ≤ start + its index. Returns [seq, heads, hd].

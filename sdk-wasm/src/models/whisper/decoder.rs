@@ -63,9 +63,10 @@ impl Decoder {
         self.layers.len()
     }
 
-    /// An empty self-attention cache for `capacity` positions.
-    pub fn cache(&self, capacity: usize, device: &Device) -> Result<KvCache> {
-        KvCache::new(self.layers.len(), self.heads, capacity, self.d / self.heads, (DType::F32, false), device)
+    /// An empty self-attention cache for `capacity` positions of `beams` hypotheses (their
+    /// heads side by side, beam-major, as `KvCache::reorder_beams` expects).
+    pub fn cache(&self, capacity: usize, beams: usize, device: &Device) -> Result<KvCache> {
+        KvCache::new(self.layers.len(), beams * self.heads, capacity, self.d / self.heads, (DType::F32, false), device)
     }
 
     /// The encoder output's keys and values for every layer's cross-attention.
@@ -79,34 +80,40 @@ impl Decoder {
         Ok(CrossKv(out))
     }
 
-    /// Logits [vocab] after `tokens` at the cache's next positions (which it then holds).
+    /// One step of `tokens.len()` hypotheses (beams), each one token at the cache's next
+    /// position: their logits, beam after beam ([beams × vocab]). The cache then holds it.
     pub async fn step(&self, tokens: &[u32], cache: &mut KvCache, cross: &CrossKv) -> Result<Vec<f32>> {
-        let (seq, start, hd) = (tokens.len(), cache.len, self.d / self.heads);
-        let positions: Vec<u32> = (start..start + seq).map(|p| p as u32).collect();
-        let mut x =
-            ops::add(&ops::gather_rows(&self.embeddings, tokens).await?, &ops::gather_rows(&self.positions, &positions).await?).await?;
+        let (beams, hd) = (tokens.len(), self.d / self.heads);
+        let mut x = ops::add(
+            &ops::gather_rows(&self.embeddings, tokens).await?,
+            &ops::gather_rows(&self.positions, &vec![cache.len as u32; beams]).await?,
+        )
+        .await?;
         let device = x.device();
-        let mask = cache.causal_mask(1, seq, &device)?;
+        let mask = cache.causal_mask(1, 1, &device)?;
         let scale = 1.0 / (hd as f32).sqrt();
         for (i, (l, (ck, cv))) in self.layers.iter().zip(&cross.0).enumerate() {
             let h = l.own.attention_norm.forward(&x, super::LAYER_NORM_EPS).await?;
             let qkv = l.own.qkv.forward(&h).await?;
+            // Each beam's heads are KV heads of its own in the cache: [1 position, beams·heads, hd].
             let rows = |part: usize| {
-                let view = qkv.strided_view([seq, self.heads, hd], vec![3 * self.d, hd, 1], part * self.d);
-                async move { ops::contiguous(&view?).await }
+                let view = qkv.strided_view([beams, self.heads, hd], vec![3 * self.d, hd, 1], part * self.d);
+                async move { ops::contiguous(&view?).await?.reshape([1, beams * self.heads, hd]) }
             };
             let attended = cache.attend(i, &rows(0).await?, &rows(1).await?, &rows(2).await?, mask.as_ref()).await?;
-            x = ops::add(&x, &l.own.out.forward(&attended).await?).await?;
+            x = ops::add(&x, &l.own.out.forward(&attended.reshape([beams, self.d])?).await?).await?;
+            // Every beam reads the same encoder output: the beams are its query rows.
             let h = l.cross_norm.forward(&x, super::LAYER_NORM_EPS).await?;
-            let q = head_part(&l.cross_query.forward(&h).await?, 0, 1, seq, self.heads).await?;
-            let context = merge_heads(&ops::attention(&q, ck, cv, None, scale).await?, 1, seq, self.heads).await?;
+            let q = head_part(&l.cross_query.forward(&h).await?, 0, 1, beams, self.heads).await?;
+            let context = merge_heads(&ops::attention(&q, ck, cv, None, scale).await?, 1, beams, self.heads).await?;
             x = ops::add(&x, &l.cross_out.forward(&context).await?).await?;
             x = l.own.feed_forward(&x).await?;
         }
-        cache.advance(seq);
-        let last = ops::gather_rows(&x, &[(seq - 1) as u32]).await?;
-        let last = self.norm.forward(&last, super::LAYER_NORM_EPS).await?;
-        // [vocab, d] · [d, 1]: the embeddings as they are stored, no transposed copy.
-        ops::matmul(&self.embeddings, &last.reshape([self.d, 1])?).await?.to_vec().await
+        cache.advance(1);
+        let x = self.norm.forward(&x, super::LAYER_NORM_EPS).await?;
+        // [vocab, d] · [d, beams]: the embeddings as they are stored, no transposed copy.
+        let by_token = ops::matmul(&self.embeddings, &ops::contiguous(&x.permute(&[1, 0])?).await?).await?.to_vec().await?;
+        let vocab = by_token.len() / beams;
+        Ok((0..beams * vocab).map(|i| by_token[(i % vocab) * beams + i / vocab]).collect())
     }
 }

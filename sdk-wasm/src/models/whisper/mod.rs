@@ -1,20 +1,24 @@
 //! Whisper (speech to text) from a CTranslate2 `WhisperSpec` model.bin with its `config.json`
 //! (tokens to suppress) and `tokenizer.json`: log-mel features (`audio::mel`), the encoder,
-//! and greedy decoding without timestamps over one 30-second window.
+//! and decoding one 30-second window at a time — greedy or beam search, with or without
+//! timestamps (`search`).
 
 mod decoder;
 mod encoder;
+mod search;
 mod weights;
 
 use crate::audio::{mel, Audio};
 use crate::core::error::{Error, Result};
 use crate::device::Device;
-use crate::models::generation::argmax;
+use crate::models::generation::KvCache;
 use crate::tensor::Tensor;
 use crate::text::TextTokenizer;
 use crate::weights::Ct2Model;
-use decoder::Decoder;
+use decoder::{CrossKv, Decoder};
 use encoder::Encoder;
+use search::{beam_search, Rules, Stepper, TimestampTokens};
+pub use search::{Decoding, MAX_BEAM, TIMESTAMP_STEP};
 use weights::Weights;
 
 /// Whisper's layer-norm epsilon (PyTorch's default).
@@ -27,11 +31,21 @@ struct Special {
     no_timestamps: u32,
 }
 
-/// A transcript: its text and the token ids after the prompt (without end-of-text).
+/// A transcript of one window: its text, the token ids after the prompt (timestamps
+/// included, without end-of-text) and, with timestamps, its timed pieces.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Transcript {
     pub text: String,
     pub tokens: Vec<u32>,
+    pub pieces: Vec<TimedText>,
+}
+
+/// Text between two timestamps, in seconds from the window's start.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimedText {
+    pub start: f64,
+    pub end: f64,
+    pub text: String,
 }
 
 pub struct Whisper {
@@ -39,6 +53,7 @@ pub struct Whisper {
     decoder: Decoder,
     tokenizer: TextTokenizer,
     special: Special,
+    timestamps: TimestampTokens,
     /// Never generated (the config's `suppress_ids`), and not as the first token
     /// (`suppress_ids_begin`: a blank or an immediate end).
     suppress: Vec<u32>,
@@ -86,11 +101,24 @@ impl Whisper {
         let tokenizer = TextTokenizer::from_json(tokenizer_json, usize::MAX)?;
         let id = |t: &str| tokenizer.token_id(t).ok_or_else(|| Error::Model(format!("tokenizer.json has no {t}")));
         let special = Special { end: id("<|endoftext|>")?, start: id("<|startoftranscript|>")?, no_timestamps: id("<|notimestamps|>")? };
+        // The timestamp tokens follow <|notimestamps|> to the end of the vocabulary.
+        let begin = special.no_timestamps + 1;
+        if vocab < begin as usize + 2 {
+            return Err(Error::Model(format!("a vocabulary of {vocab} has no timestamp tokens after <|notimestamps|> ({})", begin - 1)));
+        }
+        let timestamps = TimestampTokens {
+            end_of_text: special.end,
+            no_timestamps: special.no_timestamps,
+            begin,
+            end: vocab as u32 - 1,
+            max_initial: (begin + MAX_INITIAL_TIMESTAMP).min(vocab as u32 - 1),
+        };
         let config: serde_json::Value = serde_json::from_slice(config_json).map_err(|e| Error::Model(format!("config.json: {e}")))?;
         Ok(Whisper {
             encoder,
             decoder,
             special,
+            timestamps,
             suppress: ids(&config, "suppress_ids")?,
             suppress_begin: ids(&config, "suppress_ids_begin")?,
             tokenizer,
@@ -122,40 +150,58 @@ impl Whisper {
         self.encoder.forward(features, mel::WINDOW_FRAMES, self.mels, &self.device).await
     }
 
-    /// Greedy decoding without timestamps: the token ids after the prompt, up to end-of-text.
-    pub async fn greedy(&self, encoded: &Tensor) -> Result<Vec<u32>> {
+    /// One window's token ids after the prompt (without end-of-text), decoded as `decoding` says.
+    pub async fn decode(&self, encoded: &Tensor, decoding: &Decoding) -> Result<Vec<u32>> {
+        decoding.check()?;
+        let beam = decoding.beam;
         let cross = self.decoder.cross_kv(encoded).await?;
-        let mut cache = self.decoder.cache(self.context, &self.device)?;
-        let prompt = [self.special.start, self.special.no_timestamps];
-        let mut logits = self.decoder.step(&prompt, &mut cache, &cross).await?;
-        let mut out = Vec::new();
-        while prompt.len() + out.len() < self.context {
-            for &id in self.suppress.iter().chain(if out.is_empty() { &self.suppress_begin[..] } else { &[] }) {
-                if let Some(l) = logits.get_mut(id as usize) {
-                    *l = f32::NEG_INFINITY;
-                }
-            }
-            let next = argmax(&logits);
-            if next == self.special.end {
-                break;
-            }
-            out.push(next);
-            logits = self.decoder.step(&[next], &mut cache, &cross).await?;
+        let mut stepper = DecoderSteps { decoder: &self.decoder, cache: self.decoder.cache(self.context, beam, &self.device)?, cross };
+        let prompt: &[u32] =
+            if decoding.timestamps { &[self.special.start] } else { &[self.special.start, self.special.no_timestamps] };
+        let mut logits = Vec::new();
+        for &token in prompt {
+            logits = stepper.next(&vec![token; beam], &[]).await?;
         }
-        Ok(out)
+        let rules = Rules {
+            suppress: &self.suppress,
+            suppress_begin: &self.suppress_begin,
+            timestamps: decoding.timestamps.then_some(self.timestamps),
+        };
+        // CTranslate2 generates at most half the context (and never past it).
+        let max_steps = (self.context / 2).min(self.context + 1 - prompt.len());
+        beam_search(&rules, beam, self.special.end, max_steps, logits, &mut stepper).await
     }
 
-    /// Speech in the first 30 s of `audio` as text (greedy, no timestamps).
-    pub async fn transcribe(&self, audio: &Audio) -> Result<Transcript> {
+    /// Speech in the first 30 s of `audio` as text.
+    pub async fn transcribe(&self, audio: &Audio, decoding: &Decoding) -> Result<Transcript> {
         let encoded = self.encode(&self.features(audio).await?).await?;
-        let tokens = self.greedy(&encoded).await?;
-        Ok(Transcript { text: self.tokenizer.decode(&tokens)?.trim().to_string(), tokens })
+        let tokens = self.decode(&encoded, decoding).await?;
+        let text_of = |ids: &[u32]| -> Result<String> {
+            let text: Vec<u32> = ids.iter().copied().filter(|&t| t < self.timestamps.begin).collect();
+            Ok(self.tokenizer.decode(&text)?.trim().to_string())
+        };
+        let pieces = if decoding.timestamps {
+            let window = audio.seconds().min(WINDOW_SECONDS);
+            self.timestamps
+                .pieces(&tokens, window)
+                .into_iter()
+                .map(|(start, end, ids)| Ok(TimedText { start, end, text: text_of(&ids)? }))
+                .collect::<Result<Vec<_>>>()?
+        } else {
+            Vec::new()
+        };
+        Ok(Transcript { text: text_of(&tokens)?, tokens, pieces })
     }
 
     /// Speech of any length: cut into windows of at most 30 s — at the gaps `speech` (voice
     /// activity segments, in seconds) leaves, else every 30 s — each transcribed, the texts
     /// joined with spaces. Windows without speech are skipped.
-    pub async fn transcribe_long(&self, audio: &Audio, speech: Option<&[(f64, f64)]>) -> Result<Vec<(f64, f64, Transcript)>> {
+    pub async fn transcribe_long(
+        &self,
+        audio: &Audio,
+        speech: Option<&[(f64, f64)]>,
+        decoding: &Decoding,
+    ) -> Result<Vec<(f64, f64, Transcript)>> {
         let audio = audio.clone().at_speech_rate();
         let seconds = audio.seconds();
         let windows = match speech {
@@ -166,12 +212,13 @@ impl Whisper {
         };
         let mut out = Vec::with_capacity(windows.len());
         for (start, end) in windows {
-            let (a, b) = ((start * 16_000.0) as usize, ((end * 16_000.0) as usize).min(audio.samples.len()));
+            let at = |s: f64| ((s * f64::from(audio.rate)).round() as usize).min(audio.samples.len());
+            let (a, b) = (at(start), at(end));
             if b <= a {
                 continue;
             }
             let piece = Audio::new(audio.rate, audio.samples[a..b].to_vec())?;
-            out.push((start, end, self.transcribe(&piece).await?));
+            out.push((start, end, self.transcribe(&piece, decoding).await?));
         }
         Ok(out)
     }
@@ -188,6 +235,25 @@ impl Whisper {
 
 /// Whisper's window.
 pub const WINDOW_SECONDS: f64 = 30.0;
+
+/// The first timestamp is at most this many steps (of 0.02 s) in: CTranslate2's default.
+const MAX_INITIAL_TIMESTAMP: u32 = 50;
+
+/// The decoder stepping every beam at once over one KV cache.
+struct DecoderSteps<'a> {
+    decoder: &'a Decoder,
+    cache: KvCache,
+    cross: CrossKv,
+}
+
+impl Stepper for DecoderSteps<'_> {
+    async fn next(&mut self, tokens: &[u32], parents: &[u32]) -> Result<Vec<f32>> {
+        if !parents.is_empty() {
+            self.cache.reorder_beams(parents).await?;
+        }
+        self.decoder.step(tokens, &mut self.cache, &self.cross).await
+    }
+}
 
 /// Speech segments merged into windows of at most `max` seconds (a segment longer than that
 /// is split evenly).
