@@ -572,36 +572,66 @@ export class SpeechRecognizer extends LoadedModel {
   }
 
   /**
-   * The speech in `audio` (as VoiceDetector takes it) as text: cut into 30-second windows,
-   * each decoded greedily; `onSegment({start, end, text, tokens})` is called as each window is
-   * done, and `signal` stops between windows (rejecting with an AbortError whose `result`
-   * holds the segments so far). Resolves to `{text, segments}`. `language` must be "en"
-   * (tiny.en); beam search (`beam` > 1) and `timestamps` are not implemented yet and say so.
+   * The speech in `audio` (as VoiceDetector takes it) as text, window by window: every 30 s,
+   * or, given `speech` (a VoiceDetector's segments of the same audio), windows of at most
+   * 30 s cut at the pauses between them (silence between windows is skipped). Each window
+   * is decoded with `beam` hypotheses (default 1: greedy; CTranslate2's beam search).
+   * `onSegment({start, end, text, tokens})` is called as each window is done — with
+   * `timestamps`, once per timed piece of text, its times from the audio's start — and
+   * `signal` stops between windows (rejecting with an AbortError whose `result` holds the
+   * segments so far). Resolves to `{text, segments}`. `language` must be "en" (tiny.en).
    */
-  async transcribe(audio, { sampleRate, onSegment, signal, language, beam, timestamps } = {}) {
+  async transcribe(audio, { sampleRate, onSegment, signal, language, beam = 1, timestamps = false, speech } = {}) {
     if (language !== undefined && language !== "en") throw new RangeError(`language ${JSON.stringify(language)}: this model transcribes English ("en") only`);
-    if (beam !== undefined && beam !== 1) throw new RangeError(`beam ${beam}: beam search is not implemented yet; greedy decoding (beam 1) is`);
-    if (timestamps) throw new RangeError("timestamps: timestamp decoding is not implemented yet; segments carry their window's times");
+    if (!Number.isInteger(beam)) throw new RangeError(`beam ${beam}: the number of hypotheses must be a whole number (1 is greedy)`);
+    if (typeof timestamps !== "boolean") throw new TypeError(`timestamps must be true or false, got ${timestamps}`);
     if (onSegment !== undefined && typeof onSegment !== "function") throw new TypeError("onSegment must be a function");
     const { samples, rate } = monoSamples(audio, sampleRate);
     const inner = this[INNER]();
-    const window = Math.round(inner.windowSeconds * rate);
     const segments = [];
-    for (let start = 0; start < samples.length; start += window) {
+    for (const [from, to] of windowsOf(inner, samples.length / rate, speech)) {
       if (signal?.aborted) throw abortError(signal, { text: joined(segments), segments }, "transcription was aborted");
-      const piece = samples.subarray(start, Math.min(start + window, samples.length));
+      const start = Math.round(from * rate);
+      const piece = samples.subarray(start, Math.min(Math.round(to * rate), samples.length));
+      if (piece.length === 0) continue;
       let result;
       try {
-        result = JSON.parse(await inner.transcribeWindow(piece, rate));
+        result = JSON.parse(await inner.transcribeWindow(piece, rate, beam, timestamps));
       } catch (e) {
         throw new Error(messageOf(e));
       }
-      const segment = { start: start / rate, end: (start + piece.length) / rate, text: result.text, tokens: result.tokens };
-      segments.push(segment);
-      onSegment?.(segment);
+      const at = start / rate;
+      const found = timestamps
+        ? result.pieces.map((p) => ({ start: at + p.start, end: at + p.end, text: p.text }))
+        : [{ start: at, end: at + piece.length / rate, text: result.text, tokens: result.tokens }];
+      for (const segment of found) {
+        segments.push(segment);
+        onSegment?.(segment);
+      }
     }
     return { text: joined(segments), segments };
   }
+}
+
+/** The windows `[from, to]` (seconds) of audio `seconds` long: every 30 s, or packed from speech segments. */
+function windowsOf(inner, seconds, speech) {
+  if (speech === undefined) {
+    const out = [];
+    for (let from = 0; from < seconds; from += inner.windowSeconds) out.push([from, Math.min(from + inner.windowSeconds, seconds)]);
+    return out;
+  }
+  if (!Array.isArray(speech) || speech.some((s) => typeof s?.start !== "number" || typeof s?.end !== "number")) {
+    throw new TypeError("speech must be the segments [{start, end}] a VoiceDetector found in the same audio");
+  }
+  let flat;
+  try {
+    flat = inner.windowsFromSpeech(new Float64Array(speech.flatMap((s) => [s.start, s.end])));
+  } catch (e) {
+    throw new RangeError(messageOf(e));
+  }
+  const out = [];
+  for (let i = 0; i < flat.length; i += 2) out.push([flat[i], flat[i + 1]]);
+  return out;
 }
 
 function joined(segments) {

@@ -394,26 +394,29 @@ export class VoiceDetector {
 }
 
 export interface TranscriptSegment {
-  /** Seconds from the start of the audio (the window's bounds). */
+  /** Seconds from the start of the audio: the window's bounds, or with timestamps the piece's. */
   start: number;
   end: number;
   text: string;
-  tokens: number[];
+  /** The window's token ids (without timestamps only). */
+  tokens?: number[];
 }
 
 export interface TranscribeOptions {
   /** The rate of a Float32Array's samples (default 16000). */
   sampleRate?: number;
-  /** Each window's segment as soon as it is decoded. */
+  /** Each segment as soon as its window is decoded. */
   onSegment?: (segment: TranscriptSegment) => void;
   /** Stops between windows: rejects with an AbortError whose `result` holds the segments so far. */
   signal?: AbortSignal;
   /** "en" (the tiny.en model transcribes English only). */
   language?: "en";
-  /** 1 (greedy); beam search is not implemented yet and is refused. */
-  beam?: 1;
-  /** Timestamp decoding is not implemented yet and is refused. */
-  timestamps?: false;
+  /** Hypotheses kept while decoding, 1 (greedy, the default) to 16; 5 is Whisper's usual beam search. */
+  beam?: number;
+  /** Decode timestamps: segments become the timed pieces of text inside each window. */
+  timestamps?: boolean;
+  /** A VoiceDetector's segments of the same audio: windows are cut at the pauses between them. */
+  speech?: SpeechSegment[];
 }
 
 export class SpeechRecognizer {

@@ -6,6 +6,7 @@ use crate::backends::speech::{load_vad, load_whisper, SILERO_VAD, WHISPER};
 use crate::error::{HostError, Result};
 use ipfs_accelerate::audio::wav;
 use ipfs_accelerate::models::vad::{segments, SegmentOptions, CHUNK};
+use ipfs_accelerate::models::whisper::Decoding;
 use std::path::Path;
 use std::time::Instant;
 
@@ -43,28 +44,38 @@ pub async fn run(audio_path: &Path, threshold: f32) -> Result<String> {
     Ok(out)
 }
 
-/// `accelerate run --model whisper-tiny.en --audio FILE.wav [--vad]`: the transcript, window
-/// by window (cut at the voice detector's gaps with `--vad`, else every 30 s).
-pub async fn transcribe(audio_path: &Path, backend: &str, vad: bool, threshold: f32) -> Result<String> {
+/// `accelerate run --model whisper-tiny.en --audio FILE.wav [--vad] [--beam N] [--timestamps]`:
+/// the transcript, window by window (cut at the voice detector's pauses when `vad_threshold`
+/// is given, else every 30 s), or timed piece by piece.
+pub async fn transcribe(audio_path: &Path, backend: &str, decoding: &Decoding, vad_threshold: Option<f32>) -> Result<String> {
+    decoding.check()?;
     let bytes = std::fs::read(audio_path).map_err(|e| HostError::Invalid(format!("{}: {e}", audio_path.display())))?;
     let audio = wav::read(&bytes).map_err(|e| HostError::Invalid(format!("{}: {e}", audio_path.display())))?.at_speech_rate();
     let t0 = Instant::now();
     let whisper = load_whisper(backend).await?;
     let load_ms = t0.elapsed().as_secs_f64() * 1e3;
     let t1 = Instant::now();
-    let speech = if vad {
-        let detector = load_vad().await?;
-        let p = detector.probabilities(&audio).await?;
-        let options = SegmentOptions { threshold, ..SegmentOptions::default() };
-        Some(segments(&p, audio.samples.len(), audio.rate, &options)?.iter().map(|s| (s.start, s.end)).collect::<Vec<_>>())
-    } else {
-        None
+    let speech = match vad_threshold {
+        Some(threshold) => {
+            let detector = load_vad().await?;
+            let p = detector.probabilities(&audio).await?;
+            let options = SegmentOptions { threshold, ..SegmentOptions::default() };
+            Some(segments(&p, audio.samples.len(), audio.rate, &options)?.iter().map(|s| (s.start, s.end)).collect::<Vec<_>>())
+        }
+        None => None,
     };
-    let windows = whisper.transcribe_long(&audio, speech.as_deref()).await?;
+    let windows = whisper.transcribe_long(&audio, speech.as_deref(), decoding).await?;
     let run_ms = t1.elapsed().as_secs_f64() * 1e3;
-    let mut out = format!("model {WHISPER} (CTranslate2 model.bin, F16 weights widened to f32) on {backend}\n");
+    let search = if decoding.beam == 1 { "greedy".to_string() } else { format!("beam search, {} beams", decoding.beam) };
+    let mut out = format!("model {WHISPER} (CTranslate2 model.bin, F16 weights widened to f32) on {backend}, {search}\n");
     for (start, end, t) in &windows {
-        out += &format!("[{start:7.2} → {end:7.2}] {}\n", t.text);
+        if decoding.timestamps {
+            for p in &t.pieces {
+                out += &format!("[{:7.2} → {:7.2}] {}\n", start + p.start, start + p.end, p.text);
+            }
+        } else {
+            out += &format!("[{start:7.2} → {end:7.2}] {}\n", t.text);
+        }
     }
     let seconds = audio.seconds();
     out += &format!(

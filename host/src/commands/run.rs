@@ -6,6 +6,7 @@
 use crate::error::{HostError, Result};
 use ipfs_accelerate::core::OptionStyle;
 use ipfs_accelerate::models::generation::{kv_cache_dtype, Sampling};
+use ipfs_accelerate::models::whisper::Decoding;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -13,7 +14,8 @@ pub struct Args {
     /// smollm2 (SmolLM2-135M-Instruct GGUF Q4_1: text generation, needs --prompt),
     /// vit-focus (DINOv2-small saliency ONNX: image in, saliency map and CLS vector out, needs --image),
     /// silero-vad (voice activity detection: speech segments of a WAV file, needs --audio),
-    /// whisper-tiny.en (speech to text, greedy, needs --audio; --vad cuts long audio at pauses).
+    /// whisper-tiny.en (speech to text, needs --audio; --vad cuts long audio at pauses, --beam N
+    /// searches N hypotheses, --timestamps prints timed pieces).
     #[arg(long, default_value = "minilm")]
     model: String,
     /// silero-vad, whisper-tiny.en: a WAV file (PCM or float, any rate and channel count).
@@ -22,6 +24,12 @@ pub struct Args {
     /// whisper-tiny.en: cut the audio into windows at the voice detector's pauses.
     #[arg(long)]
     vad: bool,
+    /// whisper-tiny.en: hypotheses kept while decoding (1: greedy; 5 is Whisper's usual beam search).
+    #[arg(long, default_value_t = 1)]
+    beam: usize,
+    /// whisper-tiny.en: decode timestamps and print each timed piece of text.
+    #[arg(long)]
+    timestamps: bool,
     /// silero-vad: the speech probability a chunk must reach, in (0.15, 1).
     #[arg(long, default_value_t = 0.5, allow_negative_numbers = true)]
     threshold: f32,
@@ -74,6 +82,8 @@ pub async fn run(args: Args) -> Result<()> {
         model,
         audio,
         vad,
+        beam,
+        timestamps,
         threshold,
         image,
         heatmap_out,
@@ -104,8 +114,12 @@ pub async fn run(args: Args) -> Result<()> {
     }
     if model == crate::backends::speech::WHISPER {
         let audio = audio.ok_or_else(|| HostError::Invalid(format!("--model {model} needs --audio FILE.wav")))?;
-        print!("{}", super::hear::transcribe(&audio, &backend, vad, threshold).await?);
+        let decoding = Decoding { beam, timestamps };
+        print!("{}", super::hear::transcribe(&audio, &backend, &decoding, vad.then_some(threshold)).await?);
         return Ok(());
+    }
+    if beam != 1 || timestamps {
+        return Err(HostError::Invalid(format!("--beam and --timestamps are for --model whisper-tiny.en, not {model}")));
     }
     if audio.is_some() {
         return Err(HostError::Invalid(format!("--audio is for --model silero-vad or whisper-tiny.en; {model} does not take audio")));

@@ -1,13 +1,13 @@
 //! The `SpeechRecognizer` class the npm package wraps: Whisper over one window of audio at a
-//! time (the package cuts long audio into 30-second windows, streams each window's text and
-//! honours an AbortSignal between windows).
+//! time (the package cuts long audio into windows — every 30 s, or at the pauses between
+//! speech segments — streams each window's text and honours an AbortSignal between windows).
 
 use super::js_error;
 use super::single_file::FileKind;
 use crate::audio::Audio;
 use crate::device::Device;
 use crate::error::Result;
-use crate::models::whisper::{Whisper, WINDOW_SECONDS};
+use crate::models::whisper::{windows_from_segments, Decoding, Whisper, WINDOW_SECONDS};
 use futures_util::future::LocalBoxFuture;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
@@ -55,17 +55,31 @@ impl SpeechRecognizer {
         WINDOW_SECONDS
     }
 
-    /// One window (≤ 30 s) of mono samples at `rate` → JSON `{text, tokens}` (greedy).
+    /// One window (≤ 30 s) of mono samples at `rate`, decoded with `beam` hypotheses (1:
+    /// greedy), with or without timestamps → JSON `{text, tokens, pieces: [{start, end, text}]}`
+    /// (pieces only with timestamps, in seconds from the window's start).
     #[wasm_bindgen(js_name = transcribeWindow)]
-    pub fn transcribe_window(&self, samples: Vec<f32>, rate: u32) -> js_sys::Promise {
+    pub fn transcribe_window(&self, samples: Vec<f32>, rate: u32, beam: u32, timestamps: bool) -> js_sys::Promise {
         let inner = Rc::clone(&self.inner);
         wasm_bindgen_futures::future_to_promise(async move {
             let audio = Audio::new(rate, samples).map_err(js_error)?;
             if audio.seconds() > WINDOW_SECONDS + 1e-6 {
                 return Err(js_error(format!("a window is at most {WINDOW_SECONDS} s of audio, got {:.2} s", audio.seconds())));
             }
-            let t = inner.transcribe(&audio).await.map_err(js_error)?;
-            Ok(JsValue::from_str(&serde_json::json!({ "text": t.text, "tokens": t.tokens }).to_string()))
+            let t = inner.transcribe(&audio, &Decoding { beam: beam as usize, timestamps }).await.map_err(js_error)?;
+            let pieces: Vec<_> = t.pieces.iter().map(|p| serde_json::json!({ "start": p.start, "end": p.end, "text": p.text })).collect();
+            Ok(JsValue::from_str(&serde_json::json!({ "text": t.text, "tokens": t.tokens, "pieces": pieces }).to_string()))
         })
+    }
+
+    /// Speech segments `[start, end, start, end, …]` (seconds, in order) packed into windows
+    /// of at most 30 s, flattened the same way.
+    #[wasm_bindgen(js_name = windowsFromSpeech)]
+    pub fn windows_from_speech(&self, bounds: Vec<f64>) -> std::result::Result<Vec<f64>, JsValue> {
+        if bounds.len() % 2 != 0 || bounds.iter().any(|b| !b.is_finite() || *b < 0.0) || bounds.windows(2).any(|w| w[1] < w[0]) {
+            return Err(js_error("speech must be segments {start, end} in seconds, in order, not overlapping"));
+        }
+        let segments: Vec<(f64, f64)> = bounds.chunks_exact(2).map(|c| (c[0], c[1])).collect();
+        Ok(windows_from_segments(&segments, WINDOW_SECONDS).into_iter().flat_map(|(s, e)| [s, e]).collect())
     }
 }

@@ -1,6 +1,7 @@
 //! Whisper tiny.en in the audio suite, ours natively: the encoder over one 30-second window,
-//! a decoder step, and the three reference clips transcribed (greedy), with the real-time
-//! factor; the accuracy is how many clips' tokens differ from the ctranslate2 reference.
+//! a decoder step, and the three reference clips transcribed (greedy, and by beam search with
+//! 5 beams), with the real-time factor; the accuracy is how many clips' tokens differ from the
+//! ctranslate2 reference.
 
 use super::KERNEL_WHISPER;
 use crate::backends::speech::load_whisper;
@@ -8,6 +9,7 @@ use crate::bench::ms_since;
 use crate::bench::record::{CaseRecord, CaseStatus};
 use crate::error::{HostError, Result};
 use ipfs_accelerate::audio::{wav, Audio};
+use ipfs_accelerate::models::whisper::Decoding;
 use std::time::Instant;
 
 const REFERENCE: &str = include_str!("../../../../sdk-wasm/tests/data/whisper_tiny_en_reference.json");
@@ -17,7 +19,14 @@ const CLIPS: [(&str, &[u8]); 3] = [
     ("audio/whisper-noisy.wav", include_bytes!("../../../../sdk-wasm/tests/data/audio/whisper-noisy.wav")),
 ];
 
-fn clips() -> Result<Vec<(Audio, Vec<u32>)>> {
+/// Each clip with CTranslate2's greedy and 5-beam tokens.
+struct Clip {
+    audio: Audio,
+    greedy: Vec<u32>,
+    beam5: Vec<u32>,
+}
+
+fn clips() -> Result<Vec<Clip>> {
     let reference: serde_json::Value =
         serde_json::from_str(REFERENCE).map_err(|e| HostError::Invalid(format!("Whisper reference: {e}")))?;
     let all = reference["clips"].as_array().ok_or_else(|| HostError::Invalid("Whisper reference: no clips".into()))?;
@@ -25,8 +34,8 @@ fn clips() -> Result<Vec<(Audio, Vec<u32>)>> {
         .map(|c| {
             let file = c["file"].as_str().unwrap_or_default();
             let (_, bytes) = CLIPS.iter().find(|(f, _)| *f == file).ok_or_else(|| HostError::Invalid(format!("{file} is not built in")))?;
-            let tokens = c["tokens"].as_array().into_iter().flatten().filter_map(|v| v.as_u64()).map(|v| v as u32).collect();
-            Ok((wav::read(bytes)?, tokens))
+            let ids = |v: &serde_json::Value| v.as_array().into_iter().flatten().filter_map(|v| v.as_u64()).map(|v| v as u32).collect();
+            Ok(Clip { audio: wav::read(bytes)?, greedy: ids(&c["tokens"]), beam5: ids(&c["decodings"]["text_beam5"]) })
         })
         .collect()
 }
@@ -48,10 +57,11 @@ async fn measure(backend: &str, warmup: u32, samples: u32) -> Result<Vec<CaseRec
     let t = Instant::now();
     let whisper = load_whisper(backend).await?;
     let mut records = vec![timed("load", 0, vec![ms_since(t)], serde_json::json!({ "model": KERNEL_WHISPER }))];
-    let features = whisper.features(&clips[0].0).await?;
-    let (mut encode_ms, mut clip_ms, mut step_ms) = (Vec::new(), Vec::new(), Vec::new());
+    let features = whisper.features(&clips[0].audio).await?;
+    let (mut encode_ms, mut clip_ms, mut beam_ms, mut step_ms) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut mismatched, mut tokens_out) = (0, 0);
-    let audio_seconds: f64 = clips.iter().map(|(a, _)| a.seconds()).sum();
+    let audio_seconds: f64 = clips.iter().map(|c| c.audio.seconds()).sum();
+    let beam5 = Decoding { beam: 5, timestamps: false };
     for k in 0..warmup + samples {
         let t = Instant::now();
         let encoded = whisper.encode(&features).await?;
@@ -60,34 +70,39 @@ async fn measure(backend: &str, warmup: u32, samples: u32) -> Result<Vec<CaseRec
         let t = Instant::now();
         mismatched = 0;
         tokens_out = 0;
-        for (audio, want) in &clips {
-            let got = whisper.transcribe(audio, &Decoding::default()).await?;
-            mismatched += usize::from(&got.tokens != want);
+        for clip in &clips {
+            let got = whisper.transcribe(&clip.audio, &Decoding::default()).await?;
+            mismatched += usize::from(got.tokens != clip.greedy);
             tokens_out += got.tokens.len();
         }
         let c = ms_since(t);
+        let t = Instant::now();
+        for clip in &clips {
+            mismatched += usize::from(whisper.transcribe(&clip.audio, &beam5).await?.tokens != clip.beam5);
+        }
+        let b = ms_since(t);
         if k >= warmup {
             encode_ms.push(e);
             clip_ms.push(c);
+            beam_ms.push(b);
             // The three clips' time beyond their three encoder passes, per generated token.
             step_ms.push((c - 3.0 * e).max(0.0) / (tokens_out + 3).max(1) as f64);
         }
     }
     let median = |v: &[f64]| crate::bench::stats::Stats::of(v).map(|s| s.median).unwrap_or(f64::NAN);
-    let rtf = audio_seconds / (median(&clip_ms) / 1e3);
+    let rtf = |ms: &[f64]| audio_seconds / (median(ms) / 1e3);
+    let clip_params = |ms: &[f64], beam: usize| {
+        serde_json::json!({ "model": KERNEL_WHISPER, "audio_seconds": audio_seconds, "real_time_factor": rtf(ms), "tokens": tokens_out, "beam": beam })
+    };
     records.push(timed("encoder 30 s window", warmup, encode_ms, serde_json::json!({ "model": KERNEL_WHISPER, "frames": 3000 })));
     records.push(timed("decoder per token", warmup, step_ms, serde_json::json!({ "model": KERNEL_WHISPER, "tokens": tokens_out })));
-    records.push(timed(
-        "3 clips",
-        warmup,
-        clip_ms,
-        serde_json::json!({ "model": KERNEL_WHISPER, "audio_seconds": audio_seconds, "real_time_factor": rtf, "tokens": tokens_out }),
-    ));
+    records.push(timed("3 clips", warmup, clip_ms.clone(), clip_params(&clip_ms, 1)));
+    records.push(timed("3 clips beam 5", warmup, beam_ms.clone(), clip_params(&beam_ms, 5)));
     for rec in records.iter_mut().filter(|r| r.status == CaseStatus::Ok) {
         rec.max_abs_err = Some(mismatched as f64);
         if mismatched > 0 {
             rec.status = CaseStatus::Mismatch;
-            rec.error = Some(format!("{mismatched} of {} clips' greedy tokens differ from the ctranslate2 reference", clips.len()));
+            rec.error = Some(format!("{mismatched} of {} decodings (greedy and beam 5) differ from the ctranslate2 reference", 2 * clips.len()));
         }
     }
     Ok(records)
