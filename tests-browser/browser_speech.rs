@@ -78,6 +78,20 @@ async fn firefox_transcribes_a_clip_as_ctranslate2_does() {
     check(BrowserKind::Firefox).await;
 }
 
+/// The same greedy decoding through WebGPU compute shaders (Firefox's lavapipe here: a
+/// software adapter, so this checks the arithmetic, not the speed).
+#[tokio::test(flavor = "multi_thread")]
+async fn firefox_webgpu_transcribes_a_clip_as_ctranslate2_does() {
+    let reference: Value = serde_json::from_str(REFERENCE).unwrap();
+    let server = RunnerServer::start(wasm_pkg_dir()).await.unwrap();
+    let session = launch(BrowserKind::Firefox, &server).await;
+    let reply = transcribe(&session, FOX, json!({ "engine": { "prefer": ["webgpu"] } })).await;
+    eprintln!("Firefox WebGPU ({}): transcribe {:.0} ms", reply["adapter"], reply["runMs"].as_f64().unwrap_or(-1.0));
+    assert_eq!(reply["device"], "webgpu", "{reply}");
+    assert_eq!(reply["result"]["segments"][0]["tokens"], reference["clips"][0]["tokens"], "{reply}");
+    session.close().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_options_are_refused_by_name() {
     let server = RunnerServer::start(wasm_pkg_dir()).await.unwrap();

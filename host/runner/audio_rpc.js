@@ -34,7 +34,7 @@ export const audioRpc = {
   // A WAV file transcribed through `loadSpeechRecognizer` → `transcribe(blob, {onSegment})`.
   async transcribeWithApi(baseUrl, wav, { engine = {}, ...options } = {}) {
     const t0 = performance.now();
-    const acc = await sdk.Accelerator.create({ prefer: ["cpu"], threads: engine.threads ?? undefined, relaxedSimd: engine.relaxedSimd ?? undefined });
+    const acc = await sdk.Accelerator.create({ prefer: engine.prefer ?? ["cpu"], threads: engine.threads ?? undefined, relaxedSimd: engine.relaxedSimd ?? undefined });
     try {
       const recognizer = await acc.loadSpeechRecognizer(baseUrl);
       const loadMs = performance.now() - t0;
@@ -42,7 +42,7 @@ export const audioRpc = {
       const t1 = performance.now();
       try {
         const result = await recognizer.transcribe(wavBlob(wav), { ...options, onSegment: (s) => seen.push(s) });
-        return { loadMs, runMs: performance.now() - t1, loadReport: recognizer.loadReport, result, seen, info: acc.info() };
+        return { loadMs, runMs: performance.now() - t1, loadReport: recognizer.loadReport, result, seen, info: acc.info(), device: acc.device, adapter: acc.adapter };
       } catch (e) {
         return { loadMs, error: { name: e?.name, message: String(e?.message ?? e) } };
       }
