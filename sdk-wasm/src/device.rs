@@ -49,6 +49,23 @@ impl Device {
         }
     }
 
+    /// Shader precompilation: compile every GPU pipeline any op can dispatch now, not at its
+    /// first use. Returns how many pipelines the device holds (0 off the GPU: nothing to compile).
+    pub async fn precompile_shaders(&self) -> crate::core::Result<usize> {
+        match self {
+            Device::Gpu(ctx) => ctx.precompile().await,
+            _ => Ok(0),
+        }
+    }
+
+    /// GPU pipelines compiled so far (0 off the GPU).
+    pub fn compiled_pipelines(&self) -> usize {
+        match self {
+            Device::Gpu(ctx) => ctx.cached_pipelines(),
+            _ => 0,
+        }
+    }
+
     pub fn same_as(&self, other: &Device) -> bool {
         match (self, other) {
             (Device::Cpu, Device::Cpu) => true,

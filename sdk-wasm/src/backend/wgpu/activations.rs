@@ -1,7 +1,8 @@
 //! Element-wise activations (one kernel, `OP` selects the function) and SwiGLU's gate.
 
+use super::variants::Variant;
 use super::params::UnaryParams;
-use super::{dense, elements, elementwise_grid, output, shaders, u32_of, GpuContext, WgpuStorage, WORKGROUP};
+use super::{dense, elements, elementwise_grid, output, u32_of, GpuContext, WgpuStorage};
 use crate::backend::{ActivationOps, Operand};
 use crate::core::{Result, UnaryOp};
 
@@ -10,9 +11,8 @@ impl ActivationOps for GpuContext {
         let xb = dense(op.name(), &x)?;
         let len = elements(x.layout);
         let out = output(&x.storage.ctx, len);
-        let constants = vec![("OP", op.shader_code() as f64), ("WORKGROUP", WORKGROUP as f64)];
         let params = UnaryParams { len: u32_of("elements", len)? };
-        self.record(shaders::ACTIVATION, "unary", constants, &[xb, &out.buffer], &params, elementwise_grid(len)?);
+        self.record(Variant::unary(op), &[xb, &out.buffer], &params, elementwise_grid(len)?);
         Ok(out)
     }
 
@@ -22,9 +22,7 @@ impl ActivationOps for GpuContext {
         let out = output(&gate.storage.ctx, len);
         let params = UnaryParams { len: u32_of("elements", len)? };
         self.record(
-            shaders::SWIGLU,
-            "silu_mul",
-            vec![("WORKGROUP", WORKGROUP as f64)],
+            Variant::silu_mul(),
             &[gb, ub, &out.buffer],
             &params,
             elementwise_grid(len)?,

@@ -6,6 +6,7 @@ use super::pipeline_cache::{PipelineCache, PipelineKey};
 use super::recorder::{Command, Dispatch, Recorder};
 use super::shaders::ShaderFile;
 use super::uniform_ring::UniformRing;
+use super::variants::Variant;
 use super::{await_callback, GpuBuffer, PoolStats};
 use crate::backend::{is_software_adapter, AdapterSummary};
 use crate::core::{Error, Result};
@@ -189,6 +190,15 @@ impl GpuContext {
         self.pipelines.get(&self.device, shader, &key).await.map(|_| ())
     }
 
+    /// Compile every pipeline any op can dispatch (shader precompilation): afterwards no
+    /// inference waits for a compiler. Returns how many pipelines the device then holds.
+    pub async fn precompile(&self) -> Result<usize> {
+        for v in Variant::all() {
+            self.prepare(v.shader, v.entry, &v.constants).await?;
+        }
+        Ok(self.cached_pipelines())
+    }
+
     /// Queue submissions so far (a test counts them: one per model forward).
     pub fn submits(&self) -> u64 {
         self.submits.load(Ordering::Relaxed)
@@ -204,15 +214,8 @@ impl GpuContext {
     }
 
     /// Append one kernel dispatch to the recording (nothing runs until a flush).
-    pub(crate) fn record<P: Params>(
-        &self,
-        shader: ShaderFile,
-        entry: &'static str,
-        constants: Vec<(&'static str, f64)>,
-        buffers: &[&GpuBuffer],
-        params: &P,
-        workgroups: [u32; 3],
-    ) {
+    pub(crate) fn record<P: Params>(&self, variant: Variant, buffers: &[&GpuBuffer], params: &P, workgroups: [u32; 3]) {
+        let Variant { shader, entry, constants } = variant;
         let buffers = buffers.iter().map(|b| (b.id(), b.raw().clone())).collect();
         let dispatch = Dispatch { shader, entry, constants, buffers, params: params.bytes(), workgroups };
         self.lock_recorder().commands.push(Command::Dispatch(dispatch));

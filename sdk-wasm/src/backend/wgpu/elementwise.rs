@@ -1,13 +1,12 @@
 //! Broadcast binary ops (rank ≤ 4) and scaling.
 
+use super::variants::Variant;
 use super::params::BinaryParams;
-use super::{dense, elements, elementwise_grid, output, shaders, u32_of, GpuContext, WgpuStorage, WORKGROUP};
+use super::{dense, elements, elementwise_grid, output, u32_of, GpuContext, WgpuStorage};
 use crate::backend::{ElementwiseOps, Operand};
 use crate::core::{broadcast_strides, BinaryOp, Error, Result};
 
 const MAX_RANK: usize = 4;
-/// `OP` of the scale entry (after the `BinaryOp` codes).
-const OP_SCALE: f64 = 2.0;
 
 /// Right-align into 4 dims, filling with `fill`.
 fn pad4(v: &[usize], fill: usize) -> Result<[u32; 4]> {
@@ -33,8 +32,7 @@ impl ElementwiseOps for GpuContext {
             b_strides: pad4(&broadcast_strides(b.layout.shape.dims(), out_dims), 0)?,
         };
         let out = output(&a.storage.ctx, len);
-        let constants = vec![("OP", op.shader_code() as f64), ("WORKGROUP", WORKGROUP as f64)];
-        self.record(shaders::ELEMENTWISE, "binary", constants, &[ab, bb, &out.buffer], &params, elementwise_grid(len)?);
+        self.record(Variant::binary(op), &[ab, bb, &out.buffer], &params, elementwise_grid(len)?);
         Ok(out)
     }
 
@@ -43,8 +41,7 @@ impl ElementwiseOps for GpuContext {
         let len = elements(x.layout);
         let params = BinaryParams { len: u32_of("elements", len)?, scale: factor, ..BinaryParams::default() };
         let out = output(&x.storage.ctx, len);
-        let constants = vec![("OP", OP_SCALE), ("WORKGROUP", WORKGROUP as f64)];
-        self.record(shaders::ELEMENTWISE, "binary", constants, &[xb, xb, &out.buffer], &params, elementwise_grid(len)?);
+        self.record(Variant::scale(), &[xb, xb, &out.buffer], &params, elementwise_grid(len)?);
         Ok(out)
     }
 }

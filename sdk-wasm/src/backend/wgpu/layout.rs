@@ -1,7 +1,8 @@
 //! Materialising strided views, gathering rows, in-place KV-cache writes.
 
+use super::variants::Variant;
 use super::params::{CopyParams, GatherParams, KvWriteParams};
-use super::{dense, elements, elementwise_grid, output, shaders, u32_of, GpuContext, WgpuStorage, WORKGROUP};
+use super::{dense, elements, elementwise_grid, output, u32_of, GpuContext, WgpuStorage};
 use crate::backend::{LayoutOps, Operand};
 use crate::core::{Error, Result};
 
@@ -23,9 +24,7 @@ impl LayoutOps for GpuContext {
         let params = CopyParams { len: u32_of("elements", len)?, offset: u32_of("offset", x.layout.offset)?, shape, strides };
         let out = output(&x.storage.ctx, len);
         self.record(
-            shaders::COPY,
-            "copy_strided",
-            vec![("WORKGROUP", WORKGROUP as f64)],
+            Variant::copy_strided(),
             &[&x.storage.buffer, &out.buffer],
             &params,
             elementwise_grid(len)?,
@@ -42,9 +41,7 @@ impl LayoutOps for GpuContext {
         let params = GatherParams { rows: u32_of("ids", ids.len())?, dim: u32_of("dim", dim)?, table_rows: u32_of("rows", rows)? };
         let out = output(ctx, len);
         self.record(
-            shaders::GATHER,
-            "gather_rows",
-            vec![("WORKGROUP", WORKGROUP as f64)],
+            Variant::gather_rows(),
             &[tb, &ids_buf, &out.buffer],
             &params,
             elementwise_grid(len)?,
@@ -69,9 +66,7 @@ impl LayoutOps for GpuContext {
             start: u32_of("start", start)?,
         };
         self.record(
-            shaders::KV_WRITE,
-            "kv_write",
-            vec![("WORKGROUP", WORKGROUP as f64)],
+            Variant::kv_write(),
             &[rb, &cache.buffer],
             &params,
             elementwise_grid(elements(rows.layout))?,

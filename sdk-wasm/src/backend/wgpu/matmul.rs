@@ -1,7 +1,8 @@
 //! Tiled batched matmul; both operands are read through strides, so transposed views are free.
 
+use super::variants::Variant;
 use super::params::MatmulParams;
-use super::{output, shaders, u32_of, GpuContext, WgpuStorage};
+use super::{output, u32_of, GpuContext, WgpuStorage};
 use crate::backend::{MatmulOps, MatmulPlan, Operand};
 use crate::core::{Error, Layout, Result};
 
@@ -44,7 +45,7 @@ impl MatmulOps for GpuContext {
         };
         let out = output(&a.storage.ctx, p.batch * p.m * p.n);
         let groups = [u32_of("column tiles", p.n.div_ceil(64))?, u32_of("row tiles", p.m.div_ceil(64))?, params.batch];
-        self.record(shaders::MATMUL, "matmul", vec![], &[&a.storage.buffer, &b.storage.buffer, &out.buffer], &params, groups);
+        self.record(Variant::matmul(), &[&a.storage.buffer, &b.storage.buffer, &out.buffer], &params, groups);
         Ok(out)
     }
 }

@@ -17,6 +17,7 @@ mod rotary;
 pub mod shaders;
 mod storage;
 mod uniform_ring;
+mod variants;
 
 pub use buffer_pool::{GpuBuffer, PoolStats};
 pub use context::{summarize, GpuContext};

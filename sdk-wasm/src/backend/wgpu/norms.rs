@@ -1,7 +1,8 @@
 //! Row-wise softmax, layernorm and rmsnorm: one workgroup per row.
 
+use super::variants::Variant;
 use super::params::RowParams;
-use super::{dense, elements, grid, output, shaders, u32_of, GpuContext, WgpuStorage};
+use super::{dense, elements, grid, output, u32_of, GpuContext, WgpuStorage};
 use crate::backend::{NormOps, Operand};
 use crate::core::Result;
 
@@ -15,7 +16,7 @@ impl NormOps for GpuContext {
         let xb = dense("softmax", &x)?;
         let (params, rows) = row_params(&x, cols, 0.0)?;
         let out = output(&x.storage.ctx, elements(x.layout));
-        self.record(shaders::SOFTMAX, "softmax", vec![], &[xb, &out.buffer], &params, grid(rows)?);
+        self.record(Variant::softmax(), &[xb, &out.buffer], &params, grid(rows)?);
         Ok(out)
     }
 
@@ -30,7 +31,7 @@ impl NormOps for GpuContext {
         let (xb, gb, bb) = (dense("layernorm", &x)?, dense("layernorm", &g)?, dense("layernorm", &b)?);
         let (params, rows) = row_params(&x, cols, eps)?;
         let out = output(&x.storage.ctx, elements(x.layout));
-        self.record(shaders::LAYERNORM, "layernorm", vec![], &[xb, gb, bb, &out.buffer], &params, grid(rows)?);
+        self.record(Variant::layernorm(), &[xb, gb, bb, &out.buffer], &params, grid(rows)?);
         Ok(out)
     }
 
@@ -38,7 +39,7 @@ impl NormOps for GpuContext {
         let (xb, gb) = (dense("rmsnorm", &x)?, dense("rmsnorm", &g)?);
         let (params, rows) = row_params(&x, cols, eps)?;
         let out = output(&x.storage.ctx, elements(x.layout));
-        self.record(shaders::RMSNORM, "rmsnorm", vec![], &[xb, gb, &out.buffer], &params, grid(rows)?);
+        self.record(Variant::rmsnorm(), &[xb, gb, &out.buffer], &params, grid(rows)?);
         Ok(out)
     }
 }

@@ -1,21 +1,12 @@
 //! x · Wᵀ with W's rows kept in their block format and decoded in the kernel.
 
+use super::variants::Variant;
 use super::params::QmatmulParams;
-use super::{dense, elements, grid, output, shaders, u32_of, GpuContext, WgpuStorage};
+use super::{dense, elements, grid, output, u32_of, GpuContext, WgpuStorage};
 use crate::backend::{Operand, QuantMatmulOps, QuantShape};
-use crate::core::{DType, Error, Result};
+use crate::core::Result;
 
 /// The kernel's `FORMAT` override for a block format.
-fn format_code(dtype: DType) -> Result<f64> {
-    Ok(match dtype {
-        DType::Q4_0 => 2.0,
-        DType::Q4_1 => 3.0,
-        DType::Q8_0 => 8.0,
-        DType::Q2 => 20.0,
-        DType::Q3 => 21.0,
-        other => return Err(Error::UnsupportedDType { op: "qmatmul", dtype: other }),
-    })
-}
 
 impl QuantMatmulOps for GpuContext {
     fn qmatmul(&self, x: Operand<WgpuStorage>, w: &WgpuStorage, s: QuantShape) -> Result<WgpuStorage> {
@@ -30,9 +21,7 @@ impl QuantMatmulOps for GpuContext {
         };
         let out = output(&x.storage.ctx, m * s.rows);
         self.record(
-            shaders::QMATMUL,
-            "qmatmul",
-            vec![("FORMAT", format_code(s.dtype)?)],
+            Variant::qmatmul(s.dtype)?,
             &[xb, &w.buffer, &out.buffer],
             &params,
             grid(m * s.rows)?,

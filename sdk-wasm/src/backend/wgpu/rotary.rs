@@ -1,7 +1,8 @@
 //! Rotary position embedding, one invocation per rotated pair.
 
+use super::variants::Variant;
 use super::params::RopeParams;
-use super::{dense, elements, elementwise_grid, output, shaders, u32_of, GpuContext, WgpuStorage, WORKGROUP};
+use super::{dense, elements, elementwise_grid, output, u32_of, GpuContext, WgpuStorage};
 use crate::backend::{Operand, RotaryOps};
 use crate::core::Result;
 
@@ -13,9 +14,7 @@ impl RotaryOps for GpuContext {
         let len = elements(x.layout);
         let out = output(&x.storage.ctx, len);
         self.record(
-            shaders::ROPE,
-            "rope",
-            vec![("WORKGROUP", WORKGROUP as f64)],
+            Variant::rope(),
             &[xb, cb, sb, &out.buffer],
             &params,
             elementwise_grid(len / 2)?,
