@@ -253,6 +253,17 @@ export class Accelerator {
   }
 
   /**
+   * Shader precompilation: compile every GPU pipeline now (at load) rather than when an
+   * inference first needs it. Resolves to `{ pipelines, ms }` (0 pipelines off the GPU).
+   */
+  async precompileShaders() {
+    if (this.#disposed) throw new Error("this Accelerator was disposed");
+    const t0 = performance.now();
+    const pipelines = await this.#runtime.precompileShaders();
+    return { pipelines, ms: performance.now() - t0 };
+  }
+
+  /**
    * Weight memory: `{ devices: {cpu, gpu}, totalBytes, sharedBytes, tensors, models: [{name,
    * bytes, sharedBytes}], gpuPool }` — a tensor shared by several models is counted once.
    */
@@ -610,6 +621,23 @@ export class SpeechRecognizer extends LoadedModel {
       }
     }
     return { text: joined(segments), segments };
+  }
+
+  /**
+   * The encoder's output for the first 30 s of `audio` (as `transcribe` takes it): `{data,
+   * dims: [1500, width]}`, one row per 20 ms of the (padded) window.
+   */
+  async encode(audio, { sampleRate } = {}) {
+    const { samples, rate } = monoSamples(audio, sampleRate);
+    const inner = this[INNER]();
+    const piece = samples.subarray(0, Math.min(samples.length, Math.round(inner.windowSeconds * rate)));
+    let data;
+    try {
+      data = await inner.encodeWindow(piece, rate);
+    } catch (e) {
+      throw new Error(messageOf(e));
+    }
+    return { data, dims: [1500, data.length / 1500] };
   }
 }
 

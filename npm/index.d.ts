@@ -424,6 +424,8 @@ export class SpeechRecognizer {
   readonly name: string;
   readonly loadReport: LoadReport;
   transcribe(audio: AudioInput, options?: TranscribeOptions): Promise<{ text: string; segments: TranscriptSegment[] }>;
+  /** The encoder's output for the first 30 s: one row of `width` values per 20 ms of the padded window. */
+  encode(audio: AudioInput, options?: { sampleRate?: number }): Promise<{ data: Float32Array; dims: [number, number] }>;
   dispose(): void;
 }
 
@@ -451,6 +453,8 @@ export class Accelerator {
   /** Load a speech recognizer: Whisper as CTranslate2 exports it (model.bin, config.json, tokenizer.json). */
   loadSpeechRecognizer(url: string | URL, options?: Omit<OnnxLoadOptions, "file">): Promise<SpeechRecognizer>;
   memory(): Promise<MemoryReport>;
+  /** Compile every GPU pipeline now (shader precompilation) rather than at first use; 0 pipelines off the GPU. */
+  precompileShaders(): Promise<{ pipelines: number; ms: number }>;
   /** The engine's build (threads or one thread, and why), with the chosen device. */
   info(): EngineInfo & { device: DeviceName };
   /** Bytes of this engine's wasm memory (its peak heap so far). */

@@ -159,6 +159,12 @@ export class Accelerator {
     return this.#worker.call(0, "wasmMemoryBytes");
   }
 
+  /** Compile every GPU pipeline now rather than at first use: `{ pipelines, ms }`. */
+  async precompileShaders() {
+    if (this.#disposed) throw new Error("this Accelerator was disposed");
+    return this.#remote.call("precompileShaders");
+  }
+
   /** Weight memory: `{ devices, totalBytes, sharedBytes, tensors, models, gpuPool }` (a promise). */
   async memory() {
     if (this.#disposed) throw new Error("this Accelerator was disposed");
@@ -450,6 +456,12 @@ export class SpeechRecognizer extends LoadedModel {
     const { sent, callbacks, signal } = splitOptions(options, ["onSegment"]);
     const { audio: samples, sampleRate } = await sendableAudio(audio, options.sampleRate);
     return this.call("transcribe", [samples, { ...sent, sampleRate }], { callbacks, signal });
+  }
+
+  /** The encoder's output `{data, dims: [1500, width]}` for the first 30 s of the audio. */
+  async encode(audio, options = {}) {
+    const { audio: samples, sampleRate } = await sendableAudio(audio, options.sampleRate);
+    return this.call("encode", [samples, { sampleRate }]);
   }
 }
 

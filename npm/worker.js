@@ -11,12 +11,12 @@ import * as engine from "./engine.js";
 /** What the page may call, per kind of object. */
 const METHODS = {
   module: ["init", "info", "version", "cpuFlavour", "deviceInfo", "runKernelCase", "wasmMemoryBytes", "profileBegin", "profileTake", "create"],
-  accelerator: ["load", "loadLanguageModel", "loadImageModel", "loadVoiceDetector", "loadSpeechRecognizer", "memory", "dispose", "cache.list", "cache.delete", "cache.clear", "cache.usage"],
+  accelerator: ["load", "loadLanguageModel", "loadImageModel", "loadVoiceDetector", "loadSpeechRecognizer", "precompileShaders", "memory", "dispose", "cache.list", "cache.delete", "cache.clear", "cache.usage"],
   embedding: ["embed", "cacheStats", "stageFirst", "stageNext", "dispose"],
   language: ["tokenize", "generate", "dispose"],
   image: ["run", "dispose"],
   voice: ["probabilities", "segments", "dispose"],
-  speech: ["transcribe", "dispose"],
+  speech: ["transcribe", "encode", "dispose"],
 };
 
 const objects = new Map();

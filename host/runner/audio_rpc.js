@@ -19,6 +19,12 @@ async function withDetector(baseUrl, { threads, relaxedSimd } = {}, body) {
   }
 }
 
+/** The WAV's samples at 16 kHz, decoded by the browser once. */
+async function decoded(base64) {
+  const bytes = await wavBlob(base64).arrayBuffer();
+  return (await new OfflineAudioContext(1, 1, 16000).decodeAudioData(bytes)).getChannelData(0);
+}
+
 export const audioRpc = {
   // Probabilities and segments of one WAV file, decoded by the browser.
   async hearWithApi(baseUrl, wav, options = {}) {
@@ -46,6 +52,43 @@ export const audioRpc = {
       } catch (e) {
         return { loadMs, error: { name: e?.name, message: String(e?.message ?? e) } };
       }
+    } finally {
+      acc.dispose();
+    }
+  },
+
+  // The Whisper encoder over one 30 s window on the chosen device (the clip decoded once).
+  async benchSpeechEncoder(baseUrl, wav, { warmup = 1, samples = 3, prefer = ["webgpu"] } = {}) {
+    const audio = await decoded(wav);
+    const t0 = performance.now();
+    const acc = await sdk.Accelerator.create({ prefer });
+    try {
+      const recognizer = await acc.loadSpeechRecognizer(baseUrl);
+      const loadMs = performance.now() - t0;
+      const ms = [];
+      let dims;
+      for (let k = 0; k < warmup + samples; k++) {
+        const t = performance.now();
+        dims = (await recognizer.encode(audio, { sampleRate: 16000 })).dims;
+        if (k >= warmup) ms.push(performance.now() - t);
+      }
+      return { loadMs, ms, dims, device: acc.device, adapter: acc.adapter };
+    } finally {
+      acc.dispose();
+    }
+  },
+
+  // One first transcription on a fresh Accelerator (a fresh GPU device), after compiling
+  // every pipeline at load (`precompile`) or not.
+  async firstSpeechCall(baseUrl, wav, { prefer = ["webgpu"], precompile = false } = {}) {
+    const audio = await decoded(wav);
+    const acc = await sdk.Accelerator.create({ prefer });
+    try {
+      const recognizer = await acc.loadSpeechRecognizer(baseUrl);
+      const compiled = precompile ? await acc.precompileShaders() : { pipelines: 0, ms: 0 };
+      const t = performance.now();
+      const result = await recognizer.transcribe(audio, { sampleRate: 16000 });
+      return { firstMs: performance.now() - t, precompileMs: compiled.ms, pipelines: compiled.pipelines, text: result.text, device: acc.device };
     } finally {
       acc.dispose();
     }

@@ -193,6 +193,17 @@ impl Runtime {
         self.load_file(url, options, on_progress, signal, super::speech_recognizer::FILE_KIND, super::speech_recognizer::build, wrap)
     }
 
+    /// Shader precompilation: compile every GPU pipeline now, so no later inference waits for
+    /// a shader compiler. Resolves to the number of pipelines the device holds (0 off the GPU).
+    #[wasm_bindgen(js_name = precompileShaders)]
+    pub fn precompile_shaders(&self) -> js_sys::Promise {
+        let device = self.device.clone();
+        wasm_bindgen_futures::future_to_promise(async move {
+            let pipelines = device.precompile_shaders().await.map_err(js_error)?;
+            Ok(JsValue::from_f64(pipelines as f64))
+        })
+    }
+
     /// Weight memory: bytes per device (each shared tensor once), per model, and the GPU
     /// allocator's own figures.
     pub fn memory(&self) -> Result<JsValue, JsValue> {

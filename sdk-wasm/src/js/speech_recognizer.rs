@@ -72,6 +72,22 @@ impl SpeechRecognizer {
         })
     }
 
+    /// The encoder's output for one window (≤ 30 s, padded to 30 s): `[1500 × width]` values,
+    /// position-major (the audio's embedding, one row per 20 ms).
+    #[wasm_bindgen(js_name = encodeWindow)]
+    pub fn encode_window(&self, samples: Vec<f32>, rate: u32) -> js_sys::Promise {
+        let inner = Rc::clone(&self.inner);
+        wasm_bindgen_futures::future_to_promise(async move {
+            let audio = Audio::new(rate, samples).map_err(js_error)?;
+            if audio.seconds() > WINDOW_SECONDS + 1e-6 {
+                return Err(js_error(format!("a window is at most {WINDOW_SECONDS} s of audio, got {:.2} s", audio.seconds())));
+            }
+            let features = inner.features(&audio).await.map_err(js_error)?;
+            let encoded = inner.encode(&features).await.map_err(js_error)?.to_vec().await.map_err(js_error)?;
+            Ok(js_sys::Float32Array::from(encoded.as_slice()).into())
+        })
+    }
+
     /// Speech segments `[start, end, start, end, …]` (seconds, in order) packed into windows
     /// of at most 30 s, flattened the same way.
     #[wasm_bindgen(js_name = windowsFromSpeech)]

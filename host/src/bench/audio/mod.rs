@@ -4,9 +4,13 @@
 //! probability difference to ONNX Runtime's Python run beside the speed. Chunks per second and
 //! the real-time factor (audio seconds per compute second) are the clip over the median.
 //! Natively on the CPU also Whisper tiny.en: its encoder over a 30 s window, a decoder step,
-//! and three clips transcribed, checked token for token against ctranslate2's greedy output.
+//! and three clips transcribed (greedy and 5 beams), checked token for token against
+//! ctranslate2. On GPUs (`native-wgpu`, and `browser-webgpu` in each browser; not in
+//! `--quick`): the encoder, and the first call with and without shader precompilation.
 
 mod browser;
+mod browser_gpu;
+mod first_call;
 mod native;
 mod whisper;
 
@@ -30,6 +34,8 @@ const CLIP: &[u8] = include_bytes!("../../../../sdk-wasm/tests/data/audio/speech
 const TOLERANCE: f64 = 1e-3;
 /// Native backends: (backend, record label).
 const NATIVE: [(&str, &str); 2] = [("ours-cpu", "native-cpu"), ("ort-cpu", "native-ort-cpu")];
+/// Whisper on a GPU natively: the encoder and first calls with and without precompiled shaders.
+const NATIVE_WGPU: &str = "native-wgpu";
 
 fn reference() -> Result<Vec<f64>> {
     let all: serde_json::Value = serde_json::from_str(REFERENCE).map_err(|e| HostError::Invalid(format!("VAD reference: {e}")))?;
@@ -89,6 +95,11 @@ impl Suite for AudioSuite {
     }
 
     fn backends(&self) -> Vec<&'static str> {
+        NATIVE.iter().map(|(_, l)| *l).chain([NATIVE_WGPU, browser::LABEL, browser_gpu::LABEL]).collect()
+    }
+
+    /// The GPU rows take minutes on software adapters: `--quick` leaves them out.
+    fn quick_backends(&self) -> Vec<&'static str> {
         NATIVE.iter().map(|(_, l)| *l).chain([browser::LABEL]).collect()
     }
 
@@ -105,19 +116,29 @@ impl Suite for AudioSuite {
                 environments.push(native::run(backend, label, &opts).await);
                 super::progress::environments_finished(1);
             }
-            if wanted(browser::LABEL) {
+            if wanted(NATIVE_WGPU) {
+                super::progress(format!("{NATIVE_WGPU}: whisper-tiny.en encoder and first calls"));
+                let (adapter, records) = first_call::cases("ours-wgpu", opts.warmup, opts.samples).await;
+                environments.push(EnvRecord::new(NATIVE_WGPU, adapter, records));
+                super::progress::environments_finished(1);
+            }
+            let in_browsers: Vec<&str> = [browser::LABEL, browser_gpu::LABEL].into_iter().filter(|l| wanted(l)).collect();
+            if !in_browsers.is_empty() {
                 let server = RunnerServer::start(crate::paths::wasm_pkg_dir()).await?;
-                for detection in detect_all().into_iter().filter(|d| opts.browsers.contains(&d.kind)) {
-                    environments.push(match &detection.install {
-                        Ok(install) => browser::run(install, &server.url(), &opts).await,
-                        Err(reason) => {
-                            let mut env = EnvRecord::new(browser::LABEL, Default::default(), Vec::new());
-                            env.browser = Some(detection.kind.name().into());
-                            env.unavailable_reason = Some(reason.clone());
-                            env
-                        }
-                    });
-                    super::progress::environments_finished(1);
+                for label in in_browsers {
+                    for detection in detect_all().into_iter().filter(|d| opts.browsers.contains(&d.kind)) {
+                        environments.push(match &detection.install {
+                            Ok(install) if label == browser::LABEL => browser::run(install, &server.url(), &opts).await,
+                            Ok(install) => browser_gpu::run(install, &server.url(), &opts).await,
+                            Err(reason) => {
+                                let mut env = EnvRecord::new(label, Default::default(), Vec::new());
+                                env.browser = Some(detection.kind.name().into());
+                                env.unavailable_reason = Some(reason.clone());
+                                env
+                            }
+                        });
+                        super::progress::environments_finished(1);
+                    }
                 }
             }
             Ok(finished_run("audio", command, started_at, environments))

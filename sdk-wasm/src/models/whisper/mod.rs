@@ -223,6 +223,11 @@ impl Whisper {
         Ok(out)
     }
 
+    /// Where the model's weights live and its ops run.
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
     pub fn decoder_layers(&self) -> usize {
         self.decoder.layer_count()
     }
