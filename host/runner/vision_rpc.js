@@ -23,6 +23,24 @@ async function withImageModel(baseUrl, { prefer = ["cpu"], threads, relaxedSimd 
 }
 
 export const visionRpc = {
+  // Two models of different kinds loaded through one Accelerator (the package's Worker), one
+  // after another or both at once (`parallel`), from an emptied IndexedDB cache (`cold`: the
+  // files come over the network and are stored) or from the cache. Timed from the first
+  // request to both models ready.
+  async parallelLoads(imageUrl, textUrl, { parallel = false, cold = false, prefer = ["cpu"] } = {}) {
+    const acc = await sdk.Accelerator.create({ prefer });
+    try {
+      if (cold) await acc.cache.clear();
+      const t0 = performance.now();
+      const image = () => acc.loadImageModel(imageUrl);
+      const text = () => acc.load(textUrl);
+      const models = parallel ? await Promise.all([image(), text()]) : [await image(), await text()];
+      return { ms: performance.now() - t0, networkBytes: models.map((m) => m.loadReport.networkBytes), device: acc.device };
+    } finally {
+      acc.dispose();
+    }
+  },
+
   // Every picture in one `run([...])`: each heatmap and CLS vector as plain arrays.
   async seeWithApi(baseUrl, pngs, options = {}) {
     return withImageModel(baseUrl, options, async (model) => {

@@ -77,6 +77,10 @@ async fn measure(session: &BrowserSession, prefer: &str, build: EngineBuild, lab
     let checked: Vec<&ReferenceImage> = if software { vec![&refs[0]] } else { refs.iter().collect() };
     let worst = accuracy(session, prefer, build, &checked).await;
     apply_accuracy(&mut records, worst);
+    if prefer == "cpu" {
+        progress(format!("{label} ({}): loading two models in parallel and one after another", session.kind.name()));
+        records.extend(super::parallel_loads::cases(session, samples).await);
+    }
     let mut env = EnvRecord::new(label, adapter, records);
     if reply["device"].as_str() != Some(prefer) {
         env.unavailable_reason = Some(format!("the page ran on {} instead of {prefer}", reply["device"]));

@@ -7,6 +7,7 @@
 mod browser;
 pub mod inputs;
 mod native;
+mod parallel_loads;
 
 use super::options::BenchOptions;
 use super::record::{CaseRecord, CaseStatus, EnvRecord, RunRecord};
