@@ -4,6 +4,7 @@
 
 use ipfs_accelerate::models::generation::{Generation, Prompt};
 use ipfs_accelerate::text::Encoding;
+use ipfs_accelerate_host::backends::ort_whisper::OrtWhisperEncoder;
 use ipfs_accelerate_host::backends::text_generation::TextGenerator;
 use ipfs_accelerate_host::backends::{ModelSpec, NativeEmbedder};
 use ipfs_accelerate_host::bench::llm::Workload;
@@ -30,6 +31,28 @@ async fn worst_cosine(backend: &str, model: &str, reference: &Value) -> f64 {
         .zip(sentences)
         .map(|(g, s)| cosine(g, &s["embedding"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect::<Vec<_>>()))
         .fold(1.0, f64::min)
+}
+
+/// Whisper's encoder written out as ONNX from the model.bin and run by ONNX Runtime: its rows
+/// match ctranslate2's encoder output for the same clip (the reference our own encoder meets).
+#[tokio::test(flavor = "multi_thread")]
+async fn onnx_runtime_runs_the_whisper_encoder_exported_from_model_bin() {
+    let reference: Value = serde_json::from_str(include_str!("../../sdk-wasm/tests/data/whisper_tiny_en_reference.json")).unwrap();
+    let clip = &reference["clips"][0];
+    let bytes = std::fs::read(ipfs_accelerate::weights::model_cache_dir().join("whisper-tiny-en/model.bin")).unwrap();
+    let whisper = ipfs_accelerate_host::backends::speech::load_whisper("ours-cpu").await.unwrap();
+    let wav = std::fs::read(std::path::Path::new("../sdk-wasm/tests/data").join(clip["file"].as_str().unwrap())).unwrap();
+    let features = whisper.features(&ipfs_accelerate::audio::wav::read(&wav).unwrap()).await.unwrap();
+    let mut ort = OrtWhisperEncoder::load(&bytes).await.unwrap_or_else(|e| panic!("{e}"));
+    let encoded = ort.encode(&features).unwrap();
+    let width = encoded.len() / 1500;
+    for (r, want) in clip["encoder_rows"].as_object().unwrap() {
+        let r: usize = r.parse().unwrap();
+        let want: Vec<f64> = want.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+        let c = cosine(&encoded[r * width..(r + 1) * width], &want);
+        assert!(c >= 0.999, "row {r}: cosine {c}");
+    }
+    assert!(ort.encode(&features[1..]).is_err(), "a short window is refused");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -9,7 +9,9 @@ pub mod image_model;
 pub mod models;
 mod ort;
 pub mod ort_vad;
+mod onnx_export;
 mod ort_vision;
+pub mod ort_whisper;
 pub mod speech;
 pub mod text_generation;
 

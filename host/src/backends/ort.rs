@@ -34,16 +34,22 @@ pub(super) fn environment() -> Result<&'static ort::environment::Environment> {
     .map_err(err)
 }
 
-/// A CPU session on every core, as our CPU kernels use.
-pub(super) fn cpu_session(model: &Path) -> Result<(Session, usize)> {
+/// A CPU session builder on every core, as our CPU kernels use, and that thread count.
+fn cpu_builder() -> Result<(ort::session::builder::SessionBuilder, usize)> {
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-    let session = Session::builder(environment()?)
-        .map_err(err)?
-        .with_intra_threads(threads)
-        .map_err(err)?
-        .commit_from_file(model)
-        .map_err(|e| err(format!("{}: {e}", model.display())))?;
-    Ok((session, threads))
+    Ok((Session::builder(environment()?).map_err(err)?.with_intra_threads(threads).map_err(err)?, threads))
+}
+
+/// A CPU session of the ONNX file at `model`.
+pub(super) fn cpu_session(model: &Path) -> Result<(Session, usize)> {
+    let (mut builder, threads) = cpu_builder()?;
+    Ok((builder.commit_from_file(model).map_err(|e| err(format!("{}: {e}", model.display())))?, threads))
+}
+
+/// A CPU session of an ONNX model held in memory.
+pub(super) fn cpu_session_from_memory(model: &[u8]) -> Result<(Session, usize)> {
+    let (mut builder, threads) = cpu_builder()?;
+    Ok((builder.commit_from_memory(model).map_err(err)?, threads))
 }
 
 pub(super) fn adapter(threads: usize) -> AdapterSummary {

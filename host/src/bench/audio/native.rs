@@ -62,6 +62,9 @@ pub async fn run(backend: &str, label: &str, opts: &Options) -> EnvRecord {
     if backend == "ours-cpu" {
         progress(format!("{label}: whisper-tiny.en"));
         records.extend(super::whisper::cases(backend, opts.warmup, opts.samples).await);
+    } else {
+        progress(format!("{label}: whisper-tiny.en encoder (exported to ONNX)"));
+        records.push(super::whisper::ort_encoder_case(opts.warmup, opts.samples).await);
     }
     EnvRecord::new(label, adapter, records)
 }

@@ -4,6 +4,7 @@
 //! ctranslate2 reference.
 
 use super::KERNEL_WHISPER;
+use crate::backends::ort_whisper::OrtWhisperEncoder;
 use crate::backends::speech::load_whisper;
 use crate::bench::ms_since;
 use crate::bench::record::{CaseRecord, CaseStatus};
@@ -106,4 +107,55 @@ async fn measure(backend: &str, warmup: u32, samples: u32) -> Result<Vec<CaseRec
         }
     }
     Ok(records)
+}
+
+/// ONNX Runtime's run of the encoder (exported from the same model.bin) over the first clip's
+/// 30 s window, with 1 − the worst cosine to ctranslate2's encoder rows as its error.
+pub async fn ort_encoder_case(warmup: u32, samples: u32) -> CaseRecord {
+    let shape = "encoder 30 s window";
+    match ort_encoder(warmup, samples).await {
+        Ok((ms, error)) => {
+            let mut rec = timed(shape, warmup, ms, serde_json::json!({ "model": KERNEL_WHISPER, "frames": 3000, "exported": "onnx from model.bin" }));
+            rec.max_abs_err = Some(error);
+            rec.tolerance = ENCODER_COSINE_TOLERANCE;
+            if error > ENCODER_COSINE_TOLERANCE {
+                rec.status = CaseStatus::Mismatch;
+                rec.error = Some(format!("encoder rows' cosine to ctranslate2 falls {error:.1e} short of 1"));
+            }
+            rec
+        }
+        Err(e) => CaseRecord::failed(KERNEL_WHISPER, shape, CaseStatus::Error, &e.to_string()),
+    }
+}
+
+/// Encoder rows within this of cosine 1 to ctranslate2's (the reference tests' bound).
+const ENCODER_COSINE_TOLERANCE: f64 = 1e-3;
+
+async fn ort_encoder(warmup: u32, samples: u32) -> Result<(Vec<f64>, f64)> {
+    let path = ipfs_accelerate::weights::model_cache_dir().join("whisper-tiny-en/model.bin");
+    let bytes = std::fs::read(&path).map_err(|e| HostError::Invalid(format!("{}: {e} (run `cargo xtask setup`)", path.display())))?;
+    let mut encoder = OrtWhisperEncoder::load(&bytes).await?;
+    let clip = clips()?.remove(0);
+    let features = ipfs_accelerate::audio::mel::log_mel(&clip.audio).await?;
+    let mut ms = Vec::new();
+    let mut encoded = Vec::new();
+    for k in 0..warmup + samples {
+        let t = Instant::now();
+        encoded = encoder.encode(&features)?;
+        if k >= warmup {
+            ms.push(ms_since(t));
+        }
+    }
+    let reference: serde_json::Value = serde_json::from_str(REFERENCE).map_err(|e| HostError::Invalid(format!("Whisper reference: {e}")))?;
+    let width = encoded.len() / 1500;
+    let mut worst: f64 = 1.0;
+    for (r, want) in reference["clips"][0]["encoder_rows"].as_object().into_iter().flatten() {
+        let r: usize = r.parse().map_err(|_| HostError::Invalid(format!("Whisper reference: row {r}")))?;
+        let want: Vec<f64> = want.as_array().into_iter().flatten().filter_map(|v| v.as_f64()).collect();
+        let got = encoded.get(r * width..(r + 1) * width).unwrap_or_default();
+        let dot: f64 = got.iter().zip(&want).map(|(&g, w)| f64::from(g) * w).sum();
+        let norms = got.iter().map(|&g| f64::from(g).powi(2)).sum::<f64>().sqrt() * want.iter().map(|w| w * w).sum::<f64>().sqrt();
+        worst = worst.min(dot / norms);
+    }
+    Ok((ms, 1.0 - worst))
 }
