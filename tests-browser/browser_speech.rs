@@ -64,7 +64,10 @@ async fn check(kind: BrowserKind) {
     let reply = transcribe(&session, FOX, json!({ "speech": [{ "start": 0.2, "end": 1.5 }, { "start": 1.7, "end": 3.6 }] })).await;
     let windows = reply["result"]["segments"].as_array().unwrap_or_else(|| panic!("{reply}"));
     assert_eq!(windows.len(), 1, "{reply}");
-    assert!((windows[0]["start"].as_f64().unwrap() - 0.2).abs() < 1e-3 && (windows[0]["end"].as_f64().unwrap() - 3.6).abs() < 1e-3, "{reply}");
+    assert!(
+        (windows[0]["start"].as_f64().unwrap() - 0.2).abs() < 1e-3 && (windows[0]["end"].as_f64().unwrap() - 3.6).abs() < 1e-3,
+        "{reply}"
+    );
     session.close().await.unwrap();
 }
 

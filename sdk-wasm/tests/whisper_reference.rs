@@ -121,7 +121,8 @@ fn a_long_clip_cut_by_vad_matches_the_reference_window_by_window() {
     let vad = pollster::block_on(SileroVad::from_onnx(&std::fs::read(vad_dir.join("silero_vad_16k_op15.onnx")).unwrap())).unwrap();
     let probabilities = pollster::block_on(vad.probabilities(&audio)).unwrap();
     let found = segments(&probabilities, audio.samples.len(), audio.rate, &SegmentOptions::default()).unwrap();
-    let in_samples: Vec<[u64; 2]> = found.iter().map(|s| [(s.start * 16_000.0).round() as u64, (s.end * 16_000.0).round() as u64]).collect();
+    let in_samples: Vec<[u64; 2]> =
+        found.iter().map(|s| [(s.start * 16_000.0).round() as u64, (s.end * 16_000.0).round() as u64]).collect();
     let want: Vec<[u64; 2]> = serde_json::from_value(long["segments_samples"].clone()).unwrap();
     assert_eq!(in_samples, want, "VAD segments");
 
@@ -131,7 +132,10 @@ fn a_long_clip_cut_by_vad_matches_the_reference_window_by_window() {
     let want = long["windows"].as_array().unwrap();
     assert_eq!(windows.len(), want.len(), "windows");
     for ((start, end, t), w) in windows.iter().zip(want) {
-        assert!((start - w["start"].as_f64().unwrap()).abs() < 1e-9 && (end - w["end"].as_f64().unwrap()).abs() < 1e-9, "window {start}–{end}");
+        assert!(
+            (start - w["start"].as_f64().unwrap()).abs() < 1e-9 && (end - w["end"].as_f64().unwrap()).abs() < 1e-9,
+            "window {start}–{end}"
+        );
         assert_eq!(t.tokens, ids(&w["tokens"]), "window {start}–{end}: {}", t.text);
     }
 }

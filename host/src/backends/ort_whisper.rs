@@ -71,7 +71,9 @@ impl Builder<'_, '_> {
         let g = &mut self.g;
         let [sqrt2, half, one] = self
             .gelu_constants
-            .get_or_insert_with(|| [g.weight("sqrt2", &[], &[std::f32::consts::SQRT_2]), g.weight("half", &[], &[0.5]), g.weight("one", &[], &[1.0])])
+            .get_or_insert_with(|| {
+                [g.weight("sqrt2", &[], &[std::f32::consts::SQRT_2]), g.weight("half", &[], &[0.5]), g.weight("one", &[], &[1.0])]
+            })
             .clone();
         let scaled = self.g.node("Div", &[x, &sqrt2], &[]);
         let e = self.g.node("Erf", &[&scaled], &[]);

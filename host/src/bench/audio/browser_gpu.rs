@@ -7,9 +7,9 @@
 
 use super::first_call::{capped_on_software, first_call_records, Pipelines};
 use super::{failed, KERNEL_WHISPER};
+use crate::bench::record::{CaseRecord, EnvRecord};
 use crate::bench::software::software_webgpu;
 use crate::bench::{progress, BEST};
-use crate::bench::record::{CaseRecord, EnvRecord};
 use crate::browser::{BrowserInstall, BrowserSession};
 use base64::Engine as _;
 use ipfs_accelerate::AdapterSummary;
@@ -49,7 +49,14 @@ async fn measure(session: &BrowserSession, opts: &super::Options) -> Result<EnvR
     let ms: Vec<f64> = reply["ms"].as_array().into_iter().flatten().filter_map(Value::as_f64).collect();
     let params = json!({ "model": KERNEL_WHISPER, "frames": 3000 });
     let mut records = vec![
-        CaseRecord::timed(KERNEL_WHISPER, "load", json!({ "model": KERNEL_WHISPER }), 0, vec![reply["loadMs"].as_f64().unwrap_or(f64::NAN)], 0.0),
+        CaseRecord::timed(
+            KERNEL_WHISPER,
+            "load",
+            json!({ "model": KERNEL_WHISPER }),
+            0,
+            vec![reply["loadMs"].as_f64().unwrap_or(f64::NAN)],
+            0.0,
+        ),
         CaseRecord::timed(KERNEL_WHISPER, "encoder 30 s window", params, warmup, ms, 0.0),
     ];
     let (mut plain, mut precompiled, mut compile) = (Vec::new(), Vec::new(), Vec::new());

@@ -92,9 +92,7 @@ async fn measure(backend: &str, warmup: u32, samples: u32) -> Result<Vec<CaseRec
     }
     let median = |v: &[f64]| crate::bench::stats::Stats::of(v).map(|s| s.median).unwrap_or(f64::NAN);
     let rtf = |ms: &[f64]| audio_seconds / (median(ms) / 1e3);
-    let clip_params = |ms: &[f64], beam: usize| {
-        serde_json::json!({ "model": KERNEL_WHISPER, "audio_seconds": audio_seconds, "real_time_factor": rtf(ms), "tokens": tokens_out, "beam": beam })
-    };
+    let clip_params = |ms: &[f64], beam: usize| serde_json::json!({ "model": KERNEL_WHISPER, "audio_seconds": audio_seconds, "real_time_factor": rtf(ms), "tokens": tokens_out, "beam": beam });
     records.push(timed("encoder 30 s window", warmup, encode_ms, serde_json::json!({ "model": KERNEL_WHISPER, "frames": 3000 })));
     records.push(timed("decoder per token", warmup, step_ms, serde_json::json!({ "model": KERNEL_WHISPER, "tokens": tokens_out })));
     records.push(timed("3 clips", warmup, clip_ms.clone(), clip_params(&clip_ms, 1)));
@@ -103,7 +101,8 @@ async fn measure(backend: &str, warmup: u32, samples: u32) -> Result<Vec<CaseRec
         rec.max_abs_err = Some(mismatched as f64);
         if mismatched > 0 {
             rec.status = CaseStatus::Mismatch;
-            rec.error = Some(format!("{mismatched} of {} decodings (greedy and beam 5) differ from the ctranslate2 reference", 2 * clips.len()));
+            rec.error =
+                Some(format!("{mismatched} of {} decodings (greedy and beam 5) differ from the ctranslate2 reference", 2 * clips.len()));
         }
     }
     Ok(records)
@@ -115,7 +114,8 @@ pub async fn ort_encoder_case(warmup: u32, samples: u32) -> CaseRecord {
     let shape = "encoder 30 s window";
     match ort_encoder(warmup, samples).await {
         Ok((ms, error)) => {
-            let mut rec = timed(shape, warmup, ms, serde_json::json!({ "model": KERNEL_WHISPER, "frames": 3000, "exported": "onnx from model.bin" }));
+            let mut rec =
+                timed(shape, warmup, ms, serde_json::json!({ "model": KERNEL_WHISPER, "frames": 3000, "exported": "onnx from model.bin" }));
             rec.max_abs_err = Some(error);
             rec.tolerance = ENCODER_COSINE_TOLERANCE;
             if error > ENCODER_COSINE_TOLERANCE {
@@ -146,7 +146,8 @@ async fn ort_encoder(warmup: u32, samples: u32) -> Result<(Vec<f64>, f64)> {
             ms.push(ms_since(t));
         }
     }
-    let reference: serde_json::Value = serde_json::from_str(REFERENCE).map_err(|e| HostError::Invalid(format!("Whisper reference: {e}")))?;
+    let reference: serde_json::Value =
+        serde_json::from_str(REFERENCE).map_err(|e| HostError::Invalid(format!("Whisper reference: {e}")))?;
     let width = encoded.len() / 1500;
     let mut worst: f64 = 1.0;
     for (r, want) in reference["clips"][0]["encoder_rows"].as_object().into_iter().flatten() {

@@ -1,7 +1,7 @@
 //! Element-wise activations (one kernel, `OP` selects the function) and SwiGLU's gate.
 
-use super::variants::Variant;
 use super::params::UnaryParams;
+use super::variants::Variant;
 use super::{dense, elements, elementwise_grid, output, u32_of, GpuContext, WgpuStorage};
 use crate::backend::{ActivationOps, Operand};
 use crate::core::{Result, UnaryOp};
@@ -21,12 +21,7 @@ impl ActivationOps for GpuContext {
         let len = elements(gate.layout);
         let out = output(&gate.storage.ctx, len);
         let params = UnaryParams { len: u32_of("elements", len)? };
-        self.record(
-            Variant::silu_mul(),
-            &[gb, ub, &out.buffer],
-            &params,
-            elementwise_grid(len)?,
-        );
+        self.record(Variant::silu_mul(), &[gb, ub, &out.buffer], &params, elementwise_grid(len)?);
         Ok(out)
     }
 }

@@ -1,7 +1,7 @@
 //! Broadcast binary ops (rank ≤ 4) and scaling.
 
-use super::variants::Variant;
 use super::params::BinaryParams;
+use super::variants::Variant;
 use super::{dense, elements, elementwise_grid, output, u32_of, GpuContext, WgpuStorage};
 use crate::backend::{ElementwiseOps, Operand};
 use crate::core::{broadcast_strides, BinaryOp, Error, Result};

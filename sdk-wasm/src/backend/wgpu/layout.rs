@@ -1,7 +1,7 @@
 //! Materialising strided views, gathering rows, in-place KV-cache writes.
 
-use super::variants::Variant;
 use super::params::{CopyParams, GatherParams, KvWriteParams};
+use super::variants::Variant;
 use super::{dense, elements, elementwise_grid, output, u32_of, GpuContext, WgpuStorage};
 use crate::backend::{LayoutOps, Operand};
 use crate::core::{Error, Result};
@@ -23,12 +23,7 @@ impl LayoutOps for GpuContext {
         let len = elements(x.layout);
         let params = CopyParams { len: u32_of("elements", len)?, offset: u32_of("offset", x.layout.offset)?, shape, strides };
         let out = output(&x.storage.ctx, len);
-        self.record(
-            Variant::copy_strided(),
-            &[&x.storage.buffer, &out.buffer],
-            &params,
-            elementwise_grid(len)?,
-        );
+        self.record(Variant::copy_strided(), &[&x.storage.buffer, &out.buffer], &params, elementwise_grid(len)?);
         Ok(out)
     }
 
@@ -40,12 +35,7 @@ impl LayoutOps for GpuContext {
         let len = ids.len() * dim;
         let params = GatherParams { rows: u32_of("ids", ids.len())?, dim: u32_of("dim", dim)?, table_rows: u32_of("rows", rows)? };
         let out = output(ctx, len);
-        self.record(
-            Variant::gather_rows(),
-            &[tb, &ids_buf, &out.buffer],
-            &params,
-            elementwise_grid(len)?,
-        );
+        self.record(Variant::gather_rows(), &[tb, &ids_buf, &out.buffer], &params, elementwise_grid(len)?);
         Ok(out)
     }
 
@@ -65,12 +55,7 @@ impl LayoutOps for GpuContext {
             capacity: u32_of("capacity", capacity)?,
             start: u32_of("start", start)?,
         };
-        self.record(
-            Variant::kv_write(),
-            &[rb, &cache.buffer],
-            &params,
-            elementwise_grid(elements(rows.layout))?,
-        );
+        self.record(Variant::kv_write(), &[rb, &cache.buffer], &params, elementwise_grid(elements(rows.layout))?);
         Ok(())
     }
 }

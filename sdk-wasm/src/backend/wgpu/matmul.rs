@@ -1,7 +1,7 @@
 //! Tiled batched matmul; both operands are read through strides, so transposed views are free.
 
-use super::variants::Variant;
 use super::params::MatmulParams;
+use super::variants::Variant;
 use super::{output, u32_of, GpuContext, WgpuStorage};
 use crate::backend::{MatmulOps, MatmulPlan, Operand};
 use crate::core::{Error, Layout, Result};

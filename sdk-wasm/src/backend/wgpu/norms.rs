@@ -1,7 +1,7 @@
 //! Row-wise softmax, layernorm and rmsnorm: one workgroup per row.
 
-use super::variants::Variant;
 use super::params::RowParams;
+use super::variants::Variant;
 use super::{dense, elements, grid, output, u32_of, GpuContext, WgpuStorage};
 use crate::backend::{NormOps, Operand};
 use crate::core::Result;

@@ -1,12 +1,10 @@
 //! x · Wᵀ with W's rows kept in their block format and decoded in the kernel.
 
-use super::variants::Variant;
 use super::params::QmatmulParams;
+use super::variants::Variant;
 use super::{dense, elements, grid, output, u32_of, GpuContext, WgpuStorage};
 use crate::backend::{Operand, QuantMatmulOps, QuantShape};
 use crate::core::Result;
-
-/// The kernel's `FORMAT` override for a block format.
 
 impl QuantMatmulOps for GpuContext {
     fn qmatmul(&self, x: Operand<WgpuStorage>, w: &WgpuStorage, s: QuantShape) -> Result<WgpuStorage> {
@@ -20,12 +18,7 @@ impl QuantMatmulOps for GpuContext {
             row_bytes: u32_of("row bytes", row_bytes)?,
         };
         let out = output(&x.storage.ctx, m * s.rows);
-        self.record(
-            Variant::qmatmul(s.dtype)?,
-            &[xb, &w.buffer, &out.buffer],
-            &params,
-            grid(m * s.rows)?,
-        );
+        self.record(Variant::qmatmul(s.dtype)?, &[xb, &w.buffer, &out.buffer], &params, grid(m * s.rows)?);
         Ok(out)
     }
 }

@@ -1,7 +1,7 @@
 //! Rotary position embedding, one invocation per rotated pair.
 
-use super::variants::Variant;
 use super::params::RopeParams;
+use super::variants::Variant;
 use super::{dense, elements, elementwise_grid, output, u32_of, GpuContext, WgpuStorage};
 use crate::backend::{Operand, RotaryOps};
 use crate::core::Result;
@@ -13,12 +13,7 @@ impl RotaryOps for GpuContext {
         let params = RopeParams { seq: u32_of("seq", dims[0])?, heads: u32_of("heads", dims[1])?, head_dim: u32_of("head_dim", dims[2])? };
         let len = elements(x.layout);
         let out = output(&x.storage.ctx, len);
-        self.record(
-            Variant::rope(),
-            &[xb, cb, sb, &out.buffer],
-            &params,
-            elementwise_grid(len / 2)?,
-        );
+        self.record(Variant::rope(), &[xb, cb, sb, &out.buffer], &params, elementwise_grid(len / 2)?);
         Ok(out)
     }
 }

@@ -80,10 +80,7 @@ impl Variant {
     }
 
     pub fn qmatmul(dtype: DType) -> Result<Variant> {
-        let (_, code) = QUANT_FORMATS
-            .iter()
-            .find(|(d, _)| *d == dtype)
-            .ok_or(Error::UnsupportedDType { op: "qmatmul", dtype })?;
+        let (_, code) = QUANT_FORMATS.iter().find(|(d, _)| *d == dtype).ok_or(Error::UnsupportedDType { op: "qmatmul", dtype })?;
         Ok(Variant { shader: shaders::QMATMUL, entry: "qmatmul", constants: vec![("FORMAT", *code)] })
     }
 

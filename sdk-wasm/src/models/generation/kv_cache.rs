@@ -174,7 +174,7 @@ impl KvCache {
         let KvStore::Dense { keys, values } = &mut self.store else {
             return Err(Error::Model("beam search needs a dense KV cache".into()));
         };
-        if beams == 0 || self.kv_heads % beams != 0 {
+        if beams == 0 || !self.kv_heads.is_multiple_of(beams) {
             return Err(Error::Model(format!("{} KV heads do not split into {beams} beams", self.kv_heads)));
         }
         let per_beam = self.kv_heads / beams * self.capacity * self.head_dim;

@@ -156,8 +156,7 @@ impl Whisper {
         let beam = decoding.beam;
         let cross = self.decoder.cross_kv(encoded).await?;
         let mut stepper = DecoderSteps { decoder: &self.decoder, cache: self.decoder.cache(self.context, beam, &self.device)?, cross };
-        let prompt: &[u32] =
-            if decoding.timestamps { &[self.special.start] } else { &[self.special.start, self.special.no_timestamps] };
+        let prompt: &[u32] = if decoding.timestamps { &[self.special.start] } else { &[self.special.start, self.special.no_timestamps] };
         let mut logits = Vec::new();
         for &token in prompt {
             logits = stepper.next(&vec![token; beam], &[]).await?;
