@@ -92,7 +92,7 @@ impl SpeechRecognizer {
     /// of at most 30 s, flattened the same way.
     #[wasm_bindgen(js_name = windowsFromSpeech)]
     pub fn windows_from_speech(&self, bounds: Vec<f64>) -> std::result::Result<Vec<f64>, JsValue> {
-        if bounds.len() % 2 != 0 || bounds.iter().any(|b| !b.is_finite() || *b < 0.0) || bounds.windows(2).any(|w| w[1] < w[0]) {
+        if !bounds.len().is_multiple_of(2) || bounds.iter().any(|b| !b.is_finite() || *b < 0.0) || bounds.windows(2).any(|w| w[1] < w[0]) {
             return Err(js_error("speech must be segments {start, end} in seconds, in order, not overlapping"));
         }
         let segments: Vec<(f64, f64)> = bounds.chunks_exact(2).map(|c| (c[0], c[1])).collect();
