@@ -52,6 +52,20 @@ def clip():
     return np.clip(np.round(x * 32767), -32768, 32767).astype(np.int16), spans
 
 
+def vad_probabilities(cache, samples):
+    """The speech probability of each whole 512-sample chunk of 16 kHz float `samples`."""
+    session = ort.InferenceSession(str(cache / "silero-vad" / "silero_vad_16k_op15.onnx"), providers=["CPUExecutionProvider"])
+    state = np.zeros((2, 1, 128), dtype=np.float32)
+    context = np.zeros((1, CONTEXT), dtype=np.float32)
+    probabilities = []
+    for start in range(0, len(samples) - CHUNK + 1, CHUNK):
+        x = np.concatenate([context, samples[None, start:start + CHUNK]], axis=1)
+        out, state = session.run(None, {"input": x, "state": state, "sr": np.array(RATE, dtype=np.int64)})
+        probabilities.append(float(out[0, 0]))
+        context = x[:, -CONTEXT:]
+    return probabilities
+
+
 def main():
     cache, data = Path(sys.argv[1]), Path(sys.argv[2])
     pcm, spans = clip()
@@ -62,17 +76,10 @@ def main():
         w.setframerate(RATE)
         w.writeframes(pcm.tobytes())
     samples = pcm.astype(np.float32) / 32768.0
-    session = ort.InferenceSession(str(cache / "silero-vad" / "silero_vad_16k_op15.onnx"), providers=["CPUExecutionProvider"])
-    state = np.zeros((2, 1, 128), dtype=np.float32)
-    context = np.zeros((1, CONTEXT), dtype=np.float32)
-    probabilities = []
-    for start in range(0, len(samples) - CHUNK + 1, CHUNK):
-        x = np.concatenate([context, samples[None, start:start + CHUNK]], axis=1)
-        out, state = session.run(None, {"input": x, "state": state, "sr": np.array(RATE, dtype=np.int64)})
-        probabilities.append(round(float(out[0, 0]), 6))
-        context = x[:, -CONTEXT:]
+    probabilities = [round(p, 6) for p in vad_probabilities(cache, samples)]
     json.dump({"file": "audio/speech-16k.wav", "sample_rate": RATE, "chunk": CHUNK, "speech_spans_s": spans,
                "probabilities": probabilities}, sys.stdout, indent=1)
 
 
-main()
+if __name__ == "__main__":
+    main()

@@ -35,8 +35,10 @@ from pathlib import Path
 
 import ctranslate2
 import numpy as np
-import onnxruntime as ort
 from tokenizers import Tokenizer
+
+sys.path.insert(0, str(Path(__file__).parent))
+from silero_vad import vad_probabilities  # noqa: E402 (the sibling reference script)
 
 RATE = 16000
 CLIPS = {
@@ -47,7 +49,7 @@ CLIPS = {
 
 # The long clip: the clips above (by file) and seconds of silence between them.
 LONG = ["whisper-fox.wav", 6.0, "whisper-weather.wav", 12.0, "whisper-noisy.wav", 8.0, "whisper-fox.wav", 5.0]
-CHUNK, VAD_CONTEXT = 512, 64
+CHUNK = 512
 MAX_WINDOW_S = 30.0
 
 
@@ -122,19 +124,6 @@ def silero_timestamps_function(wheels):
     namespace = {"List": list, "warnings": __import__("warnings")}
     exec(compile(ast.Module(body=[function], type_ignores=[]), "utils_vad.py", "exec"), namespace)
     return namespace["get_speech_timestamps_from_probs"]
-
-
-def vad_probabilities(cache, samples):
-    session = ort.InferenceSession(str(cache / "silero-vad" / "silero_vad_16k_op15.onnx"), providers=["CPUExecutionProvider"])
-    state = np.zeros((2, 1, 128), dtype=np.float32)
-    context = np.zeros((1, VAD_CONTEXT), dtype=np.float32)
-    probabilities = []
-    for start in range(0, len(samples) - CHUNK + 1, CHUNK):
-        x = np.concatenate([context, samples[None, start:start + CHUNK]], axis=1)
-        out, state = session.run(None, {"input": x, "state": state, "sr": np.array(RATE, dtype=np.int64)})
-        probabilities.append(float(out[0, 0]))
-        context = x[:, -VAD_CONTEXT:]
-    return probabilities
 
 
 def windows(segments):

@@ -88,6 +88,14 @@ pub struct EnvRecord {
 }
 
 impl EnvRecord {
+    /// `label` in a browser that is not installed here: no cases, and why.
+    pub fn browser_unavailable(label: &str, browser: &str, reason: &str) -> EnvRecord {
+        let mut env = EnvRecord::new(label, Default::default(), Vec::new());
+        env.browser = Some(browser.into());
+        env.unavailable_reason = Some(reason.into());
+        env
+    }
+
     /// A backend's results; browser details are filled in by the browser runner.
     pub fn new(backend: &str, adapter: AdapterSummary, cases: Vec<CaseRecord>) -> EnvRecord {
         EnvRecord {

@@ -130,12 +130,7 @@ impl Suite for AudioSuite {
                         environments.push(match &detection.install {
                             Ok(install) if label == browser::LABEL => browser::run(install, &server.url(), &opts).await,
                             Ok(install) => browser_gpu::run(install, &server.url(), &opts).await,
-                            Err(reason) => {
-                                let mut env = EnvRecord::new(label, Default::default(), Vec::new());
-                                env.browser = Some(detection.kind.name().into());
-                                env.unavailable_reason = Some(reason.clone());
-                                env
-                            }
+                            Err(reason) => EnvRecord::browser_unavailable(label, detection.kind.name(), reason),
                         });
                         super::progress::environments_finished(1);
                     }

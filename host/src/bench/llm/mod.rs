@@ -160,12 +160,7 @@ pub async fn run_suite(command: &str, opts: &SuiteOptions) -> Result<RunRecord> 
                 let label = engine.label;
                 environments.push(match &detection.install {
                     Ok(install) => browser::run(install, &server.url(), engine, &work, opts).await,
-                    Err(reason) => {
-                        let mut env = EnvRecord::new(label, Default::default(), Vec::new());
-                        env.browser = Some(detection.kind.name().into());
-                        env.unavailable_reason = Some(reason.clone());
-                        env
-                    }
+                    Err(reason) => EnvRecord::browser_unavailable(label, detection.kind.name(), reason),
                 });
                 super::progress::environments_finished(1);
             }

@@ -51,12 +51,7 @@ pub async fn run_suite(command: &str, opts: &Options) -> Result<RunRecord> {
             for (engine, label) in engines.iter().filter(|(_, l)| browser::runs_in(l, detection.kind, selected)) {
                 environments.push(match &detection.install {
                     Ok(install) => browser::run(install, &server.url(), engine, label, opts).await,
-                    Err(reason) => {
-                        let mut env = super::record::EnvRecord::new(label, Default::default(), Vec::new());
-                        env.browser = Some(detection.kind.name().into());
-                        env.unavailable_reason = Some(reason.clone());
-                        env
-                    }
+                    Err(reason) => super::record::EnvRecord::browser_unavailable(label, detection.kind.name(), reason),
                 });
                 super::progress::environments_finished(1);
             }

@@ -97,12 +97,7 @@ impl Suite for Vision {
                     for &&engine in &engines {
                         environments.push(match &detection.install {
                             Ok(install) => browser::run(install, &server.url(), engine, &opts).await,
-                            Err(reason) => {
-                                let mut env = EnvRecord::new(engine.2, Default::default(), Vec::new());
-                                env.browser = Some(detection.kind.name().into());
-                                env.unavailable_reason = Some(reason.clone());
-                                env
-                            }
+                            Err(reason) => super::record::EnvRecord::browser_unavailable(engine.2, detection.kind.name(), reason),
                         });
                         super::progress::environments_finished(1);
                     }
