@@ -74,7 +74,7 @@ async fn measure(backend: &str, warmup: u32, samples: u32) -> Result<(AdapterSum
                 pipelines.precompiled = total;
             } else {
                 plain.push(first);
-                (pipelines.by_load, pipelines.after_first_call) = (at_load, total);
+                (pipelines.by_load, pipelines.after_first_call) = (Some(at_load), Some(total));
             }
         }
     }
@@ -92,11 +92,11 @@ pub(super) fn capped_on_software(software: bool, warmup: u32, samples: u32) -> (
     }
 }
 
-/// Pipeline counts beside the first calls (where the backend reports them).
+/// Pipeline counts beside the first calls (`None` where the backend does not report them).
 #[derive(Default)]
 pub(super) struct Pipelines {
-    pub by_load: usize,
-    pub after_first_call: usize,
+    pub by_load: Option<usize>,
+    pub after_first_call: Option<usize>,
     pub precompiled: usize,
 }
 

@@ -97,6 +97,14 @@ pub fn matmul_packed(a: &[f32], b: &PackedB, m: usize, out: &mut [f32]) {
     });
 }
 
+/// `out[m×n] = a[m×k] · B` on the calling thread (for callers that parallelise above it).
+pub(crate) fn matmul_packed_serial(a: &[f32], b: &PackedB, m: usize, out: &mut [f32]) {
+    if m == 0 || b.n == 0 {
+        return;
+    }
+    compute_rows(select_micro_kernel().1, a, &b.panels, 0, m, b.k, b.n, &mut out[..m * b.n]);
+}
+
 /// B as ⌈n/NR⌉ panels of k×NR, zero-padded on the right.
 fn pack_b(b: &[f32], k: usize, n: usize) -> Vec<f32> {
     let panel_count = n.div_ceil(NR);

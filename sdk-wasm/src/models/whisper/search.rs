@@ -282,13 +282,17 @@ mod tests {
         // After a lone timestamp, or a pair: text (or the end), no timestamp.
         assert_eq!(allowed(&[5], &flat), vec![0, 1, 2, 3]);
         assert_eq!(allowed(&[5, 1, 7, 7], &flat), vec![0, 1, 2, 3]);
-        // After text then a timestamp: its pair (not earlier) or the end.
-        assert_eq!(allowed(&[5, 1, 7], &wordy), vec![3, 7, 8, 9]);
+        // After text then a timestamp: its pair (not earlier) or the end…
+        let mut ending = [0.0f32; 10];
+        ending[3] = 5.0;
+        assert_eq!(allowed(&[5, 1, 7], &ending), vec![3, 7, 8, 9]);
         // After text: text, or a timestamp later than the last one…
         assert_eq!(allowed(&[5, 1], &wordy), vec![0, 1, 2, 3, 6, 7, 8, 9]);
         // …and only timestamps when they are likelier together than any text token.
         assert_eq!(allowed(&[5, 1], &flat), vec![6, 7, 8, 9]);
         assert_eq!(allowed(&[5, 1, 7], &flat), vec![7, 8, 9]);
+        // (text is never allowed there, however likely)
+        assert_eq!(allowed(&[5, 1, 7], &wordy), vec![7, 8, 9]);
     }
 
     #[test]
