@@ -57,22 +57,30 @@ export const audioRpc = {
     }
   },
 
-  // The Whisper encoder over one 30 s window on the chosen device (the clip decoded once).
-  async benchSpeechEncoder(baseUrl, wav, { warmup = 1, samples = 3, prefer = ["webgpu"] } = {}) {
+  // The Whisper encoder over one 30 s window on the chosen device (the clip decoded once),
+  // and with `clips` (base64 WAVs) each sample also transcribes them all (greedy): the
+  // tokens of the last sample come back for the accuracy check.
+  async benchSpeech(baseUrl, wav, { warmup = 1, samples = 3, prefer = ["webgpu"], engine = {}, clips = [] } = {}) {
     const audio = await decoded(wav);
+    const pieces = await Promise.all(clips.map(decoded));
     const t0 = performance.now();
-    const acc = await sdk.Accelerator.create({ prefer });
+    const acc = await sdk.Accelerator.create({ prefer, threads: engine.threads ?? undefined, relaxedSimd: engine.relaxedSimd ?? undefined });
     try {
       const recognizer = await acc.loadSpeechRecognizer(baseUrl);
       const loadMs = performance.now() - t0;
-      const ms = [];
-      let dims;
+      const [ms, clipMs] = [[], []];
+      let tokens = [];
       for (let k = 0; k < warmup + samples; k++) {
-        const t = performance.now();
-        dims = (await recognizer.encode(audio, { sampleRate: 16000 })).dims;
+        let t = performance.now();
+        await recognizer.encode(audio, { sampleRate: 16000 });
         if (k >= warmup) ms.push(performance.now() - t);
+        if (pieces.length === 0) continue;
+        t = performance.now();
+        tokens = [];
+        for (const piece of pieces) tokens.push((await recognizer.transcribe(piece, { sampleRate: 16000 })).segments[0]?.tokens ?? []);
+        if (k >= warmup) clipMs.push(performance.now() - t);
       }
-      return { loadMs, ms, dims, device: acc.device, adapter: acc.adapter };
+      return { loadMs, ms, clipMs, tokens, device: acc.device, adapter: acc.adapter, info: acc.info() };
     } finally {
       acc.dispose();
     }

@@ -1,5 +1,7 @@
 //! The audio suite in a real browser: ours through the npm package's `loadVoiceDetector` on the
-//! wasm CPU path with every core (the clip decoded by the browser once, then timed).
+//! wasm CPU path with every core (the clip decoded by the browser once, then timed), and
+//! Whisper through `loadSpeechRecognizer` (the encoder, and the three clips transcribed; at
+//! most 1 warm-up and 3 samples: a sample is seconds there).
 
 use super::{apply_accuracy, clip_case, failed, load_case, Options, CLIP};
 use crate::bench::record::EnvRecord;
@@ -44,6 +46,9 @@ async fn measure(session: &BrowserSession, opts: &Options) -> EnvRecord {
     let probabilities =
         heard.map(|r| r["probabilities"].as_array().into_iter().flatten().filter_map(Value::as_f64).map(|v| v as f32).collect());
     apply_accuracy(&mut records, probabilities);
+    progress(format!("{LABEL} ({}): whisper-tiny.en", session.kind.name()));
+    let spec = json!({ "warmup": opts.warmup.min(1), "samples": opts.samples.min(3), "prefer": ["cpu"], "engine": BEST.json() });
+    records.extend(super::whisper::browser_cases(session, spec).await);
     let mut env = EnvRecord::new(LABEL, serde_json::from_value::<AdapterSummary>(reply["adapter"].clone()).unwrap_or_default(), records);
     env.ran_in(session);
     env

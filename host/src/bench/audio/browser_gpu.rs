@@ -6,8 +6,9 @@
 //! lavapipe), and the report marks them so.
 
 use super::first_call::{capped_on_software, first_call_records, Pipelines};
+use super::whisper::{timed, CLIPS, MODEL_URL};
 use super::{failed, KERNEL_WHISPER};
-use crate::bench::record::{CaseRecord, EnvRecord};
+use crate::bench::record::EnvRecord;
 use crate::bench::software::software_webgpu;
 use crate::bench::{progress, BEST};
 use crate::browser::{BrowserInstall, BrowserSession};
@@ -16,8 +17,6 @@ use ipfs_accelerate::AdapterSummary;
 use serde_json::{json, Value};
 
 pub const LABEL: &str = "browser-webgpu";
-const MODEL_URL: &str = "/models/whisper-tiny-en/";
-const CLIP: &[u8] = include_bytes!("../../../../sdk-wasm/tests/data/audio/whisper-fox.wav");
 
 pub async fn run(install: &BrowserInstall, runner_url: &str, opts: &super::Options) -> EnvRecord {
     let browser = install.kind.name();
@@ -37,27 +36,20 @@ pub async fn run(install: &BrowserInstall, runner_url: &str, opts: &super::Optio
 
 async fn measure(session: &BrowserSession, opts: &super::Options) -> Result<EnvRecord, String> {
     let browser = session.kind.name();
-    let wav = base64::engine::general_purpose::STANDARD.encode(CLIP);
+    let wav = base64::engine::general_purpose::STANDARD.encode(CLIPS[0].1);
     let software = software_webgpu(session, BEST).await.is_some();
     let (warmup, samples) = capped_on_software(software, opts.warmup, opts.samples);
     progress(format!("{LABEL} ({browser}): whisper-tiny.en encoder, {samples} samples"));
     let spec = json!({ "warmup": warmup, "samples": samples, "prefer": ["webgpu"] });
-    let reply = session.call("benchSpeechEncoder", vec![MODEL_URL.into(), wav.clone().into(), spec]).await.map_err(|e| e.to_string())?;
+    let reply = session.call("benchSpeech", vec![MODEL_URL.into(), wav.clone().into(), spec]).await.map_err(|e| e.to_string())?;
     if reply["device"] != "webgpu" {
         return Err(format!("{browser} gave no WebGPU device: {}", reply["device"]));
     }
     let ms: Vec<f64> = reply["ms"].as_array().into_iter().flatten().filter_map(Value::as_f64).collect();
     let params = json!({ "model": KERNEL_WHISPER, "frames": 3000 });
     let mut records = vec![
-        CaseRecord::timed(
-            KERNEL_WHISPER,
-            "load",
-            json!({ "model": KERNEL_WHISPER }),
-            0,
-            vec![reply["loadMs"].as_f64().unwrap_or(f64::NAN)],
-            0.0,
-        ),
-        CaseRecord::timed(KERNEL_WHISPER, "encoder 30 s window", params, warmup, ms, 0.0),
+        timed("load", 0, vec![reply["loadMs"].as_f64().unwrap_or(f64::NAN)], json!({ "model": KERNEL_WHISPER })),
+        timed("encoder 30 s window", warmup, ms, params),
     ];
     let (mut plain, mut precompiled, mut compile) = (Vec::new(), Vec::new(), Vec::new());
     let mut pipelines = Pipelines::default();

@@ -5,6 +5,7 @@
 //! sample on its own fresh device; the two orders alternate so neither always runs second
 //! (the driver's own on-disk shader cache, where it has one, serves both alike).
 
+use super::whisper::{timed, CLIPS};
 use super::KERNEL_WHISPER;
 use crate::backends::speech::load_whisper;
 use crate::bench::ms_since;
@@ -14,12 +15,6 @@ use ipfs_accelerate::audio::wav;
 use ipfs_accelerate::models::whisper::Decoding;
 use ipfs_accelerate::AdapterSummary;
 use std::time::Instant;
-
-const CLIP: &[u8] = include_bytes!("../../../../sdk-wasm/tests/data/audio/whisper-fox.wav");
-
-fn timed(shape: &str, warmup: u32, ms: Vec<f64>, params: serde_json::Value) -> CaseRecord {
-    CaseRecord::timed(KERNEL_WHISPER, shape, params, warmup, ms, 0.0)
-}
 
 /// The cases, and the adapter they ran on.
 pub async fn cases(backend: &str, warmup: u32, samples: u32) -> (AdapterSummary, Vec<CaseRecord>) {
@@ -32,7 +27,7 @@ pub async fn cases(backend: &str, warmup: u32, samples: u32) -> (AdapterSummary,
 /// One first transcription on a fresh device: (ms of precompiling, ms of the first call,
 /// pipelines compiled by loading, pipelines in the end).
 async fn first_call(backend: &str, precompile: bool) -> Result<(f64, f64, usize, usize)> {
-    let audio = wav::read(CLIP)?;
+    let audio = wav::read(CLIPS[0].1)?;
     let whisper = load_whisper(backend).await?;
     let device = whisper.device().clone();
     let after_load = device.compiled_pipelines();
@@ -52,7 +47,7 @@ async fn measure(backend: &str, warmup: u32, samples: u32) -> Result<(AdapterSum
     let adapter = whisper.device().summary();
     let (warmup, samples) = capped_on_software(adapter.software, warmup, samples);
     let mut records = vec![timed("load", 0, vec![ms_since(t)], serde_json::json!({ "model": KERNEL_WHISPER }))];
-    let features = whisper.features(&wav::read(CLIP)?).await?;
+    let features = whisper.features(&wav::read(CLIPS[0].1)?).await?;
     let mut encode_ms = Vec::new();
     for k in 0..warmup + samples {
         let t = Instant::now();

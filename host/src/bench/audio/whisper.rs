@@ -14,7 +14,7 @@ use ipfs_accelerate::models::whisper::Decoding;
 use std::time::Instant;
 
 const REFERENCE: &str = include_str!("../../../../sdk-wasm/tests/data/whisper_tiny_en_reference.json");
-const CLIPS: [(&str, &[u8]); 3] = [
+pub(super) const CLIPS: [(&str, &[u8]); 3] = [
     ("audio/whisper-fox.wav", include_bytes!("../../../../sdk-wasm/tests/data/audio/whisper-fox.wav")),
     ("audio/whisper-weather.wav", include_bytes!("../../../../sdk-wasm/tests/data/audio/whisper-weather.wav")),
     ("audio/whisper-noisy.wav", include_bytes!("../../../../sdk-wasm/tests/data/audio/whisper-noisy.wav")),
@@ -41,7 +41,7 @@ fn clips() -> Result<Vec<Clip>> {
         .collect()
 }
 
-fn timed(shape: &str, warmup: u32, ms: Vec<f64>, params: serde_json::Value) -> CaseRecord {
+pub(super) fn timed(shape: &str, warmup: u32, ms: Vec<f64>, params: serde_json::Value) -> CaseRecord {
     CaseRecord::timed(KERNEL_WHISPER, shape, params, warmup, ms, 0.0)
 }
 
@@ -160,3 +160,54 @@ async fn ort_encoder(warmup: u32, samples: u32) -> Result<(Vec<f64>, f64)> {
     }
     Ok((ms, 1.0 - worst))
 }
+
+/// The Whisper cases of a page running ours (`benchSpeech` with the reference clips): the
+/// encoder over a 30 s window and the three clips transcribed greedily, their tokens
+/// checked against ctranslate2's.
+pub async fn browser_cases(session: &crate::browser::BrowserSession, spec: serde_json::Value) -> Vec<CaseRecord> {
+    match browser_measure(session, spec).await {
+        Ok(records) => records,
+        Err(e) => vec![CaseRecord::failed(KERNEL_WHISPER, "load", CaseStatus::Error, &e)],
+    }
+}
+
+async fn browser_measure(
+    session: &crate::browser::BrowserSession,
+    mut spec: serde_json::Value,
+) -> std::result::Result<Vec<CaseRecord>, String> {
+    use base64::Engine as _;
+    let b64 = |bytes: &[u8]| serde_json::Value::from(base64::engine::general_purpose::STANDARD.encode(bytes));
+    let reference = clips().map_err(|e| e.to_string())?;
+    spec["clips"] = CLIPS.iter().map(|(_, bytes)| b64(bytes)).collect();
+    let args = vec![MODEL_URL.into(), b64(CLIPS[0].1), spec.clone()];
+    let reply = session.call("benchSpeech", args).await.map_err(|e| e.to_string())?;
+    let floats = |v: &serde_json::Value| v.as_array().into_iter().flatten().filter_map(|x| x.as_f64()).collect::<Vec<f64>>();
+    let warmup = spec["warmup"].as_u64().unwrap_or(0) as u32;
+    let got: Vec<Vec<u32>> =
+        reply["tokens"].as_array().into_iter().flatten().map(|t| floats(t).into_iter().map(|x| x as u32).collect()).collect();
+    let mismatched = reference.iter().enumerate().filter(|(i, c)| got.get(*i) != Some(&c.greedy)).count();
+    let audio_seconds: f64 = reference.iter().map(|c| c.audio.seconds()).sum();
+    let clip_ms = floats(&reply["clipMs"]);
+    let median = crate::bench::stats::Stats::of(&clip_ms).map(|s| s.median).unwrap_or(f64::NAN);
+    let mut records = vec![
+        timed("load", 0, vec![reply["loadMs"].as_f64().unwrap_or(f64::NAN)], serde_json::json!({ "model": KERNEL_WHISPER })),
+        timed("encoder 30 s window", warmup, floats(&reply["ms"]), serde_json::json!({ "model": KERNEL_WHISPER, "frames": 3000 })),
+        timed(
+            "3 clips",
+            warmup,
+            clip_ms,
+            serde_json::json!({ "model": KERNEL_WHISPER, "audio_seconds": audio_seconds, "real_time_factor": audio_seconds / (median / 1e3), "beam": 1 }),
+        ),
+    ];
+    for rec in &mut records {
+        rec.max_abs_err = Some(mismatched as f64);
+        if mismatched > 0 {
+            rec.status = CaseStatus::Mismatch;
+            rec.error = Some(format!("{mismatched} of {} clips' greedy tokens differ from the ctranslate2 reference", reference.len()));
+        }
+    }
+    Ok(records)
+}
+
+/// Where the runner serves the model's files.
+pub(super) const MODEL_URL: &str = "/models/whisper-tiny-en/";
