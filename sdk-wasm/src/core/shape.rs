@@ -16,14 +16,20 @@ impl Shape {
     pub fn rank(&self) -> usize {
         self.0.len()
     }
+    /// The number of elements: 0 when any dimension is 0, even if the others' product would
+    /// overflow (an empty tensor of a reader's untrusted shape).
     pub fn elements(&self) -> usize {
+        if self.0.contains(&0) {
+            return 0;
+        }
         self.0.iter().product()
     }
-    /// Row-major strides of a contiguous tensor of this shape.
+    /// Row-major strides of a contiguous tensor of this shape. Saturating: only an empty
+    /// tensor's (never used) strides can exceed usize.
     pub fn contiguous_strides(&self) -> Vec<usize> {
-        let mut strides = vec![1; self.0.len()];
+        let mut strides = vec![1usize; self.0.len()];
         for i in (0..self.0.len().saturating_sub(1)).rev() {
-            strides[i] = strides[i + 1] * self.0[i + 1];
+            strides[i] = strides[i + 1].saturating_mul(self.0[i + 1]);
         }
         strides
     }
@@ -147,6 +153,14 @@ impl Layout {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An empty shape whose other dimensions multiply past usize (from a fuzzed model file).
+    #[test]
+    fn an_empty_shape_with_huge_dimensions_neither_overflows_nor_panics() {
+        let shape = Shape::new([0, 1 << 40, 1 << 40]);
+        assert_eq!(shape.elements(), 0);
+        assert_eq!(shape.contiguous_strides(), vec![usize::MAX, 1 << 40, 1]);
+    }
 
     #[test]
     fn transpose_is_a_view_with_swapped_strides() {
