@@ -25,12 +25,11 @@ fn cosine(a: &[f32], b: &[f64]) -> f64 {
 
 #[test]
 fn log_mel_encoder_and_greedy_tokens_match_ctranslate2_on_cpu() {
-    let reference: Value = serde_json::from_str(include_str!("data/whisper_tiny_en_reference.json")).unwrap();
+    let reference = reference();
     let whisper = model(&Device::Cpu);
     for clip in reference["clips"].as_array().unwrap() {
         let file = clip["file"].as_str().unwrap();
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(file);
-        let audio = wav::read(&std::fs::read(path).unwrap()).unwrap();
+        let audio = clip_audio(file);
         let features = pollster::block_on(whisper.features(&audio)).unwrap();
         let frame: Vec<f32> = (0..80).map(|m| features[10 * 80 + m]).collect();
         let worst = frame.iter().zip(floats(&clip["mel_frame_10"])).map(|(&g, w)| (g as f64 - w).abs()).fold(0.0, f64::max);
@@ -56,6 +55,11 @@ fn log_mel_encoder_and_greedy_tokens_match_ctranslate2_on_cpu() {
     }
 }
 
+/// scripts/reference/whisper_tiny_en.py's output.
+fn reference() -> Value {
+    serde_json::from_str(include_str!("data/whisper_tiny_en_reference.json")).unwrap()
+}
+
 fn ids(v: &Value) -> Vec<u32> {
     v.as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as u32).collect()
 }
@@ -69,7 +73,7 @@ fn clip_audio(file: &str) -> ipfs_accelerate::audio::Audio {
 /// differs from greedy on two of them, so the search itself is checked, not only the model).
 #[test]
 fn beam_search_and_timestamps_match_ctranslate2_on_cpu() {
-    let reference: Value = serde_json::from_str(include_str!("data/whisper_tiny_en_reference.json")).unwrap();
+    let reference = reference();
     let whisper = model(&Device::Cpu);
     for clip in reference["clips"].as_array().unwrap() {
         let file = clip["file"].as_str().unwrap();
@@ -86,7 +90,7 @@ fn beam_search_and_timestamps_match_ctranslate2_on_cpu() {
 /// closing timestamp CTranslate2 chose.
 #[test]
 fn timestamps_give_timed_pieces() {
-    let reference: Value = serde_json::from_str(include_str!("data/whisper_tiny_en_reference.json")).unwrap();
+    let reference = reference();
     let clip = &reference["clips"][1];
     let want = ids(&clip["decodings"]["timestamps_beam1"]);
     let whisper = model(&Device::Cpu);
@@ -106,7 +110,7 @@ fn timestamps_give_timed_pieces() {
 /// each window they are packed into decodes to CTranslate2's tokens.
 #[test]
 fn a_long_clip_cut_by_vad_matches_the_reference_window_by_window() {
-    let reference: Value = serde_json::from_str(include_str!("data/whisper_tiny_en_reference.json")).unwrap();
+    let reference = reference();
     let long = &reference["long"];
     let mut samples = Vec::new();
     for part in long["parts"].as_array().unwrap() {
@@ -144,11 +148,10 @@ fn a_long_clip_cut_by_vad_matches_the_reference_window_by_window() {
 /// takes seconds on a CPU-emulated GPU).
 #[test]
 fn greedy_tokens_match_ctranslate2_on_wgpu() {
-    let reference: Value = serde_json::from_str(include_str!("data/whisper_tiny_en_reference.json")).unwrap();
+    let reference = reference();
     let whisper = model(&pollster::block_on(Device::gpu()).expect("a wgpu adapter (lavapipe on CI)"));
     let clip = &reference["clips"][0];
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(clip["file"].as_str().unwrap());
-    let audio = wav::read(&std::fs::read(path).unwrap()).unwrap();
+    let audio = clip_audio(clip["file"].as_str().unwrap());
     let got = pollster::block_on(whisper.transcribe(&audio, &Decoding::default())).unwrap();
     assert_eq!(got.tokens, ids(&clip["tokens"]));
 }

@@ -220,8 +220,11 @@ pub(super) async fn beam_search(
         if last_step || finished.len() >= beam || chosen.is_empty() {
             break;
         }
-        let parents: Vec<u32> = chosen.iter().map(|c| c.1 as u32).collect();
-        let tokens: Vec<u32> = chosen.iter().map(|c| c.2).collect();
+        // The stepper runs every slot; short of candidates, the last slots repeat the first.
+        let mut parents: Vec<u32> = chosen.iter().map(|c| c.1 as u32).collect();
+        let mut tokens: Vec<u32> = chosen.iter().map(|c| c.2).collect();
+        parents.resize(beam, parents[0]);
+        tokens.resize(beam, tokens[0]);
         alive = chosen
             .iter()
             .map(|&(score, parent, id)| {
@@ -230,12 +233,7 @@ pub(super) async fn beam_search(
                 (t, score)
             })
             .collect();
-        // The stepper runs every slot; short of candidates, the last slots repeat the first.
-        let mut padded_tokens = tokens.clone();
-        let mut padded_parents = parents.clone();
-        padded_tokens.resize(beam, tokens[0]);
-        padded_parents.resize(beam, parents[0]);
-        logits = stepper.next(&padded_tokens, &padded_parents).await?;
+        logits = stepper.next(&tokens, &parents).await?;
         logits.truncate(alive.len() * vocab);
     }
     // Log-probability over length (CTranslate2's length penalty of 1).
