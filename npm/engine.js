@@ -431,6 +431,8 @@ export class LanguageModel extends LoadedModel {
    * model's chat template; `chat: true` does that for a string). Options: maxTokens (128),
    * temperature (0 = greedy), topK, topP, repetitionPenalty, seed, stopAtEos (true),
    * kvCache ("f32" default; "q8_0" | "q4_1" | "q2" hold the KV cache in blocks, CPU device only),
+   * activations ("f32" default; "int8": 8-bit inputs and integer dots in the linear layers,
+   * faster, CPU device only),
    * onToken(piece) — called with each new piece of text as it comes; returning false stops —
    * and signal (AbortSignal: rejects with an AbortError whose `result` holds the text so far).
    * Resolves to {text, tokens, promptTokens, finishReason ("eos" | "length" | "context" |

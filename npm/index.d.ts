@@ -283,6 +283,12 @@ export interface GenerateOptions {
   chat?: boolean;
   /** KV cache precision; the block formats ("q8_0" ≈ 0.27×, "q4_1" ≈ 0.16×, "q2" ≈ 0.09× of f32) run on the CPU device. */
   kvCache?: "f32" | "q8_0" | "q4_1" | "q2";
+  /**
+   * What the quantized linear layers multiply: "f32" (default) or "int8" (CPU device): each
+   * input row rounded to 8 bits per 32 values, as llama.cpp does, then integer dot products;
+   * faster, and the logits move by a few tenths (near ties may pick the runner-up).
+   */
+  activations?: "f32" | "int8";
   /** Each new piece of text as it is generated; return false to stop. */
   onToken?: (piece: string) => boolean | void;
   /** Aborting rejects with an AbortError whose `result` holds the text so far. */

@@ -79,11 +79,11 @@ export const llmRpc = {
   },
 
   // Benchmark: load once, then `warmup` + `samples` greedy generations of `maxTokens`.
-  async benchGenerate(baseUrl, prompt, { prefer = ["cpu"], engine, maxTokens = 32, warmup = 1, samples = 3 } = {}) {
+  async benchGenerate(baseUrl, prompt, { prefer = ["cpu"], engine, maxTokens = 32, warmup = 1, samples = 3, activations = "f32" } = {}) {
     return withModel(baseUrl, prefer, async (model) => {
       const runs = [];
       for (let i = 0; i < warmup + samples; i++) {
-        const r = await model.generate(prompt, { maxTokens, stopAtEos: false });
+        const r = await model.generate(prompt, { maxTokens, stopAtEos: false, activations });
         if (i >= warmup) runs.push(r);
       }
       return { runs };

@@ -132,6 +132,23 @@ async function profileEmbed(baseUrl, texts, { threads, relaxedSimd, repeats = 3,
   }
 }
 
+// Per-op CPU time of `tokens` greedy decode steps (after a warm-up generation), for `threads`.
+async function profileGenerate(baseUrl, prompt, { threads, relaxedSimd, tokens = 16, activations } = {}) {
+  const engine = { threads: threads ?? undefined, relaxedSimd: relaxedSimd ?? undefined };
+  const acc = await sdk.Accelerator.create({ prefer: ["cpu"], ...engine });
+  try {
+    const model = await acc.loadLanguageModel(baseUrl);
+    const options = { maxTokens: tokens, stopAtEos: false, activations };
+    await model.generate(prompt, options);
+    await bench.profileBegin(engine);
+    const result = await model.generate(prompt, options);
+    const ops = await bench.profileTake(engine);
+    return { info: acc.info(), result, ops };
+  } finally {
+    acc.dispose();
+  }
+}
+
 // Differs on every load of the page: how a caller knows a reload has happened.
 const PAGE_ID = `${performance.timeOrigin}-${Math.random().toString(36).slice(2)}`;
 
@@ -160,6 +177,7 @@ window.__accelerate = {
   embedWithApi,
   benchEmbeddings,
   profileEmbed,
+  profileGenerate,
   // Long tasks while MiniLM loads and embeds, or SmolLM2 loads and generates (cold: nothing cached).
   longTasksDuringEmbed: (baseUrl, texts) => longTasksDuring(async () => (await embedWithApi(baseUrl, texts)).dimensions),
   // The control: a deliberate busy loop on the main thread must show up.

@@ -2,6 +2,7 @@
 //! scripts/reference/smollm2_greedy.py (gguf package + numpy f64): dequantized rows, token
 //! ids, and greedy continuations (same top-1 ids for 10 steps, logits close).
 
+use ipfs_accelerate::backend::Activations;
 use ipfs_accelerate::models::generation::{argmax, CausalLm};
 use ipfs_accelerate::models::llama::Llama;
 use ipfs_accelerate::tensor::DType;
@@ -130,6 +131,50 @@ fn greedy_continuation_matches_the_reference_on_wgpu() {
         panic!("no wgpu adapter (lavapipe is installed by cargo xtask setup)");
     };
     check_greedy(&device, 3, 2e-2);
+}
+
+#[test]
+fn eight_bit_activations_on_wgpu_are_refused_by_name() {
+    let Ok(device) = pollster::block_on(Device::gpu()) else {
+        panic!("no wgpu adapter (lavapipe is installed by cargo xtask setup)");
+    };
+    let bytes = file();
+    let g = Gguf::parse(&bytes).unwrap_or_else(|e| panic!("{e}"));
+    let model = Llama::from_gguf(&g, &device).unwrap_or_else(|e| panic!("{e}"));
+    let mut cache = model.cache_in(8, DType::F32).unwrap_or_else(|e| panic!("{e}"));
+    cache.activations = Activations::Int8;
+    let refused = pollster::block_on(model.forward(&[1, 2], &mut cache)).map(|_| ()).expect_err("int8 activations on wgpu");
+    assert!(refused.to_string().contains("8-bit activations run on the CPU backend"), "{refused}");
+}
+
+/// With 8-bit activations the model follows the reference that rounds every quantized
+/// matmul's input as ggml does (scripts/reference/smollm2_q8_activations.py), up to the first
+/// near tie; on the chat prompt that reference's first token differs from the f32 one, so
+/// activations left in f32 would fail here.
+#[test]
+fn eight_bit_activations_follow_the_reference_that_rounds_them() {
+    let q8: Value = serde_json::from_str(include_str!("data/smollm2_q8_activations.json")).unwrap_or_else(|e| panic!("{e}"));
+    let bytes = file();
+    let g = Gguf::parse(&bytes).unwrap_or_else(|e| panic!("{e}"));
+    let model = Llama::from_gguf(&g, &Device::Cpu).unwrap_or_else(|e| panic!("{e}"));
+    let numbers = |v: &Value| v.as_array().into_iter().flatten().filter_map(Value::as_f64).collect::<Vec<f64>>();
+    let mut compared = Vec::new();
+    for case in q8["prompts"].as_array().into_iter().flatten() {
+        let (want, margins) = (numbers(&case["q8_free_ids"]), numbers(&case["q8_free_margins"]));
+        let mut cache = model.cache_in(64, DType::F32).unwrap_or_else(|e| panic!("{e}"));
+        cache.activations = Activations::Int8;
+        let mut feed: Vec<u32> = numbers(&case["prompt_ids"]).into_iter().map(|v| v as u32).collect();
+        // Our f32 sums move a few activations across a rounding edge: tenths of a logit.
+        let steps = margins.iter().take_while(|&&m| m >= 0.1).count();
+        for (step, &id_wanted) in want.iter().enumerate().take(steps) {
+            let id = argmax(&pollster::block_on(model.forward(&feed, &mut cache)).unwrap_or_else(|e| panic!("{e}")));
+            assert_eq!(id as f64, id_wanted, "step {step} of {:?}", case["prompt_ids"]);
+            feed = vec![id];
+        }
+        compared.push(steps);
+    }
+    assert_eq!(compared, [10, 7], "steps compared per prompt");
+    assert_ne!(q8["prompts"][1]["q8_free_ids"][0], reference()["greedy"][1]["steps"][0]["id"], "the chat prompt tells them apart");
 }
 
 #[test]

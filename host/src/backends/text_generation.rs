@@ -5,6 +5,7 @@
 
 use super::candle_llama::CandleLlama;
 use crate::error::{HostError, Result};
+use ipfs_accelerate::backend::Activations;
 use ipfs_accelerate::models::generation::{Generation, Generator, Prompt, Sampler};
 use ipfs_accelerate::models::language_model::LanguageModel;
 use ipfs_accelerate::models::llama::LlamaConfig;
@@ -19,7 +20,8 @@ use std::time::Instant;
 pub const GGUF_FILE: &str = "smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf";
 
 /// The backends that generate text, by the name `--backend` takes.
-pub const TEXT_BACKENDS: [&str; 3] = ["ours-cpu", "ours-wgpu", "candle-cpu"];
+/// `ours-cpu-int8` is ours on the CPU with 8-bit activations (integer dot products).
+pub const TEXT_BACKENDS: [&str; 4] = ["ours-cpu", "ours-cpu-int8", "ours-wgpu", "candle-cpu"];
 
 pub fn gguf_path() -> PathBuf {
     model_cache_dir().join(GGUF_FILE)
@@ -48,7 +50,10 @@ impl TextRun {
 }
 
 enum Engine {
-    Ours(Box<LanguageModel>),
+    Ours {
+        model: Box<LanguageModel>,
+        activations: Activations,
+    },
     /// candle's model, with our tokenizer from the same file (only its metadata is read).
     Candle {
         model: Box<CandleLlama>,
@@ -76,7 +81,7 @@ impl TextGenerator {
             (path.parent().unwrap_or(std::path::Path::new(".")), path.file_name().and_then(|n| n.to_str()).unwrap_or_default());
         let bytes = ModelManifest::read_verified(dir, file).map_err(|e| HostError::Invalid(format!("{e} (run `cargo xtask setup`)")))?;
         let device = match backend {
-            "ours-cpu" | "candle-cpu" => Device::Cpu,
+            "ours-cpu" | "ours-cpu-int8" | "candle-cpu" => Device::Cpu,
             "ours-wgpu" => Device::gpu().await?,
             other => return Err(HostError::Invalid(format!("--backend {other:?} does not generate text ({})", TEXT_BACKENDS.join(", ")))),
         };
@@ -89,7 +94,8 @@ impl TextGenerator {
         } else {
             let ours = LanguageModel::from_gguf_bytes(&bytes, &device)?;
             let (template, weights) = (ours.chat_template().map(str::to_string), ours.model().weight_bytes());
-            (Engine::Ours(Box::new(ours)), template, device.summary(), Some(weights))
+            let activations = if backend == "ours-cpu-int8" { Activations::Int8 } else { Activations::F32 };
+            (Engine::Ours { model: Box::new(ours), activations }, template, device.summary(), Some(weights))
         };
         Ok(TextGenerator { engine, chat_template, adapter, weight_bytes, load_ms: t0.elapsed().as_secs_f64() * 1e3 })
     }
@@ -97,9 +103,10 @@ impl TextGenerator {
     /// Generate after `prompt` (raw, or templated); `on_text` gets each piece, false stops.
     pub async fn generate(&mut self, prompt: &Prompt, opts: &Generation, mut on_text: impl FnMut(&str) -> bool) -> Result<TextRun> {
         match &mut self.engine {
-            Engine::Ours(ours) => {
+            Engine::Ours { model: ours, activations } => {
                 let (model, tok) = (ours.model(), ours.tokenizer());
-                let mut g = Generator::start(model, tok, prompt, opts).await?;
+                let opts = Generation { activations: *activations, ..opts.clone() };
+                let mut g = Generator::start(model, tok, prompt, &opts).await?;
                 while let Some(piece) = g.step(model, tok).await? {
                     if !piece.is_empty() && !on_text(&piece) {
                         g.cancel();

@@ -66,7 +66,8 @@ pub struct Args {
     /// smollm2: KV cache precision, f32 | q8_0 | q4_1 | q2 (the block formats on ours-cpu).
     #[arg(long, default_value = "f32")]
     kv_cache: String,
-    /// ours-cpu, ours-cpu-int8 (int8 linear layers, f32 weights quantized at load), ours-wgpu,
+    /// ours-cpu, ours-cpu-int8 (int8 linear layers: for embedders f32 weights quantized at load;
+    /// for smollm2 8-bit activations and integer dots), ours-wgpu,
     /// ort-cpu (ONNX Runtime) or candle-cpu (vit-focus: ours-cpu, ours-wgpu, ort-cpu).
     #[arg(long, default_value = "ours-cpu")]
     backend: String,

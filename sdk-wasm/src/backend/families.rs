@@ -35,6 +35,18 @@ pub struct QuantShape {
     pub dtype: DType,
     pub rows: usize,
     pub cols: usize,
+    pub activations: Activations,
+}
+
+/// What a block-quantized linear layer multiplies its weights with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Activations {
+    /// The f32 inputs as they are.
+    #[default]
+    F32,
+    /// Inputs rounded to 8 bits per 32-value block first (as ggml's CPU kernels, llama.cpp's
+    /// and candle's, always do): integer dot products, a few tenths of a logit of difference.
+    Int8,
 }
 
 pub trait Backend {

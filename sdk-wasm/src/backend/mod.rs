@@ -13,8 +13,8 @@ pub mod webnn;
 pub mod wgpu;
 
 pub use families::{
-    ActivationOps, AllOps, AttentionOps, AttentionPlan, Backend, ElementwiseOps, LayoutOps, MatmulOps, MatmulPlan, NormOps, Operand,
-    QuantMatmulOps, QuantShape, RotaryOps,
+    ActivationOps, Activations, AllOps, AttentionOps, AttentionPlan, Backend, ElementwiseOps, LayoutOps, MatmulOps, MatmulPlan, NormOps,
+    Operand, QuantMatmulOps, QuantShape, RotaryOps,
 };
 pub use software::is_software_adapter;
 pub use summary::AdapterSummary;

@@ -6,7 +6,7 @@ use super::js_error;
 use super::single_file::FileKind;
 use crate::core::OptionStyle;
 use crate::device::Device;
-use crate::models::generation::{kv_cache_dtype, ChatMessage, GenerateResult, Generation, Generator, Prompt, Sampling};
+use crate::models::generation::{activations_option, kv_cache_dtype, ChatMessage, GenerateResult, Generation, Generator, Prompt, Sampling};
 use crate::models::language_model::LanguageModel;
 use futures_util::future::LocalBoxFuture;
 use serde::Deserialize;
@@ -57,6 +57,8 @@ struct GenerateOptions {
     chat: Option<bool>,
     /// "f32" (default), "q8_0", "q4_1" or "q2" (the quantized ones on the CPU device).
     kv_cache: Option<String>,
+    /// "f32" (default) or "int8" (CPU device: 8-bit activations, integer dot products).
+    activations: Option<String>,
 }
 
 /// A JS number, where npm/index.js sends NaN and ±Infinity as the strings "NaN",
@@ -96,12 +98,14 @@ impl GenerateOptions {
         };
         sampling.check(OptionStyle::Js).map_err(|e| e.to_string())?;
         let kv_cache = kv_cache_dtype(self.kv_cache.as_deref().unwrap_or("f32"), OptionStyle::Js).map_err(|e| e.to_string())?;
+        let activations = activations_option(self.activations.as_deref().unwrap_or("f32"), OptionStyle::Js).map_err(|e| e.to_string())?;
         Ok(Generation {
             max_tokens: self.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS),
             sampling,
             context,
             stop_at_eos: self.stop_at_eos.unwrap_or(true),
             kv_cache,
+            activations,
         })
     }
 }

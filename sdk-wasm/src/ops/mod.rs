@@ -17,7 +17,7 @@ pub use elementwise::{add, mul, scale};
 pub use layout::{contiguous, gather_rows, kv_write};
 pub use matmul::matmul;
 pub use norms::{layernorm, rmsnorm, softmax};
-pub use quant_matmul::qmatmul;
+pub use quant_matmul::{qmatmul, qmatmul_with};
 pub use rotary::rope;
 
 use crate::backend::Operand;

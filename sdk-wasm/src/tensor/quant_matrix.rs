@@ -4,7 +4,7 @@
 
 use super::{blocks, DType, Storage};
 use crate::backend::cpu::CpuStorage;
-use crate::backend::QuantShape;
+use crate::backend::{Activations, QuantShape};
 use crate::core::error::{Error, Result};
 use crate::device::Device;
 use std::sync::Arc;
@@ -62,7 +62,7 @@ impl QuantMatrix {
         &self.storage
     }
     pub(crate) fn shape(&self) -> QuantShape {
-        QuantShape { dtype: self.dtype, rows: self.rows, cols: self.cols }
+        QuantShape { dtype: self.dtype, rows: self.rows, cols: self.cols, activations: Activations::F32 }
     }
     pub(crate) fn cpu_bytes(&self) -> Option<&[u8]> {
         match &*self.storage {

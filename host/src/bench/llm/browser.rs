@@ -17,15 +17,18 @@ pub struct Engine {
     pub prefer: &'static str,
     pub build: EngineBuild,
     pub label: &'static str,
+    /// `generate`'s `activations` option.
+    pub activations: &'static str,
 }
 
 /// `browser-cpu` is the one-thread plain-SIMD build; `-relaxed` adds relaxed SIMD;
-/// `browser-cpu-threads` uses every core.
-pub const ENGINES: [Engine; 4] = [
-    Engine { prefer: "cpu", build: ONE_THREAD_SIMD, label: "browser-cpu" },
-    Engine { prefer: "cpu", build: ONE_THREAD_RELAXED, label: "browser-cpu-relaxed" },
-    Engine { prefer: "cpu", build: BEST, label: "browser-cpu-threads" },
-    Engine { prefer: "webgpu", build: BEST, label: "browser-webgpu" },
+/// `browser-cpu-threads` uses every core; `-int8` adds 8-bit activations (integer dots).
+pub const ENGINES: [Engine; 5] = [
+    Engine { prefer: "cpu", build: ONE_THREAD_SIMD, label: "browser-cpu", activations: "f32" },
+    Engine { prefer: "cpu", build: ONE_THREAD_RELAXED, label: "browser-cpu-relaxed", activations: "f32" },
+    Engine { prefer: "cpu", build: BEST, label: "browser-cpu-threads", activations: "f32" },
+    Engine { prefer: "cpu", build: BEST, label: "browser-cpu-threads-int8", activations: "int8" },
+    Engine { prefer: "webgpu", build: BEST, label: "browser-webgpu", activations: "f32" },
 ];
 
 const MODEL_URL: &str = "/models/smollm2-135m-instruct/";
@@ -65,10 +68,10 @@ pub async fn run(install: &BrowserInstall, runner_url: &str, engine: &Engine, wo
 
 /// The timed generations of `engine` in `session`: a few tokens once on a software adapter.
 async fn generate(session: &BrowserSession, engine: &Engine, software: bool, work: &Workload, opts: &SuiteOptions) -> EnvRecord {
-    let Engine { prefer, build, label } = *engine;
+    let Engine { prefer, build, label, activations } = *engine;
     let (warmup, samples, tokens) = if software { (0, 1, SOFTWARE_TOKENS) } else { (opts.warmup.min(2), opts.samples, work.max_tokens) };
     progress(format!("{label} ({}): {samples} × {tokens} tokens", session.kind.name()));
-    let mut spec = json!({ "prefer": [prefer], "maxTokens": tokens, "warmup": warmup, "samples": samples });
+    let mut spec = json!({ "prefer": [prefer], "maxTokens": tokens, "warmup": warmup, "samples": samples, "activations": activations });
     spec["engine"] = build.json();
     let reply = session.call("benchGenerate", vec![MODEL_URL.into(), work.prompt.clone().into(), spec]).await;
     match reply {
@@ -81,8 +84,11 @@ async fn generate(session: &BrowserSession, engine: &Engine, software: bool, wor
                 peak: reply["wasmMemoryBytes"].as_f64().map(|b| ("wasm memory", b as u64)),
             };
             let adapter: AdapterSummary = serde_json::from_value(reply["adapter"].clone()).unwrap_or_default();
-            let mut env =
-                EnvRecord::new(label, adapter, records(&runs, warmup, &work.reference, tokens.min(work.reference.ids.len()), &memory));
+            let mut env = EnvRecord::new(
+                label,
+                adapter,
+                records(&runs, warmup, work.reference_for(label), tokens.min(work.reference.ids.len()), &memory),
+            );
             if reply["device"].as_str() != Some(prefer) {
                 env.unavailable_reason = Some(format!("the page ran on {} instead of {prefer}", reply["device"]));
             }

@@ -22,13 +22,15 @@ use ipfs_accelerate::AdapterSummary;
 use serde_json::Value;
 
 /// Record labels of the suite, for `--backends`.
-pub const BACKENDS: [&str; 8] = [
+pub const BACKENDS: [&str; 10] = [
     "native-cpu",
+    "native-cpu-int8",
     "native-candle-cpu",
     "native-wgpu",
     "browser-cpu",
     "browser-cpu-relaxed",
     "browser-cpu-threads",
+    "browser-cpu-threads-int8",
     "browser-webgpu",
     "precision",
 ];
@@ -127,15 +129,17 @@ impl Workload {
             name: "float64 with 8-bit activations (ggml's CPU dot)",
             ids: numbers(&case_q8["q8_free_ids"]).map(|id| id as u32).collect(),
             margins: numbers(&case_q8["q8_free_margins"]).collect(),
-            // candle's f32 arithmetic moves which activations round up: a few tenths of a logit.
+            // f32 arithmetic (candle's, ours) moves which activations round up: a few tenths
+            // of a logit.
             near_tie: 0.5,
         };
         Ok(Workload { prompt: prompt.to_string(), reference, reference_q8, max_tokens: 32 })
     }
 
-    /// The reference whose arithmetic `backend` (a TextGenerator backend name) shares.
+    /// The reference whose arithmetic `backend` (a TextGenerator backend name, or a browser
+    /// engine's label) shares: 8-bit activations for candle and our `-int8` rows.
     pub fn reference_for(&self, backend: &str) -> &GreedyReference {
-        if backend == "candle-cpu" {
+        if backend == "candle-cpu" || backend.ends_with("-int8") {
             &self.reference_q8
         } else {
             &self.reference
@@ -188,7 +192,15 @@ impl Suite for Llm {
     fn quick_backends(&self) -> Vec<&'static str> {
         // Ours at its best in the browser against ours and candle natively; the one-thread
         // builds and the precision study are for `--full`.
-        vec!["native-cpu", "native-candle-cpu", "native-wgpu", "browser-cpu-threads", "browser-webgpu"]
+        vec![
+            "native-cpu",
+            "native-cpu-int8",
+            "native-candle-cpu",
+            "native-wgpu",
+            "browser-cpu-threads",
+            "browser-cpu-threads-int8",
+            "browser-webgpu",
+        ]
     }
 
     fn run<'a>(&'a self, command: &'a str, opts: SuiteOptions, _: &'a BenchOptions) -> LocalBoxFuture<'a, Result<RunRecord>> {

@@ -9,7 +9,9 @@ use crate::bench::SuiteOptions;
 use ipfs_accelerate::models::generation::{Generation, Prompt};
 
 /// (backend for TextGenerator, record label).
-pub const BACKENDS: [(&str, &str); 3] = [("ours-cpu", "native-cpu"), ("candle-cpu", "native-candle-cpu"), ("ours-wgpu", "native-wgpu")];
+/// `-int8`: 8-bit activations, integer dot products (the technique on its own row).
+pub const BACKENDS: [(&str, &str); 4] =
+    [("ours-cpu", "native-cpu"), ("ours-cpu-int8", "native-cpu-int8"), ("candle-cpu", "native-candle-cpu"), ("ours-wgpu", "native-wgpu")];
 
 /// Resident memory of this process (VmRSS), in bytes.
 pub fn resident_bytes() -> Option<u64> {

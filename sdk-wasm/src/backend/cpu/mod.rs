@@ -12,6 +12,8 @@ mod matmul_ops;
 mod norms;
 mod parallel;
 pub mod profile;
+mod q8_dot;
+mod q8_rows;
 mod qdot;
 mod quant_matmul;
 mod rotary;
@@ -25,6 +27,7 @@ pub use int8_matmul::{int8_matmul, PackedInt8, MAX_K as INT8_MAX_K};
 pub use matmul::{matmul, matmul_packed, PackedB};
 pub use norms::{layernorm, softmax};
 pub use parallel::threads;
+pub use q8_rows::BLOCK as INT8_ACTIVATION_BLOCK;
 pub use quant_matmul::qmatmul;
 pub use storage::CpuStorage;
 

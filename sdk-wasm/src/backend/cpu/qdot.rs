@@ -1,15 +1,17 @@
-//! Dot products of one activation row with one weight row straight from its blocks (Q4_1,
-//! Q8_0), with no decoded copy: the decode path of a token, where each weight is used once.
-//! Portable versions (wasm SIMD vectorises them) and AVX2+FMA ones picked at run time.
+//! Dot products of one f32 activation row with four weight rows straight from their blocks
+//! (Q4_1, Q8_0), with no decoded copy: the decode path of a token, where each weight is used
+//! once. Four rows at once so each activation load serves four rows and four weight streams
+//! are in flight (one stream alone waits on memory). Portable versions (wasm SIMD vectorises
+//! them) and AVX2+FMA ones picked at run time.
 
-use crate::core::f16::f16_at as half;
+use crate::core::f16::finite_f16_at as half;
 use crate::core::DType;
 
-/// A row dot: (x, per-32-block sums of x, weight row bytes) → Σ w·x.
-pub type RowDot = fn(&[f32], &[f32], &[u8]) -> f32;
+/// (x, per-32-block sums of x, four weight rows' bytes) → the four Σ w·x.
+pub type RowDot4 = fn(&[f32], &[f32], [&[u8]; 4]) -> [f32; 4];
 
 /// The fastest row dot for `dtype` on this CPU, if there is one.
-pub fn row_dot(dtype: DType) -> Option<RowDot> {
+pub fn row_dot4(dtype: DType) -> Option<RowDot4> {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
         return match dtype {
@@ -25,17 +27,29 @@ pub fn row_dot(dtype: DType) -> Option<RowDot> {
         _ => None,
     };
     #[allow(unreachable_code)]
+    portable(dtype)
+}
+
+fn portable(dtype: DType) -> Option<RowDot4> {
     match dtype {
-        DType::Q4_1 => Some(q4_1),
-        DType::Q8_0 => Some(q8_0),
+        DType::Q4_1 => Some(|x, sums, rows| rows.map(|w| q4_1(x, sums, w))),
+        DType::Q8_0 => Some(|x, _, rows| rows.map(|w| q8_0(x, w))),
         _ => None,
     }
+}
+
+const Q4_1_BYTES: usize = 20;
+const Q8_0_BYTES: usize = 34;
+
+/// Blocks every operand has.
+fn blocks(x: &[f32], rows: &[&[u8]; 4], block_bytes: usize) -> usize {
+    rows.iter().fold(x.len() / 32, |n, w| n.min(w.len() / block_bytes))
 }
 
 /// Σ (d·q + m)·x over Q4_1 blocks = Σ d·(q·x) + m·Σx; lanes accumulate across blocks.
 fn q4_1(x: &[f32], sums: &[f32], bytes: &[u8]) -> f32 {
     let (mut acc, mut offsets) = ([0.0f32; 16], 0.0f32);
-    for ((xb, &sx), b) in x.chunks_exact(32).zip(sums).zip(bytes.chunks_exact(20)) {
+    for ((xb, &sx), b) in x.chunks_exact(32).zip(sums).zip(bytes.chunks_exact(Q4_1_BYTES)) {
         let (d, m) = (half(b, 0), half(b, 2));
         let (q, lo, hi) = (&b[4..20], &xb[..16], &xb[16..]);
         for j in 0..16 {
@@ -47,9 +61,9 @@ fn q4_1(x: &[f32], sums: &[f32], bytes: &[u8]) -> f32 {
 }
 
 /// Σ d·q·x over Q8_0 blocks.
-fn q8_0(x: &[f32], _sums: &[f32], bytes: &[u8]) -> f32 {
+fn q8_0(x: &[f32], bytes: &[u8]) -> f32 {
     let mut acc = [0.0f32; 32];
-    for (xb, b) in x.chunks_exact(32).zip(bytes.chunks_exact(34)) {
+    for (xb, b) in x.chunks_exact(32).zip(bytes.chunks_exact(Q8_0_BYTES)) {
         let d = half(b, 0);
         for j in 0..32 {
             acc[j] += d * ((b[2 + j] as i8) as f32 * xb[j]);
@@ -60,7 +74,8 @@ fn q8_0(x: &[f32], _sums: &[f32], bytes: &[u8]) -> f32 {
 
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
-    use crate::core::f16::f16_at as half;
+    use super::{blocks, Q4_1_BYTES, Q8_0_BYTES};
+    use crate::core::f16::finite_f16_at as half;
     use std::arch::x86_64::*;
 
     #[target_feature(enable = "avx2,fma")]
@@ -70,62 +85,69 @@ mod avx2 {
         _mm_cvtss_f32(_mm_add_ss(s, _mm_shuffle_ps(s, s, 1)))
     }
 
-    pub fn q4_1(x: &[f32], sums: &[f32], bytes: &[u8]) -> f32 {
-        // SAFETY: chosen by `row_dot` only after AVX2 and FMA were detected.
-        unsafe { q4_1_impl(x, sums, bytes) }
+    pub fn q4_1(x: &[f32], sums: &[f32], rows: [&[u8]; 4]) -> [f32; 4] {
+        // SAFETY: chosen by `row_dot4` only after AVX2 and FMA were detected.
+        unsafe { q4_1_impl(x, sums, rows) }
     }
 
     #[target_feature(enable = "avx2,fma")]
-    fn q4_1_impl(x: &[f32], sums: &[f32], bytes: &[u8]) -> f32 {
-        let blocks = (x.len() / 32).min(bytes.len() / 20).min(sums.len());
-        let mut acc = _mm256_setzero_ps();
-        let mut offsets = 0.0f32;
+    fn q4_1_impl(x: &[f32], sums: &[f32], rows: [&[u8]; 4]) -> [f32; 4] {
+        let n = blocks(x, &rows, Q4_1_BYTES).min(sums.len());
+        let (mut acc, mut offsets) = ([_mm256_setzero_ps(); 4], [0.0f32; 4]);
         let nibble = _mm_set1_epi8(15);
-        for i in 0..blocks {
-            let b = &bytes[i * 20..i * 20 + 20];
-            let xb = &x[i * 32..i * 32 + 32];
-            // SAFETY: b holds 20 bytes (16 read from offset 4) and xb 32 floats (read in 4 × 8).
+        let (xp, wp) = (x.as_ptr(), rows.map(|w| w.as_ptr()));
+        for i in 0..n {
+            // SAFETY: i < n, so x holds 32 floats from i·32 and every row 20 bytes from i·20.
             unsafe {
-                let q = _mm_loadu_si128(b.as_ptr().add(4) as *const __m128i);
-                let lo = _mm_and_si128(q, nibble);
-                let hi = _mm_and_si128(_mm_srli_epi16(q, 4), nibble);
-                let f = |v: __m128i| _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(v));
-                let p = xb.as_ptr();
-                let mut s = _mm256_mul_ps(f(lo), _mm256_loadu_ps(p));
-                s = _mm256_fmadd_ps(f(_mm_srli_si128(lo, 8)), _mm256_loadu_ps(p.add(8)), s);
-                s = _mm256_fmadd_ps(f(hi), _mm256_loadu_ps(p.add(16)), s);
-                s = _mm256_fmadd_ps(f(_mm_srli_si128(hi, 8)), _mm256_loadu_ps(p.add(24)), s);
-                acc = _mm256_fmadd_ps(_mm256_set1_ps(half(b, 0)), s, acc);
+                let p = xp.add(i * 32);
+                let xs = [_mm256_loadu_ps(p), _mm256_loadu_ps(p.add(8)), _mm256_loadu_ps(p.add(16)), _mm256_loadu_ps(p.add(24))];
+                let sx = *sums.get_unchecked(i);
+                for r in 0..4 {
+                    let b = wp[r].add(i * Q4_1_BYTES);
+                    let q = _mm_loadu_si128(b.add(4) as *const __m128i);
+                    let lo = _mm_and_si128(q, nibble);
+                    let hi = _mm_and_si128(_mm_srli_epi16(q, 4), nibble);
+                    let f = |v: __m128i| _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(v));
+                    let mut s = _mm256_mul_ps(f(lo), xs[0]);
+                    s = _mm256_fmadd_ps(f(_mm_srli_si128(lo, 8)), xs[1], s);
+                    s = _mm256_fmadd_ps(f(hi), xs[2], s);
+                    s = _mm256_fmadd_ps(f(_mm_srli_si128(hi, 8)), xs[3], s);
+                    let head = std::slice::from_raw_parts(b, 4);
+                    acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(half(head, 0)), s, acc[r]);
+                    offsets[r] += half(head, 2) * sx;
+                }
             }
-            offsets += half(b, 2) * sums[i];
         }
-        hsum(acc) + offsets
+        [hsum(acc[0]) + offsets[0], hsum(acc[1]) + offsets[1], hsum(acc[2]) + offsets[2], hsum(acc[3]) + offsets[3]]
     }
 
-    pub fn q8_0(x: &[f32], _sums: &[f32], bytes: &[u8]) -> f32 {
-        // SAFETY: chosen by `row_dot` only after AVX2 and FMA were detected.
-        unsafe { q8_0_impl(x, bytes) }
+    pub fn q8_0(x: &[f32], _sums: &[f32], rows: [&[u8]; 4]) -> [f32; 4] {
+        // SAFETY: chosen by `row_dot4` only after AVX2 and FMA were detected.
+        unsafe { q8_0_impl(x, rows) }
     }
 
     #[target_feature(enable = "avx2,fma")]
-    fn q8_0_impl(x: &[f32], bytes: &[u8]) -> f32 {
-        let blocks = (x.len() / 32).min(bytes.len() / 34);
-        let mut acc = _mm256_setzero_ps();
-        for i in 0..blocks {
-            let b = &bytes[i * 34..i * 34 + 34];
-            let xb = &x[i * 32..i * 32 + 32];
-            // SAFETY: b holds 34 bytes (4 × 8 read from offset 2) and xb 32 floats.
+    fn q8_0_impl(x: &[f32], rows: [&[u8]; 4]) -> [f32; 4] {
+        let n = blocks(x, &rows, Q8_0_BYTES);
+        let mut acc = [_mm256_setzero_ps(); 4];
+        let (xp, wp) = (x.as_ptr(), rows.map(|w| w.as_ptr()));
+        for i in 0..n {
+            // SAFETY: i < n, so x holds 32 floats from i·32 and every row 34 bytes from i·34.
             unsafe {
-                let f = |at: usize| _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(b.as_ptr().add(2 + at) as *const __m128i)));
-                let p = xb.as_ptr();
-                let mut s = _mm256_mul_ps(f(0), _mm256_loadu_ps(p));
-                s = _mm256_fmadd_ps(f(8), _mm256_loadu_ps(p.add(8)), s);
-                s = _mm256_fmadd_ps(f(16), _mm256_loadu_ps(p.add(16)), s);
-                s = _mm256_fmadd_ps(f(24), _mm256_loadu_ps(p.add(24)), s);
-                acc = _mm256_fmadd_ps(_mm256_set1_ps(half(b, 0)), s, acc);
+                let p = xp.add(i * 32);
+                let xs = [_mm256_loadu_ps(p), _mm256_loadu_ps(p.add(8)), _mm256_loadu_ps(p.add(16)), _mm256_loadu_ps(p.add(24))];
+                for r in 0..4 {
+                    let b = wp[r].add(i * Q8_0_BYTES);
+                    let f = |at: usize| _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(b.add(2 + at) as *const __m128i)));
+                    let mut s = _mm256_mul_ps(f(0), xs[0]);
+                    s = _mm256_fmadd_ps(f(8), xs[1], s);
+                    s = _mm256_fmadd_ps(f(16), xs[2], s);
+                    s = _mm256_fmadd_ps(f(24), xs[3], s);
+                    acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(half(std::slice::from_raw_parts(b, 2), 0)), s, acc[r]);
+                }
             }
         }
-        hsum(acc)
+        [hsum(acc[0]), hsum(acc[1]), hsum(acc[2]), hsum(acc[3])]
     }
 }
 
@@ -133,7 +155,8 @@ mod avx2 {
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod simd128 {
     use super::super::wasm_madd::madd;
-    use crate::core::f16::f16_at as half;
+    use super::{blocks, Q4_1_BYTES, Q8_0_BYTES};
+    use crate::core::f16::finite_f16_at as half;
     use core::arch::wasm32::*;
 
     #[inline(always)]
@@ -161,39 +184,62 @@ mod simd128 {
         [w(a, false), w(a, true), w(b, false), w(b, true)]
     }
 
-    /// `Σ lanes of f · x[at..at + 16]`, accumulated into `acc`.
+    /// The 32 activations of block `i`, as eight f32x4.
     #[inline(always)]
-    fn mul_add(acc: v128, f: [v128; 4], x: &[f32]) -> v128 {
-        // SAFETY: each load reads 4 of the 16 floats x holds; v128_load needs no alignment.
-        let load = |i: usize| unsafe { v128_load(x[i * 4..i * 4 + 4].as_ptr() as *const v128) };
-        let pair = |i: usize| madd(f[i], load(i), f32x4_mul(f[i + 1], load(i + 1)));
+    fn block(x: &[f32], i: usize) -> [v128; 8] {
+        let xb = &x[i * 32..i * 32 + 32];
+        // SAFETY: each load reads 4 of the 32 floats xb holds; v128_load needs no alignment.
+        core::array::from_fn(|j| unsafe { v128_load(xb[j * 4..j * 4 + 4].as_ptr() as *const v128) })
+    }
+
+    /// `Σ lanes of f · x` for 16 values of weights `f` and activations `x`, added to `acc`.
+    #[inline(always)]
+    fn mul_add(acc: v128, f: [v128; 4], x: &[v128]) -> v128 {
+        let pair = |i: usize| madd(f[i], x[i], f32x4_mul(f[i + 1], x[i + 1]));
         f32x4_add(acc, f32x4_add(pair(0), pair(2)))
     }
 
-    pub fn q4_1(x: &[f32], sums: &[f32], bytes: &[u8]) -> f32 {
-        let (mut acc, mut offsets) = (f32x4_splat(0.0), 0.0f32);
-        let nibble = u8x16_splat(15);
-        for ((xb, &sx), b) in x.chunks_exact(32).zip(sums).zip(bytes.chunks_exact(20)) {
-            // SAFETY: b holds 20 bytes; 16 are read from offset 4.
-            let q = unsafe { v128_load(b[4..20].as_ptr() as *const v128) };
-            let lo = widen(v128_and(q, nibble), false);
-            let hi = widen(u8x16_shr(q, 4), false);
-            let s = mul_add(mul_add(f32x4_splat(0.0), lo, &xb[..16]), hi, &xb[16..]);
-            acc = madd(f32x4_splat(half(b, 0)), s, acc);
-            offsets += half(b, 2) * sx;
-        }
-        f32x4_sum(acc) + offsets
+    /// 16 bytes of `b` from `at`.
+    #[inline(always)]
+    fn load16(b: &[u8], at: usize) -> v128 {
+        let bytes = &b[at..at + 16];
+        // SAFETY: `bytes` spans exactly 16 bytes; v128_load needs no alignment.
+        unsafe { v128_load(bytes.as_ptr() as *const v128) }
     }
 
-    pub fn q8_0(x: &[f32], _sums: &[f32], bytes: &[u8]) -> f32 {
-        let mut acc = f32x4_splat(0.0);
-        for (xb, b) in x.chunks_exact(32).zip(bytes.chunks_exact(34)) {
-            // SAFETY: b holds 34 bytes; 2 × 16 are read from offsets 2 and 18.
-            let (q0, q1) = unsafe { (v128_load(b[2..18].as_ptr() as *const v128), v128_load(b[18..34].as_ptr() as *const v128)) };
-            let s = mul_add(mul_add(f32x4_splat(0.0), widen(q0, true), &xb[..16]), widen(q1, true), &xb[16..]);
-            acc = madd(f32x4_splat(half(b, 0)), s, acc);
+    pub fn q4_1(x: &[f32], sums: &[f32], rows: [&[u8]; 4]) -> [f32; 4] {
+        let n = blocks(x, &rows, Q4_1_BYTES).min(sums.len());
+        let (mut acc, mut offsets) = ([f32x4_splat(0.0); 4], [0.0f32; 4]);
+        let nibble = u8x16_splat(15);
+        let rows = rows.map(|w| &w[..n * Q4_1_BYTES]);
+        for i in 0..n {
+            let (xs, sx) = (block(x, i), sums[i]);
+            for r in 0..4 {
+                let b = &rows[r][i * Q4_1_BYTES..(i + 1) * Q4_1_BYTES];
+                let q = load16(b, 4);
+                let lo = widen(v128_and(q, nibble), false);
+                let hi = widen(u8x16_shr(q, 4), false);
+                let s = mul_add(mul_add(f32x4_splat(0.0), lo, &xs[..4]), hi, &xs[4..]);
+                acc[r] = madd(f32x4_splat(half(b, 0)), s, acc[r]);
+                offsets[r] += half(b, 2) * sx;
+            }
         }
-        f32x4_sum(acc)
+        [f32x4_sum(acc[0]) + offsets[0], f32x4_sum(acc[1]) + offsets[1], f32x4_sum(acc[2]) + offsets[2], f32x4_sum(acc[3]) + offsets[3]]
+    }
+
+    pub fn q8_0(x: &[f32], _sums: &[f32], rows: [&[u8]; 4]) -> [f32; 4] {
+        let n = blocks(x, &rows, Q8_0_BYTES);
+        let mut acc = [f32x4_splat(0.0); 4];
+        let rows = rows.map(|w| &w[..n * Q8_0_BYTES]);
+        for i in 0..n {
+            let xs = block(x, i);
+            for r in 0..4 {
+                let b = &rows[r][i * Q8_0_BYTES..(i + 1) * Q8_0_BYTES];
+                let s = mul_add(mul_add(f32x4_splat(0.0), widen(load16(b, 2), true), &xs[..4]), widen(load16(b, 18), true), &xs[4..]);
+                acc[r] = madd(f32x4_splat(half(b, 0)), s, acc[r]);
+            }
+        }
+        [f32x4_sum(acc[0]), f32x4_sum(acc[1]), f32x4_sum(acc[2]), f32x4_sum(acc[3])]
     }
 }
 
@@ -202,23 +248,30 @@ mod tests {
     use super::*;
     use crate::core::{blocks, SeededRng};
 
+    /// The chosen dot and the portable one, for four different rows at once.
     #[test]
     fn row_dots_match_the_decoded_product() {
         let k = 576;
         let x = SeededRng::new(3).fill(k);
         let sums: Vec<f32> = x.chunks_exact(32).map(|b| b.iter().sum()).collect();
-        let values = SeededRng::new(4).fill(k);
         for dtype in [DType::Q4_1, DType::Q8_0] {
-            let mut bytes = Vec::new();
-            for b in values.chunks_exact(32) {
-                blocks::encode(dtype, b, &mut bytes);
+            let (mut encoded, mut want) = (Vec::new(), Vec::new());
+            for r in 0..4 {
+                let values = SeededRng::new(4 + r).fill(k);
+                let mut bytes = Vec::new();
+                for b in values.chunks_exact(32) {
+                    blocks::encode(dtype, b, &mut bytes);
+                }
+                let mut w = vec![0.0; k];
+                blocks::decode_row(dtype, &bytes, &mut w);
+                want.push(x.iter().zip(&w).map(|(a, b)| *a as f64 * *b as f64).sum::<f64>());
+                encoded.push(bytes);
             }
-            let mut w = vec![0.0; k];
-            blocks::decode_row(dtype, &bytes, &mut w);
-            let want: f64 = x.iter().zip(&w).map(|(a, b)| *a as f64 * *b as f64).sum();
-            for dot in [row_dot(dtype).unwrap_or(q8_0), if dtype == DType::Q4_1 { q4_1 } else { q8_0 }] {
-                let got = dot(&x, &sums, &bytes) as f64;
-                assert!((got - want).abs() < 1e-4 * (k as f64).sqrt(), "{dtype:?}: {got} vs {want}");
+            let group = [&encoded[0][..], &encoded[1][..], &encoded[2][..], &encoded[3][..]];
+            for dot in [row_dot4(dtype), portable(dtype)].into_iter().flatten() {
+                for (r, got) in dot(&x, &sums, group).into_iter().enumerate() {
+                    assert!((got as f64 - want[r]).abs() < 1e-4 * (k as f64).sqrt(), "{dtype:?} row {r}: {got} vs {}", want[r]);
+                }
             }
         }
     }

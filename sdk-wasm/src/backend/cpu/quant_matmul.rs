@@ -3,36 +3,61 @@
 //! so the weights stay 4-bit (or 2/3/8-bit) in memory and are read once per call.
 
 use super::parallel::{for_each_chunk, threads};
+use super::q8_dot::q8_dot4;
+use super::q8_rows::Q8Rows;
 use super::{CpuBackend, CpuStorage};
-use crate::backend::{Operand, QuantMatmulOps, QuantShape};
+use crate::backend::{Activations, Operand, QuantMatmulOps, QuantShape};
 use crate::core::blocks::decode_row;
 use crate::core::{DType, Result};
 
-/// Below this many multiply-adds one thread is faster than spawning a second.
-const PARALLEL_MIN_MACS: usize = 1 << 20;
+/// Below this many multiply-adds one thread is faster than waking the pool. Natively a wake-up
+/// costs microseconds and a decode step's 576×576 projection (0.3 M) already gains from two
+/// threads. In browsers a Web Worker's wake-up costs tens of microseconds: measured, splitting
+/// every decode projection made a token 1.5× slower than one thread (47.6 vs 31.1 ms), so
+/// there only the big products (the LM head, prefill) go to the pool.
+const PARALLEL_MIN_MACS: usize = if cfg!(target_arch = "wasm32") { 1 << 20 } else { 1 << 16 };
 
 /// Weight rows handled per work unit: decode a few rows, then sweep x over them.
 const ROWS_PER_STEP: usize = 4;
 
-/// `out` is m×n; `w` holds n rows of `row_bytes` bytes, each k values of `dtype`.
-pub fn qmatmul(x: &[f32], m: usize, k: usize, w: &[u8], dtype: DType, n: usize, out: &mut [f32]) {
+/// `out` is m×n; `w` holds n rows of `row_bytes` bytes, each k values of `dtype`. With 8-bit
+/// activations x is first rounded as ggml rounds it (k must be a multiple of 32).
+#[allow(clippy::too_many_arguments)]
+pub fn qmatmul(x: &[f32], m: usize, k: usize, w: &[u8], dtype: DType, n: usize, activations: Activations, out: &mut [f32]) {
     debug_assert!(x.len() >= m * k && out.len() >= m * n);
     let row_bytes = w.len() / n.max(1);
-    let workers = if m * n * k >= PARALLEL_MIN_MACS { threads().min(n.div_ceil(ROWS_PER_STEP)) } else { 1 };
-    if workers <= 1 {
-        let mut t = vec![0.0; n * m];
-        rows_into(x, m, k, w, row_bytes, dtype, 0..n, &mut t);
-        transpose_into(&t, n, m, out);
-        return;
+    if activations == Activations::Int8 {
+        let q = Q8Rows::quantize(&x[..m * k], k);
+        let Some(dot4) = q8_dot4(dtype) else {
+            // No integer dot for this format: the rounded values through the f32 path.
+            let rounded = q.dequantized();
+            return by_weight_rows(m, n, k, out, |rows, t| rows_into(&rounded, m, k, w, row_bytes, dtype, rows, t));
+        };
+        return by_weight_rows(m, n, k, out, |rows, t| {
+            for_groups_of_four(w, row_bytes, rows, m, t, |i, group| {
+                let (xq, scales, sums) = q.row(i);
+                dot4(xq, scales, sums, group)
+            })
+        });
     }
-    // Each worker takes a contiguous band of weight rows and writes its outputs transposed
-    // (one contiguous run per weight row), then the bands are laid back into m×n.
-    let band = n.div_ceil(workers).next_multiple_of(ROWS_PER_STEP);
+    by_weight_rows(m, n, k, out, |rows, t| rows_into(x, m, k, w, row_bytes, dtype, rows, t))
+}
+
+/// Runs `rows_of(weight rows, outputs)` over bands of weight rows, in parallel where the
+/// product is large enough. Each band writes its outputs transposed (one contiguous run of m
+/// per weight row); the bands are then laid back into m×n.
+fn by_weight_rows<F>(m: usize, n: usize, k: usize, out: &mut [f32], rows_of: F)
+where
+    F: Fn(std::ops::Range<usize>, &mut [f32]) + Sync + Send,
+{
+    let workers = if m * n * k >= PARALLEL_MIN_MACS { threads().min(n.div_ceil(ROWS_PER_STEP)) } else { 1 };
     let mut t = vec![0.0; n * m];
-    for_each_chunk(&mut t, band * m, |i, chunk| {
-        let rows = i * band..(i * band + chunk.len() / m.max(1));
-        rows_into(x, m, k, w, row_bytes, dtype, rows, chunk)
-    });
+    if workers <= 1 {
+        rows_of(0..n, &mut t);
+    } else {
+        let band = n.div_ceil(workers).next_multiple_of(ROWS_PER_STEP);
+        for_each_chunk(&mut t, band * m, |i, chunk| rows_of(i * band..(i * band + chunk.len() / m.max(1)), chunk));
+    }
     transpose_into(&t, n, m, out);
 }
 
@@ -40,6 +65,24 @@ fn transpose_into(t: &[f32], n: usize, m: usize, out: &mut [f32]) {
     for (r, col) in t.chunks_exact(m.max(1)).enumerate().take(n) {
         for (i, &v) in col.iter().enumerate() {
             out[i * n + r] = v;
+        }
+    }
+}
+
+/// `t[(r - rows.start) * m + i] = dot(i, four weight rows)[r - group start]` over the weight
+/// rows `rows` in groups of four (a short last group repeats its final row; only the real
+/// rows are kept) and every activation row i < m.
+fn for_groups_of_four<F>(w: &[u8], row_bytes: usize, rows: std::ops::Range<usize>, m: usize, t: &mut [f32], dot: F)
+where
+    F: Fn(usize, [&[u8]; 4]) -> [f32; 4],
+{
+    let row = |r: usize| &w[r * row_bytes..(r + 1) * row_bytes];
+    for r0 in rows.clone().step_by(4) {
+        let group = std::array::from_fn(|j| row((r0 + j).min(rows.end - 1)));
+        for i in 0..m {
+            for (j, v) in dot(i, group).into_iter().take(rows.end - r0).enumerate() {
+                t[(r0 + j - rows.start) * m + i] = v;
+            }
         }
     }
 }
@@ -67,12 +110,9 @@ fn rows_into_avx2(x: &[f32], m: usize, k: usize, w: &[u8], row_bytes: usize, dty
 fn rows_body(x: &[f32], m: usize, k: usize, w: &[u8], row_bytes: usize, dtype: DType, rows: std::ops::Range<usize>, t: &mut [f32]) {
     // One row of x (decoding a token): dot each weight block straight from its bytes, with
     // no decoded copy — decoding was most of the time.
-    if let (1, Some(dot), true) = (m, super::qdot::row_dot(dtype), k.is_multiple_of(32)) {
+    if let (1, Some(dot4), true) = (m, super::qdot::row_dot4(dtype), k.is_multiple_of(32)) {
         let sums: Vec<f32> = x[..k].chunks_exact(32).map(|b| b.iter().sum()).collect();
-        for r in rows.clone() {
-            t[r - rows.start] = dot(&x[..k], &sums, &w[r * row_bytes..(r + 1) * row_bytes]);
-        }
-        return;
+        return for_groups_of_four(w, row_bytes, rows, 1, t, |_, group| dot4(&x[..k], &sums, group));
     }
     let mut decoded = vec![0.0f32; ROWS_PER_STEP * k];
     let start = rows.start;
@@ -113,7 +153,7 @@ impl QuantMatmulOps for CpuBackend {
         let xv = x.storage.dense(x.layout)?;
         let m = xv.len() / shape.cols.max(1);
         let mut out = vec![0.0; m * shape.rows];
-        qmatmul(&xv, m, shape.cols, w.block_bytes()?, shape.dtype, shape.rows, &mut out);
+        qmatmul(&xv, m, shape.cols, w.block_bytes()?, shape.dtype, shape.rows, shape.activations, &mut out);
         Ok(CpuStorage::f32(out))
     }
 }
@@ -123,27 +163,34 @@ mod tests {
     use super::*;
     use crate::core::{blocks, SeededRng};
 
+    /// Both activation precisions and every kind of row kernel (integer dots for Q4_1/Q8_0,
+    /// the rounded values through the f32 path for Q2/Q3), on one thread and on the pool,
+    /// against an f64 product of the (rounded, with 8-bit activations) inputs.
     #[test]
     fn matches_a_product_with_the_dequantized_weights() {
         for (m, k, n) in [(1, 64, 5), (3, 96, 33), (7, 256, 130), (40, 576, 192)] {
             let values = SeededRng::new(5).fill(n * k);
             let x = SeededRng::new(6).fill(m * k);
-            for dtype in [DType::Q2, DType::Q3] {
-                let mut w = Vec::new();
-                for block in values.chunks_exact(dtype.block_len()) {
-                    blocks::encode(dtype, block, &mut w);
-                }
-                let mut dense = vec![0.0; n * k];
-                let row_bytes = w.len() / n;
-                for (r, row) in dense.chunks_exact_mut(k).enumerate() {
-                    blocks::decode_row(dtype, &w[r * row_bytes..(r + 1) * row_bytes], row);
-                }
-                let mut out = vec![0.0; m * n];
-                qmatmul(&x, m, k, &w, dtype, n, &mut out);
-                for i in 0..m {
-                    for r in 0..n {
-                        let want: f64 = (0..k).map(|c| x[i * k + c] as f64 * dense[r * k + c] as f64).sum();
-                        assert!((out[i * n + r] as f64 - want).abs() < 1e-4 * (k as f64).sqrt(), "{m}×{k}×{n} {dtype:?}");
+            for activations in [Activations::F32, Activations::Int8] {
+                let xr = if activations == Activations::Int8 { Q8Rows::quantize(&x, k).dequantized() } else { x.clone() };
+                for dtype in [DType::Q4_1, DType::Q8_0, DType::Q2, DType::Q3] {
+                    let mut w = Vec::new();
+                    for block in values.chunks_exact(dtype.block_len()) {
+                        blocks::encode(dtype, block, &mut w);
+                    }
+                    let mut dense = vec![0.0; n * k];
+                    let row_bytes = w.len() / n;
+                    for (r, row) in dense.chunks_exact_mut(k).enumerate() {
+                        blocks::decode_row(dtype, &w[r * row_bytes..(r + 1) * row_bytes], row);
+                    }
+                    let mut out = vec![0.0; m * n];
+                    qmatmul(&x, m, k, &w, dtype, n, activations, &mut out);
+                    for i in 0..m {
+                        for r in 0..n {
+                            let want: f64 = (0..k).map(|c| xr[i * k + c] as f64 * dense[r * k + c] as f64).sum();
+                            let err = (out[i * n + r] as f64 - want).abs();
+                            assert!(err < 1e-4 * (k as f64).sqrt(), "{m}×{k}×{n} {dtype:?} {activations:?}: off by {err}");
+                        }
                     }
                 }
             }

@@ -3,11 +3,15 @@
 use super::params::QmatmulParams;
 use super::variants::Variant;
 use super::{dense, elements, grid, output, u32_of, GpuContext, WgpuStorage};
-use crate::backend::{Operand, QuantMatmulOps, QuantShape};
-use crate::core::Result;
+use crate::backend::{Activations, Operand, QuantMatmulOps, QuantShape};
+use crate::core::{Error, Result};
 
 impl QuantMatmulOps for GpuContext {
     fn qmatmul(&self, x: Operand<WgpuStorage>, w: &WgpuStorage, s: QuantShape) -> Result<WgpuStorage> {
+        if s.activations != Activations::F32 {
+            let reason = "8-bit activations run on the CPU backend; on the GPU the inputs stay f32".into();
+            return Err(Error::Unsupported { backend: "wgpu", op: "qmatmul", reason });
+        }
         let xb = dense("qmatmul", &x)?;
         let m = elements(x.layout) / s.cols.max(1);
         let row_bytes = s.dtype.storage_bytes(s.cols).unwrap_or(0);

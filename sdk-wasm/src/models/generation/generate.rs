@@ -3,6 +3,7 @@
 //! awaits one step at a time (and yields to the page between them); `generate` loops natively.
 
 use super::{CausalLm, KvCache, Sampler, Sampling};
+use crate::backend::Activations;
 use crate::clock::now_ms;
 use crate::core::error::{Error, Result};
 use crate::core::OptionStyle;
@@ -18,11 +19,20 @@ pub struct Generation {
     pub stop_at_eos: bool,
     /// KV cache precision: F32 (dense, any device) or Q8_0 / Q4_1 / Q2 (CPU).
     pub kv_cache: DType,
+    /// Inputs of the block-quantized linear layers: F32, or Int8 (CPU; faster, as ggml rounds).
+    pub activations: Activations,
 }
 
 impl Default for Generation {
     fn default() -> Generation {
-        Generation { max_tokens: 32, sampling: Sampling::default(), context: 2048, stop_at_eos: true, kv_cache: DType::F32 }
+        Generation {
+            max_tokens: 32,
+            sampling: Sampling::default(),
+            context: 2048,
+            stop_at_eos: true,
+            kv_cache: DType::F32,
+            activations: Activations::F32,
+        }
     }
 }
 
@@ -121,6 +131,7 @@ impl Generator {
             )));
         }
         let mut cache = model.cache_in(opts.context.min(prompt_ids.len().saturating_add(opts.max_tokens)), opts.kv_cache)?;
+        cache.activations = opts.activations;
         let started = now_ms();
         let logits = finite_logits(model.forward(&prompt_ids, &mut cache).await?)?;
         let out = Generated { prompt_ids: prompt_ids.clone(), prefill_ms: now_ms() - started, ..Generated::default() };

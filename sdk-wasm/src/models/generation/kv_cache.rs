@@ -7,6 +7,7 @@
 //! (A Hadamard rotation of rows before encoding, as in QuaRot, was tried and measured worse
 //! here: it spreads the sink tokens' huge values over every block of the row.)
 
+use crate::backend::Activations;
 use crate::device::Device;
 use crate::error::{Error, Result};
 use crate::ops;
@@ -41,6 +42,9 @@ pub struct KvCache {
     store: KvStore,
     pub capacity: usize,
     pub len: usize,
+    /// How this sequence's block-quantized linear layers take their inputs: a per-generation
+    /// choice of precision, made with the cache as its own precision is.
+    pub activations: Activations,
     kv_heads: usize,
     head_dim: usize,
 }
@@ -86,7 +90,7 @@ impl KvCache {
                 sink_values: sink,
             }
         };
-        Ok(KvCache { store, capacity, len: 0, kv_heads, head_dim })
+        Ok(KvCache { store, capacity, len: 0, kv_heads, head_dim, activations: Activations::F32 })
     }
 
     /// Bytes the cache holds at its full capacity.

@@ -15,7 +15,7 @@ pub use chat::{chat_messages, chat_prompt, ChatMessage};
 pub use generate::{generate, FinishReason, Generated, Generation, Generator};
 pub use generate_result::GenerateResult;
 pub use kv_cache::KvCache;
-pub use options::kv_cache_dtype;
+pub use options::{activations_option, kv_cache_dtype};
 pub use sampling::{argmax, Sampler, Sampling};
 
 use crate::device::Device;

@@ -3,6 +3,7 @@
 //! and names the option in its own spelling ([`OptionStyle`]).
 
 use super::Sampling;
+use crate::backend::Activations;
 use crate::core::error::{Error, Result};
 use crate::core::{DType, OptionStyle};
 
@@ -37,6 +38,16 @@ pub fn kv_cache_dtype(name: &str, style: OptionStyle) -> Result<DType> {
         "q4_1" => Ok(DType::Q4_1),
         "q2" => Ok(DType::Q2),
         other => Err(invalid(style, "kv_cache", format!("expected f32, q8_0, q4_1 or q2, got {other:?}"))),
+    }
+}
+
+/// The linear layers' input precision named `name`: f32, or int8 (CPU: 8-bit activations,
+/// integer dot products).
+pub fn activations_option(name: &str, style: OptionStyle) -> Result<Activations> {
+    match name {
+        "f32" => Ok(Activations::F32),
+        "int8" => Ok(Activations::Int8),
+        other => Err(invalid(style, "activations", format!("expected f32 or int8, got {other:?}"))),
     }
 }
 
@@ -77,5 +88,13 @@ mod tests {
         assert_eq!(kv_cache_dtype("q4_1", OptionStyle::Cli).unwrap(), DType::Q4_1);
         let e = kv_cache_dtype("q5", OptionStyle::Js).unwrap_err().to_string();
         assert!(e.starts_with("kvCache: ") && e.contains("\"q5\""), "{e}");
+    }
+
+    #[test]
+    fn activation_names() {
+        assert_eq!(activations_option("int8", OptionStyle::Js).unwrap(), Activations::Int8);
+        assert_eq!(activations_option("f32", OptionStyle::Cli).unwrap(), Activations::F32);
+        let e = activations_option("int4", OptionStyle::Js).unwrap_err().to_string();
+        assert!(e.starts_with("activations: ") && e.contains("\"int4\""), "{e}");
     }
 }

@@ -196,7 +196,7 @@ impl Llama {
                 cache.capacity
             )));
         }
-        let (hd, group) = (c.head_dim(), c.heads / c.kv_heads);
+        let (hd, group, act) = (c.head_dim(), c.heads / c.kv_heads, cache.activations);
         let mut rows = Vec::with_capacity(seq * c.dim);
         for &id in ids {
             if id as usize >= c.vocab {
@@ -209,25 +209,26 @@ impl Llama {
         let mask = cache.causal_mask(group, seq, &self.device)?;
         for (l, layer) in self.layers.iter().enumerate() {
             let h = ops::rmsnorm(&x, &layer.attn_norm, c.eps).await?;
-            let q = ops::qmatmul(&h, &layer.q).await?.reshape([seq, c.heads, hd])?;
-            let k = ops::qmatmul(&h, &layer.k).await?.reshape([seq, c.kv_heads, hd])?;
-            let v = ops::qmatmul(&h, &layer.v).await?.reshape([seq, c.kv_heads, hd])?;
+            let q = ops::qmatmul_with(&h, &layer.q, act).await?.reshape([seq, c.heads, hd])?;
+            let k = ops::qmatmul_with(&h, &layer.k, act).await?.reshape([seq, c.kv_heads, hd])?;
+            let v = ops::qmatmul_with(&h, &layer.v, act).await?.reshape([seq, c.kv_heads, hd])?;
             let q = ops::rope(&q, &cos, &sin).await?;
             let k = ops::rope(&k, &cos, &sin).await?;
             let attn = cache.attend(l, &q, &k, &v, mask.as_ref()).await?;
-            x = ops::add(&x, &ops::qmatmul(&attn, &layer.o).await?).await?;
+            x = ops::add(&x, &ops::qmatmul_with(&attn, &layer.o, act).await?).await?;
             let h = ops::rmsnorm(&x, &layer.ffn_norm, c.eps).await?;
-            let gated = ops::silu_mul(&ops::qmatmul(&h, &layer.gate).await?, &ops::qmatmul(&h, &layer.up).await?).await?;
-            x = ops::add(&x, &ops::qmatmul(&gated, &layer.down).await?).await?;
+            let gated =
+                ops::silu_mul(&ops::qmatmul_with(&h, &layer.gate, act).await?, &ops::qmatmul_with(&h, &layer.up, act).await?).await?;
+            x = ops::add(&x, &ops::qmatmul_with(&gated, &layer.down, act).await?).await?;
         }
         cache.advance(seq);
         if every_position {
             let h = ops::rmsnorm(&x, &self.output_norm, c.eps).await?;
-            return ops::qmatmul(&h, &self.output).await?.to_vec().await;
+            return ops::qmatmul_with(&h, &self.output, act).await?.to_vec().await;
         }
         let last = x.reshape([seq * c.dim])?.strided_view([1, c.dim], vec![c.dim, 1], (seq - 1) * c.dim)?;
         let last = ops::contiguous(&last).await?;
         let h = ops::rmsnorm(&last, &self.output_norm, c.eps).await?;
-        ops::qmatmul(&h, &self.output).await?.to_vec().await
+        ops::qmatmul_with(&h, &self.output, act).await?.to_vec().await
     }
 }
