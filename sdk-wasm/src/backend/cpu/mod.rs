@@ -3,6 +3,7 @@
 
 mod activations;
 mod attention;
+mod block_dot;
 mod elementwise;
 mod int8_kernels;
 mod int8_matmul;

@@ -4,6 +4,7 @@
 //! Portable versions, AVX2 ones picked at run time, and wasm SIMD ones (with relaxed SIMD's
 //! 8-bit dot product where the build has it).
 
+use super::block_dot::{whole_blocks, Q4_1_BYTES, Q8_0_BYTES};
 use super::q8_rows::BLOCK;
 use crate::core::f16::finite_f16_at as half;
 use crate::core::DType;
@@ -42,16 +43,6 @@ fn portable(dtype: DType) -> Option<Q8Dot4> {
     }
 }
 
-/// Q4_1 block: f16 d, f16 m, 16 bytes (byte j: value j low, value j + 16 high); value = d·q + m.
-const Q4_1_BYTES: usize = 20;
-/// Q8_0 block: f16 d, 32 signed bytes; value = d·q.
-const Q8_0_BYTES: usize = 34;
-
-/// Blocks every operand has.
-fn blocks(x: &[i8], scales: &[f32], rows: &[&[u8]; 4], block_bytes: usize) -> usize {
-    rows.iter().fold((x.len() / BLOCK).min(scales.len()), |n, w| n.min(w.len() / block_bytes))
-}
-
 /// Σ d·(Σ q·x) + m·Σx per block.
 fn q4_1(x: &[i8], scales: &[f32], sums: &[f32], w: &[u8]) -> f32 {
     let mut acc = 0.0f32;
@@ -74,16 +65,10 @@ fn q8_0(x: &[i8], scales: &[f32], w: &[u8]) -> f32 {
 
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
-    use super::{blocks, BLOCK, Q4_1_BYTES, Q8_0_BYTES};
+    use super::super::block_dot::avx2::hsum;
+    use super::{whole_blocks, BLOCK, Q4_1_BYTES, Q8_0_BYTES};
     use crate::core::f16::finite_f16_at as half;
     use std::arch::x86_64::*;
-
-    #[target_feature(enable = "avx2,fma")]
-    fn hsum(v: __m256) -> f32 {
-        let s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-        let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-        _mm_cvtss_f32(_mm_add_ss(s, _mm_shuffle_ps(s, s, 1)))
-    }
 
     pub fn q4_1(x: &[i8], scales: &[f32], sums: &[f32], rows: [&[u8]; 4]) -> [f32; 4] {
         // SAFETY: chosen by `q8_dot4` only after AVX2 and FMA were detected.
@@ -92,7 +77,7 @@ mod avx2 {
 
     #[target_feature(enable = "avx2,fma")]
     fn q4_1_impl(x: &[i8], scales: &[f32], sums: &[f32], rows: [&[u8]; 4]) -> [f32; 4] {
-        let n = blocks(x, scales, &rows, Q4_1_BYTES).min(sums.len());
+        let n = whole_blocks(x.len(), &rows, Q4_1_BYTES).min(scales.len()).min(sums.len());
         let (mut acc, mut offsets) = ([_mm256_setzero_ps(); 4], [0.0f32; 4]);
         let nibble = _mm_set1_epi8(15);
         let ones = _mm256_set1_epi16(1);
@@ -124,7 +109,7 @@ mod avx2 {
 
     #[target_feature(enable = "avx2,fma")]
     fn q8_0_impl(x: &[i8], scales: &[f32], rows: [&[u8]; 4]) -> [f32; 4] {
-        let n = blocks(x, scales, &rows, Q8_0_BYTES);
+        let n = whole_blocks(x.len(), &rows, Q8_0_BYTES).min(scales.len());
         let mut acc = [_mm256_setzero_ps(); 4];
         let ones = _mm256_set1_epi16(1);
         let (xp, wp) = (x.as_ptr(), rows.map(|w| w.as_ptr()));
@@ -152,15 +137,11 @@ mod avx2 {
 /// safe) by 8-bit activations in one instruction.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod simd128 {
+    use super::super::block_dot::simd128::{f32x4_sum, load16};
     use super::super::wasm_madd::madd;
-    use super::{blocks, BLOCK, Q4_1_BYTES, Q8_0_BYTES};
+    use super::{whole_blocks, BLOCK, Q4_1_BYTES, Q8_0_BYTES};
     use crate::core::f16::finite_f16_at as half;
     use core::arch::wasm32::*;
-
-    #[inline(always)]
-    fn f32x4_sum(v: v128) -> f32 {
-        f32x4_extract_lane::<0>(v) + f32x4_extract_lane::<1>(v) + f32x4_extract_lane::<2>(v) + f32x4_extract_lane::<3>(v)
-    }
 
     /// i32x4 sums of the products of 16 unsigned 7-bit `w` and 16 signed `x`, added to `acc`.
     #[inline(always)]
@@ -185,16 +166,8 @@ mod simd128 {
         i32x4_add(acc, i32x4_add(lo, hi))
     }
 
-    /// 16 bytes of `b` from `at`.
-    #[inline(always)]
-    fn load16<T>(b: &[T], at: usize) -> v128 {
-        let bytes = &b[at..at + 16 / core::mem::size_of::<T>()];
-        // SAFETY: `bytes` spans exactly 16 bytes; v128_load needs no alignment.
-        unsafe { v128_load(bytes.as_ptr() as *const v128) }
-    }
-
     pub fn q4_1(x: &[i8], scales: &[f32], sums: &[f32], rows: [&[u8]; 4]) -> [f32; 4] {
-        let n = blocks(x, scales, &rows, Q4_1_BYTES).min(sums.len());
+        let n = whole_blocks(x.len(), &rows, Q4_1_BYTES).min(scales.len()).min(sums.len());
         let (mut acc, mut offsets) = ([f32x4_splat(0.0); 4], [0.0f32; 4]);
         let nibble = u8x16_splat(15);
         let rows = rows.map(|w| &w[..n * Q4_1_BYTES]);
@@ -212,7 +185,7 @@ mod simd128 {
     }
 
     pub fn q8_0(x: &[i8], scales: &[f32], _sums: &[f32], rows: [&[u8]; 4]) -> [f32; 4] {
-        let n = blocks(x, scales, &rows, Q8_0_BYTES);
+        let n = whole_blocks(x.len(), &rows, Q8_0_BYTES).min(scales.len());
         let mut acc = [f32x4_splat(0.0); 4];
         let rows = rows.map(|w| &w[..n * Q8_0_BYTES]);
         for i in 0..n {

@@ -4,6 +4,7 @@
 //! are in flight (one stream alone waits on memory). Portable versions (wasm SIMD vectorises
 //! them) and AVX2+FMA ones picked at run time.
 
+use super::block_dot::{whole_blocks, Q4_1_BYTES, Q8_0_BYTES};
 use crate::core::f16::finite_f16_at as half;
 use crate::core::DType;
 
@@ -38,14 +39,6 @@ fn portable(dtype: DType) -> Option<RowDot4> {
     }
 }
 
-const Q4_1_BYTES: usize = 20;
-const Q8_0_BYTES: usize = 34;
-
-/// Blocks every operand has.
-fn blocks(x: &[f32], rows: &[&[u8]; 4], block_bytes: usize) -> usize {
-    rows.iter().fold(x.len() / 32, |n, w| n.min(w.len() / block_bytes))
-}
-
 /// Σ (d·q + m)·x over Q4_1 blocks = Σ d·(q·x) + m·Σx; lanes accumulate across blocks.
 fn q4_1(x: &[f32], sums: &[f32], bytes: &[u8]) -> f32 {
     let (mut acc, mut offsets) = ([0.0f32; 16], 0.0f32);
@@ -74,16 +67,10 @@ fn q8_0(x: &[f32], bytes: &[u8]) -> f32 {
 
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
-    use super::{blocks, Q4_1_BYTES, Q8_0_BYTES};
+    use super::super::block_dot::avx2::hsum;
+    use super::{whole_blocks, Q4_1_BYTES, Q8_0_BYTES};
     use crate::core::f16::finite_f16_at as half;
     use std::arch::x86_64::*;
-
-    #[target_feature(enable = "avx2,fma")]
-    fn hsum(v: __m256) -> f32 {
-        let s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-        let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-        _mm_cvtss_f32(_mm_add_ss(s, _mm_shuffle_ps(s, s, 1)))
-    }
 
     pub fn q4_1(x: &[f32], sums: &[f32], rows: [&[u8]; 4]) -> [f32; 4] {
         // SAFETY: chosen by `row_dot4` only after AVX2 and FMA were detected.
@@ -92,7 +79,7 @@ mod avx2 {
 
     #[target_feature(enable = "avx2,fma")]
     fn q4_1_impl(x: &[f32], sums: &[f32], rows: [&[u8]; 4]) -> [f32; 4] {
-        let n = blocks(x, &rows, Q4_1_BYTES).min(sums.len());
+        let n = whole_blocks(x.len(), &rows, Q4_1_BYTES).min(sums.len());
         let (mut acc, mut offsets) = ([_mm256_setzero_ps(); 4], [0.0f32; 4]);
         let nibble = _mm_set1_epi8(15);
         let (xp, wp) = (x.as_ptr(), rows.map(|w| w.as_ptr()));
@@ -128,7 +115,7 @@ mod avx2 {
 
     #[target_feature(enable = "avx2,fma")]
     fn q8_0_impl(x: &[f32], rows: [&[u8]; 4]) -> [f32; 4] {
-        let n = blocks(x, &rows, Q8_0_BYTES);
+        let n = whole_blocks(x.len(), &rows, Q8_0_BYTES);
         let mut acc = [_mm256_setzero_ps(); 4];
         let (xp, wp) = (x.as_ptr(), rows.map(|w| w.as_ptr()));
         for i in 0..n {
@@ -154,15 +141,11 @@ mod avx2 {
 /// wasm SIMD (multiply and add, fused in the relaxed-SIMD builds).
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod simd128 {
+    use super::super::block_dot::simd128::{f32x4_sum, load16};
     use super::super::wasm_madd::madd;
-    use super::{blocks, Q4_1_BYTES, Q8_0_BYTES};
+    use super::{whole_blocks, Q4_1_BYTES, Q8_0_BYTES};
     use crate::core::f16::finite_f16_at as half;
     use core::arch::wasm32::*;
-
-    #[inline(always)]
-    fn f32x4_sum(v: v128) -> f32 {
-        f32x4_extract_lane::<0>(v) + f32x4_extract_lane::<1>(v) + f32x4_extract_lane::<2>(v) + f32x4_extract_lane::<3>(v)
-    }
 
     /// Four f32x4 from the 16 bytes of `q` (as unsigned or signed).
     #[inline(always)]
@@ -199,16 +182,8 @@ mod simd128 {
         f32x4_add(acc, f32x4_add(pair(0), pair(2)))
     }
 
-    /// 16 bytes of `b` from `at`.
-    #[inline(always)]
-    fn load16(b: &[u8], at: usize) -> v128 {
-        let bytes = &b[at..at + 16];
-        // SAFETY: `bytes` spans exactly 16 bytes; v128_load needs no alignment.
-        unsafe { v128_load(bytes.as_ptr() as *const v128) }
-    }
-
     pub fn q4_1(x: &[f32], sums: &[f32], rows: [&[u8]; 4]) -> [f32; 4] {
-        let n = blocks(x, &rows, Q4_1_BYTES).min(sums.len());
+        let n = whole_blocks(x.len(), &rows, Q4_1_BYTES).min(sums.len());
         let (mut acc, mut offsets) = ([f32x4_splat(0.0); 4], [0.0f32; 4]);
         let nibble = u8x16_splat(15);
         let rows = rows.map(|w| &w[..n * Q4_1_BYTES]);
@@ -228,7 +203,7 @@ mod simd128 {
     }
 
     pub fn q8_0(x: &[f32], _sums: &[f32], rows: [&[u8]; 4]) -> [f32; 4] {
-        let n = blocks(x, &rows, Q8_0_BYTES);
+        let n = whole_blocks(x.len(), &rows, Q8_0_BYTES);
         let mut acc = [f32x4_splat(0.0); 4];
         let rows = rows.map(|w| &w[..n * Q8_0_BYTES]);
         for i in 0..n {
