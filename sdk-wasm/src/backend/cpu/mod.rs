@@ -18,6 +18,8 @@ mod q8_rows;
 mod qdot;
 mod quant_matmul;
 mod rotary;
+#[cfg(any(test, all(target_arch = "wasm32", feature = "threads")))]
+mod spin_region;
 mod storage;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod wasm_madd;

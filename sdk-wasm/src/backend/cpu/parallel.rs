@@ -23,11 +23,45 @@ where
 {
     let chunk_len = chunk_len.max(1);
     if POOLED && out.len() > chunk_len {
-        use rayon::prelude::*;
-        out.par_chunks_mut(chunk_len).enumerate().for_each(|(i, chunk)| f(i, chunk));
+        #[cfg(all(target_arch = "wasm32", feature = "threads"))]
+        return in_spin_region(out, chunk_len, f);
+        #[allow(unreachable_code)]
+        {
+            use rayon::prelude::*;
+            out.par_chunks_mut(chunk_len).enumerate().for_each(|(i, chunk)| f(i, chunk));
+        }
     } else {
         out.chunks_mut(chunk_len).enumerate().for_each(|(i, chunk)| f(i, chunk));
     }
+}
+
+/// `for_each_chunk` in the threaded wasm build: the calling thread and spinning helpers share
+/// the chunks (see `spin_region`), so a region costs no Worker wake-up.
+#[cfg(all(target_arch = "wasm32", feature = "threads"))]
+fn in_spin_region<T, F>(out: &mut [T], chunk_len: usize, f: F)
+where
+    T: Send,
+    F: Fn(usize, &mut [T]) + Sync + Send,
+{
+    /// `out`'s base, shared by the threads; each chunk index is claimed once, so the slices
+    /// made from it never overlap.
+    struct Base<T>(*mut T);
+    // SAFETY: only disjoint chunks are made from it, one per claimed index; T is Send.
+    unsafe impl<T: Send> Sync for Base<T> {}
+    impl<T> Base<T> {
+        /// Elements [start, end) of `out`.
+        /// SAFETY: the caller makes each range once, inside `out`, never overlapping another.
+        unsafe fn range<'a>(&self, start: usize, end: usize) -> &'a mut [T] {
+            unsafe { std::slice::from_raw_parts_mut(self.0.add(start), end - start) }
+        }
+    }
+    let (base, len) = (Base(out.as_mut_ptr()), out.len());
+    let run = |i: usize| {
+        let start = i * chunk_len;
+        // SAFETY: [start, end) lies inside `out` and index i is run exactly once.
+        f(i, unsafe { base.range(start, (start + chunk_len).min(len)) })
+    };
+    super::spin_region::run_region(len.div_ceil(chunk_len), threads() - 1, &run, |help| rayon::spawn(help));
 }
 
 /// Elements below which one thread is faster than waking the pool (a wake-up costs microseconds).

@@ -10,12 +10,10 @@ use crate::backend::{Activations, Operand, QuantMatmulOps, QuantShape};
 use crate::core::blocks::decode_row;
 use crate::core::{DType, Result};
 
-/// Below this many multiply-adds one thread is faster than waking the pool. Natively a wake-up
-/// costs microseconds and a decode step's 576×576 projection (0.3 M) already gains from two
-/// threads. In browsers a Web Worker's wake-up costs tens of microseconds: measured, splitting
-/// every decode projection made a token 1.5× slower than one thread (47.6 vs 31.1 ms), so
-/// there only the big products (the LM head, prefill) go to the pool.
-const PARALLEL_MIN_MACS: usize = if cfg!(target_arch = "wasm32") { 1 << 20 } else { 1 << 16 };
+/// Below this many multiply-adds one thread is faster than sharing the work: a decode step's
+/// 576×576 projection (0.3 M) already gains from two threads, natively and in the threaded
+/// wasm build (whose regions wake no Worker: `spin_region`).
+const PARALLEL_MIN_MACS: usize = 1 << 16;
 
 /// Weight rows handled per work unit: decode a few rows, then sweep x over them.
 const ROWS_PER_STEP: usize = 4;
