@@ -83,12 +83,9 @@ async fn generate(session: &BrowserSession, engine: &Engine, software: bool, wor
                 kv_cache_bytes: runs.first().and_then(|r| r.kv_cache_bytes),
                 peak: reply["wasmMemoryBytes"].as_f64().map(|b| ("wasm memory", b as u64)),
             };
+            let reference = work.reference_for(label);
             let adapter: AdapterSummary = serde_json::from_value(reply["adapter"].clone()).unwrap_or_default();
-            let mut env = EnvRecord::new(
-                label,
-                adapter,
-                records(&runs, warmup, work.reference_for(label), tokens.min(work.reference.ids.len()), &memory),
-            );
+            let mut env = EnvRecord::new(label, adapter, records(&runs, warmup, reference, tokens.min(reference.ids.len()), &memory));
             if reply["device"].as_str() != Some(prefer) {
                 env.unavailable_reason = Some(format!("the page ran on {} instead of {prefer}", reply["device"]));
             }

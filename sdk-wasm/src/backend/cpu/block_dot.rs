@@ -1,10 +1,28 @@
 //! What both block-format row dots (`qdot.rs` for f32 activations, `q8_dot.rs` for 8-bit
-//! ones) share: the block sizes, how many blocks a call may read, and the vector reductions.
+//! ones) share: the block sizes, which kernel a format takes, how many blocks a call may read,
+//! and the vector reductions.
+
+use crate::core::DType;
 
 /// Q4_1 block: f16 d, f16 m, 16 bytes (byte j: value j low, value j + 16 high); value = d·q + m.
 pub const Q4_1_BYTES: usize = 20;
 /// Q8_0 block: f16 d, 32 signed bytes; value = d·q.
 pub const Q8_0_BYTES: usize = 34;
+
+/// The kernel of the pair (Q4_1's, Q8_0's) for weights in `dtype`; None for other formats.
+pub fn by_format<F>(dtype: DType, q4_1: F, q8_0: F) -> Option<F> {
+    match dtype {
+        DType::Q4_1 => Some(q4_1),
+        DType::Q8_0 => Some(q8_0),
+        _ => None,
+    }
+}
+
+/// Whether this CPU runs the AVX2+FMA kernels.
+#[cfg(target_arch = "x86_64")]
+pub fn avx2_fma() -> bool {
+    std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+}
 
 /// Whole 32-value blocks that `values` activations and every one of `rows` hold.
 pub fn whole_blocks(values: usize, rows: &[&[u8]; 4], block_bytes: usize) -> usize {

@@ -4,7 +4,9 @@
 //! Portable versions, AVX2 ones picked at run time, and wasm SIMD ones (with relaxed SIMD's
 //! 8-bit dot product where the build has it).
 
-use super::block_dot::{whole_blocks, Q4_1_BYTES, Q8_0_BYTES};
+#[cfg(target_arch = "x86_64")]
+use super::block_dot::avx2_fma;
+use super::block_dot::{by_format, whole_blocks, Q4_1_BYTES, Q8_0_BYTES};
 use super::q8_rows::BLOCK;
 use crate::core::f16::finite_f16_at as half;
 use crate::core::DType;
@@ -18,29 +20,21 @@ pub type Q8Dot4 = fn(&[i8], &[f32], &[f32], [&[u8]; 4]) -> [f32; 4];
 /// The fastest integer dot for weights in `dtype`, if the format has one.
 pub fn q8_dot4(dtype: DType) -> Option<Q8Dot4> {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-        return match dtype {
-            DType::Q4_1 => Some(avx2::q4_1),
-            DType::Q8_0 => Some(avx2::q8_0),
-            _ => None,
-        };
+    if avx2_fma() {
+        return by_format(dtype, avx2::q4_1, avx2::q8_0);
     }
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    return match dtype {
-        DType::Q4_1 => Some(simd128::q4_1),
-        DType::Q8_0 => Some(simd128::q8_0),
-        _ => None,
-    };
+    return by_format(dtype, simd128::q4_1, simd128::q8_0);
     #[allow(unreachable_code)]
     portable(dtype)
 }
 
 fn portable(dtype: DType) -> Option<Q8Dot4> {
-    match dtype {
-        DType::Q4_1 => Some(|x, scales, sums, rows| rows.map(|w| q4_1(x, scales, sums, w))),
-        DType::Q8_0 => Some(|x, scales, _, rows| rows.map(|w| q8_0(x, scales, w))),
-        _ => None,
-    }
+    by_format::<Q8Dot4>(
+        dtype,
+        |x, scales, sums, rows| rows.map(|w| q4_1(x, scales, sums, w)),
+        |x, scales, _, rows| rows.map(|w| q8_0(x, scales, w)),
+    )
 }
 
 /// Σ d·(Σ q·x) + m·Σx per block.

@@ -4,7 +4,9 @@
 //! are in flight (one stream alone waits on memory). Portable versions (wasm SIMD vectorises
 //! them) and AVX2+FMA ones picked at run time.
 
-use super::block_dot::{whole_blocks, Q4_1_BYTES, Q8_0_BYTES};
+#[cfg(target_arch = "x86_64")]
+use super::block_dot::avx2_fma;
+use super::block_dot::{by_format, whole_blocks, Q4_1_BYTES, Q8_0_BYTES};
 use crate::core::f16::finite_f16_at as half;
 use crate::core::DType;
 
@@ -14,29 +16,17 @@ pub type RowDot4 = fn(&[f32], &[f32], [&[u8]; 4]) -> [f32; 4];
 /// The fastest row dot for `dtype` on this CPU, if there is one.
 pub fn row_dot4(dtype: DType) -> Option<RowDot4> {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-        return match dtype {
-            DType::Q4_1 => Some(avx2::q4_1),
-            DType::Q8_0 => Some(avx2::q8_0),
-            _ => None,
-        };
+    if avx2_fma() {
+        return by_format(dtype, avx2::q4_1, avx2::q8_0);
     }
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    return match dtype {
-        DType::Q4_1 => Some(simd128::q4_1),
-        DType::Q8_0 => Some(simd128::q8_0),
-        _ => None,
-    };
+    return by_format(dtype, simd128::q4_1, simd128::q8_0);
     #[allow(unreachable_code)]
     portable(dtype)
 }
 
 fn portable(dtype: DType) -> Option<RowDot4> {
-    match dtype {
-        DType::Q4_1 => Some(|x, sums, rows| rows.map(|w| q4_1(x, sums, w))),
-        DType::Q8_0 => Some(|x, _, rows| rows.map(|w| q8_0(x, w))),
-        _ => None,
-    }
+    by_format::<RowDot4>(dtype, |x, sums, rows| rows.map(|w| q4_1(x, sums, w)), |x, _, rows| rows.map(|w| q8_0(x, w)))
 }
 
 /// Σ (d·q + m)·x over Q4_1 blocks = Σ d·(q·x) + m·Σx; lanes accumulate across blocks.
