@@ -253,6 +253,41 @@ async fn matmul_bad_input(device: &Device) -> Result<()> {
     Ok(())
 }
 
+async fn linear(device: &Device) -> Result<()> {
+    // (a dims, n): K deeper than the CPU's 256-deep slices (the bias goes on with the last
+    // one), rows not a multiple of its 12-row micro-kernel, a batched left-hand side.
+    let cases: &[(&[usize], usize)] = &[(&[37, 300], 45), (&[2, 13, 64], 70), (&[5, 520], 33), (&[1, 8], 3)];
+    for (i, &(ad, n)) in cases.iter().enumerate() {
+        let k = ad[ad.len() - 1];
+        let (a, w, bias) =
+            (rand(ad, 20 + i as u64, 1.0).await?, rand(&[k, n], 200 + i as u64, 1.0).await?, rand(&[n], 300 + i as u64, 1.0).await?);
+        let (product, bound) = matmul_reference(&a, ad, &w, &[k, n]);
+        // One more rounding for the bias: (k + 3)·u·(Σ|a||w| + |bias|) covers both.
+        let want: Vec<f32> = product.iter().enumerate().map(|(j, p)| p + bias[j % n]).collect();
+        let bound = |j: usize| bound[j] * (k + 3) as f64 / (k + 2) as f64 + (k + 3) as f64 * U * bias[j % n].abs() as f64;
+        let (x, w_t) = (upload(device, &a, ad).await?, upload(device, &w, &[k, n]).await?);
+        for (form, bias_t) in [("[n]", upload(device, &bias, &[n]).await?), ("[1, n]", upload(device, &bias, &[1, n]).await?)] {
+            let out = ops::linear(&x, &w_t, &bias_t).await?;
+            assert_close(&format!("linear {ad:?}·[{k}, {n}] + bias {form}"), device, &out.to_vec().await?, &want, bound);
+        }
+        if matches!(device, Device::Cpu) {
+            // A weight kept only as packed panels, as models load them on the CPU.
+            let packed = w_t.into_packed_weight()?;
+            let out = ops::linear(&x, &packed, &upload(device, &bias, &[n]).await?).await?;
+            assert_close(&format!("linear {ad:?}·packed [{k}, {n}] + bias"), device, &out.to_vec().await?, &want, bound);
+        }
+    }
+    let t = |dims: &'static [usize]| async move { upload(device, &vec![0.5; dims.iter().product()], dims).await };
+    assert_refused(
+        "linear",
+        "a bias one longer than the output rows",
+        ops::linear(&t(&[2, 3]).await?, &t(&[3, 4]).await?, &t(&[5]).await?).await,
+    );
+    assert_refused("linear", "a bias with two rows", ops::linear(&t(&[2, 3]).await?, &t(&[3, 4]).await?, &t(&[2, 4]).await?).await);
+    assert_refused("linear", "inner dimensions 3 vs 4", ops::linear(&t(&[2, 3]).await?, &t(&[4, 5]).await?, &t(&[5]).await?).await);
+    Ok(())
+}
+
 // ───────────────────────────── elementwise ─────────────────────────────
 
 async fn add_and_mul(device: &Device) -> Result<()> {
@@ -1084,6 +1119,7 @@ on_every_device!(
     matmul,
     matmul_views,
     matmul_bad_input,
+    linear,
     add_and_mul,
     add_and_mul_bad_input,
     scale,

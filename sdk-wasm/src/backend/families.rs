@@ -55,6 +55,19 @@ pub trait Backend {
 
 pub trait MatmulOps: Backend {
     fn matmul(&self, a: Operand<Self::Storage>, b: Operand<Self::Storage>, plan: &MatmulPlan) -> Result<Self::Storage>;
+
+    /// `a·b + bias` (bias: n values, added to every output row) with the bias added as the
+    /// product is written. `None` (the default): the backend has no such kernel, and
+    /// `ops::linear` adds the bias as an op of its own.
+    fn matmul_bias(
+        &self,
+        _a: Operand<Self::Storage>,
+        _b: Operand<Self::Storage>,
+        _bias: Operand<Self::Storage>,
+        _plan: &MatmulPlan,
+    ) -> Result<Option<Self::Storage>> {
+        Ok(None)
+    }
 }
 
 pub trait ElementwiseOps: Backend {

@@ -12,7 +12,7 @@ pub(crate) struct Linear {
 
 impl Linear {
     pub async fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        ops::add(&ops::matmul(x, &self.weight_t).await?, &self.bias).await
+        ops::linear(x, &self.weight_t, &self.bias).await
     }
 }
 

@@ -32,7 +32,7 @@ pub fn matmul(a: &[f32], b: &[f32], m: usize, k: usize, n: usize, out: &mut [f32
     if m == 0 || n == 0 {
         return;
     }
-    matmul_packed(a, &PackedB::pack(b, k, n), m, out);
+    matmul_packed(a, &PackedB::pack(b, k, n), m, None, out);
 }
 
 /// B (k×n) rearranged into the kernel's column panels. Weights are packed once and reused
@@ -75,10 +75,10 @@ impl PackedB {
     }
 }
 
-/// `out[m×n] = a[m×k] · B` with B already packed.
-pub fn matmul_packed(a: &[f32], b: &PackedB, m: usize, out: &mut [f32]) {
+/// `out[m×n] = a[m×k] · B (+ bias, n values added to every row)` with B already packed.
+pub fn matmul_packed(a: &[f32], b: &PackedB, m: usize, bias: Option<&[f32]>, out: &mut [f32]) {
     let (k, n) = (b.k, b.n);
-    debug_assert!(a.len() >= m * k && out.len() >= m * n);
+    debug_assert!(a.len() >= m * k && out.len() >= m * n && bias.is_none_or(|b| b.len() == n));
     if m == 0 || n == 0 {
         return;
     }
@@ -86,14 +86,14 @@ pub fn matmul_packed(a: &[f32], b: &PackedB, m: usize, out: &mut [f32]) {
     let kernel = select_micro_kernel().1;
     let workers = threads().min(m.div_ceil(MR));
     if workers <= 1 || m * n * k < PARALLEL_MIN_FLOPS {
-        compute_rows(kernel, a, panels, 0, m, k, n, &mut out[..m * n]);
+        compute_rows(kernel, a, panels, (0, m), (k, n), bias, &mut out[..m * n]);
         return;
     }
     // Whole micro-kernel row blocks per part, a few parts per thread so a slow thread
     // (another tab, the page) does not hold the rest up.
     let rows_per = m.div_ceil(MR).div_ceil(workers * 2).max(1) * MR;
     for_each_chunk(&mut out[..m * n], rows_per * n, |chunk_index, chunk| {
-        compute_rows(kernel, a, panels, chunk_index * rows_per, chunk.len() / n, k, n, chunk)
+        compute_rows(kernel, a, panels, (chunk_index * rows_per, chunk.len() / n), (k, n), bias, chunk)
     });
 }
 
@@ -102,7 +102,7 @@ pub(crate) fn matmul_packed_serial(a: &[f32], b: &PackedB, m: usize, out: &mut [
     if m == 0 || b.n == 0 {
         return;
     }
-    compute_rows(select_micro_kernel().1, a, &b.panels, 0, m, b.k, b.n, &mut out[..m * b.n]);
+    compute_rows(select_micro_kernel().1, a, &b.panels, (0, m), (b.k, b.n), None, &mut out[..m * b.n]);
 }
 
 /// B as ⌈n/NR⌉ panels of k×NR, zero-padded on the right.
@@ -122,14 +122,23 @@ fn pack_b(b: &[f32], k: usize, n: usize) -> Vec<f32> {
 /// Bytes of A kept hot (in L2) while every panel of B passes over them.
 const A_BLOCK_BYTES: usize = 128 << 10;
 
-/// Rows `row0..row0+rows` of the product, written to `out` (which starts at row0).
+/// Rows `row0..row0+rows` of the product, plus `bias` on every row (a linear layer's, added as
+/// the block leaves registers rather than in a pass of its own), written to `out` (which
+/// starts at row0).
 ///
 /// Blocked for the caches: a block of A's rows (about `A_BLOCK_BYTES`) stays in L2 while each
 /// k×NR panel of B, in L1, serves all of the block's micro-kernel rows. Walking MR rows at a
 /// time over every panel instead streamed all of B from memory per MR rows, which capped the
 /// kernel at the memory bandwidth and left a second thread nothing to gain.
-#[allow(clippy::too_many_arguments)]
-fn compute_rows(kernel: MicroKernel, a: &[f32], panels: &[f32], row0: usize, rows: usize, k: usize, n: usize, out: &mut [f32]) {
+fn compute_rows(
+    kernel: MicroKernel,
+    a: &[f32],
+    panels: &[f32],
+    (row0, rows): (usize, usize),
+    (k, n): (usize, usize),
+    bias: Option<&[f32]>,
+    out: &mut [f32],
+) {
     let block_rows = (A_BLOCK_BYTES / (4 * k.max(1)) / MR).max(1) * MR;
     let mut r0 = 0;
     while r0 < rows {
@@ -150,7 +159,13 @@ fn compute_rows(kernel: MicroKernel, a: &[f32], panels: &[f32], row0: usize, row
                 kernel(block_rows, panel, &mut acc);
                 for (i, acc_row) in acc.iter().take(block).enumerate() {
                     let dst = &mut out[(r + i) * n + col0..(r + i) * n + col0 + width];
-                    dst.copy_from_slice(&acc_row[..width]);
+                    match bias {
+                        Some(bias) => {
+                            let sums = acc_row.iter().zip(&bias[col0..col0 + width]);
+                            dst.iter_mut().zip(sums).for_each(|(d, (v, b))| *d = v + b);
+                        }
+                        None => dst.copy_from_slice(&acc_row[..width]),
+                    }
                 }
                 r += block;
             }
@@ -298,7 +313,7 @@ mod tests {
 
     #[test]
     fn ragged_shapes_match_naive_product() {
-        for &(m, k, n) in &[(1, 1, 1), (3, 5, 7), (4, 8, 8), (13, 17, 19), (64, 33, 65), (130, 70, 90)] {
+        for &(m, k, n) in &[(1, 1, 1), (3, 5, 7), (4, 8, 8), (13, 17, 19), (64, 33, 65), (130, 70, 90), (37, 600, 45)] {
             let a: Vec<f32> = (0..m * k).map(|i| ((i * 7 % 13) as f32 - 6.0) / 6.0).collect();
             let b: Vec<f32> = (0..k * n).map(|i| ((i * 5 % 11) as f32 - 5.0) / 5.0).collect();
             let mut out = vec![0.0; m * n];
