@@ -6,6 +6,7 @@
 //! q, k, v and the bias are read through their strides (a transposed query, a KV-cache
 //! window, a broadcast mask), so no input is copied whole.
 
+use super::lanes::{lane_max, lane_sum};
 use super::matmul::{matmul_packed_serial, PackedB};
 use super::parallel::{for_each_chunk, threads};
 use super::{CpuBackend, CpuStorage};
@@ -18,8 +19,6 @@ const KEYS: usize = 64;
 const ROWS: usize = 128;
 /// Below this many multiply-adds one thread is faster than handing work to the pool.
 const PARALLEL_MIN_MACS: usize = 1 << 20;
-/// Independent partial sums of a reduction (so it vectorises without reassociating adds).
-const LANES: usize = 16;
 /// Scores computed together per query row, one accumulator chain per lane kept in registers:
 /// 8 AVX registers natively; 8 of wasm's 128-bit registers in browsers.
 const SCORE_LANES: usize = if cfg!(target_arch = "wasm32") { 32 } else { 64 };
@@ -183,20 +182,8 @@ mod tiled {
         matmul_packed_serial(&qs, kt, len, &mut scores);
         let mut sums = vec![0.0f32; len];
         for (r, s) in scores.chunks_exact_mut(sk).enumerate() {
-            match bias {
-                Some(bias) => {
-                    let br = bias.row(p, i0 + r, 0..sk, &mut row);
-                    s.iter_mut().zip(br).for_each(|(x, &b)| *x = *x * scale + b);
-                }
-                None => s.iter_mut().for_each(|x| *x *= scale),
-            }
-            let max = s.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-            if max == f32::NEG_INFINITY {
-                s.fill(0.0); // every key masked with −∞: the row adds nothing
-                continue;
-            }
-            s.iter_mut().for_each(|x| *x = exp_nonpositive(*x - max));
-            sums[r] = lane_sum(s);
+            let bias_row = bias.map(|bias| bias.row(p, i0 + r, 0..sk, &mut row));
+            sums[r] = exponentials(s, bias_row, scale);
         }
         let mut out = vec![0.0; len * dv];
         matmul_packed_serial(&scores, vv, len, &mut out);
@@ -206,6 +193,50 @@ mod tiled {
         }
         out
     }
+}
+
+/// One row of scores → exp(score·scale + bias − max), in place; returns their sum. A row
+/// whose every key is masked with −∞ becomes zeros (it adds nothing). With the widest vectors
+/// this CPU has: the exponentials are most of a tile's non-matmul time.
+fn exponentials(s: &mut [f32], bias: Option<&[f32]>, scale: f32) -> f32 {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512f") {
+        // SAFETY: the CPU was just checked for the feature the function is compiled for.
+        return unsafe { exponentials_avx512(s, bias, scale) };
+    }
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+        // SAFETY: as above, for both features.
+        return unsafe { exponentials_avx2(s, bias, scale) };
+    }
+    exponentials_body(s, bias, scale)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn exponentials_avx512(s: &mut [f32], bias: Option<&[f32]>, scale: f32) -> f32 {
+    exponentials_body(s, bias, scale)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn exponentials_avx2(s: &mut [f32], bias: Option<&[f32]>, scale: f32) -> f32 {
+    exponentials_body(s, bias, scale)
+}
+
+#[inline(always)]
+fn exponentials_body(s: &mut [f32], bias: Option<&[f32]>, scale: f32) -> f32 {
+    match bias {
+        Some(bias) => s.iter_mut().zip(bias).for_each(|(x, &b)| *x = *x * scale + b),
+        None => s.iter_mut().for_each(|x| *x *= scale),
+    }
+    let max = lane_max(s);
+    if max == f32::NEG_INFINITY {
+        s.fill(0.0);
+        return 0.0;
+    }
+    s.iter_mut().for_each(|x| *x = exp_nonpositive(*x - max));
+    lane_sum(s)
 }
 
 struct Kernel<'a> {
@@ -518,20 +549,6 @@ fn madd<const FUSED: bool>(a: f32, b: f32, c: f32) -> f32 {
     } else {
         c + a * b
     }
-}
-
-/// Σ x in LANES independent partial sums (so the loop vectorises; f32 adds are not reassociated).
-#[inline(always)]
-fn lane_sum(x: &[f32]) -> f32 {
-    let mut acc = [0.0f32; LANES];
-    let chunks = x.chunks_exact(LANES);
-    let tail: f32 = chunks.remainder().iter().sum();
-    for c in chunks {
-        for l in 0..LANES {
-            acc[l] += c[l];
-        }
-    }
-    acc.iter().sum::<f32>() + tail
 }
 
 /// eˣ for x ≤ 0 without a library call, so a tile's exponentials vectorise: x = n·ln 2 + r

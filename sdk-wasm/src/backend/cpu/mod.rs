@@ -7,6 +7,7 @@ mod block_dot;
 mod elementwise;
 mod int8_kernels;
 mod int8_matmul;
+mod lanes;
 mod layout;
 mod matmul;
 mod matmul_ops;

@@ -1,5 +1,6 @@
 //! Row-wise softmax, layer normalisation and RMS normalisation over the last dimension.
 
+use super::lanes::{lane_max, lane_sum, lane_sum_of};
 use super::parallel::for_each_row_block;
 use super::{CpuBackend, CpuStorage};
 use crate::backend::{NormOps, Operand};
@@ -13,13 +14,11 @@ pub fn softmax(x: &[f32], cols: usize) -> Vec<f32> {
     }
     for_each_row_block(&mut out, cols, |row0, block| {
         for (row, dst) in x[row0 * cols..].chunks_exact(cols).zip(block.chunks_exact_mut(cols)) {
-            let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-            let mut sum = 0.0;
+            let max = lane_max(row);
             for (d, &v) in dst.iter_mut().zip(row) {
                 *d = (v - max).exp();
-                sum += *d;
             }
-            let inv = 1.0 / sum;
+            let inv = 1.0 / lane_sum(dst);
             dst.iter_mut().for_each(|d| *d *= inv);
         }
     });
@@ -34,8 +33,8 @@ pub fn layernorm(x: &[f32], gamma: &[f32], beta: &[f32], cols: usize, eps: f32) 
     }
     for_each_row_block(&mut out, cols, |row0, block| {
         for (row, dst) in x[row0 * cols..].chunks_exact(cols).zip(block.chunks_exact_mut(cols)) {
-            let mean = row.iter().sum::<f32>() / cols as f32;
-            let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / cols as f32;
+            let mean = lane_sum(row) / cols as f32;
+            let var = lane_sum_of(row, |v| (v - mean) * (v - mean)) / cols as f32;
             let inv = 1.0 / (var + eps).sqrt();
             for (((d, &v), &g), &b) in dst.iter_mut().zip(row).zip(gamma).zip(beta) {
                 *d = (v - mean) * inv * g + b;
@@ -53,7 +52,7 @@ pub fn rmsnorm(x: &[f32], gamma: &[f32], cols: usize, eps: f32) -> Vec<f32> {
     }
     for_each_row_block(&mut out, cols, |row0, block| {
         for (row, dst) in x[row0 * cols..].chunks_exact(cols).zip(block.chunks_exact_mut(cols)) {
-            let mean_sq = row.iter().map(|v| v * v).sum::<f32>() / cols as f32;
+            let mean_sq = lane_sum_of(row, |v| v * v) / cols as f32;
             let inv = 1.0 / (mean_sq + eps).sqrt();
             for ((d, &v), &g) in dst.iter_mut().zip(row).zip(gamma) {
                 *d = v * inv * g;
