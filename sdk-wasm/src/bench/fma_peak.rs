@@ -6,10 +6,10 @@
 //! ports): AVX-512 8×16 lanes, AVX2 8×8 lanes twice, wasm SIMD 8×4 lanes four times (a fused
 //! `relaxed_madd` where the build has relaxed SIMD, else a multiply and an add), a portable
 //! fallback 8 scalars sixteen times. With a multiplier of 1 and an addend of 0, read through
-//! `black_box` so nothing folds, the state ends as it began: the output is checkable. Every
-//! chain passes through `black_box` at the end: only part of them reaches the output, and LLVM
-//! deleted the rest (a peak measured on one dependent chain of eight, at half its true value
-//! per cycle times 128 counted multiply-adds, came out twice the CPU's real peak).
+//! `black_box` so nothing folds, the state ends as it began: the output is checkable. The
+//! chains start and end in `black_box`: they start from equal values and only some reach the
+//! output, so LLVM merged or deleted all but one, and one dependent chain timed as eight
+//! read twice the CPU's real peak natively.
 
 use std::hint::black_box;
 
@@ -69,7 +69,7 @@ mod x86 {
     #[target_feature(enable = "avx512f")]
     pub(super) unsafe fn avx512(seed: &[f32; STATE], iterations: u64, a: f32, b: f32) -> [f32; STATE] {
         let init = lane_values::<16>(seed);
-        let mut acc: [__m512; 8] = std::array::from_fn(|c| _mm512_loadu_ps(init[c].as_ptr()));
+        let mut acc: [__m512; 8] = black_box(std::array::from_fn(|c| _mm512_loadu_ps(init[c].as_ptr())));
         let (va, vb) = (_mm512_set1_ps(a), _mm512_set1_ps(b));
         const { assert!(FMAS_PER_ITERATION == 8 * 16) };
         for _ in 0..iterations {
@@ -86,7 +86,7 @@ mod x86 {
     #[target_feature(enable = "avx2,fma")]
     pub(super) unsafe fn avx2(seed: &[f32; STATE], iterations: u64, a: f32, b: f32) -> [f32; STATE] {
         let init = lane_values::<8>(seed);
-        let mut acc: [__m256; 8] = std::array::from_fn(|c| _mm256_loadu_ps(init[c].as_ptr()));
+        let mut acc: [__m256; 8] = black_box(std::array::from_fn(|c| _mm256_loadu_ps(init[c].as_ptr())));
         let (va, vb) = (_mm256_set1_ps(a), _mm256_set1_ps(b));
         const { assert!(FMAS_PER_ITERATION == 2 * 8 * 8) };
         for _ in 0..iterations {
@@ -124,7 +124,7 @@ mod wasm {
 
     pub(super) fn simd(seed: &[f32; STATE], iterations: u64, a: f32, b: f32) -> [f32; STATE] {
         let lane = |chain: usize, i: usize| seed[(chain * 4 + i) % STATE];
-        let mut acc: [v128; 8] = std::array::from_fn(|c| f32x4(lane(c, 0), lane(c, 1), lane(c, 2), lane(c, 3)));
+        let mut acc: [v128; 8] = black_box(std::array::from_fn(|c| f32x4(lane(c, 0), lane(c, 1), lane(c, 2), lane(c, 3))));
         let (va, vb) = (f32x4_splat(a), f32x4_splat(b));
         const { assert!(FMAS_PER_ITERATION == 4 * 8 * 4) };
         for _ in 0..iterations {
