@@ -1,5 +1,6 @@
 //! Batched matrix multiply: [..., m, k] · [..., k, n] → [..., m, n]. A rank-2 right-hand side
-//! is shared by every batch (a weight matrix).
+//! is shared by every batch (a weight matrix). `linear` is a product plus a bias per output
+//! column, fused where the backend can.
 
 use super::{add, check_f32, finish, operand};
 use crate::backend::{MatmulOps, MatmulPlan};
