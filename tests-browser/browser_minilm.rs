@@ -301,11 +301,11 @@ async fn per_op_cpu_profile_accounts_for_the_embed_time() {
     for (name, ms, calls) in &rows {
         eprintln!("{name:>12} {ms:9.1} ms {calls:5} calls");
     }
-    for op in ["matmul", "attention", "gelu", "layernorm", "add"] {
+    for op in ["linear", "attention", "gelu", "layernorm", "add"] {
         assert!(ops.contains_key(op), "{op} missing: {reply}");
     }
-    // 6 layers × 6 linears per forward, 2 forwards.
-    assert_eq!(ops["matmul"]["calls"], 72, "{reply}");
+    // 6 layers × 6 linear layers (matmul + bias, one op) per forward, 2 forwards.
+    assert_eq!(ops["linear"]["calls"], 72, "{reply}");
     let summed: f64 = rows.iter().map(|r| r.1).sum();
     let wall = reply["totalMs"].as_f64().unwrap();
     assert!(summed <= wall && summed >= 0.5 * wall, "ops {summed:.1} ms of {wall:.1} ms wall");
