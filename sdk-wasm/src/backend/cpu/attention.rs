@@ -6,6 +6,7 @@
 //! q, k, v and the bias are read through their strides (a transposed query, a KV-cache
 //! window, a broadcast mask), so no input is copied whole.
 
+use super::exp::exp_nonpositive;
 use super::lanes::{lane_max, lane_sum};
 use super::matmul::{matmul_packed_serial, PackedB};
 use super::parallel::{for_each_chunk, threads};
@@ -399,7 +400,7 @@ impl Kernel<'_> {
             None if scale != 1.0 => s.iter_mut().for_each(|x| *x *= scale),
             None => {}
         }
-        let tile_max = s.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let tile_max = lane_max(s);
         let new_max = max.max(tile_max);
         if new_max == f32::NEG_INFINITY {
             return false;
@@ -551,36 +552,6 @@ fn madd<const FUSED: bool>(a: f32, b: f32, c: f32) -> f32 {
     }
 }
 
-/// eˣ for x ≤ 0 without a library call, so a tile's exponentials vectorise: x = n·ln 2 + r
-/// (Cody–Waite: ln 2 in two parts, |r| ≤ ln 2 / 2), eʳ by Cephes' `expf` polynomial (within
-/// 2 ulp), 2ⁿ built in the exponent bits. Below −87.3 (where eˣ leaves the normal range) it
-/// is 0, so −1e9 masks give exactly 0; −∞ gives 0 and NaN stays NaN.
-#[inline(always)]
-fn exp_nonpositive(x: f32) -> f32 {
-    const LOG2E: f32 = std::f32::consts::LOG2_E;
-    const LN2_HI: f32 = 0.693_359_4;
-    const LN2_LO: f32 = -2.121_944_4e-4;
-    /// 1.5·2²³: adding and subtracting it rounds to the nearest integer (ties to even).
-    const ROUND: f32 = 12_582_912.0;
-    const FLOOR: f32 = -87.3;
-    let xc = if x < FLOOR { FLOOR } else { x };
-    let n = (xc * LOG2E + ROUND) - ROUND;
-    let r = (xc - n * LN2_HI) - n * LN2_LO;
-    let mut p = 1.987_569_2e-4f32;
-    p = p * r + 1.398_199_9e-3;
-    p = p * r + 8.333_452e-3;
-    p = p * r + 4.166_579_6e-2;
-    p = p * r + 1.666_666_5e-1;
-    p = p * r + 0.5;
-    let er = p * r * r + r + 1.0;
-    let two_n = f32::from_bits(((n as i32 + 127) as u32) << 23);
-    if x < FLOOR {
-        0.0
-    } else {
-        er * two_n
-    }
-}
-
 impl AttentionOps for CpuBackend {
     fn attention(
         &self,
@@ -606,18 +577,6 @@ impl AttentionOps for CpuBackend {
 mod tests {
     use super::*;
     use crate::core::{SeededRng, Shape};
-
-    #[test]
-    fn exp_is_within_two_ulp_and_masks_to_zero() {
-        let mut x = 0.0f32;
-        while x > -87.0 {
-            let (got, want) = (exp_nonpositive(x) as f64, (x as f64).exp());
-            assert!((got - want).abs() <= 2.0 * f32::EPSILON as f64 * want, "exp({x}) = {got}, want {want}");
-            x -= 0.000_37;
-        }
-        assert_eq!([exp_nonpositive(-1e9), exp_nonpositive(f32::NEG_INFINITY), exp_nonpositive(0.0)], [0.0, 0.0, 1.0]);
-        assert!(exp_nonpositive(f32::NAN).is_nan());
-    }
 
     /// The matmul path (problems of ≥ TILE_ROWS query rows): two problems of 100 rows (a full
     /// tile and a short one) over 70 keys with a mask, one row masked entirely, against the f64

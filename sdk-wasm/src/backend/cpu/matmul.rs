@@ -3,14 +3,17 @@
 
 use super::parallel::{for_each_chunk, threads};
 
-/// Rows per micro-kernel call. In wasm, 6 rows × two 4-lane vectors keep 12 accumulators
-/// live: enough independent multiply-add chains to hide their latency, and with the B vectors
-/// and the broadcast A value still within 16 registers. Natively, AVX-512 (32 registers) runs
+/// Rows per micro-kernel call. In wasm, 4 rows × two 4-lane vectors: 8 accumulators, enough
+/// multiply-add chains to cover the latency of two FMA pipes. Six rows were slower by half: LLVM
+/// orders the K step as all six broadcasts, then the FMAs with the first B vector, then those
+/// with the second, so 12 accumulators + 6 broadcasts + B outgrow the 15 vector registers V8
+/// allocates on x86-64 and it spills accumulators every step (measured in Chromium, 512³ one
+/// thread: 22.7 GFLOP/s at 6 rows, 42.4 at 4, against a 56–58 relaxed-SIMD peak). Natively, AVX-512 (32 registers) runs
 /// 12 rows × two 16-lane vectors: 24 accumulators, and per K step 2 B loads and 12 broadcasts
 /// for 24 multiply-adds (one 16-lane vector per row was 13 loads for 12, load-bound at a third
 /// of the FMA peak). AVX2 runs the same block as four 3-row groups (12 accumulators each).
 #[cfg(target_arch = "wasm32")]
-const MR: usize = 6;
+const MR: usize = 4;
 #[cfg(not(target_arch = "wasm32"))]
 const MR: usize = 12;
 /// Columns per packed panel: two 4-lane vectors in wasm; natively four 8-lane AVX2 vectors (or
@@ -23,7 +26,7 @@ const NR: usize = 32;
 /// 128³ product is faster on one thread here).
 const PARALLEL_MIN_FLOPS: usize = 1 << 22;
 
-/// The 4-row micro-kernel picked once per matmul for this CPU.
+/// The MR-row micro-kernel picked once per matmul for this CPU.
 type MicroKernel = fn([&[f32]; MR], &[f32], &mut [[f32; NR]; MR]);
 
 /// `out[m×n] = a[m×k] · b[k×n]`, all row-major and contiguous.

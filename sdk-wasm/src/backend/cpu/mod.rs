@@ -5,6 +5,7 @@ mod activations;
 mod attention;
 mod block_dot;
 mod elementwise;
+mod exp;
 mod int8_kernels;
 mod int8_matmul;
 mod lanes;

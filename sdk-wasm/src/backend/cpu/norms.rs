@@ -1,5 +1,6 @@
 //! Row-wise softmax, layer normalisation and RMS normalisation over the last dimension.
 
+use super::exp::exp_nonpositive;
 use super::lanes::{lane_max, lane_sum, lane_sum_of};
 use super::parallel::for_each_row_block;
 use super::{CpuBackend, CpuStorage};
@@ -16,7 +17,7 @@ pub fn softmax(x: &[f32], cols: usize) -> Vec<f32> {
         for (row, dst) in x[row0 * cols..].chunks_exact(cols).zip(block.chunks_exact_mut(cols)) {
             let max = lane_max(row);
             for (d, &v) in dst.iter_mut().zip(row) {
-                *d = (v - max).exp();
+                *d = exp_nonpositive(v - max);
             }
             let inv = 1.0 / lane_sum(dst);
             dst.iter_mut().for_each(|d| *d *= inv);
