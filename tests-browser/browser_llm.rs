@@ -200,3 +200,32 @@ async fn llm_errors_name_what_was_wrong() {
     session.close().await.unwrap();
     let _ = std::fs::remove_dir_all(&root);
 }
+
+/// The engine's per-op CPU profile of a warm greedy generation (`profileGenerate`: a warm-up
+/// generation, then a profiled one of 16 tokens) in the threaded build: the quantized
+/// projections, the cached attention and the norms each show up, once per layer and step, and
+/// together they fit within the generation's wall time (CPU ops run one after another).
+#[tokio::test(flavor = "multi_thread")]
+async fn per_op_cpu_profile_accounts_for_the_generation_time() {
+    let server = RunnerServer::start(wasm_pkg_dir()).await.unwrap();
+    let session = chromium(&server).await;
+    let prompt = reference()["greedy"][0]["prompt"].clone();
+    let reply = session.call("profileGenerate", vec![MODEL_URL.into(), prompt, json!({ "tokens": 16 })]).await.unwrap();
+    session.close().await.unwrap();
+    let ops = reply["ops"].as_object().unwrap_or_else(|| panic!("{reply}"));
+    let mut rows: Vec<(&String, f64, u64)> =
+        ops.iter().map(|(name, t)| (name, t["ms"].as_f64().unwrap(), t["calls"].as_u64().unwrap())).collect();
+    rows.sort_by(|a, b| b.1.total_cmp(&a.1));
+    for (name, ms, calls) in &rows {
+        eprintln!("{name:>12} {ms:9.1} ms {calls:5} calls");
+    }
+    for op in ["qmatmul", "attention", "rmsnorm", "rope", "silu_mul"] {
+        assert!(ops.contains_key(op), "{op} missing: {reply}");
+    }
+    // SmolLM2-135M: 30 layers × 7 projections + the LM head, for the prefill and 15 steps.
+    assert_eq!(ops["qmatmul"]["calls"], 16 * (30 * 7 + 1), "{reply}");
+    assert_eq!(ops["rmsnorm"]["calls"].as_u64().unwrap() % 16, 0, "{reply}");
+    let summed: f64 = rows.iter().map(|r| r.1).sum();
+    let wall = reply["totalMs"].as_f64().unwrap();
+    assert!(summed <= wall && summed >= 0.5 * wall, "ops {summed:.1} ms of {wall:.1} ms wall");
+}

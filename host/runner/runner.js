@@ -140,10 +140,11 @@ async function profileGenerate(baseUrl, prompt, { threads, relaxedSimd, tokens =
     const model = await acc.loadLanguageModel(baseUrl);
     const options = { maxTokens: tokens, stopAtEos: false, activations };
     await model.generate(prompt, options);
+    const t0 = performance.now();
     await bench.profileBegin(engine);
     const result = await model.generate(prompt, options);
     const ops = await bench.profileTake(engine);
-    return { info: acc.info(), result, ops };
+    return { info: acc.info(), result, totalMs: performance.now() - t0, ops };
   } finally {
     acc.dispose();
   }

@@ -1,8 +1,9 @@
 //! Dot products of one f32 activation row with four weight rows straight from their blocks
 //! (Q4_1, Q8_0), with no decoded copy: the decode path of a token, where each weight is used
-//! once. Four rows at once so each activation load serves four rows and four weight streams
-//! are in flight (one stream alone waits on memory). Portable versions (wasm SIMD vectorises
-//! them) and AVX2+FMA ones picked at run time.
+//! once. Four rows per call so (natively) each activation load serves four rows and four
+//! weight streams are in flight (one stream alone waits on memory); the wasm versions walk the
+//! four one after another (see `simd128::q4_1`). Portable versions and AVX2+FMA ones picked at
+//! run time.
 
 #[cfg(target_arch = "x86_64")]
 use super::block_dot::avx2_fma;
@@ -172,39 +173,42 @@ mod simd128 {
         f32x4_add(acc, f32x4_add(pair(0), pair(2)))
     }
 
+    /// One row at a time: a block's eight activation vectors then live only while its row
+    /// uses them. Sweeping the four rows per block kept all eight live beside four accumulators
+    /// and the unpacked weights, past the 15 vector registers V8 allocates on x86-64.
     pub fn q4_1(x: &[f32], sums: &[f32], rows: [&[u8]; 4]) -> [f32; 4] {
         let n = whole_blocks(x.len(), &rows, Q4_1_BYTES).min(sums.len());
-        let (mut acc, mut offsets) = ([f32x4_splat(0.0); 4], [0.0f32; 4]);
-        let nibble = u8x16_splat(15);
-        let rows = rows.map(|w| &w[..n * Q4_1_BYTES]);
-        for i in 0..n {
-            let (xs, sx) = (block(x, i), sums[i]);
-            for r in 0..4 {
-                let b = &rows[r][i * Q4_1_BYTES..(i + 1) * Q4_1_BYTES];
-                let q = load16(b, 4);
-                let lo = widen(v128_and(q, nibble), false);
-                let hi = widen(u8x16_shr(q, 4), false);
-                let s = mul_add(mul_add(f32x4_splat(0.0), lo, &xs[..4]), hi, &xs[4..]);
-                acc[r] = madd(f32x4_splat(half(b, 0)), s, acc[r]);
-                offsets[r] += half(b, 2) * sx;
-            }
-        }
-        [f32x4_sum(acc[0]) + offsets[0], f32x4_sum(acc[1]) + offsets[1], f32x4_sum(acc[2]) + offsets[2], f32x4_sum(acc[3]) + offsets[3]]
+        rows.map(|w| q4_1_row(x, sums, &w[..n * Q4_1_BYTES], n))
     }
 
+    #[inline(always)]
+    fn q4_1_row(x: &[f32], sums: &[f32], w: &[u8], n: usize) -> f32 {
+        let (mut acc, mut offsets) = (f32x4_splat(0.0), 0.0f32);
+        let nibble = u8x16_splat(15);
+        for i in 0..n {
+            let (xs, b) = (block(x, i), &w[i * Q4_1_BYTES..(i + 1) * Q4_1_BYTES]);
+            let q = load16(b, 4);
+            let lo = widen(v128_and(q, nibble), false);
+            let hi = widen(u8x16_shr(q, 4), false);
+            let s = mul_add(mul_add(f32x4_splat(0.0), lo, &xs[..4]), hi, &xs[4..]);
+            acc = madd(f32x4_splat(half(b, 0)), s, acc);
+            offsets += half(b, 2) * sums[i];
+        }
+        f32x4_sum(acc) + offsets
+    }
+
+    /// One row at a time, as `q4_1`.
     pub fn q8_0(x: &[f32], _sums: &[f32], rows: [&[u8]; 4]) -> [f32; 4] {
         let n = whole_blocks(x.len(), &rows, Q8_0_BYTES);
-        let mut acc = [f32x4_splat(0.0); 4];
-        let rows = rows.map(|w| &w[..n * Q8_0_BYTES]);
-        for i in 0..n {
-            let xs = block(x, i);
-            for r in 0..4 {
-                let b = &rows[r][i * Q8_0_BYTES..(i + 1) * Q8_0_BYTES];
+        rows.map(|w| {
+            let mut acc = f32x4_splat(0.0);
+            for i in 0..n {
+                let (xs, b) = (block(x, i), &w[i * Q8_0_BYTES..(i + 1) * Q8_0_BYTES]);
                 let s = mul_add(mul_add(f32x4_splat(0.0), widen(load16(b, 2), true), &xs[..4]), widen(load16(b, 18), true), &xs[4..]);
-                acc[r] = madd(f32x4_splat(half(b, 0)), s, acc[r]);
+                acc = madd(f32x4_splat(half(b, 0)), s, acc);
             }
-        }
-        [f32x4_sum(acc[0]), f32x4_sum(acc[1]), f32x4_sum(acc[2]), f32x4_sum(acc[3])]
+            f32x4_sum(acc)
+        })
     }
 }
 
