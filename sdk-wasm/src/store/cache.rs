@@ -77,7 +77,6 @@ fn ids_check(cid: &Cid, ids: &BTreeMap<String, Cid>) -> Cid {
     Cid::of(format!("{cid}:{text}").as_bytes())
 }
 
-/// `f()`'s value, adding its duration to `total`.
 /// Chunks read at once (overlapped where the store can): a bound on what is held twice.
 const CHUNKS_PER_READ: u32 = 8;
 
