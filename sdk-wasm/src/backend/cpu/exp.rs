@@ -22,13 +22,7 @@ pub(super) fn exp_nonpositive(x: f32) -> f32 {
 /// eˣ with x clamped to [−87.3, 88]: about 1e-38 far below, about 1.6e38 far above.
 #[inline(always)]
 pub(super) fn exp_clamped(x: f32) -> f32 {
-    exp_in_range(if x < FLOOR {
-        FLOOR
-    } else if x > CEIL {
-        CEIL
-    } else {
-        x
-    })
+    exp_in_range(x.clamp(FLOOR, CEIL))
 }
 
 /// eˣ for x in [−87.3, 88] (within 2 ulp): x = n·ln 2 + r (Cody–Waite: ln 2 in two parts,
