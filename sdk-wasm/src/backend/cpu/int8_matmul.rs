@@ -9,6 +9,7 @@
 //! `out[i][j] = sa[i] · sw[j] · (Σₖ qa[i][k]·qw[k][j] − za[i] · Σₖ qw[k][j])`.
 
 use super::int8_kernels::{select_kernel, Act, KG, MR, NR};
+use super::lanes::{max, min};
 use super::parallel::{for_each_chunk, threads};
 
 /// Below this many multiply-adds one thread beats waking the pool.
@@ -50,7 +51,7 @@ impl PackedInt8 {
         let mut scales = vec![0.0f32; n];
         for row in b.chunks_exact(n.max(1)).take(k) {
             for (s, &v) in scales.iter_mut().zip(row) {
-                *s = s.max(v.abs());
+                *s = max(*s, v.abs());
             }
         }
         scales.iter_mut().for_each(|s| *s = if *s > 0.0 { *s / 127.0 } else { 1.0 });
@@ -107,7 +108,7 @@ fn quantize_rows(a: &[f32], m: usize, k: usize, outliers: &[usize]) -> Quantized
     outliers.iter().for_each(|&c| skip[c] = true);
     for (i, row) in a.chunks_exact(k.max(1)).take(m).enumerate() {
         // The range always holds 0, so a row of zeros or of one sign still quantizes exactly.
-        let range = |(lo, hi): (f32, f32), v: f32| (lo.min(v), hi.max(v));
+        let range = |(lo, hi): (f32, f32), v: f32| (min(lo, v), max(hi, v));
         let (lo, hi) = if outliers.is_empty() {
             row.iter().fold((0.0f32, 0.0f32), |r, &v| range(r, v))
         } else {
@@ -151,7 +152,7 @@ fn outlier_features(a: &[f32], m: usize, k: usize) -> Vec<usize> {
     let mut largest = vec![0.0f32; k];
     for row in a.chunks_exact(k.max(1)).take(m) {
         for (l, &v) in largest.iter_mut().zip(row) {
-            *l = l.max(v.abs());
+            *l = max(*l, v.abs());
         }
     }
     let mut sorted = largest.clone();

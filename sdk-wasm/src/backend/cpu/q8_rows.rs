@@ -3,6 +3,7 @@
 //! q = round(x / d) (half away from zero), and the value is q · f16(d). The block's sum of
 //! values rides along for Q4_1's offset term. Integer dot products then do the multiplying.
 
+use super::lanes::max;
 use crate::core::f16::{f16_to_f32, f32_to_f16};
 
 /// Values per block (the weights' block length too).
@@ -26,7 +27,7 @@ impl Q8Rows {
         let blocks = x.len() / BLOCK;
         let mut rows = Q8Rows { k, q: vec![0; blocks * BLOCK], scales: Vec::with_capacity(blocks), sums: Vec::with_capacity(blocks) };
         for (xb, qb) in x.chunks_exact(BLOCK).zip(rows.q.chunks_exact_mut(BLOCK)) {
-            let amax = xb.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+            let amax = xb.iter().fold(0.0f32, |m, v| max(m, v.abs()));
             let d = amax / 127.0;
             let inv = if d != 0.0 { 1.0 / d } else { 0.0 };
             let mut total = 0i32;
