@@ -35,7 +35,9 @@ fn exp_in_range(x: f32) -> f32 {
     /// 1.5·2²³: adding and subtracting it rounds to the nearest integer (ties to even)
     /// without a `round` call (which baseline x86-64 has no instruction for).
     const ROUND: f32 = 12_582_912.0;
-    let n = (x * LOG2E + ROUND) - ROUND;
+    // n + ROUND, exactly: n sits in the low bits of its mantissa.
+    let shifted = x * LOG2E + ROUND;
+    let n = shifted - ROUND;
     let r = (x - n * LN2_HI) - n * LN2_LO;
     let mut p = 1.987_569_2e-4f32;
     p = p * r + 1.398_199_9e-3;
@@ -44,7 +46,10 @@ fn exp_in_range(x: f32) -> f32 {
     p = p * r + 1.666_666_5e-1;
     p = p * r + 0.5;
     let er = p * r * r + r + 1.0;
-    er * f32::from_bits(((n as i32 + 127) as u32) << 23)
+    // 2ⁿ's exponent bits read off `shifted` in integer arithmetic: no float-to-int conversion,
+    // whose saturating form (`as i32`) kept the AVX-512 GELU loop from vectorising well.
+    let biased = shifted.to_bits().wrapping_sub(ROUND.to_bits()).wrapping_add(127);
+    er * f32::from_bits(biased << 23)
 }
 
 #[cfg(test)]
