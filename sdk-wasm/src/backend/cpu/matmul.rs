@@ -2,7 +2,6 @@
 //! with its MR×NR accumulators in registers.
 
 use super::parallel::{for_each_chunk, threads};
-use std::mem::MaybeUninit;
 
 /// Rows per micro-kernel call. In wasm, 4 rows × two 4-lane vectors: 8 accumulators, enough
 /// multiply-add chains to cover the latency of two FMA pipes. Six rows were slower by half: LLVM
@@ -81,32 +80,6 @@ impl PackedB {
 
 /// `out[m×n] = a[m×k] · B (+ bias, n values added to every row)` with B already packed.
 pub fn matmul_packed(a: &[f32], b: &PackedB, m: usize, bias: Option<&[f32]>, out: &mut [f32]) {
-    matmul_packed_into(a, b, m, bias, as_slots(out));
-}
-
-/// `batch` products `a_i[m×k] · B (+ bias)` (a holds the batch's a_i one after another) in a
-/// new vector, each value written once: not zeroed first, as `vec![0.0; n]` must (a memset
-/// over every product, measured at several per cent of a BERT forward natively).
-pub fn matmul_packed_batch(a: &[f32], b: &PackedB, batch: usize, m: usize, bias: Option<&[f32]>) -> Vec<f32> {
-    let (mk, mn) = (m * b.k, m * b.n);
-    let mut out = Vec::with_capacity(batch * mn);
-    for (i, part) in out.spare_capacity_mut()[..batch * mn].chunks_exact_mut(mn.max(1)).enumerate() {
-        matmul_packed_into(&a[i * mk..(i + 1) * mk], b, m, bias, part);
-    }
-    // SAFETY: each part (m×n) was written whole by matmul_packed_into (compute_rows writes
-    // every row of it once for every column panel).
-    unsafe { out.set_len(batch * mn) };
-    out
-}
-
-/// Initialized values seen as slots to write: sound, since only valid f32s are written.
-fn as_slots(out: &mut [f32]) -> &mut [MaybeUninit<f32>] {
-    // SAFETY: MaybeUninit<f32> has f32's layout, and every write through it stores a valid f32.
-    unsafe { &mut *(out as *mut [f32] as *mut [MaybeUninit<f32>]) }
-}
-
-/// `matmul_packed` into slots that may not be initialized yet; writes every one of m×n.
-fn matmul_packed_into(a: &[f32], b: &PackedB, m: usize, bias: Option<&[f32]>, out: &mut [MaybeUninit<f32>]) {
     let (k, n) = (b.k, b.n);
     debug_assert!(a.len() >= m * k && out.len() >= m * n && bias.is_none_or(|b| b.len() == n));
     if m == 0 || n == 0 {
@@ -132,7 +105,7 @@ pub(crate) fn matmul_packed_serial(a: &[f32], b: &PackedB, m: usize, out: &mut [
     if m == 0 || b.n == 0 {
         return;
     }
-    compute_rows(select_micro_kernel().1, a, &b.panels, (0, m), (b.k, b.n), None, as_slots(&mut out[..m * b.n]));
+    compute_rows(select_micro_kernel().1, a, &b.panels, (0, m), (b.k, b.n), None, &mut out[..m * b.n]);
 }
 
 /// B as ⌈n/NR⌉ panels of k×NR, zero-padded on the right.
@@ -167,7 +140,7 @@ fn compute_rows(
     (row0, rows): (usize, usize),
     (k, n): (usize, usize),
     bias: Option<&[f32]>,
-    out: &mut [MaybeUninit<f32>],
+    out: &mut [f32],
 ) {
     let block_rows = (A_BLOCK_BYTES / (4 * k.max(1)) / MR).max(1) * MR;
     let mut r0 = 0;
@@ -192,9 +165,9 @@ fn compute_rows(
                     match bias {
                         Some(bias) => {
                             let sums = acc_row.iter().zip(&bias[col0..col0 + width]);
-                            dst.iter_mut().zip(sums).for_each(|(d, (v, b))| _ = d.write(v + b));
+                            dst.iter_mut().zip(sums).for_each(|(d, (v, b))| *d = v + b);
                         }
-                        None => dst.iter_mut().zip(&acc_row[..width]).for_each(|(d, &v)| _ = d.write(v)),
+                        None => dst.copy_from_slice(&acc_row[..width]),
                     }
                 }
                 r += block;

@@ -4,7 +4,7 @@
 //! written (packed kernel) or right after, while the rows are still in cache (the others).
 
 use super::int8_matmul::int8_matmul;
-use super::matmul::{matmul, matmul_packed_batch};
+use super::matmul::{matmul, matmul_packed};
 use super::{CpuBackend, CpuStorage};
 use crate::backend::{MatmulOps, MatmulPlan, Operand};
 use crate::core::Result;
@@ -29,17 +29,17 @@ impl MatmulOps for CpuBackend {
 fn product(a: Operand<CpuStorage>, b: Operand<CpuStorage>, bias: Option<&[f32]>, p: &MatmulPlan) -> Result<CpuStorage> {
     let av = a.storage.dense(a.layout)?;
     let (mk, kn, mn) = (p.m * p.k, p.k * p.n, p.m * p.n);
-    let int8 = b.storage.int8_rhs(b.layout, p.k, p.n).filter(|_| p.b_shared);
-    if p.b_shared && int8.is_none() {
-        // One B for every batch: a weight, whose packing is cached on its storage.
-        let packed = b.storage.packed_rhs(b.layout, p.k, p.n)?;
-        return Ok(CpuStorage::f32(matmul_packed_batch(&av[..p.batch * mk], &packed, p.batch, p.m, bias)));
-    }
     let mut out = vec![0.0; p.batch * mn];
-    if let Some(w) = int8 {
+    if let Some(w) = b.storage.int8_rhs(b.layout, p.k, p.n).filter(|_| p.b_shared) {
         for i in 0..p.batch {
             int8_matmul(&av[i * mk..(i + 1) * mk], p.m, w, &mut out[i * mn..(i + 1) * mn]);
             add_to_rows(&mut out[i * mn..(i + 1) * mn], bias);
+        }
+    } else if p.b_shared {
+        // One B for every batch: a weight, whose packing is cached on its storage.
+        let packed = b.storage.packed_rhs(b.layout, p.k, p.n)?;
+        for i in 0..p.batch {
+            matmul_packed(&av[i * mk..(i + 1) * mk], &packed, p.m, bias, &mut out[i * mn..(i + 1) * mn]);
         }
     } else {
         let bv = b.storage.dense(b.layout)?;
