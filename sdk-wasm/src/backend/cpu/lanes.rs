@@ -1,6 +1,7 @@
-//! Reductions over a row that vectorise: LANES independent partial results, combined at the
-//! end. The compiler keeps f32 adds in order, so a plain `sum()` is one dependent chain of
-//! adds (four cycles each), and a 384-wide layer norm row paid that latency twice.
+//! Reductions over a row that vectorise (LANES independent partial results, combined at the
+//! end), and the max/min they and other loops use. The compiler keeps f32 adds in order, so
+//! a plain `sum()` is one dependent chain of adds (four cycles each), and a 384-wide layer
+//! norm row paid that latency twice.
 
 /// The larger of `a` and `b`, NaN `b` leaving `a`. A compare and a select: in wasm `f32::max`
 /// is a call to libm's `fmaxf` per value (wasm's own max propagates NaN, Rust's ignores it),

@@ -4,12 +4,12 @@
 use super::parallel::{for_each_chunk, threads};
 
 /// Rows per micro-kernel call. In wasm, 4 rows × two 4-lane vectors: 8 accumulators, enough
-/// multiply-add chains to cover the latency of two FMA pipes. Six rows were slower by half: LLVM
-/// orders the K step as all six broadcasts, then the FMAs with the first B vector, then those
-/// with the second, so 12 accumulators + 6 broadcasts + B outgrow the 15 vector registers V8
-/// allocates on x86-64 and it spills accumulators every step (measured in Chromium, 512³ one
-/// thread: 22.7 GFLOP/s at 6 rows, 42.4 at 4, against a 56–58 relaxed-SIMD peak). Natively, AVX-512 (32 registers) runs
-/// 12 rows × two 16-lane vectors: 24 accumulators, and per K step 2 B loads and 12 broadcasts
+/// multiply-add chains to cover the latency of two FMA pipes. Six rows were slower by half:
+/// LLVM orders the K step as all six broadcasts, then the FMAs with the first B vector, then
+/// those with the second, so 12 accumulators + 6 broadcasts + B outgrow the 15 vector
+/// registers V8 allocates on x86-64 and it spills accumulators every step (Chromium, 512³ on
+/// one thread: 22.7 GFLOP/s at 6 rows, 42.4 at 4, against a 56–58 relaxed-SIMD peak).
+/// Natively, AVX-512 (32 registers) runs 12 rows × two 16-lane vectors: 24 accumulators, and per K step 2 B loads and 12 broadcasts
 /// for 24 multiply-adds (one 16-lane vector per row was 13 loads for 12, load-bound at a third
 /// of the FMA peak). AVX2 runs the same block as four 3-row groups (12 accumulators each).
 #[cfg(target_arch = "wasm32")]
@@ -265,7 +265,7 @@ pub(super) fn select_micro_kernel() -> (&'static str, MicroKernel) {
     (name, micro_kernel)
 }
 
-/// wasm SIMD: 12 accumulator vectors stay in registers across the whole K loop.
+/// wasm SIMD: 8 accumulator vectors stay in registers across the whole K loop.
 /// Never inlined: inlined into its caller (as an unrelated change to the crate once made LLVM
 /// do), V8 no longer kept the accumulators in registers and BERT's matmuls ran 4× slower.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
