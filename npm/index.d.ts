@@ -69,7 +69,7 @@ export interface LoadProgress {
   loaded: number;
   total: number;
   origin: FileOrigin;
-  /** "read": reading the cached copy; "download": bytes arriving; "verify": checking the whole file against its CID. */
+  /** "read": reading the cached copy; "download": bytes arriving; "verify": checking the file (a download against its CID, a cached copy's chunks against their checksums). */
   phase: "read" | "download" | "verify";
 }
 
@@ -146,7 +146,7 @@ export interface LoadTimings {
   storeReadMs: number;
   /** Downloading, including writing each chunk to the store. */
   transferMs: number;
-  /** Hashing files against their CIDs. */
+  /** Checking files: downloads against their CIDs, cached copies' chunks against their checksums. */
   verifyMs: number;
 }
 
@@ -164,6 +164,12 @@ export interface LoadReport {
   trust: "manifest" | "first-use";
   /** The manifest's version (for a URL without one, the version pinned on first use). */
   version: string;
+  /**
+   * How each file read from the cache was checked: "chunk-sums", each stored chunk against the
+   * checksum taken when the file passed its CID check on download; "cid", the whole file hashed
+   * against its CID (a cache entry without checksums, or one whose checksums differed).
+   */
+  storedChecks?: Record<string, "chunk-sums" | "cid">;
   /** Where the time went when the files were verified (absent on a first use). */
   timings?: LoadTimings;
   /** Milliseconds spent building the model from its files. */

@@ -70,6 +70,9 @@ async fn second_load_and_repair(kind: BrowserKind) {
     assert!(["config.json", "tokenizer.json", "model.safetensors"].iter().all(|f| origin(&second, f) == "cache"), "{second}");
     assert_eq!(second["report"]["networkBytes"], 0);
     assert_eq!(second["report"]["tensorIdsRemembered"], true, "the first load's tensor ids spare hashing: {}", second["report"]);
+    // Stored chunks are checked against the checksums taken when the download passed its CID.
+    assert_eq!(second["report"]["storedChecks"]["model.safetensors"], "chunk-sums", "{}", second["report"]);
+    assert_eq!(first["report"].get("storedChecks"), None, "a download is checked against its CID: {}", first["report"]);
     // Every load scans the weights for NaN and infinity, and says what that cost.
     let (scan, build) = (second["report"]["finiteScanMs"].as_f64(), second["report"]["buildMs"].as_f64());
     assert!(matches!((scan, build), (Some(s), Some(b)) if s >= 0.0 && s <= b), "{}", second["report"]);
@@ -95,6 +98,11 @@ async fn second_load_and_repair(kind: BrowserKind) {
     let mark = server.requests().len();
     let after = call(&session, "cacheLoad", vec![L6.into(), json!({})]).await;
     assert_eq!(origin(&after, "model.safetensors"), "cache");
+    assert_eq!(
+        after["report"]["storedChecks"]["model.safetensors"], "chunk-sums",
+        "the repaired copy has its checksums: {}",
+        after["report"]
+    );
     assert_eq!(served(&server, mark, L6_WEIGHTS), []);
     let _ = session.close().await;
 }

@@ -67,14 +67,16 @@ async function corruptChunk(cid, index, dbName = DB) {
     get.onerror = () => reject(get.error);
   });
   if (!chunk) throw new Error(`no chunk ${key}`);
-  const bad = new Uint8Array(chunk.length).fill(0x5a);
-  store.put(bad, key);
+  // Stored as a Blob (a store written by an older version: a Uint8Array); garbage of the same kind.
+  const length = chunk instanceof Blob ? chunk.size : chunk.length;
+  const bad = new Uint8Array(length).fill(0x5a);
+  store.put(chunk instanceof Blob ? new Blob([bad]) : bad, key);
   await new Promise((resolve, reject) => {
     tx.oncomplete = resolve;
     tx.onerror = () => reject(tx.error);
   });
   db.close();
-  return chunk.length;
+  return length;
 }
 
 /**

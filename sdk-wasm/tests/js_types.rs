@@ -10,7 +10,7 @@ use ipfs_accelerate::models::generation::{FinishReason, GenerateResult, Generate
 use ipfs_accelerate::share::EmbeddingCacheStats;
 use ipfs_accelerate::store::{
     CacheUsage, FileOrigin, LoadPhase, LoadProgress, LoadReport, LoadTimings, LoadedModel, ManifestFile, ManifestSlice, ModelManifest,
-    PartLoadReport, Trust,
+    PartLoadReport, StoredCheck, Trust,
 };
 use ipfs_accelerate::weights::Cid;
 use serde::Serialize;
@@ -74,7 +74,10 @@ fn assert_matches(dts: &str, name: &str, rust_keys: BTreeSet<String>) {
 fn union_after(dts: &str, prefix: &str) -> BTreeSet<String> {
     let start = dts.find(prefix).unwrap_or_else(|| panic!("no {prefix}")) + prefix.len();
     let line = dts[start..].lines().next().unwrap_or_default();
-    line.split('|').map(|part| part.trim().trim_end_matches(';').trim_matches('"').to_string()).filter(|s| !s.is_empty()).collect()
+    line.split('|')
+        .map(|part| part.trim().trim_end_matches(';').trim_end_matches('>').trim_matches('"').to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
 }
 
 fn json_strings<T: Serialize>(values: &[T]) -> BTreeSet<String> {
@@ -114,7 +117,9 @@ fn load_reports() {
     let first_use = LoadReport::first_use(origins.clone(), 1, "v1");
     assert_matches(INDEX_D_TS, "LoadReport", keys(&first_use));
     // Every optional field filled: each must be declared.
-    let loaded = LoadedModel { files: Default::default(), origins: origins.clone(), network_bytes: 0, timings: LoadTimings::default() };
+    let checks = [("model.safetensors".to_string(), StoredCheck::ChunkSums)].into();
+    let loaded =
+        LoadedModel { files: Default::default(), origins: origins.clone(), checks, network_bytes: 0, timings: LoadTimings::default() };
     let part = PartLoadReport { files: origins, network_bytes: 1, layers: [0, 3], weight_bytes: 2 };
     let full = LoadReport {
         build_ms: Some(1.0),
@@ -134,6 +139,13 @@ fn load_reports() {
         }
     }
     assert_eq!(json_strings(&trusts), union_after(interface(INDEX_D_TS, "LoadReport"), "trust:"));
+    let stored_checks = [StoredCheck::ChunkSums, StoredCheck::Cid];
+    for c in stored_checks {
+        match c {
+            StoredCheck::ChunkSums | StoredCheck::Cid => {}
+        }
+    }
+    assert_eq!(json_strings(&stored_checks), union_after(interface(INDEX_D_TS, "LoadReport"), "storedChecks?: Record<string, "));
 }
 
 #[test]

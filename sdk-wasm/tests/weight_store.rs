@@ -2,7 +2,8 @@
 //! verification, chunking, resume, corruption, eviction, versions.
 
 use ipfs_accelerate::store::{
-    BlobStore, ByteStream, DirFetcher, DirStore, DirStream, Fetcher, FileOrigin, ManifestFile, ModelManifest, WeightCache, CHUNK_BYTES,
+    BlobStore, ByteStream, DirFetcher, DirStore, DirStream, Fetcher, FileOrigin, FileRecord, ManifestFile, ModelManifest, StoredCheck,
+    WeightCache, CHUNK_BYTES,
 };
 use ipfs_accelerate::weights::Cid;
 use ipfs_accelerate::{Error, Result};
@@ -75,6 +76,33 @@ fn second_load_reads_the_store_not_the_source() {
     // Stored in whole chunks, not one big file.
     let rec = block_on(cache.store().file(&m.files[1].cid)).ok().flatten().unwrap_or_else(|| panic!("no record"));
     assert_eq!(rec.chunks_stored, (9u64 << 20).div_ceil(CHUNK_BYTES) as u32);
+}
+
+#[test]
+fn stored_copies_are_checked_by_chunk_sums_and_fall_back_to_the_cid() {
+    let s = Scratch::new("sums");
+    let m = s.model("a", 9 << 20, 3);
+    let cache = s.cache(None);
+    let first = load(&cache, &m, &s.fetcher("a"), &[]).unwrap_or_else(|e| panic!("{e}"));
+    assert!(first.checks.is_empty(), "a download is checked against the CID, not reported as a stored check");
+    let weights = m.file("model.bin").unwrap_or_else(|e| panic!("{e}")).clone();
+    let record = || block_on(cache.store().file(&weights.cid)).ok().flatten().unwrap_or_else(|| panic!("no record"));
+    assert_eq!(record().chunk_sums.len(), 3, "one checksum per 4 MiB chunk of 9 MiB");
+    let second = load(&cache, &m, &s.fetcher("a"), &[]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(second.checks["model.bin"], StoredCheck::ChunkSums);
+    assert_eq!(second.origins["model.bin"], FileOrigin::Cache);
+    // A store written before checksums existed: hashed against the CID, then given them.
+    block_on(cache.store().put_file(&FileRecord { chunk_sums: Vec::new(), ..record() })).unwrap_or_else(|e| panic!("{e}"));
+    let older = load(&cache, &m, &s.fetcher("a"), &[]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((older.checks["model.bin"], older.origins["model.bin"]), (StoredCheck::Cid, FileOrigin::Cache));
+    assert_eq!(record().chunk_sums.len(), 3);
+    // Damaged checksums never reject an intact copy: the CID decides, and the sums are rewritten.
+    let good = record().chunk_sums;
+    block_on(cache.store().put_file(&FileRecord { chunk_sums: vec![1, 2, 3], ..record() })).unwrap_or_else(|e| panic!("{e}"));
+    let damaged = load(&cache, &m, &s.fetcher("a"), &[]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((damaged.checks["model.bin"], damaged.network_bytes), (StoredCheck::Cid, 0));
+    assert_eq!(record().chunk_sums, good);
+    assert_eq!(Cid::of(&damaged.files["model.bin"]), weights.cid);
 }
 
 #[test]

@@ -24,6 +24,10 @@ pub struct FileRecord {
     pub tensor_ids: BTreeMap<String, Cid>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tensor_ids_check: Option<Cid>,
+    /// A checksum of each chunk, taken from the bytes that passed the CID check
+    /// (`store::chunk_sums`); empty in stores written before them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub chunk_sums: Vec<u64>,
 }
 
 impl FileRecord {

@@ -3,6 +3,7 @@
 //! by evicting the least recently used models that are not in use.
 
 use super::blob_store::{BlobStore, FileRecord, ModelRecord, Quota, CHUNK_BYTES};
+use super::chunk_sums;
 use super::fetch::{ByteStream, Fetcher};
 use super::manifest::{ManifestFile, ModelManifest};
 use super::wall_clock_ms;
@@ -41,6 +42,16 @@ pub enum LoadPhase {
     Verify,
 }
 
+/// How the bytes of a file read from the store were checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StoredCheck {
+    /// Each chunk against the checksum taken when the file passed its CID check.
+    ChunkSums,
+    /// The whole file against its CID: the store had no checksums for it, or they differed.
+    Cid,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct LoadProgress {
     pub file: String,
@@ -54,6 +65,8 @@ pub struct LoadProgress {
 pub struct LoadedModel {
     pub files: BTreeMap<String, Vec<u8>>,
     pub origins: BTreeMap<String, FileOrigin>,
+    /// How each file read from the store was checked.
+    pub checks: BTreeMap<String, StoredCheck>,
     /// Bytes that came over the network on this load.
     pub network_bytes: u64,
     pub timings: LoadTimings,
@@ -67,7 +80,7 @@ pub struct LoadTimings {
     pub store_read_ms: f64,
     /// Downloading, including writing each chunk to the store.
     pub transfer_ms: f64,
-    /// Hashing files against their CIDs.
+    /// Checking files: against their CIDs, or stored chunks against their checksums.
     pub verify_ms: f64,
 }
 
@@ -145,10 +158,16 @@ impl<S: BlobStore> WeightCache<S> {
         }
         let keep: BTreeSet<Cid> = wanted.iter().map(|f| f.cid).collect();
         let can_store = self.make_room(missing, &manifest.name, &keep, in_use).await?;
-        let mut loaded =
-            LoadedModel { files: BTreeMap::new(), origins: BTreeMap::new(), network_bytes: 0, timings: LoadTimings::default() };
+        let mut loaded = LoadedModel {
+            files: BTreeMap::new(),
+            origins: BTreeMap::new(),
+            checks: BTreeMap::new(),
+            network_bytes: 0,
+            timings: LoadTimings::default(),
+        };
         for f in &wanted {
-            let (bytes, origin, network) = self.file_bytes(fetcher, f, can_store, progress, &mut loaded.timings).await?;
+            let (bytes, origin, network) =
+                self.file_bytes(fetcher, f, can_store, progress, &mut loaded.timings, &mut loaded.checks).await?;
             loaded.network_bytes += network;
             loaded.files.insert(f.path.clone(), bytes);
             loaded.origins.insert(f.path.clone(), origin);
@@ -337,6 +356,7 @@ impl<S: BlobStore> WeightCache<S> {
         store: bool,
         progress: &mut dyn FnMut(LoadProgress),
         t: &mut LoadTimings,
+        checks: &mut BTreeMap<String, StoredCheck>,
     ) -> Result<(Vec<u8>, FileOrigin, u64)> {
         let mut origin = if store { FileOrigin::Network } else { FileOrigin::Uncached };
         let existing = if store { self.store.file(&f.cid).await? } else { None };
@@ -351,7 +371,8 @@ impl<S: BlobStore> WeightCache<S> {
             match stored {
                 Some(bytes) if rec.complete && rec.size == f.size => {
                     progress(event(f.size, FileOrigin::Cache, LoadPhase::Verify));
-                    if verified_cid(&bytes, t).await == f.cid {
+                    if let Some(check) = self.check_stored(&rec, &bytes, t).await? {
+                        checks.insert(f.path.clone(), check);
                         return Ok((bytes, FileOrigin::Cache, 0));
                     }
                     // Damaged in the store: fetched again.
@@ -406,12 +427,39 @@ impl<S: BlobStore> WeightCache<S> {
             return Err(Error::HashMismatch { file: fetcher.describe(f), expected: f.cid.to_string(), actual: actual.to_string() });
         }
         if store {
+            let start = crate::clock::now_ms();
+            let chunk_sums = chunk_sums::of_chunks(&bytes);
+            t.verify_ms += crate::clock::now_ms() - start;
             let chunks_stored = f.size.div_ceil(CHUNK_BYTES) as u32;
-            let record =
-                FileRecord { cid: f.cid, size: f.size, chunks_stored, complete: true, tensor_ids: BTreeMap::new(), tensor_ids_check: None };
+            let record = FileRecord {
+                cid: f.cid,
+                size: f.size,
+                chunks_stored,
+                complete: true,
+                tensor_ids: BTreeMap::new(),
+                tensor_ids_check: None,
+                chunk_sums,
+            };
             self.store.put_file(&record).await?;
         }
         Ok((bytes, origin, network))
+    }
+
+    /// How the complete stored copy `bytes` of `rec` was found intact, or None when it is not:
+    /// by its chunk checksums when it has them, else (or when they differ) by its CID, after
+    /// which the checksums are recorded for the next load.
+    async fn check_stored(&self, rec: &FileRecord, bytes: &[u8], t: &mut LoadTimings) -> Result<Option<StoredCheck>> {
+        let start = crate::clock::now_ms();
+        let sums = chunk_sums::of_chunks(bytes);
+        t.verify_ms += crate::clock::now_ms() - start;
+        if sums.len() == rec.chunk_count() as usize && sums == rec.chunk_sums {
+            return Ok(Some(StoredCheck::ChunkSums));
+        }
+        if verified_cid(bytes, t).await != rec.cid {
+            return Ok(None);
+        }
+        self.store.put_file(&FileRecord { chunk_sums: sums, ..rec.clone() }).await?;
+        Ok(Some(StoredCheck::Cid))
     }
 
     /// Chunks 0..chunks_stored concatenated, or None when one is missing or the wrong size.
@@ -451,8 +499,15 @@ impl<S: BlobStore> WeightCache<S> {
         let mut skip =
             (bytes.len() as u64).checked_sub(stream.starts_at()).ok_or_else(|| fetch_err("range starts past the request".into()))?;
         let chunks_stored = (bytes.len() as u64 / CHUNK_BYTES) as u32;
-        let mut record =
-            FileRecord { cid: f.cid, size: f.size, chunks_stored, complete: false, tensor_ids: BTreeMap::new(), tensor_ids_check: None };
+        let mut record = FileRecord {
+            cid: f.cid,
+            size: f.size,
+            chunks_stored,
+            complete: false,
+            tensor_ids: BTreeMap::new(),
+            tensor_ids_check: None,
+            chunk_sums: Vec::new(),
+        };
         while let Some(piece) = stream.next().await? {
             let used = skip.min(piece.len() as u64);
             skip -= used;

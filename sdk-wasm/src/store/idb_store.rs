@@ -1,6 +1,11 @@
 //! The browser store: IndexedDB through rexie. Object stores `files` (CID → JSON record),
-//! `chunks` ("<cid>/<index>" → Uint8Array, at most CHUNK_BYTES each) and `models`
+//! `chunks` ("<cid>/<index>" → Blob, at most CHUNK_BYTES each) and `models`
 //! (name → JSON record). A chunk and its file record are written in one transaction.
+//!
+//! Chunks are Blobs: Chromium reads a stored Blob back about twice as fast as the same bytes
+//! stored as a Uint8Array (90 MB in 4 MB chunks: ~90 ms against ~190 ms), since a typed array
+//! is unwrapped from its stored copy by structured clone. Stores written before hold
+//! Uint8Arrays, which still read.
 //!
 //! A write issues every request of its transaction, and listens for the transaction's end,
 //! before its first await returns (`join`): in the threaded build a future resumes in a later
@@ -93,7 +98,7 @@ impl BlobStore for IdbStore {
 
     async fn put_chunk(&self, record: &FileRecord, index: u32, bytes: &[u8]) -> Result<()> {
         let tx = self.db.transaction(&[FILES, CHUNKS], TransactionMode::ReadWrite).map_err(store_error("chunk write"))?;
-        let chunk: JsValue = js_sys::Uint8Array::from(bytes).into();
+        let chunk: JsValue = chunk_blob(bytes)?.into();
         let (chunks, files) = (tx.store(CHUNKS).map_err(store_error(CHUNKS))?, tx.store(FILES).map_err(store_error(FILES))?);
         let (record_json, cid) = (to_json(record)?, JsValue::from_str(&record.cid.to_string()));
         let (chunk_put, file_put, done) =
@@ -111,19 +116,17 @@ impl BlobStore for IdbStore {
     async fn chunk(&self, cid: &Cid, index: u32) -> Result<Option<Vec<u8>>> {
         let tx = self.db.transaction(&[CHUNKS], TransactionMode::ReadOnly).map_err(store_error(CHUNKS))?;
         let value = tx.store(CHUNKS).map_err(store_error(CHUNKS))?.get(chunk_key(cid, index)).await.map_err(store_error(CHUNKS))?;
-        // Anything but bytes (e.g. tampered with) reads as missing: the file is fetched again.
-        Ok(value.and_then(|v| v.dyn_into::<js_sys::Uint8Array>().ok()).map(|a| a.to_vec()))
+        chunk_bytes(value).await
     }
 
-    /// One transaction, every get issued before the first is awaited.
+    /// One transaction, every get issued before the first is awaited; the Blobs' bytes are
+    /// then read together.
     async fn chunks(&self, cid: &Cid, indices: std::ops::Range<u32>) -> Result<Vec<Option<Vec<u8>>>> {
         let tx = self.db.transaction(&[CHUNKS], TransactionMode::ReadOnly).map_err(store_error(CHUNKS))?;
         let store = tx.store(CHUNKS).map_err(store_error(CHUNKS))?;
         let values = join_all(indices.map(|i| store.get(chunk_key(cid, i)))).await;
-        values
-            .into_iter()
-            .map(|v| Ok(v.map_err(store_error(CHUNKS))?.and_then(|v| v.dyn_into::<js_sys::Uint8Array>().ok()).map(|a| a.to_vec())))
-            .collect()
+        let values: Vec<Option<JsValue>> = values.into_iter().map(|v| v.map_err(store_error(CHUNKS))).collect::<Result<_>>()?;
+        join_all(values.into_iter().map(chunk_bytes)).await.into_iter().collect()
     }
 
     async fn delete_file(&self, record: &FileRecord) -> Result<()> {
@@ -181,6 +184,30 @@ impl BlobStore for IdbStore {
         let granted = wasm_bindgen_futures::JsFuture::from(promise).await.map_err(|e| Error::Store(format!("storage.persist(): {e:?}")))?;
         Ok(granted.as_bool().unwrap_or(false))
     }
+}
+
+/// A chunk as a Blob. Its bytes are first copied out of the wasm memory: the Blob constructor
+/// refuses views of a SharedArrayBuffer, which the threaded build's memory is.
+fn chunk_blob(bytes: &[u8]) -> Result<web_sys::Blob> {
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
+    web_sys::Blob::new_with_u8_array_sequence(&parts).map_err(|e| Error::Store(format!("IndexedDB chunk write: Blob: {e:?}")))
+}
+
+/// A stored chunk's bytes: a Blob's, or an older store's Uint8Array. Anything else (e.g. a
+/// value tampered with) reads as missing, so the file is fetched again.
+async fn chunk_bytes(value: Option<JsValue>) -> Result<Option<Vec<u8>>> {
+    let Some(value) = value else { return Ok(None) };
+    let value = match value.dyn_into::<web_sys::Blob>() {
+        Ok(blob) => wasm_bindgen_futures::JsFuture::from(blob.array_buffer())
+            .await
+            .map_err(|e| Error::Store(format!("IndexedDB chunk read: {e:?}")))?,
+        Err(other) => other,
+    };
+    Ok(if value.is_instance_of::<js_sys::ArrayBuffer>() {
+        Some(js_sys::Uint8Array::new(&value).to_vec())
+    } else {
+        value.dyn_into::<js_sys::Uint8Array>().ok().map(|a| a.to_vec())
+    })
 }
 
 /// `navigator.storage` in a window or a worker, where the platform has one.

@@ -2,7 +2,7 @@
 //! how its bytes were trusted, where the time went. Built as this type and serialised as is,
 //! so sdk-wasm/tests/js_types.rs can hold the declarations to it.
 
-use super::{FileOrigin, LoadTimings, LoadedModel};
+use super::{FileOrigin, LoadTimings, LoadedModel, StoredCheck};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -25,6 +25,9 @@ pub struct LoadReport {
     pub verified: bool,
     pub trust: Trust,
     pub version: String,
+    /// How each file read from the store was checked.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub stored_checks: BTreeMap<String, StoredCheck>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timings: Option<LoadTimings>,
     /// Building the model from its files.
@@ -61,6 +64,7 @@ impl LoadReport {
             verified: true,
             trust,
             timings: Some(loaded.timings),
+            stored_checks: loaded.checks.clone(),
             ..LoadReport::first_use(loaded.origins.clone(), loaded.network_bytes, version)
         }
     }
@@ -73,6 +77,7 @@ impl LoadReport {
             verified: false,
             trust: Trust::FirstUse,
             version: version.to_string(),
+            stored_checks: BTreeMap::new(),
             timings: None,
             build_ms: None,
             finite_scan_ms: None,

@@ -4,6 +4,7 @@
 
 mod blob_store;
 mod cache;
+mod chunk_sums;
 #[cfg(not(target_arch = "wasm32"))]
 mod dir_store;
 mod fetch;
@@ -17,7 +18,7 @@ mod no_store;
 mod slice_fetch;
 
 pub use blob_store::{BlobStore, FileRecord, ModelRecord, Quota, CHUNK_BYTES};
-pub use cache::{CacheUsage, FileOrigin, LoadPhase, LoadProgress, LoadTimings, LoadedModel, WeightCache};
+pub use cache::{CacheUsage, FileOrigin, LoadPhase, LoadProgress, LoadTimings, LoadedModel, StoredCheck, WeightCache};
 #[cfg(not(target_arch = "wasm32"))]
 pub use dir_store::DirStore;
 pub use fetch::{ByteStream, Fetcher, MemoryFetcher, MemoryStream};
