@@ -5,7 +5,7 @@ use crate::core::error::{Error, Result};
 use crate::device::Device;
 use crate::models::bert::{Bert, BertConfig, LinearWeights, Pooling};
 use crate::models::bert_onnx::bert_weights_from_onnx;
-use crate::share::{EmbeddingCache, EmbeddingCacheStats, TensorIds, TensorRegistry};
+use crate::share::{hash_f32_tensors_ahead, EmbeddingCache, EmbeddingCacheStats, TensorIds, TensorRegistry};
 use crate::text::{Encoding, TextTokenizer};
 use crate::weights::{OnnxModel, SafeTensors, WeightSource};
 use std::ops::Range;
@@ -69,6 +69,7 @@ impl SentenceEmbedder {
         match format {
             WeightsFormat::SafeTensors => {
                 let source = SafeTensors::parse(weights)?;
+                hash_f32_tensors_ahead(&source, &options.tensor_ids).await;
                 SentenceEmbedder::from_source(config, tokenizer_json, &source, all, device, options).await
             }
             WeightsFormat::Onnx => {

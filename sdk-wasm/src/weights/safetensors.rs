@@ -172,6 +172,11 @@ impl<'a> SafeTensors<'a> {
         self.tensors.get(name)
     }
 
+    /// The raw little-endian bytes of tensor `name` when it is stored as F32 (None otherwise).
+    pub fn f32_bytes(&self, name: &str) -> Option<&'a [u8]> {
+        self.tensors.get(name).filter(|i| i.dtype == "F32").map(|i| &self.data[i.start..i.end])
+    }
+
     pub fn metadata(&self) -> &BTreeMap<String, String> {
         &self.metadata
     }
