@@ -35,6 +35,11 @@ impl FileRecord {
         self.size.div_ceil(CHUNK_BYTES) as u32
     }
 
+    /// The length chunk `index` has in the file.
+    pub fn chunk_len(&self, index: u32) -> usize {
+        self.size.saturating_sub(index as u64 * CHUNK_BYTES).min(CHUNK_BYTES) as usize
+    }
+
     pub fn stored_bytes(&self) -> u64 {
         (self.chunks_stored as u64 * CHUNK_BYTES).min(self.size)
     }
@@ -74,13 +79,17 @@ pub trait BlobStore {
     async fn put_chunk(&self, record: &FileRecord, index: u32, bytes: &[u8]) -> Result<()>;
     async fn put_file(&self, record: &FileRecord) -> Result<()>;
     async fn chunk(&self, cid: &Cid, index: u32) -> Result<Option<Vec<u8>>>;
-    /// Chunks `indices` of a file, in order; a store that can overlaps the reads.
-    async fn chunks(&self, cid: &Cid, indices: std::ops::Range<u32>) -> Result<Vec<Option<Vec<u8>>>> {
-        let mut out = Vec::with_capacity(indices.len());
+    /// Append chunks `indices` of `file` to `out`, in order (a store that can overlaps the
+    /// reads). False when one is missing or not the length its place in the file gives; `out`
+    /// then holds only part of them.
+    async fn append_chunks(&self, file: &FileRecord, indices: std::ops::Range<u32>, out: &mut Vec<u8>) -> Result<bool> {
         for i in indices {
-            out.push(self.chunk(cid, i).await?);
+            match self.chunk(&file.cid, i).await? {
+                Some(c) if c.len() == file.chunk_len(i) => out.extend_from_slice(&c),
+                _ => return Ok(false),
+            }
         }
-        Ok(out)
+        Ok(true)
     }
     /// Remove a file's record and every chunk it has.
     async fn delete_file(&self, record: &FileRecord) -> Result<()>;

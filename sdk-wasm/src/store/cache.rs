@@ -469,12 +469,8 @@ impl<S: BlobStore> WeightCache<S> {
         let mut first = 0;
         while first < rec.chunks_stored {
             let last = (first + CHUNKS_PER_READ).min(rec.chunks_stored);
-            for (i, chunk) in (first..last).zip(self.store.chunks(&rec.cid, first..last).await?) {
-                let want = (rec.size - i as u64 * CHUNK_BYTES).min(CHUNK_BYTES) as usize;
-                match chunk {
-                    Some(c) if c.len() == want => bytes.extend_from_slice(&c),
-                    _ => return Ok(None),
-                }
+            if !self.store.append_chunks(rec, first..last, &mut bytes).await? {
+                return Ok(None);
             }
             first = last;
         }

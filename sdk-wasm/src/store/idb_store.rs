@@ -116,17 +116,23 @@ impl BlobStore for IdbStore {
     async fn chunk(&self, cid: &Cid, index: u32) -> Result<Option<Vec<u8>>> {
         let tx = self.db.transaction(&[CHUNKS], TransactionMode::ReadOnly).map_err(store_error(CHUNKS))?;
         let value = tx.store(CHUNKS).map_err(store_error(CHUNKS))?.get(chunk_key(cid, index)).await.map_err(store_error(CHUNKS))?;
-        chunk_bytes(value).await
+        Ok(chunk_array(value).await?.map(|a| a.to_vec()))
     }
 
     /// One transaction, every get issued before the first is awaited; the Blobs' bytes are
-    /// then read together.
-    async fn chunks(&self, cid: &Cid, indices: std::ops::Range<u32>) -> Result<Vec<Option<Vec<u8>>>> {
+    /// then read together and copied once, straight into `out`.
+    async fn append_chunks(&self, file: &FileRecord, indices: std::ops::Range<u32>, out: &mut Vec<u8>) -> Result<bool> {
         let tx = self.db.transaction(&[CHUNKS], TransactionMode::ReadOnly).map_err(store_error(CHUNKS))?;
         let store = tx.store(CHUNKS).map_err(store_error(CHUNKS))?;
-        let values = join_all(indices.map(|i| store.get(chunk_key(cid, i)))).await;
+        let values = join_all(indices.clone().map(|i| store.get(chunk_key(&file.cid, i)))).await;
         let values: Vec<Option<JsValue>> = values.into_iter().map(|v| v.map_err(store_error(CHUNKS))).collect::<Result<_>>()?;
-        join_all(values.into_iter().map(chunk_bytes)).await.into_iter().collect()
+        for (i, array) in indices.zip(join_all(values.into_iter().map(chunk_array)).await) {
+            match array? {
+                Some(a) if a.length() as usize == file.chunk_len(i) => append(out, &a),
+                _ => return Ok(false),
+            }
+        }
+        Ok(true)
     }
 
     async fn delete_file(&self, record: &FileRecord) -> Result<()> {
@@ -195,7 +201,7 @@ fn chunk_blob(bytes: &[u8]) -> Result<web_sys::Blob> {
 
 /// A stored chunk's bytes: a Blob's, or an older store's Uint8Array. Anything else (e.g. a
 /// value tampered with) reads as missing, so the file is fetched again.
-async fn chunk_bytes(value: Option<JsValue>) -> Result<Option<Vec<u8>>> {
+async fn chunk_array(value: Option<JsValue>) -> Result<Option<js_sys::Uint8Array>> {
     let Some(value) = value else { return Ok(None) };
     let value = match value.dyn_into::<web_sys::Blob>() {
         Ok(blob) => wasm_bindgen_futures::JsFuture::from(blob.array_buffer())
@@ -204,10 +210,19 @@ async fn chunk_bytes(value: Option<JsValue>) -> Result<Option<Vec<u8>>> {
         Err(other) => other,
     };
     Ok(if value.is_instance_of::<js_sys::ArrayBuffer>() {
-        Some(js_sys::Uint8Array::new(&value).to_vec())
+        Some(js_sys::Uint8Array::new(&value))
     } else {
-        value.dyn_into::<js_sys::Uint8Array>().ok().map(|a| a.to_vec())
+        value.dyn_into::<js_sys::Uint8Array>().ok()
     })
+}
+
+/// Copy `a` onto the end of `out`: one copy out of the JS heap, no zero-filling first.
+fn append(out: &mut Vec<u8>, a: &js_sys::Uint8Array) {
+    let (start, len) = (out.len(), a.length() as usize);
+    out.reserve(len);
+    a.copy_to_uninit(&mut out.spare_capacity_mut()[..len]);
+    // SAFETY: copy_to_uninit wrote all `len` bytes after `start`.
+    unsafe { out.set_len(start + len) };
 }
 
 /// `navigator.storage` in a window or a worker, where the platform has one.
