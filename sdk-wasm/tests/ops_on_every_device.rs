@@ -255,8 +255,9 @@ async fn matmul_bad_input(device: &Device) -> Result<()> {
 
 async fn linear(device: &Device) -> Result<()> {
     // (a dims, n): K deeper than the CPU's 256-deep slices (the bias goes on with the last
-    // one), rows not a multiple of its 12-row micro-kernel, a batched left-hand side.
-    let cases: &[(&[usize], usize)] = &[(&[37, 300], 45), (&[2, 13, 64], 70), (&[5, 520], 33), (&[1, 8], 3)];
+    // one), rows not a multiple of its 12-row micro-kernel, a batched left-hand side, and one
+    // big enough (≥ 4 M multiply-adds) that the CPU splits its rows over threads.
+    let cases: &[(&[usize], usize)] = &[(&[37, 300], 45), (&[2, 13, 64], 70), (&[5, 520], 33), (&[1, 8], 3), (&[203, 256], 96)];
     for (i, &(ad, n)) in cases.iter().enumerate() {
         let k = ad[ad.len() - 1];
         let (a, w, bias) =
@@ -270,11 +271,21 @@ async fn linear(device: &Device) -> Result<()> {
             let out = ops::linear(&x, &w_t, &bias_t).await?;
             assert_close(&format!("linear {ad:?}·[{k}, {n}] + bias {form}"), device, &out.to_vec().await?, &want, bound);
         }
+        // With a residual of the output's shape (a skip connection): one more rounding.
+        let out_dims: Vec<usize> = ad[..ad.len() - 1].iter().copied().chain([n]).collect();
+        let residual = rand(&out_dims, 400 + i as u64, 1.0).await?;
+        let want_r: Vec<f32> = want.iter().zip(&residual).map(|(w, r)| w + r).collect();
+        let bound_r = |j: usize| bound(j) * (k + 4) as f64 / (k + 3) as f64 + (k + 4) as f64 * U * residual[j].abs() as f64;
+        let residual_t = upload(device, &residual, &out_dims).await?;
+        let out = ops::linear_residual(&x, &w_t, &upload(device, &bias, &[n]).await?, &residual_t).await?;
+        assert_close(&format!("linear {ad:?}·[{k}, {n}] + bias + residual"), device, &out.to_vec().await?, &want_r, bound_r);
         if matches!(device, Device::Cpu) {
             // A weight kept only as packed panels, as models load them on the CPU.
             let packed = w_t.into_packed_weight()?;
             let out = ops::linear(&x, &packed, &upload(device, &bias, &[n]).await?).await?;
             assert_close(&format!("linear {ad:?}·packed [{k}, {n}] + bias"), device, &out.to_vec().await?, &want, bound);
+            let out = ops::linear_residual(&x, &packed, &upload(device, &bias, &[n]).await?, &residual_t).await?;
+            assert_close(&format!("linear {ad:?}·packed [{k}, {n}] + bias + residual"), device, &out.to_vec().await?, &want_r, bound_r);
         }
     }
     let t = |dims: &'static [usize]| async move { upload(device, &vec![0.5; dims.iter().product()], dims).await };
@@ -285,6 +296,11 @@ async fn linear(device: &Device) -> Result<()> {
     );
     assert_refused("linear", "a bias with two rows", ops::linear(&t(&[2, 3]).await?, &t(&[3, 4]).await?, &t(&[2, 4]).await?).await);
     assert_refused("linear", "inner dimensions 3 vs 4", ops::linear(&t(&[2, 3]).await?, &t(&[4, 5]).await?, &t(&[5]).await?).await);
+    assert_refused(
+        "linear",
+        "a residual of another shape than the output",
+        ops::linear_residual(&t(&[2, 3]).await?, &t(&[3, 4]).await?, &t(&[4]).await?, &t(&[1, 4]).await?).await,
+    );
     Ok(())
 }
 

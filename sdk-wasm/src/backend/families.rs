@@ -68,6 +68,19 @@ pub trait MatmulOps: Backend {
     ) -> Result<Option<Self::Storage>> {
         Ok(None)
     }
+
+    /// `a·b + bias + residual` (residual: the output's shape) with both added as the product
+    /// is written; `None` (the default) as for `matmul_bias`.
+    fn matmul_bias_residual(
+        &self,
+        _a: Operand<Self::Storage>,
+        _b: Operand<Self::Storage>,
+        _bias: Operand<Self::Storage>,
+        _residual: Operand<Self::Storage>,
+        _plan: &MatmulPlan,
+    ) -> Result<Option<Self::Storage>> {
+        Ok(None)
+    }
 }
 
 pub trait ElementwiseOps: Backend {

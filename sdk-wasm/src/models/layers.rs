@@ -14,6 +14,11 @@ impl Linear {
     pub async fn forward(&self, x: &Tensor) -> Result<Tensor> {
         ops::linear(x, &self.weight_t, &self.bias).await
     }
+
+    /// `forward(x) + residual` (a skip connection), summed as the product is written.
+    pub async fn forward_residual(&self, x: &Tensor, residual: &Tensor) -> Result<Tensor> {
+        ops::linear_residual(x, &self.weight_t, &self.bias, residual).await
+    }
 }
 
 pub(crate) struct LayerNorm {

@@ -29,6 +29,14 @@ fn plan(op: &'static str, a: &Tensor, b: &Tensor) -> Result<(MatmulPlan, Vec<usi
     Ok((MatmulPlan { batch: batch_a.iter().product(), m, k, n, b_shared }, out_dims))
 }
 
+fn check_bias(plan: &MatmulPlan, bias: &Tensor) -> Result<()> {
+    let bd = bias.dims();
+    if bd.last() != Some(&plan.n) || bd.iter().rev().skip(1).any(|&d| d != 1) {
+        return Err(Error::shape("linear", format!("the bias must hold one value per output column ({}), got {}", plan.n, bias.shape())));
+    }
+    Ok(())
+}
+
 pub async fn matmul(a: &Tensor, b: &Tensor) -> Result<Tensor> {
     check_f32("matmul", &[a, b])?;
     let (plan, out_dims) = plan("matmul", a, b)?;
@@ -42,15 +50,31 @@ pub async fn matmul(a: &Tensor, b: &Tensor) -> Result<Tensor> {
 pub async fn linear(a: &Tensor, b: &Tensor, bias: &Tensor) -> Result<Tensor> {
     check_f32("linear", &[a, b, bias])?;
     let (plan, out_dims) = plan("linear", a, b)?;
-    let bd = bias.dims();
-    if bd.last() != Some(&plan.n) || bd.iter().rev().skip(1).any(|&d| d != 1) {
-        return Err(Error::shape("linear", format!("the bias must hold one value per output column ({}), got {}", plan.n, bias.shape())));
-    }
+    check_bias(&plan, bias)?;
     let fused = dispatch!(optional "linear", [a.storage(), b.storage(), bias.storage()] => |be, sa, sb, sc| {
         be.matmul_bias(operand(sa, a), operand(sb, b), operand(sc, bias), &plan)
     });
     match fused {
         Some(out) => finish(out, out_dims).await,
         None => add(&matmul(a, b).await?, bias).await,
+    }
+}
+
+/// `linear(a, b, bias) + residual`, the residual of the output's exact shape (a transformer's
+/// skip connection): added as the product is written where the backend can (the CPU), else
+/// an add of its own. The sums are the same either way: (a·b + bias) + residual.
+pub async fn linear_residual(a: &Tensor, b: &Tensor, bias: &Tensor, residual: &Tensor) -> Result<Tensor> {
+    check_f32("linear", &[a, b, bias, residual])?;
+    let (plan, out_dims) = plan("linear", a, b)?;
+    check_bias(&plan, bias)?;
+    if residual.dims() != out_dims.as_slice() {
+        return Err(Error::shape("linear", format!("the residual must have the output's shape {out_dims:?}, got {}", residual.shape())));
+    }
+    let fused = dispatch!(optional "linear", [a.storage(), b.storage(), bias.storage(), residual.storage()] => |be, sa, sb, sc, sd| {
+        be.matmul_bias_residual(operand(sa, a), operand(sb, b), operand(sc, bias), operand(sd, residual), &plan)
+    });
+    match fused {
+        Some(out) => finish(out, out_dims).await,
+        None => add(&linear(a, b, bias).await?, residual).await,
     }
 }

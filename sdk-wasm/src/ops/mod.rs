@@ -15,7 +15,7 @@ pub use activations::{gelu, silu_mul, unary};
 pub use attention::attention;
 pub use elementwise::{add, mul, scale};
 pub use layout::{contiguous, gather_rows, kv_write};
-pub use matmul::{linear, matmul};
+pub use matmul::{linear, linear_residual, matmul};
 pub use norms::{layernorm, rmsnorm, softmax};
 pub use quant_matmul::{qmatmul, qmatmul_with};
 pub use rotary::rope;

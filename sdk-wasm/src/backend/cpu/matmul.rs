@@ -35,7 +35,35 @@ pub fn matmul(a: &[f32], b: &[f32], m: usize, k: usize, n: usize, out: &mut [f32
     if m == 0 || n == 0 {
         return;
     }
-    matmul_packed(a, &PackedB::pack(b, k, n), m, None, out);
+    matmul_packed(a, &PackedB::pack(b, k, n), m, Addends::default(), out);
+}
+
+/// What is added to a product as each block leaves the registers, instead of in passes of
+/// their own: a linear layer's bias (n values, on every row) and a residual (m×n, the
+/// output's shape and row-major).
+#[derive(Clone, Copy, Default)]
+pub struct Addends<'a> {
+    pub bias: Option<&'a [f32]>,
+    pub residual: Option<&'a [f32]>,
+}
+
+impl<'a> Addends<'a> {
+    /// The addends of the `rows` rows starting at row `row0` of an n-wide output.
+    fn rows_from(self, row0: usize, rows: usize, n: usize) -> Addends<'a> {
+        Addends { residual: self.residual.map(|r| &r[row0 * n..(row0 + rows) * n]), ..self }
+    }
+
+    /// Add them to the m×n `out` (for products not written by the packed kernel).
+    pub fn add_to(self, out: &mut [f32]) {
+        if let Some(bias) = self.bias.filter(|b| !b.is_empty()) {
+            for row in out.chunks_exact_mut(bias.len()) {
+                row.iter_mut().zip(bias).for_each(|(o, b)| *o += b);
+            }
+        }
+        if let Some(residual) = self.residual {
+            out.iter_mut().zip(residual).for_each(|(o, r)| *o += r);
+        }
+    }
 }
 
 /// B (k×n) rearranged into the kernel's column panels. Weights are packed once and reused
@@ -79,9 +107,10 @@ impl PackedB {
 }
 
 /// `out[m×n] = a[m×k] · B (+ bias, n values added to every row)` with B already packed.
-pub fn matmul_packed(a: &[f32], b: &PackedB, m: usize, bias: Option<&[f32]>, out: &mut [f32]) {
+pub fn matmul_packed(a: &[f32], b: &PackedB, m: usize, add: Addends, out: &mut [f32]) {
     let (k, n) = (b.k, b.n);
-    debug_assert!(a.len() >= m * k && out.len() >= m * n && bias.is_none_or(|b| b.len() == n));
+    debug_assert!(a.len() >= m * k && out.len() >= m * n && add.bias.is_none_or(|b| b.len() == n));
+    debug_assert!(add.residual.is_none_or(|r| r.len() >= m * n));
     if m == 0 || n == 0 {
         return;
     }
@@ -89,14 +118,15 @@ pub fn matmul_packed(a: &[f32], b: &PackedB, m: usize, bias: Option<&[f32]>, out
     let kernel = select_micro_kernel().1;
     let workers = threads().min(m.div_ceil(MR));
     if workers <= 1 || m * n * k < PARALLEL_MIN_FLOPS {
-        compute_rows(kernel, a, panels, (0, m), (k, n), bias, &mut out[..m * n]);
+        compute_rows(kernel, a, panels, (0, m), (k, n), add.rows_from(0, m, n), &mut out[..m * n]);
         return;
     }
     // Whole micro-kernel row blocks per part, a few parts per thread so a slow thread
     // (another tab, the page) does not hold the rest up.
     let rows_per = m.div_ceil(MR).div_ceil(workers * 2).max(1) * MR;
     for_each_chunk(&mut out[..m * n], rows_per * n, |chunk_index, chunk| {
-        compute_rows(kernel, a, panels, (chunk_index * rows_per, chunk.len() / n), (k, n), bias, chunk)
+        let (row0, rows) = (chunk_index * rows_per, chunk.len() / n);
+        compute_rows(kernel, a, panels, (row0, rows), (k, n), add.rows_from(row0, rows, n), chunk)
     });
 }
 
@@ -105,7 +135,7 @@ pub(crate) fn matmul_packed_serial(a: &[f32], b: &PackedB, m: usize, out: &mut [
     if m == 0 || b.n == 0 {
         return;
     }
-    compute_rows(select_micro_kernel().1, a, &b.panels, (0, m), (b.k, b.n), None, &mut out[..m * b.n]);
+    compute_rows(select_micro_kernel().1, a, &b.panels, (0, m), (b.k, b.n), Addends::default(), &mut out[..m * b.n]);
 }
 
 /// B as ⌈n/NR⌉ panels of k×NR, zero-padded on the right.
@@ -125,9 +155,8 @@ fn pack_b(b: &[f32], k: usize, n: usize) -> Vec<f32> {
 /// Bytes of A kept hot (in L2) while every panel of B passes over them.
 const A_BLOCK_BYTES: usize = 128 << 10;
 
-/// Rows `row0..row0+rows` of the product, plus `bias` on every row (a linear layer's, added as
-/// the block leaves registers rather than in a pass of its own), written to `out` (which
-/// starts at row0).
+/// Rows `row0..row0+rows` of the product, plus `add` (whose residual, like `out`, starts at
+/// row0), written to `out`.
 ///
 /// Blocked for the caches: a block of A's rows (about `A_BLOCK_BYTES`) stays in L2 while each
 /// k×NR panel of B, in L1, serves all of the block's micro-kernel rows. Walking MR rows at a
@@ -139,7 +168,7 @@ fn compute_rows(
     panels: &[f32],
     (row0, rows): (usize, usize),
     (k, n): (usize, usize),
-    bias: Option<&[f32]>,
+    add: Addends,
     out: &mut [f32],
 ) {
     let block_rows = (A_BLOCK_BYTES / (4 * k.max(1)) / MR).max(1) * MR;
@@ -161,13 +190,17 @@ fn compute_rows(
                 });
                 kernel(block_rows, panel, &mut acc);
                 for (i, acc_row) in acc.iter().take(block).enumerate() {
-                    let dst = &mut out[(r + i) * n + col0..(r + i) * n + col0 + width];
-                    match bias {
+                    let at = (r + i) * n + col0..(r + i) * n + col0 + width;
+                    let dst = &mut out[at.clone()];
+                    match add.bias {
                         Some(bias) => {
                             let sums = acc_row.iter().zip(&bias[col0..col0 + width]);
                             dst.iter_mut().zip(sums).for_each(|(d, (v, b))| *d = v + b);
                         }
                         None => dst.copy_from_slice(&acc_row[..width]),
+                    }
+                    if let Some(residual) = add.residual {
+                        dst.iter_mut().zip(&residual[at]).for_each(|(d, r)| *d += r);
                     }
                 }
                 r += block;

@@ -4,14 +4,14 @@
 //! written (packed kernel) or right after, while the rows are still in cache (the others).
 
 use super::int8_matmul::int8_matmul;
-use super::matmul::{matmul, matmul_packed};
+use super::matmul::{matmul, matmul_packed, Addends};
 use super::{CpuBackend, CpuStorage};
 use crate::backend::{MatmulOps, MatmulPlan, Operand};
 use crate::core::Result;
 
 impl MatmulOps for CpuBackend {
     fn matmul(&self, a: Operand<CpuStorage>, b: Operand<CpuStorage>, p: &MatmulPlan) -> Result<CpuStorage> {
-        product(a, b, None, p)
+        product(a, b, Addends::default(), p)
     }
 
     fn matmul_bias(
@@ -22,40 +22,45 @@ impl MatmulOps for CpuBackend {
         p: &MatmulPlan,
     ) -> Result<Option<CpuStorage>> {
         let bias = bias.storage.dense(bias.layout)?;
-        product(a, b, Some(&bias), p).map(Some)
+        product(a, b, Addends { bias: Some(&bias), residual: None }, p).map(Some)
+    }
+
+    fn matmul_bias_residual(
+        &self,
+        a: Operand<CpuStorage>,
+        b: Operand<CpuStorage>,
+        bias: Operand<CpuStorage>,
+        residual: Operand<CpuStorage>,
+        p: &MatmulPlan,
+    ) -> Result<Option<CpuStorage>> {
+        let (bias, residual) = (bias.storage.dense(bias.layout)?, residual.storage.dense(residual.layout)?);
+        product(a, b, Addends { bias: Some(&bias), residual: Some(&residual) }, p).map(Some)
     }
 }
 
-fn product(a: Operand<CpuStorage>, b: Operand<CpuStorage>, bias: Option<&[f32]>, p: &MatmulPlan) -> Result<CpuStorage> {
+/// `a·b` plus `add` (a residual covers every batch: batch·m×n values).
+fn product(a: Operand<CpuStorage>, b: Operand<CpuStorage>, add: Addends, p: &MatmulPlan) -> Result<CpuStorage> {
     let av = a.storage.dense(a.layout)?;
     let (mk, kn, mn) = (p.m * p.k, p.k * p.n, p.m * p.n);
     let mut out = vec![0.0; p.batch * mn];
+    let batch_add = |i: usize| Addends { residual: add.residual.map(|r| &r[i * mn..(i + 1) * mn]), ..add };
     if let Some(w) = b.storage.int8_rhs(b.layout, p.k, p.n).filter(|_| p.b_shared) {
         for i in 0..p.batch {
             int8_matmul(&av[i * mk..(i + 1) * mk], p.m, w, &mut out[i * mn..(i + 1) * mn]);
-            add_to_rows(&mut out[i * mn..(i + 1) * mn], bias);
+            batch_add(i).add_to(&mut out[i * mn..(i + 1) * mn]);
         }
     } else if p.b_shared {
         // One B for every batch: a weight, whose packing is cached on its storage.
         let packed = b.storage.packed_rhs(b.layout, p.k, p.n)?;
         for i in 0..p.batch {
-            matmul_packed(&av[i * mk..(i + 1) * mk], &packed, p.m, bias, &mut out[i * mn..(i + 1) * mn]);
+            matmul_packed(&av[i * mk..(i + 1) * mk], &packed, p.m, batch_add(i), &mut out[i * mn..(i + 1) * mn]);
         }
     } else {
         let bv = b.storage.dense(b.layout)?;
         for i in 0..p.batch {
             matmul(&av[i * mk..(i + 1) * mk], &bv[i * kn..(i + 1) * kn], p.m, p.k, p.n, &mut out[i * mn..(i + 1) * mn]);
-            add_to_rows(&mut out[i * mn..(i + 1) * mn], bias);
+            batch_add(i).add_to(&mut out[i * mn..(i + 1) * mn]);
         }
     }
     Ok(CpuStorage::f32(out))
-}
-
-/// `bias` added to every bias-long row of `out`.
-fn add_to_rows(out: &mut [f32], bias: Option<&[f32]>) {
-    if let Some(bias) = bias.filter(|b| !b.is_empty()) {
-        for row in out.chunks_exact_mut(bias.len()) {
-            row.iter_mut().zip(bias).for_each(|(o, b)| *o += b);
-        }
-    }
 }

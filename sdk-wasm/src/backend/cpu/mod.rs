@@ -29,7 +29,7 @@ mod wasm_madd;
 pub use activations::erf;
 pub use elementwise::binary;
 pub use int8_matmul::{int8_matmul, PackedInt8, MAX_K as INT8_MAX_K};
-pub use matmul::{matmul, matmul_packed, PackedB};
+pub use matmul::{matmul, matmul_packed, Addends, PackedB};
 pub use norms::{layernorm, softmax};
 pub use parallel::threads;
 pub use q8_rows::BLOCK as INT8_ACTIVATION_BLOCK;

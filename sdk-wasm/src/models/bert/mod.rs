@@ -341,11 +341,11 @@ impl Bert {
         // The mask [batch, 1, 1, seq] groups the batch·heads problems by sequence.
         let context = ops::attention(&q, &k, &v, Some(mask_bias), 1.0 / (d as f32).sqrt()).await?; // [batch·heads, seq, d]
         let context = merge_heads(&context, batch, seq, heads).await?;
-        let attended = ops::add(&layer.attention_out.forward(&context).await?, x).await?;
+        let attended = layer.attention_out.forward_residual(&context, x).await?;
         let eps = self.config.layer_norm_eps;
         let x = layer.attention_norm.forward(&attended, eps).await?;
         let ff = ops::gelu(&layer.intermediate.forward(&x).await?).await?;
-        let out = ops::add(&layer.output.forward(&ff).await?, &x).await?;
+        let out = layer.output.forward_residual(&ff, &x).await?;
         layer.output_norm.forward(&out, eps).await
     }
 }
