@@ -31,6 +31,19 @@ pub struct FileRecord {
 }
 
 impl FileRecord {
+    /// A file with its first `chunks_stored` chunks written and nothing verified yet.
+    pub fn partial(cid: Cid, size: u64, chunks_stored: u32) -> FileRecord {
+        FileRecord {
+            cid,
+            size,
+            chunks_stored,
+            complete: false,
+            tensor_ids: BTreeMap::new(),
+            tensor_ids_check: None,
+            chunk_sums: Vec::new(),
+        }
+    }
+
     pub fn chunk_count(&self) -> u32 {
         self.size.div_ceil(CHUNK_BYTES) as u32
     }

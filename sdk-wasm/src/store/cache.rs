@@ -432,15 +432,7 @@ impl<S: BlobStore> WeightCache<S> {
             let chunk_sums = chunk_sums::of_chunks(&bytes);
             t.verify_ms += crate::clock::now_ms() - start;
             let chunks_stored = f.size.div_ceil(CHUNK_BYTES) as u32;
-            let record = FileRecord {
-                cid: f.cid,
-                size: f.size,
-                chunks_stored,
-                complete: true,
-                tensor_ids: BTreeMap::new(),
-                tensor_ids_check: None,
-                chunk_sums,
-            };
+            let record = FileRecord { complete: true, chunk_sums, ..FileRecord::partial(f.cid, f.size, chunks_stored) };
             self.store.put_file(&record).await?;
         }
         Ok((bytes, origin, network))
@@ -496,15 +488,7 @@ impl<S: BlobStore> WeightCache<S> {
         let mut skip =
             (bytes.len() as u64).checked_sub(stream.starts_at()).ok_or_else(|| fetch_err("range starts past the request".into()))?;
         let chunks_stored = (bytes.len() as u64 / CHUNK_BYTES) as u32;
-        let mut record = FileRecord {
-            cid: f.cid,
-            size: f.size,
-            chunks_stored,
-            complete: false,
-            tensor_ids: BTreeMap::new(),
-            tensor_ids_check: None,
-            chunk_sums: Vec::new(),
-        };
+        let mut record = FileRecord::partial(f.cid, f.size, chunks_stored);
         // One chunk write in flight while the next bytes arrive: storing 90 MB in IndexedDB
         // takes about as long as downloading it from a fast server.
         let mut writing: Option<LocalBoxFuture<'_, Result<()>>> = None;

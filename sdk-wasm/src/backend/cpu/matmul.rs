@@ -11,7 +11,8 @@ use super::parallel::{for_each_chunk, threads};
 /// one thread: 22.7 GFLOP/s at 6 rows, 42.4 at 4, against a 56–58 relaxed-SIMD peak).
 /// Natively, AVX-512 (32 registers) runs 12 rows × two 16-lane vectors: 24 accumulators, and
 /// per K step 2 B loads and 12 broadcasts for 24 multiply-adds (one 16-lane vector per row was
-/// 13 loads for 12, load-bound at a third of the FMA peak). AVX2 runs the same block as four 3-row groups (12 accumulators each).
+/// 13 loads for 12, load-bound at a third of the FMA peak). AVX2 runs the same block as four
+/// 3-row groups (12 accumulators each).
 #[cfg(target_arch = "wasm32")]
 const MR: usize = 4;
 #[cfg(not(target_arch = "wasm32"))]
@@ -49,7 +50,7 @@ pub struct Addends<'a> {
 
 impl<'a> Addends<'a> {
     /// The addends of the `rows` rows starting at row `row0` of an n-wide output.
-    fn rows_from(self, row0: usize, rows: usize, n: usize) -> Addends<'a> {
+    pub(super) fn rows_from(self, row0: usize, rows: usize, n: usize) -> Addends<'a> {
         Addends { residual: self.residual.map(|r| &r[row0 * n..(row0 + rows) * n]), ..self }
     }
 

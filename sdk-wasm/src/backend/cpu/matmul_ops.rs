@@ -43,7 +43,7 @@ fn product(a: Operand<CpuStorage>, b: Operand<CpuStorage>, add: Addends, p: &Mat
     let av = a.storage.dense(a.layout)?;
     let (mk, kn, mn) = (p.m * p.k, p.k * p.n, p.m * p.n);
     let mut out = vec![0.0; p.batch * mn];
-    let batch_add = |i: usize| Addends { residual: add.residual.map(|r| &r[i * mn..(i + 1) * mn]), ..add };
+    let batch_add = |i: usize| add.rows_from(i * p.m, p.m, p.n);
     if let Some(w) = b.storage.int8_rhs(b.layout, p.k, p.n).filter(|_| p.b_shared) {
         for i in 0..p.batch {
             int8_matmul(&av[i * mk..(i + 1) * mk], p.m, w, &mut out[i * mn..(i + 1) * mn]);
