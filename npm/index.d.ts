@@ -182,6 +182,11 @@ export interface LoadReport {
   file?: string;
   /** With `layers`: how the part's tensors were loaded. */
   part?: PartLoadReport;
+  /**
+   * Why the files were not cached: the weight store failed during the load (a full disk, say).
+   * The model loaded from the network all the same; the files' origins read "uncached".
+   */
+  storeError?: string;
 }
 
 export interface PartLoadReport {

@@ -118,8 +118,7 @@ fn load_reports() {
     assert_matches(INDEX_D_TS, "LoadReport", keys(&first_use));
     // Every optional field filled: each must be declared.
     let checks = [("model.safetensors".to_string(), StoredCheck::ChunkSums)].into();
-    let loaded =
-        LoadedModel { files: Default::default(), origins: origins.clone(), checks, network_bytes: 0, timings: LoadTimings::default() };
+    let loaded = LoadedModel { origins: origins.clone(), checks, store_error: Some("disk full".into()), ..LoadedModel::default() };
     let part = PartLoadReport { files: origins, network_bytes: 1, layers: [0, 3], weight_bytes: 2 };
     let full = LoadReport {
         build_ms: Some(1.0),

@@ -11,6 +11,7 @@
 
 mod chromium_webnn;
 mod deps;
+mod disk;
 mod examples;
 mod fixtures;
 mod fuzz;
@@ -49,12 +50,14 @@ fn main() -> ExitCode {
 }
 
 fn test() -> Result<(), String> {
+    disk::prune_debug_builds(&run::target_dir())?;
     deps::setup()?;
     wasm::build()?;
     examples::build()?;
     cargo(&["fmt", "--all", "--", "--check"])?;
     cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
     cargo(&["clippy", "-p", "ipfs-accelerate", "--target", "wasm32-unknown-unknown", "--", "-D", "warnings"])?;
+    disk::check_room_for_profiles()?;
     cargo(&["test", "--workspace", "--no-fail-fast"])?;
     fuzz::run(fuzz::CI_SECONDS)
 }

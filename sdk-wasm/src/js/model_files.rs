@@ -106,7 +106,7 @@ impl FileRequest<'_> {
             .into(),
         );
         let origins = paths.iter().map(|p| (p.to_string(), FileOrigin::Network)).collect();
-        let report = LoadReport::first_use(origins, network, &pinned.version);
+        let report = LoadReport { store_error: loaded.store_error, ..LoadReport::first_use(origins, network, &pinned.version) };
         let cids = pinned.files.iter().map(|f| (f.path.clone(), f.cid)).collect();
         Ok(ModelFiles { files: loaded.files, name: self.base.to_string(), report, cids })
     }

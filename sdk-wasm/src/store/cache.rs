@@ -63,6 +63,7 @@ pub struct LoadProgress {
 }
 
 /// The files a load asked for, verified, with where each came from.
+#[derive(Default)]
 pub struct LoadedModel {
     pub files: BTreeMap<String, Vec<u8>>,
     pub origins: BTreeMap<String, FileOrigin>,
@@ -71,6 +72,8 @@ pub struct LoadedModel {
     /// Bytes that came over the network on this load.
     pub network_bytes: u64,
     pub timings: LoadTimings,
+    /// Why the files were not stored, when the store failed during the load.
+    pub store_error: Option<String>,
 }
 
 /// Where a load's time went (milliseconds).
@@ -139,6 +142,10 @@ impl<S: BlobStore> WeightCache<S> {
     /// The files at `paths` of `manifest`, verified against their CIDs. Files are read from
     /// the store when possible and stored after download when there is room; the model's
     /// record (and last-used time) is updated. `in_use` names models that must not be evicted.
+    ///
+    /// When the store fails (a full disk, a database the browser closed), the model still
+    /// loads: its files come from the network, what this load left half-written is removed
+    /// where the store still allows, and `store_error` says what failed.
     pub async fn load<F: Fetcher>(
         &self,
         manifest: &ModelManifest,
@@ -148,8 +155,27 @@ impl<S: BlobStore> WeightCache<S> {
         progress: &mut dyn FnMut(LoadProgress),
     ) -> Result<LoadedModel> {
         let wanted: Vec<&ManifestFile> = paths.iter().map(|p| manifest.file(p)).collect::<Result<_>>()?;
+        match self.load_through_store(manifest, &wanted, fetcher, in_use, progress).await {
+            Err(Error::Store(failure)) => {
+                self.forget_incomplete(&wanted).await;
+                let mut loaded = self.load_files(&wanted, false, fetcher, progress).await?;
+                loaded.store_error = Some(failure);
+                Ok(loaded)
+            }
+            other => other,
+        }
+    }
+
+    async fn load_through_store<F: Fetcher>(
+        &self,
+        manifest: &ModelManifest,
+        wanted: &[&ManifestFile],
+        fetcher: &F,
+        in_use: &[String],
+        progress: &mut dyn FnMut(LoadProgress),
+    ) -> Result<LoadedModel> {
         let mut missing = 0;
-        for f in &wanted {
+        for f in wanted {
             let have = match self.store.file(&f.cid).await? {
                 Some(r) if r.size == f.size && r.complete => f.size,
                 Some(r) if r.size == f.size => r.stored_bytes(),
@@ -159,24 +185,41 @@ impl<S: BlobStore> WeightCache<S> {
         }
         let keep: BTreeSet<Cid> = wanted.iter().map(|f| f.cid).collect();
         let can_store = self.make_room(missing, &manifest.name, &keep, in_use).await?;
-        let mut loaded = LoadedModel {
-            files: BTreeMap::new(),
-            origins: BTreeMap::new(),
-            checks: BTreeMap::new(),
-            network_bytes: 0,
-            timings: LoadTimings::default(),
-        };
-        for f in &wanted {
-            let (bytes, origin, network) =
-                self.file_bytes(fetcher, f, can_store, progress, &mut loaded.timings, &mut loaded.checks).await?;
+        let loaded = self.load_files(wanted, can_store, fetcher, progress).await?;
+        if can_store {
+            self.record_use(manifest, wanted).await?;
+        }
+        Ok(loaded)
+    }
+
+    /// Each of `wanted`, verified: through the store when `store`, else from the network only.
+    async fn load_files<F: Fetcher>(
+        &self,
+        wanted: &[&ManifestFile],
+        store: bool,
+        fetcher: &F,
+        progress: &mut dyn FnMut(LoadProgress),
+    ) -> Result<LoadedModel> {
+        let mut loaded = LoadedModel::default();
+        for f in wanted {
+            let (bytes, origin, network) = self.file_bytes(fetcher, f, store, progress, &mut loaded.timings, &mut loaded.checks).await?;
             loaded.network_bytes += network;
             loaded.files.insert(f.path.clone(), bytes);
             loaded.origins.insert(f.path.clone(), origin);
         }
-        if can_store {
-            self.record_use(manifest, &wanted).await?;
-        }
         Ok(loaded)
+    }
+
+    /// Best effort, after the store failed: delete the partial copies of `wanted` (a store
+    /// that fails here too keeps them, and a later load resumes them against their CIDs).
+    async fn forget_incomplete(&self, wanted: &[&ManifestFile]) {
+        for f in wanted {
+            if let Ok(Some(rec)) = self.store.file(&f.cid).await {
+                if !rec.complete {
+                    let _ = self.store.delete_file(&rec).await;
+                }
+            }
+        }
     }
 
     /// Files that came without a manifest, trusted on first use: their ids are computed now,

@@ -1,22 +1,19 @@
-//! The browser store: IndexedDB through rexie. Object stores `files` (CID → JSON record),
-//! `chunks` ("<cid>/<index>" → Blob, at most CHUNK_BYTES each) and `models`
-//! (name → JSON record). A chunk and its file record are written in one transaction.
+//! The browser store: IndexedDB. Object stores `files` (CID → JSON record), `chunks`
+//! ("<cid>/<index>" → Blob, at most CHUNK_BYTES each) and `models` (name → JSON record). A
+//! chunk and its file record are written in one transaction.
 //!
 //! Chunks are Blobs: Chromium reads a stored Blob back about twice as fast as the same bytes
 //! stored as a Uint8Array (90 MB in 4 MB chunks: ~90 ms against ~190 ms), since a typed array
 //! is unwrapped from its stored copy by structured clone. Stores written before hold
 //! Uint8Arrays, which still read.
-//!
-//! A write issues every request of its transaction, and listens for the transaction's end,
-//! before its first await returns (`join`): in the threaded build a future resumes in a later
-//! task, by which time a transaction with nothing pending has already committed.
 
 use super::blob_store::{BlobStore, FileRecord, ModelRecord, Quota};
+use super::idb::{committed, settled, store, thrown, Connection};
 use crate::core::error::{Error, Result};
 use crate::weights::Cid;
-use futures_util::future::{join, join3, join_all};
-use rexie::{KeyRange, ObjectStore, Rexie, TransactionMode};
+use futures_util::future::join_all;
 use wasm_bindgen::{JsCast, JsValue};
+use web_sys::IdbTransactionMode::{Readonly, Readwrite};
 
 const DB_VERSION: u32 = 1;
 const FILES: &str = "files";
@@ -24,20 +21,7 @@ const CHUNKS: &str = "chunks";
 const MODELS: &str = "models";
 
 pub struct IdbStore {
-    db: Rexie,
-}
-
-/// rexie's own message is only "idb error": the causes underneath say what went wrong.
-fn store_error(what: &str) -> impl Fn(rexie::Error) -> Error + '_ {
-    move |e| {
-        let mut message = format!("IndexedDB {what}: {e}");
-        let mut cause = std::error::Error::source(&e);
-        while let Some(c) = cause {
-            message.push_str(&format!(": {c}"));
-            cause = c.source();
-        }
-        Error::Store(message)
-    }
+    db: Connection,
 }
 
 fn chunk_key(cid: &Cid, index: u32) -> JsValue {
@@ -57,39 +41,29 @@ fn from_json<T: serde::de::DeserializeOwned>(value: &JsValue, what: &str) -> Res
 impl IdbStore {
     /// Open (creating on first use) the database `name`.
     pub async fn open(name: &str) -> Result<IdbStore> {
-        let db = Rexie::builder(name)
-            .version(DB_VERSION)
-            .add_object_store(ObjectStore::new(FILES))
-            .add_object_store(ObjectStore::new(CHUNKS))
-            .add_object_store(ObjectStore::new(MODELS))
-            .build()
-            .await
-            .map_err(store_error("open"))?;
-        Ok(IdbStore { db })
+        Ok(IdbStore { db: Connection::open(name, DB_VERSION, &[FILES, CHUNKS, MODELS]).await? })
     }
 
     async fn get_all<T: serde::de::DeserializeOwned>(&self, name: &str) -> Result<Vec<T>> {
-        let tx = self.db.transaction(&[name], TransactionMode::ReadOnly).map_err(store_error(name))?;
-        let values = tx.store(name).map_err(store_error(name))?.get_all(None, None).await.map_err(store_error(name))?;
-        values.iter().map(|v| from_json(v, name)).collect()
+        let tx = self.db.transaction(&[name], Readonly).await?;
+        let request = store(&tx, name)?.get_all().map_err(|e| thrown(name, e))?;
+        let values: js_sys::Array = settled(&request, name).await?.unchecked_into();
+        values.iter().map(|v| from_json(&v, name)).collect()
     }
 
     async fn put_one(&self, name: &str, key: JsValue, value: JsValue) -> Result<()> {
-        let tx = self.db.transaction(&[name], TransactionMode::ReadWrite).map_err(store_error(name))?;
-        let store = tx.store(name).map_err(store_error(name))?;
-        let (put, done) = join(store.put(&value, Some(&key)), tx.done()).await;
-        put.map_err(store_error(name))?;
-        done.map_err(store_error(name))?;
-        Ok(())
+        let tx = self.db.transaction(&[name], Readwrite).await?;
+        store(&tx, name)?.put_with_key(&value, &key).map_err(|e| thrown(name, e))?;
+        committed(&tx, name).await
     }
 }
 
 impl BlobStore for IdbStore {
     async fn file(&self, cid: &Cid) -> Result<Option<FileRecord>> {
-        let tx = self.db.transaction(&[FILES], TransactionMode::ReadOnly).map_err(store_error(FILES))?;
-        let value =
-            tx.store(FILES).map_err(store_error(FILES))?.get(JsValue::from_str(&cid.to_string())).await.map_err(store_error(FILES))?;
-        value.filter(|v| !v.is_undefined()).map(|v| from_json(&v, FILES)).transpose()
+        let tx = self.db.transaction(&[FILES], Readonly).await?;
+        let request = store(&tx, FILES)?.get(&JsValue::from_str(&cid.to_string())).map_err(|e| thrown(FILES, e))?;
+        let value = settled(&request, FILES).await?;
+        (!value.is_undefined()).then(|| from_json(&value, FILES)).transpose()
     }
 
     async fn files(&self) -> Result<Vec<FileRecord>> {
@@ -97,16 +71,12 @@ impl BlobStore for IdbStore {
     }
 
     async fn put_chunk(&self, record: &FileRecord, index: u32, bytes: &[u8]) -> Result<()> {
-        let tx = self.db.transaction(&[FILES, CHUNKS], TransactionMode::ReadWrite).map_err(store_error("chunk write"))?;
         let chunk: JsValue = chunk_blob(bytes)?.into();
-        let (chunks, files) = (tx.store(CHUNKS).map_err(store_error(CHUNKS))?, tx.store(FILES).map_err(store_error(FILES))?);
         let (record_json, cid) = (to_json(record)?, JsValue::from_str(&record.cid.to_string()));
-        let (chunk_put, file_put, done) =
-            join3(chunks.put(&chunk, Some(&chunk_key(&record.cid, index))), files.put(&record_json, Some(&cid)), tx.done()).await;
-        chunk_put.map_err(store_error(CHUNKS))?;
-        file_put.map_err(store_error(FILES))?;
-        done.map_err(store_error("chunk write"))?;
-        Ok(())
+        let tx = self.db.transaction(&[FILES, CHUNKS], Readwrite).await?;
+        store(&tx, CHUNKS)?.put_with_key(&chunk, &chunk_key(&record.cid, index)).map_err(|e| thrown("chunk write", e))?;
+        store(&tx, FILES)?.put_with_key(&record_json, &cid).map_err(|e| thrown("chunk write", e))?;
+        committed(&tx, "chunk write").await
     }
 
     async fn put_file(&self, record: &FileRecord) -> Result<()> {
@@ -114,20 +84,25 @@ impl BlobStore for IdbStore {
     }
 
     async fn chunk(&self, cid: &Cid, index: u32) -> Result<Option<Vec<u8>>> {
-        let tx = self.db.transaction(&[CHUNKS], TransactionMode::ReadOnly).map_err(store_error(CHUNKS))?;
-        let value = tx.store(CHUNKS).map_err(store_error(CHUNKS))?.get(chunk_key(cid, index)).await.map_err(store_error(CHUNKS))?;
-        Ok(chunk_array(value).await?.map(|a| a.to_vec()))
+        let tx = self.db.transaction(&[CHUNKS], Readonly).await?;
+        let request = store(&tx, CHUNKS)?.get(&chunk_key(cid, index)).map_err(|e| thrown(CHUNKS, e))?;
+        let value = settled(&request, CHUNKS).await?;
+        Ok(chunk_array(value).await.map(|a| a.to_vec()))
     }
 
     /// One transaction, every get issued before the first is awaited; the Blobs' bytes are
     /// then read together and copied once, straight into `out`.
     async fn append_chunks(&self, file: &FileRecord, indices: std::ops::Range<u32>, out: &mut Vec<u8>) -> Result<bool> {
-        let tx = self.db.transaction(&[CHUNKS], TransactionMode::ReadOnly).map_err(store_error(CHUNKS))?;
-        let store = tx.store(CHUNKS).map_err(store_error(CHUNKS))?;
-        let values = join_all(indices.clone().map(|i| store.get(chunk_key(&file.cid, i)))).await;
-        let values: Vec<Option<JsValue>> = values.into_iter().map(|v| v.map_err(store_error(CHUNKS))).collect::<Result<_>>()?;
+        let tx = self.db.transaction(&[CHUNKS], Readonly).await?;
+        let chunks = store(&tx, CHUNKS)?;
+        let mut requests = Vec::with_capacity(indices.len());
+        for i in indices.clone() {
+            let request = chunks.get(&chunk_key(&file.cid, i)).map_err(|e| thrown(CHUNKS, e))?;
+            requests.push(settled(&request, CHUNKS));
+        }
+        let values = join_all(requests).await.into_iter().collect::<Result<Vec<_>>>()?;
         for (i, array) in indices.zip(join_all(values.into_iter().map(chunk_array)).await) {
-            match array? {
+            match array {
                 Some(a) if a.length() as usize == file.chunk_len(i) => append(out, &a),
                 _ => return Ok(false),
             }
@@ -138,16 +113,17 @@ impl BlobStore for IdbStore {
     async fn delete_file(&self, record: &FileRecord) -> Result<()> {
         let prefix = format!("{}/", record.cid);
         // Every key "<cid>/…": '0' (0x30) is above '/' (0x2f), so "<cid>0" bounds them.
-        let range = KeyRange::bound(&JsValue::from_str(&prefix), &JsValue::from_str(&format!("{}0", record.cid)), None, Some(true))
-            .map_err(|e| Error::Store(format!("IndexedDB key range: {e}")))?;
-        let tx = self.db.transaction(&[FILES, CHUNKS], TransactionMode::ReadWrite).map_err(store_error("delete"))?;
-        let (chunks, files) = (tx.store(CHUNKS).map_err(store_error(CHUNKS))?, tx.store(FILES).map_err(store_error(FILES))?);
-        let (chunks_deleted, file_deleted, done) =
-            join3(chunks.delete(range.into()), files.delete(JsValue::from_str(&record.cid.to_string())), tx.done()).await;
-        chunks_deleted.map_err(store_error(CHUNKS))?;
-        file_deleted.map_err(store_error(FILES))?;
-        done.map_err(store_error("delete"))?;
-        Ok(())
+        let range = web_sys::IdbKeyRange::bound_with_lower_open_and_upper_open(
+            &JsValue::from_str(&prefix),
+            &JsValue::from_str(&format!("{}0", record.cid)),
+            false,
+            true,
+        )
+        .map_err(|e| thrown("key range", e))?;
+        let tx = self.db.transaction(&[FILES, CHUNKS], Readwrite).await?;
+        store(&tx, CHUNKS)?.delete(&range).map_err(|e| thrown("delete", e))?;
+        store(&tx, FILES)?.delete(&JsValue::from_str(&record.cid.to_string())).map_err(|e| thrown("delete", e))?;
+        committed(&tx, "delete").await
     }
 
     async fn models(&self) -> Result<Vec<ModelRecord>> {
@@ -159,12 +135,9 @@ impl BlobStore for IdbStore {
     }
 
     async fn delete_model(&self, name: &str) -> Result<()> {
-        let tx = self.db.transaction(&[MODELS], TransactionMode::ReadWrite).map_err(store_error(MODELS))?;
-        let store = tx.store(MODELS).map_err(store_error(MODELS))?;
-        let (deleted, done) = join(store.delete(JsValue::from_str(name)), tx.done()).await;
-        deleted.map_err(store_error(MODELS))?;
-        done.map_err(store_error(MODELS))?;
-        Ok(())
+        let tx = self.db.transaction(&[MODELS], Readwrite).await?;
+        store(&tx, MODELS)?.delete(&JsValue::from_str(name)).map_err(|e| thrown(MODELS, e))?;
+        committed(&tx, MODELS).await
     }
 
     async fn quota(&self) -> Result<Option<Quota>> {
@@ -201,19 +174,20 @@ fn chunk_blob(bytes: &[u8]) -> Result<web_sys::Blob> {
 
 /// A stored chunk's bytes: a Blob's, or an older store's Uint8Array. Anything else (e.g. a
 /// value tampered with) reads as missing, so the file is fetched again.
-async fn chunk_array(value: Option<JsValue>) -> Result<Option<js_sys::Uint8Array>> {
-    let Some(value) = value else { return Ok(None) };
+async fn chunk_array(value: JsValue) -> Option<js_sys::Uint8Array> {
     let value = match value.dyn_into::<web_sys::Blob>() {
-        Ok(blob) => wasm_bindgen_futures::JsFuture::from(blob.array_buffer())
-            .await
-            .map_err(|e| Error::Store(format!("IndexedDB chunk read: {e:?}")))?,
+        // A Blob whose file the browser cannot read back is a damaged chunk like any other.
+        Ok(blob) => match wasm_bindgen_futures::JsFuture::from(blob.array_buffer()).await {
+            Ok(buffer) => buffer,
+            Err(_) => return None,
+        },
         Err(other) => other,
     };
-    Ok(if value.is_instance_of::<js_sys::ArrayBuffer>() {
+    if value.is_instance_of::<js_sys::ArrayBuffer>() {
         Some(js_sys::Uint8Array::new(&value))
     } else {
         value.dyn_into::<js_sys::Uint8Array>().ok()
-    })
+    }
 }
 
 /// Copy `a` onto the end of `out`: one copy out of the JS heap, no zero-filling first.

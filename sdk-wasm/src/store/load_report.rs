@@ -44,6 +44,9 @@ pub struct LoadReport {
     pub file: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub part: Option<PartLoadReport>,
+    /// Why the files were not stored: the store failed during the load (a full disk, say).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub store_error: Option<String>,
 }
 
 /// With `layers`: how the part's tensors were loaded.
@@ -65,6 +68,7 @@ impl LoadReport {
             trust,
             timings: Some(loaded.timings),
             stored_checks: loaded.checks.clone(),
+            store_error: loaded.store_error.clone(),
             ..LoadReport::first_use(loaded.origins.clone(), loaded.network_bytes, version)
         }
     }
@@ -84,6 +88,7 @@ impl LoadReport {
             tensor_ids_remembered: None,
             file: None,
             part: None,
+            store_error: None,
         }
     }
 

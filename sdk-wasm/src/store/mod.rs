@@ -11,6 +11,8 @@ mod fetch;
 #[cfg(target_arch = "wasm32")]
 mod http_fetch;
 #[cfg(target_arch = "wasm32")]
+mod idb;
+#[cfg(target_arch = "wasm32")]
 mod idb_store;
 mod load_report;
 mod manifest;
