@@ -2,19 +2,19 @@
 //! constructed slowdown and stays quiet on identical samples, `recommend` finds a known winner
 //! and predicts unmeasured shapes, the report's compatibility matrix, and the dtype migration.
 
+#[path = "support/scratch_dir.rs"]
+mod scratch_dir;
 use ipfs_accelerate_host::bench::record::{CaseRecord, CaseStatus, EnvRecord, RunRecord};
 use ipfs_accelerate_host::bench::stats::Stats;
 use ipfs_accelerate_host::bench::{kernels, run_suite, BackendSelection};
 use ipfs_accelerate_host::report::{render_html, RunView};
 use ipfs_accelerate_host::store::Store;
+use scratch_dir::ScratchDir;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("ipfs-accelerate-history-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+fn temp_dir(name: &str) -> ScratchDir {
+    ScratchDir::new(&format!("history-{name}"))
 }
 
 /// (exit code, stdout, stderr) of the real binary.

@@ -132,6 +132,7 @@ async fn bad_configs_are_refused_by_ours_and_candle_before_loading() {
             let err = NativeEmbedder::load(backend, &spec).await.err().map(|e| e.to_string()).unwrap_or_default();
             assert!(err.contains(named), "{backend} {tag}: {err}");
         }
+        let _ = std::fs::remove_dir_all(spec.dir());
     }
 }
 

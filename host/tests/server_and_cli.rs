@@ -1,6 +1,9 @@
 //! The loopback runner server and the CLI's handling of bad input.
 
+#[path = "support/scratch_dir.rs"]
+mod scratch_dir;
 use ipfs_accelerate_host::server::RunnerServer;
+use scratch_dir::ScratchDir;
 use std::process::Command;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -21,16 +24,16 @@ async fn get(url: &str, path: &str) -> String {
     response
 }
 
-fn pkg_dir_with_glue(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("ipfs-accelerate-pkg-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+fn pkg_dir_with_glue(name: &str) -> ScratchDir {
+    let dir = ScratchDir::new(&format!("pkg-{name}"));
     std::fs::write(dir.join("ipfs_accelerate.js"), "export default function init() {}").unwrap();
     dir
 }
 
 #[tokio::test]
 async fn runner_is_cross_origin_isolated_and_loopback_only() {
-    let server = RunnerServer::start(pkg_dir_with_glue("headers")).await.unwrap();
+    let pkg = pkg_dir_with_glue("headers");
+    let server = RunnerServer::start(pkg.to_path_buf()).await.unwrap();
     assert!(server.url().starts_with("http://127.0.0.1:"));
     let page = get(&server.url(), "/").await.to_lowercase();
     assert!(page.starts_with("http/1.1 200"));
@@ -53,7 +56,8 @@ async fn raw(addr: &str, request: &str) -> String {
 /// browser's Origin its own: another local user, or a web page using DNS rebinding, gets 403.
 #[tokio::test]
 async fn runner_requires_the_run_token_and_its_own_host_and_origin() {
-    let server = RunnerServer::start(pkg_dir_with_glue("access")).await.unwrap();
+    let pkg = pkg_dir_with_glue("access");
+    let server = RunnerServer::start(pkg.to_path_buf()).await.unwrap();
     let url = server.url();
     let (addr, token) = split_url(&url);
     assert_eq!(token, server.token());
@@ -81,7 +85,8 @@ async fn runner_requires_the_run_token_and_its_own_host_and_origin() {
 
 #[tokio::test]
 async fn runner_refuses_paths_outside_the_package() {
-    let server = RunnerServer::start(pkg_dir_with_glue("traversal")).await.unwrap();
+    let pkg = pkg_dir_with_glue("traversal");
+    let server = RunnerServer::start(pkg.to_path_buf()).await.unwrap();
     for path in ["/pkg/..%2F..%2Fetc%2Fpasswd", "/pkg/.hidden", "/pkg/missing.wasm"] {
         let reply = get(&server.url(), path).await;
         assert!(reply.starts_with("HTTP/1.1 400") || reply.starts_with("HTTP/1.1 404"), "{path}: {reply}");
@@ -203,7 +208,8 @@ fn models_dir(name: &str) -> (std::path::PathBuf, Vec<u8>) {
 #[tokio::test]
 async fn model_files_are_served_with_a_manifest_by_range_and_by_cid() {
     let (root, weights) = models_dir("serve");
-    let server = RunnerServer::start_with_models(pkg_dir_with_glue("models"), root.clone()).await.unwrap();
+    let pkg = pkg_dir_with_glue("models");
+    let server = RunnerServer::start_with_models(pkg.to_path_buf(), root.clone()).await.unwrap();
     let (head, body) = get_bytes(&server.url(), "/models/m/manifest.json", "").await;
     assert!(head.starts_with("http/1.1 200"), "{head}");
     let manifest = ipfs_accelerate::store::ModelManifest::from_json(&String::from_utf8_lossy(&body)).unwrap();

@@ -1,23 +1,28 @@
 //! The DuckDB store (real embedded DuckDB, real file) and the reports built from it.
 
+#[path = "support/scratch_dir.rs"]
+mod scratch_dir;
 use ipfs_accelerate::bench::Kernel;
 use ipfs_accelerate_host::bench::{kernels, run_suite, BackendSelection};
 use ipfs_accelerate_host::report::{render_html, render_table, RunView};
 use ipfs_accelerate_host::store::Store;
+use scratch_dir::ScratchDir;
 
 fn native_only() -> BackendSelection {
     BackendSelection { native_cpu: true, native_wgpu: true, browsers: vec![], browser_backends: vec![] }
 }
 
-fn temp_db(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("ipfs-accelerate-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir.join("nested").join("bench.duckdb")
+/// A database path in a directory that does not exist yet (the store makes it), inside the
+/// test's scratch directory.
+fn temp_db(name: &str) -> (ScratchDir, std::path::PathBuf) {
+    let dir = ScratchDir::new(&format!("test-{name}"));
+    let path = dir.join("nested").join("bench.duckdb");
+    (dir, path)
 }
 
 #[tokio::test]
 async fn a_native_run_is_stored_whole_and_reads_back() {
-    let path = temp_db("roundtrip");
+    let (_dir, path) = temp_db("roundtrip");
     let mut store = Store::open(&path).unwrap();
     assert_eq!(store.schema_version().unwrap(), 4);
     let cases = kernels::smoke(1, 4);
