@@ -10,7 +10,7 @@ use ipfs_accelerate_host::bench::{kernels, run_suite, BackendSelection};
 use ipfs_accelerate_host::report::{render_html, RunView};
 use ipfs_accelerate_host::store::Store;
 use scratch_dir::ScratchDir;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 fn temp_dir(name: &str) -> ScratchDir {
