@@ -1,8 +1,9 @@
 //! The browser pool with real headless Chromium instances (two at once): requests spread over
 //! sessions and match the reference; a browser killed mid-run (SIGKILL to its processes) loses
 //! no request; a hung page is timed out, its browser replaced, and the request completes.
+//! A session dropped without being closed (a failed test, a panic) leaves no browser behind.
 
-use ipfs_accelerate_host::browser::BrowserKind;
+use ipfs_accelerate_host::browser::{detect_all, BrowserKind, BrowserSession};
 use ipfs_accelerate_host::paths::wasm_pkg_dir;
 use ipfs_accelerate_host::pool::{BrowserPool, EmbedRequest, PoolConfig};
 use ipfs_accelerate_host::server::RunnerServer;
@@ -119,4 +120,27 @@ fn accelerate_pool_with_kills_stores_every_completed_request_in_duckdb() {
     let run = store.run(None).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(store.sample_count(&run.run_id).ok(), done.parse::<i64>().ok(), "one stored latency per completed request");
     let _ = std::fs::remove_file(&db);
+}
+
+/// Firefox outlived its killed geckodriver: a session dropped unclosed used to leave it running.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_firefox_session_dropped_unclosed_leaves_no_browser_process() {
+    let server = RunnerServer::start(wasm_pkg_dir()).await.unwrap_or_else(|e| panic!("{e}"));
+    let install = detect_all().into_iter().find(|d| d.kind == BrowserKind::Firefox).and_then(|d| d.install.ok());
+    let session =
+        BrowserSession::launch(&install.unwrap_or_else(|| panic!("Firefox")), &server.url()).await.unwrap_or_else(|e| panic!("{e}"));
+    let pids = session.browser_pids();
+    assert!(!pids.is_empty(), "the live browser's processes are found by their profile");
+    drop(session);
+    let alive = |pid: &u32| {
+        // A zombie waiting for its parent to reap it has stopped running.
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .is_ok_and(|stat| stat.rsplit(')').next().is_some_and(|s| !s.trim_start().starts_with('Z')))
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while pids.iter().any(alive) && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let left: Vec<&u32> = pids.iter().filter(|p| alive(p)).collect();
+    assert!(left.is_empty(), "browser processes still running after the session was dropped: {left:?}");
 }

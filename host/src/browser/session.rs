@@ -280,7 +280,13 @@ impl BrowserSession {
 
 impl Drop for BrowserSession {
     fn drop(&mut self) {
-        // The driver is killed by its own Drop; a profile we made is ours to remove.
+        // Dropped without `close` (a failed test, a panic): the driver is killed by its own
+        // Drop, but its browser outlived it (Firefox did, for hours, holding its profile's
+        // files and memory). A browser on a profile we made is ours to kill, then the profile
+        // to remove.
+        if self.client.is_some() && matches!(self.profile, Profile::Own(_)) {
+            kill_processes(&self.browser_pids());
+        }
         self.profile.remove_own();
     }
 }
