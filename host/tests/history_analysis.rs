@@ -61,7 +61,8 @@ fn store_runs(db: &Path, runs: &[&RunRecord]) {
 async fn compare_flags_a_twenty_percent_slowdown_and_stays_quiet_on_identical_samples() {
     let dir = temp_dir("compare");
     let db = dir.join("bench.duckdb");
-    let selection = BackendSelection { native_cpu: true, native_wgpu: false, browsers: vec![], browser_backends: vec![] };
+    let selection =
+        BackendSelection { native_cpu: true, native_wgpu: false, native_candle: false, browsers: vec![], browser_backends: vec![] };
     let mut base = run_suite("kernels-smoke", "test", &kernels::smoke(1, 12), &selection).await.unwrap();
     steady(&mut base);
     base.build.git_commit = Some("abcdef0123456789abcdef0123456789abcdef01".into());
@@ -137,7 +138,8 @@ fn minilm_env(backend: &str, browser: Option<&str>, shapes: &[(usize, usize)], m
 async fn recommend_picks_the_measured_winner_and_predicts_unmeasured_shapes_with_their_error() {
     let dir = temp_dir("recommend");
     let db = dir.join("bench.duckdb");
-    let selection = BackendSelection { native_cpu: true, native_wgpu: false, browsers: vec![], browser_backends: vec![] };
+    let selection =
+        BackendSelection { native_cpu: true, native_wgpu: false, native_candle: false, browsers: vec![], browser_backends: vec![] };
     let template = run_suite("kernels-smoke", "test", &kernels::smoke(0, 1), &selection).await.unwrap();
     let all = [(1, 16), (1, 128), (8, 16), (8, 128)];
     let mut history = template.clone();

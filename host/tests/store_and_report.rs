@@ -9,7 +9,7 @@ use ipfs_accelerate_host::store::Store;
 use scratch_dir::ScratchDir;
 
 fn native_only() -> BackendSelection {
-    BackendSelection { native_cpu: true, native_wgpu: true, browsers: vec![], browser_backends: vec![] }
+    BackendSelection { native_cpu: true, native_wgpu: true, native_candle: false, browsers: vec![], browser_backends: vec![] }
 }
 
 /// A database path in a directory that does not exist yet (the store makes it), inside the
@@ -127,4 +127,21 @@ fn browser_history_ranks_browsers_by_their_stored_medians() {
     let ranked = store.browser_history("minilm", "b1×short", "browser-cpu").unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(ranked.iter().map(|(b, _)| b.as_str()).collect::<Vec<_>>(), ["firefox", "chromium"]);
     assert!(store.browser_history("minilm", "b8×128", "browser-cpu").unwrap_or_default().is_empty());
+}
+
+/// candle's row of the kernels suite meets the same f64 reference as ours, case by case.
+#[tokio::test]
+async fn candles_kernels_row_is_checked_against_the_same_reference() {
+    let selection =
+        BackendSelection { native_cpu: false, native_wgpu: false, native_candle: true, browsers: vec![], browser_backends: vec![] };
+    let run = run_suite("kernels-smoke", "test", &kernels::smoke(1, 3), &selection).await.unwrap();
+    assert_eq!(run.environments.len(), 1);
+    let env = &run.environments[0];
+    assert_eq!(env.backend, "native-candle-cpu");
+    assert_eq!(env.cases.len(), 3);
+    for c in &env.cases {
+        assert_eq!(c.status.as_str(), "ok", "{} {}: {:?}", c.kernel, c.shape, c.error);
+        assert!(c.max_abs_err.is_some_and(|e| e <= c.tolerance), "{} {}: {:?}", c.kernel, c.shape, c.max_abs_err);
+        assert_eq!(c.samples_ms.len(), 3);
+    }
 }

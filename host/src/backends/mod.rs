@@ -15,6 +15,7 @@ pub mod ort_whisper;
 pub mod speech;
 pub mod text_generation;
 
+pub use candle::adapter as candle_adapter;
 pub use models::{ModelSpec, MODELS};
 
 use crate::error::{HostError, Result};

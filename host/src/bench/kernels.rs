@@ -35,7 +35,8 @@ impl Kernels {
     };
 }
 
-const BACKENDS: [&str; 6] = ["native-cpu", "native-wgpu", "browser-cpu", "browser-cpu-relaxed", "browser-cpu-threads", "browser-webgpu"];
+const BACKENDS: [&str; 7] =
+    ["native-cpu", "native-wgpu", "native-candle-cpu", "browser-cpu", "browser-cpu-relaxed", "browser-cpu-threads", "browser-webgpu"];
 
 impl Suite for Kernels {
     fn about(&self) -> &About {
@@ -61,6 +62,7 @@ fn selection(opts: SuiteOptions) -> BackendSelection {
     BackendSelection {
         native_cpu: has("native-cpu"),
         native_wgpu: has("native-wgpu"),
+        native_candle: has("native-candle-cpu"),
         browser_backends: super::browser::BROWSER_BACKENDS.iter().map(|b| b.label).filter(|b| has(b)).collect(),
         browsers: opts.browsers,
     }

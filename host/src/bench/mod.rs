@@ -4,6 +4,7 @@
 pub mod audio;
 mod browser;
 pub mod cache;
+mod candle_kernels;
 pub mod check;
 pub mod kernels;
 pub mod llm;
@@ -23,6 +24,7 @@ pub mod suite;
 pub mod vision;
 
 pub use browser::{run_browser_backends, run_in_browser, EngineBuild, BEST, ONE_THREAD_RELAXED, ONE_THREAD_SIMD};
+pub use candle_kernels::run_native_candle_cpu;
 pub use native::{run_native_cpu, run_native_wgpu};
 pub use options::{BenchOptions, DEFAULT_BROWSER};
 pub use registry::registry;
@@ -68,6 +70,8 @@ impl Only {
 pub struct BackendSelection {
     pub native_cpu: bool,
     pub native_wgpu: bool,
+    /// The kernels on candle's CPU ops (the kernels suites only).
+    pub native_candle: bool,
     pub browsers: Vec<BrowserKind>,
     /// Labels of `browser::BROWSER_BACKENDS` to run.
     pub browser_backends: Vec<&'static str>,
@@ -78,6 +82,7 @@ impl Default for BackendSelection {
         BackendSelection {
             native_cpu: true,
             native_wgpu: true,
+            native_candle: true,
             browsers: vec![BrowserKind::Chromium, BrowserKind::Firefox],
             browser_backends: browser::BROWSER_BACKENDS.iter().map(|b| b.label).collect(),
         }

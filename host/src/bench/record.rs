@@ -74,7 +74,7 @@ impl CaseRecord {
 /// One backend of a run: where the cases ran and what they gave.
 #[derive(Debug, Clone)]
 pub struct EnvRecord {
-    /// native-cpu, native-wgpu, browser-cpu or browser-webgpu.
+    /// native-cpu, native-wgpu, native-candle-cpu, browser-cpu or browser-webgpu (and their variants).
     pub backend: String,
     pub browser: Option<String>,
     pub browser_version: Option<String>,

@@ -2,7 +2,7 @@
 
 use super::check::References;
 use super::record::RunRecord;
-use super::{progress, run_browser_backends, run_native_cpu, run_native_wgpu, BackendSelection};
+use super::{progress, run_browser_backends, run_native_candle_cpu, run_native_cpu, run_native_wgpu, BackendSelection};
 use crate::env_info;
 use crate::error::Result;
 use crate::server::RunnerServer;
@@ -37,6 +37,10 @@ pub async fn run_suite(suite: &str, command: &str, cases: &[KernelCase], selecti
     }
     if selection.native_wgpu {
         environments.push(run_native_wgpu(cases, &refs).await);
+        progress::environments_finished(1);
+    }
+    if selection.native_candle {
+        environments.push(run_native_candle_cpu(cases, &refs).await);
         progress::environments_finished(1);
     }
     if !selection.browsers.is_empty() && !selection.browser_backends.is_empty() {

@@ -6,5 +6,5 @@ mod case;
 pub mod fma_peak;
 mod runner;
 
-pub use case::{Kernel, KernelCase};
+pub use case::{Kernel, KernelCase, LAYERNORM_EPS};
 pub use runner::{check_counts, run_case, CaseOutcome, MAX_SAMPLES};
