@@ -14,9 +14,10 @@ const DUCKDB_TARBALL_SHA256: &str = "1b9f82478539bb9a1d1df44bd103121a12ae52142c0
 pub const NIGHTLY: &str = "nightly-2026-05-19";
 /// cargo-fuzz for `cargo xtask fuzz` (built from crates.io with its own lockfile).
 const CARGO_FUZZ_VERSION: &str = "0.13.1";
-/// openjdk runs Selenium Grid (`accelerate grid up`).
-const APT_PACKAGES: [&str; 7] =
-    ["chromium", "chromium-driver", "firefox-esr", "mesa-vulkan-drivers", "libvulkan1", "unzip", "openjdk-17-jre-headless"];
+/// openjdk runs Selenium Grid (`accelerate grid up`); e2fsprogs' mkfs.ext4 makes the small
+/// filesystem of `browser_full_disk` (Debian has it everywhere; named so the need is written down).
+const APT_PACKAGES: [&str; 8] =
+    ["chromium", "chromium-driver", "firefox-esr", "mesa-vulkan-drivers", "libvulkan1", "unzip", "openjdk-17-jre-headless", "e2fsprogs"];
 
 pub fn setup() -> Result<(), String> {
     apt_packages()?;
